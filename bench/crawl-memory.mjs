@@ -1,0 +1,74 @@
+// Streams ≥ 1 GB of synthetic ~1 MB pages through `crawl` to a file and reports the process's
+// peak RSS when 0.25 GB and when 1 GB have been written. The goal: flat (within 20 %) and
+// under 150 MB, because the crawl holds at most `concurrency + buffer` pages at once.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ackAfter, crawl } from '@capital/core';
+import { lastValueFrom, of } from 'rxjs';
+
+const MB = 1024 * 1024;
+const pageBytes = 1 * MB;
+const totalBytes = Number(process.env.BENCH_CRAWL_BYTES ?? 1024 * MB);
+const recordsPerPage = 1024;
+const payloadLength = pageBytes / recordsPerPage - 40;
+// Pages come out a little under 1 MB once serialised: 3 % more of them make sure ≥ totalBytes are written.
+const pages = Math.ceil((totalBytes * 1.03) / pageBytes);
+
+/** A synthetic paginated source: page N holds 1024 records of ~1 KB each, then points at N + 1. */
+const handler = async (task) => {
+  const seed = task.page % 26;
+  const data = Array.from({ length: recordsPerPage }, (_, index) => ({
+    id: task.page * recordsPerPage + index,
+    payload: String.fromCharCode(97 + ((seed + index) % 26)).repeat(payloadLength),
+  }));
+  return { task, data, nextTasks: task.page + 1 < pages ? [{ type: 'bench.page', page: task.page + 1 }] : [] };
+};
+
+export async function main() {
+  const folder = await mkdtemp(join(tmpdir(), 'capital-bench-'));
+  const out = createWriteStream(join(folder, 'pages.ndjson'));
+  const peakMb = () => process.resourceUsage().maxRSS / 1024;
+  const startMb = process.memoryUsage().rss / MB;
+  const marks = [];
+  let written = 0;
+  const write = (page) =>
+    new Promise((resolve, reject) => {
+      const text = page.data.map((record) => JSON.stringify(record)).join('\n');
+      out.write(`${text}\n`, (error) => (error ? reject(error) : resolve()));
+      written += Buffer.byteLength(text) + 1;
+      for (const at of [0.25, 1]) {
+        if (!marks.some((mark) => mark.at === at) && written >= at * 1024 * MB) marks.push({ at, peakMb: peakMb() });
+      }
+    });
+  const started = performance.now();
+  await lastValueFrom(
+    of({ type: 'bench.page', page: 0 }).pipe(crawl(handler, { concurrency: Number(process.env.C ?? 4), buffer: Number(process.env.B ?? 8) }), ackAfter(write)),
+    { defaultValue: undefined },
+  );
+  await new Promise((resolve) => out.end(resolve));
+  const seconds = (performance.now() - started) / 1000;
+  await rm(folder, { recursive: true, force: true });
+  const quarter = marks.find((mark) => mark.at === 0.25);
+  const full = marks.find((mark) => mark.at === 1);
+  const result = {
+    bench: 'crawl-memory',
+    gbWritten: +(written / 1024 / MB).toFixed(3),
+    seconds: +seconds.toFixed(1),
+    mbPerSecond: +(written / MB / seconds).toFixed(0),
+    rssAtStartMb: +startMb.toFixed(0),
+    peakRssAt025GbMb: quarter ? +quarter.peakMb.toFixed(0) : null,
+    peakRssAt1GbMb: full ? +full.peakMb.toFixed(0) : null,
+    growth1GbVs025Gb: quarter && full ? +(full.peakMb / quarter.peakMb).toFixed(3) : null,
+  };
+  const flat = result.growth1GbVs025Gb !== null && result.growth1GbVs025Gb <= 1.2;
+  const under = result.peakRssAt1GbMb !== null && result.peakRssAt1GbMb < 150;
+  console.log(
+    `crawl memory: ${result.gbWritten} GB in ${result.seconds} s (${result.mbPerSecond} MB/s); peak RSS ${result.peakRssAt025GbMb} MB at 0.25 GB, ` +
+      `${result.peakRssAt1GbMb} MB at 1 GB (×${result.growth1GbVs025Gb}); goal flat within 20 %: ${flat ? 'met' : 'MISSED'}, under 150 MB: ${under ? 'met' : 'MISSED'}`,
+  );
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,12 @@
+export { CliUsageError } from './cli-error.js';
+export type { EmulatorFlags } from './emulator-command.js';
+export { emulatorOptions } from './emulator-command.js';
+export { connectorPackageNames, loadConnector } from './load-connector.js';
+export type { ProgramIo } from './program.js';
+export { main } from './program.js';
+export type { Progress, ProgressOptions } from './progress.js';
+export { createProgress, describeProgress } from './progress.js';
+export type { RunConnectorOptions, RunSummary } from './run-connector.js';
+export { runConnector } from './run-connector.js';
+export type { RunStatsSnapshot } from './run-stats.js';
+export { RunStats } from './run-stats.js';

@@ -1,0 +1,58 @@
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Connector } from '@capital/core';
+import { CliUsageError } from './cli-error.js';
+
+/**
+ * The package names a connector called NAME may have, in the order they are tried:
+ * `@capital/NAME-connector`, then `capital-connector-NAME`. A connector package exports
+ * `connector` (see `Connector` in `@capital/core`).
+ */
+export function connectorPackageNames(name: string): string[] {
+  return [`@capital/${name}-connector`, `capital-connector-${name}`];
+}
+
+/**
+ * Finds and loads a connector: from a module path (`--connector ./my-connector.js`), or by name
+ * among the packages installed beside the CLI or in the current folder.
+ *
+ * @throws {CliUsageError} when no such package is installed or it exports no `connector`.
+ */
+export async function loadConnector(nameOrPath: { name?: string; path?: string }, cwd = process.cwd()): Promise<Connector> {
+  if (nameOrPath.path) return importConnector(pathToFileURL(resolve(cwd, nameOrPath.path)).href, nameOrPath.path);
+  const name = nameOrPath.name ?? '';
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    throw new CliUsageError(`"${name}" is not a connector name (lower-case letters, digits and dashes).`);
+  }
+  const candidates = connectorPackageNames(name);
+  const requirers = [createRequire(import.meta.url), createRequire(join(resolve(cwd), 'package.json'))];
+  for (const packageName of candidates) {
+    for (const requirer of requirers) {
+      let resolved: string;
+      try {
+        resolved = requirer.resolve(packageName);
+      } catch {
+        continue;
+      }
+      return importConnector(pathToFileURL(resolved).href, packageName);
+    }
+  }
+  throw new CliUsageError(
+    `No connector "${name}": install one of ${candidates.join(' or ')}, or pass --connector PATH to a module that exports \`connector\`.`,
+  );
+}
+
+async function importConnector(url: string, what: string): Promise<Connector> {
+  let module: { connector?: Connector };
+  try {
+    module = (await import(url)) as { connector?: Connector };
+  } catch (error) {
+    throw new CliUsageError(`Cannot load the connector ${what}: ${(error as Error).message}`);
+  }
+  const connector = module.connector;
+  if (!connector || typeof connector.createHandler !== 'function' || typeof connector.seeds !== 'function') {
+    throw new CliUsageError(`${what} does not export a \`connector\` (see Connector in @capital/core).`);
+  }
+  return connector;
+}

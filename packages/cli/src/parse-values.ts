@@ -1,0 +1,55 @@
+import { parseRate, type Rate } from '@capital/core';
+import { CliUsageError } from './cli-error.js';
+
+/** A whole number flag within bounds. */
+export function parseWholeNumber(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = Number(text);
+  if (!/^\s*-?\d+\s*$/.test(text) || value < min || value > max) {
+    throw new CliUsageError(`${flag} takes a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${text}".`);
+  }
+  return value;
+}
+
+/** A share from 0 to 1 (`0.2`), or a percentage (`20%`). */
+export function parseShare(flag: string, text: string): number {
+  const percent = text.trim().endsWith('%');
+  const value = Number(percent ? text.trim().slice(0, -1) : text) / (percent ? 100 : 1);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new CliUsageError(`${flag} takes a share from 0 to 1 (or 0% to 100%), got "${text}".`);
+  }
+  return value;
+}
+
+/** A rate (`9/1s`), or `off` for none. */
+export function parseRateFlag(flag: string, text: string): Rate | undefined {
+  if (text.trim().toLowerCase() === 'off') return undefined;
+  try {
+    return parseRate(text, flag);
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+}
+
+/** An http(s) URL. */
+export function parseUrl(flag: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliUsageError(`${flag} takes a URL such as http://127.0.0.1:8080, got "${text}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliUsageError(`${flag} takes an http or https URL, got "${url.protocol}".`);
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+/** A file name made of a parameter's value: `new york` → `new-york`. */
+export function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'all'
+  );
+}

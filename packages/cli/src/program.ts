@@ -1,0 +1,105 @@
+import type { Connector } from '@capital/core';
+import { Command, CommanderError, Option } from 'commander';
+import { CliUsageError } from './cli-error.js';
+import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
+import { loadConnector } from './load-connector.js';
+import { type RunFlags, runCommand } from './run-command.js';
+
+/** What the program reads and writes; `process`'s by default, fakes in tests. */
+export type ProgramIo = {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+};
+
+/**
+ * Runs the `capital` command line and resolves with its exit code: 0 when the job did all it
+ * was asked, 1 when it failed, 2 for a command line that cannot run, 130 when interrupted.
+ */
+export async function main(argv: readonly string[], io: ProgramIo, signal: AbortSignal): Promise<number> {
+  try {
+    // A connector's own flags (`--search`) are known only once it is loaded, so load it first.
+    const connector = await connectorNamedIn(argv.slice(2), io.cwd);
+    const program = buildProgram(connector, io, signal);
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (signal.aborted) {
+      io.stderr.write('capital: interrupted; nothing was finalised.\n');
+      return 130;
+    }
+    const usage = error instanceof CliUsageError;
+    io.stderr.write(`capital: error: ${messageOf(error)}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+async function connectorNamedIn(args: readonly string[], cwd: string): Promise<Connector | undefined> {
+  const [command, name] = args;
+  if (command !== 'run' && command !== 'emulator') return undefined;
+  const pathAt = args.indexOf('--connector');
+  const path = pathAt >= 0 ? args[pathAt + 1] : undefined;
+  if (path) return loadConnector({ path }, cwd);
+  if (!name || name.startsWith('-')) return undefined;
+  return loadConnector({ name }, cwd);
+}
+
+function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: AbortSignal): Command {
+  const program = new Command('capital')
+    .description('Pull data from third-party APIs, one page at a time, into files, PostgreSQL or Kafka.')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .showHelpAfterError();
+
+  const run = program
+    .command('run')
+    .description('crawl every page of a connector into a sink')
+    .argument('[connector]', 'the connector name, e.g. wtd (package @capital/NAME-connector or capital-connector-NAME)')
+    .option('--connector <path>', 'load the connector from a module that exports `connector`')
+    .option('--out <path>', 'the NDJSON file to write (default: data/NAME-PARAMS.ndjson)')
+    .option('--sink <target>', 'where pages go: file:PATH')
+    .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
+    .option('--token <token>', 'the API token (default: the connector\'s environment variable, e.g. WTD_API_TOKEN)')
+    .option('--rate <rate>', 'the rate limit, as 9/1s, or off (default: the API\'s own)')
+    .option('--concurrency <n>', 'requests in flight at once', '4')
+    .option('--buffer <n>', 'pages fetched ahead of the sink, beyond those in flight (default: 2 × concurrency)')
+    .option('--retries <n>', 'retries of a transient failure', '5')
+    .option('--timeout <ms>', 'per-request timeout in ms')
+    .option('--quiet', 'no progress on stderr');
+  for (const param of connector?.params ?? []) {
+    run.addOption(new Option(`--${param.name} <value>`, param.description));
+  }
+  run.action(async (_name: string | undefined, flags: RunFlags) => {
+    await runCommand(requireConnector(connector), flags, io, signal);
+  });
+
+  program
+    .command('emulator')
+    .description("serve a connector's emulator of its API on loopback")
+    .argument('[connector]', 'the connector name, e.g. wtd')
+    .option('--connector <path>', 'load the connector from a module that exports `connector`')
+    .option('--port <n>', 'the port (0: any free one)', '0')
+    .option('--rate-limit <rate>', 'requests allowed per token, as 10/1s, or off', '10/1s')
+    .option('--latency <ms>', 'added to every answer', '0')
+    .option('--fault-rate <share>', 'share of requests answered 5xx', '0')
+    .option('--malformed-rate <share>', 'share answered 200 with a broken body', '0')
+    .option('--burst-429-rate <share>', 'share answered 429 although under the limit', '0')
+    .option('--token <token...>', 'tokens accepted (default: demo)')
+    .action(async (_name: string | undefined, flags: EmulatorFlags) => {
+      await emulatorCommand(requireConnector(connector), flags, io, signal);
+    });
+  return program;
+}
+
+function requireConnector(connector: Connector | undefined): Connector {
+  if (!connector) throw new CliUsageError('Name a connector (e.g. `capital run wtd`) or pass --connector PATH.');
+  return connector;
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `\n  caused by: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import {
+  type Connector,
+  createCredentialResolver,
+  formatRate,
+  MemoryLimiter,
+  type RateLimiter,
+  type RunningEmulator,
+} from '@capital/core';
+import { CliUsageError } from './cli-error.js';
+import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
+import { createProgress, describeProgress } from './progress.js';
+import { runConnector } from './run-connector.js';
+import { openSink, parseSinkFlag } from './sink-from-flags.js';
+
+/** The flags of `capital run`, as commander hands them over (all strings). */
+export type RunFlags = {
+  readonly out?: string;
+  readonly sink?: string;
+  readonly baseUrl?: string;
+  readonly token?: string;
+  readonly rate?: string;
+  readonly concurrency: string;
+  readonly buffer?: string;
+  readonly retries: string;
+  readonly timeout?: string;
+  readonly quiet?: boolean;
+  readonly [param: string]: string | boolean | undefined;
+};
+
+/** Where `capital run` writes its messages. */
+export type RunIo = { readonly stderr: NodeJS.WriteStream; readonly stdout: NodeJS.WriteStream; readonly env: NodeJS.ProcessEnv };
+
+/**
+ * `capital run NAME`: crawls a connector into a sink. Without `--base-url` it starts the
+ * connector's emulator on loopback and says so. Resolves when every page is stored; throws
+ * otherwise (the sink is aborted, so no complete-looking output is left).
+ */
+export async function runCommand(connector: Connector, flags: RunFlags, io: RunIo, signal: AbortSignal): Promise<void> {
+  const params = readParams(connector, flags);
+  const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
+  const buffer = flags.buffer === undefined ? undefined : parseWholeNumber('--buffer', flags.buffer, 0);
+  const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
+  const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
+  const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
+  const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
+  const token = flags.token ?? io.env[connector.credential.envVar];
+
+  let emulator: RunningEmulator | undefined;
+  let baseUrl: string;
+  if (flags.baseUrl !== undefined) {
+    baseUrl = parseUrl('--base-url', flags.baseUrl);
+    if (!token) {
+      throw new CliUsageError(`No API token: pass --token or set ${connector.credential.envVar}.`);
+    }
+  } else {
+    if (!connector.startEmulator) throw new CliUsageError(`The ${connector.name} connector has no emulator: pass --base-url.`);
+    emulator = await connector.startEmulator({ tokens: [token ?? 'demo'] });
+    baseUrl = emulator.url;
+    io.stderr.write(
+      `capital: no --base-url given, so the ${connector.name} emulator runs at ${baseUrl} (pass --base-url to use a real API).\n`,
+    );
+  }
+  // The token goes to the resolver only, never into tasks, keys or messages.
+  const resolveCredential = createCredentialResolver(io.env, { [connector.credential.envVar]: token ?? 'demo' });
+  const limiter: RateLimiter | undefined = rate ? new MemoryLimiter({ rate }) : undefined;
+  const progress = createProgress({ stream: io.stderr, quiet: flags.quiet === true });
+  io.stderr.write(
+    `capital: ${connector.name} ${describeParams(params)} → ${target.path} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'})\n`,
+  );
+  try {
+    const summary = await runConnector({
+      connector,
+      params,
+      sink: openSink(target, (record) => connector.recordKey(record)),
+      baseUrl,
+      resolveCredential,
+      limiter,
+      concurrency,
+      buffer,
+      retry: { retries },
+      timeoutMs,
+      signal,
+      onEvent: (_event, stats) => progress.update(stats.snapshot()),
+    });
+    progress.stop();
+    const seconds = summary.elapsedMs / 1000;
+    io.stderr.write(
+      `capital: done in ${seconds.toFixed(1)} s: ${describeProgress(summary)}; ` +
+        `${(summary.pagesFetched / Math.max(seconds, 0.001)).toFixed(1)} pages/s.\n`,
+    );
+    io.stdout.write(`${summary.location}\n`);
+  } finally {
+    progress.stop();
+    await limiter?.close();
+    await emulator?.close();
+  }
+}
+
+function readParams(connector: Connector, flags: RunFlags): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const param of connector.params) {
+    const value = flags[param.name] ?? param.default;
+    if (typeof value === 'string') params[param.name] = value;
+    else if (param.required) throw new CliUsageError(`--${param.name} is required: ${param.description}.`);
+  }
+  return params;
+}
+
+function describeParams(params: Record<string, string>): string {
+  return Object.entries(params)
+    .map(([name, value]) => `--${name} ${JSON.stringify(value)}`)
+    .join(' ');
+}
+
+function defaultOutPath(connector: Connector, params: Record<string, string>): string {
+  const suffix = Object.values(params).map(slug).join('-');
+  return join('data', `${connector.name}${suffix ? `-${suffix}` : ''}.ndjson`);
+}

@@ -1,0 +1,72 @@
+import type { CredentialResolver } from './credentials.js';
+import type { Logger } from './logger.js';
+import type { Handler, Task } from './task.js';
+
+/** A parameter a connector's seeds take (a CLI flag `--NAME VALUE`). */
+export type ConnectorParam = {
+  readonly name: string;
+  readonly description: string;
+  /** @default false */
+  readonly required?: boolean;
+  readonly default?: string;
+};
+
+/** What a handler factory gets from whoever runs the connector (the CLI, a worker, a test). */
+export type ConnectorRuntime = {
+  /** The API's base URL; the connector's default when absent. */
+  readonly baseUrl?: string | undefined;
+  /** Resolves the credential references tasks carry. */
+  readonly resolveCredential: CredentialResolver;
+  /** Per-request timeout in ms; the connector's default when absent. */
+  readonly timeoutMs?: number | undefined;
+  readonly logger?: Logger | undefined;
+};
+
+/** A local stand-in for a connector's API, for demos and tests. */
+export type RunningEmulator = {
+  /** Base URL to give the connector, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  close(): Promise<void>;
+};
+
+/** Options every emulator understands (each connector may take more). */
+export type EmulatorStartOptions = {
+  readonly port?: number;
+  readonly rateLimit?: string | false;
+  readonly latencyMs?: number;
+  readonly faultRate?: number;
+  readonly malformedRate?: number;
+  readonly burst429Rate?: number;
+  /** Tokens the emulator accepts. */
+  readonly tokens?: readonly string[];
+};
+
+/**
+ * A connector, as a package exports it (`export const connector`). The CLI and the workers find
+ * it by name — `@capital/NAME-connector` or `capital-connector-NAME` — so a new connector plugs
+ * in without editing either.
+ */
+export type Connector<T extends Task = Task, D = unknown> = {
+  /** The short name used on the command line: `capital run wtd`. */
+  readonly name: string;
+  /** One line on what it downloads. */
+  readonly description: string;
+  /** The parameters its seeds take. */
+  readonly params: readonly ConnectorParam[];
+  /** The environment variable that holds its credential, and the reference tasks carry. */
+  readonly credential: { readonly envVar: string; readonly reference: string };
+  /** The API's own rate limit, as `9/1s`. */
+  readonly defaultRate: string;
+  /** The field that identifies a record, for idempotent sinks (`symbol`). */
+  readonly recordKeyField: string;
+  /** The first tasks of a crawl, from parameter values. */
+  seeds(params: Readonly<Record<string, string>>): T[];
+  /** The handler, bound to a base URL and credentials. */
+  createHandler(runtime: ConnectorRuntime): Handler<T, D>;
+  /** The rate limiter key of a task: the connector and a hash of its credential reference. */
+  limiterKey(task: T): string;
+  /** The identity of a record. */
+  recordKey(record: D): string;
+  /** Starts the connector's emulator, for those that ship one. */
+  startEmulator?(options?: EmulatorStartOptions): Promise<RunningEmulator>;
+};

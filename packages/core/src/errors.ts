@@ -1,0 +1,217 @@
+/**
+ * Every error this library throws is a {@link CapitalError} with a machine-readable `code`.
+ * Messages name tasks by key and page, never by credentials.
+ */
+
+const brand = Symbol.for('capital.error');
+
+/** The base class of every error thrown by Capital connectors. */
+export class CapitalError extends Error {
+  /** A stable, machine-readable identifier of the condition. */
+  readonly code: string;
+  /** `true` when retrying the same operation may succeed. */
+  readonly retryable: boolean = false;
+  readonly [brand] = true;
+
+  constructor(message: string, options: { code: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+  }
+  override name = 'CapitalError';
+}
+
+/**
+ * Tells whether a value is a {@link CapitalError}, also when it comes from another copy of this
+ * package (a brand check, as ky does, besides `instanceof`).
+ */
+export function isCapitalError(value: unknown): value is CapitalError {
+  return value instanceof CapitalError || (typeof value === 'object' && value !== null && brand in value);
+}
+
+/** A task that is not a plain JSON object, or cannot be serialised faithfully. */
+export class InvalidTaskError extends CapitalError {
+  constructor(message: string) {
+    super(message, { code: 'INVALID_TASK' });
+  }
+  override name = 'InvalidTaskError' as const;
+}
+
+/** An option outside its allowed range, caught where the options enter the library. */
+export class InvalidOptionError extends CapitalError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`Invalid option ${option}: ${message}`, { code: 'INVALID_OPTION' });
+    this.option = option;
+  }
+  override name = 'InvalidOptionError' as const;
+}
+
+/**
+ * A failure worth another attempt: a network error, a timeout, HTTP 408, 429 or 5xx, a body
+ * that is not valid JSON. `retryAfterMs` carries the server's `Retry-After`, when it sent one.
+ */
+export class TransientError extends CapitalError {
+  override readonly retryable = true;
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    options: { code?: string; retryAfterMs?: number | undefined; cause?: unknown } = {},
+  ) {
+    super(message, { code: options.code ?? 'TRANSIENT', cause: options.cause });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+  override name: string = 'TransientError';
+}
+
+/** An HTTP answer with an error status. Retryable for 408, 429 and 5xx; permanent otherwise. */
+export class HttpStatusError extends CapitalError {
+  override readonly retryable: boolean;
+  readonly status: number;
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, message: string, options: { retryAfterMs?: number | undefined } = {}) {
+    super(`HTTP ${status}: ${message}`, { code: 'HTTP_STATUS' });
+    this.status = status;
+    this.retryable = isTransientStatus(status);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+  override name = 'HttpStatusError' as const;
+}
+
+/** Whether an HTTP status is worth retrying: 408, 429 and every 5xx. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** A response that is not what the API documents (a schema mismatch, an error body, no data). */
+export class InvalidResponseError extends CapitalError {
+  override readonly retryable: boolean;
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, { code: 'INVALID_RESPONSE', cause: options.cause });
+    this.retryable = options.retryable;
+  }
+  override name = 'InvalidResponseError' as const;
+}
+
+/** Wrap an error in this to say "do not retry", whatever its kind (p-retry's `AbortError`). */
+export class NonRetryableError extends CapitalError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'NON_RETRYABLE', cause: options.cause });
+  }
+  override name = 'NonRetryableError' as const;
+}
+
+/** A handler threw or rejected with something that is not an `Error`; `value` keeps it. */
+export class NonErrorThrownError extends CapitalError {
+  readonly value: unknown;
+  constructor(value: unknown) {
+    super(`A handler threw a non-Error value (${describeValue(value)}); throw Error instances instead.`, {
+      code: 'NON_ERROR_THROWN',
+    });
+    this.value = value;
+  }
+  override name = 'NonErrorThrownError' as const;
+}
+
+/** Context that names a task in messages: its key and, where the task has one, its page. */
+export type TaskLabel = {
+  readonly taskKey: string;
+  readonly page?: number | undefined;
+  readonly type?: string | undefined;
+};
+
+/** A task that failed for good: permanently, or after its last retry. `cause` is the last error. */
+export class TaskFailedError extends CapitalError {
+  readonly taskKey: string;
+  readonly page: number | undefined;
+  readonly attempts: number;
+  constructor(label: TaskLabel, attempts: number, cause: Error) {
+    super(
+      `${describeTask(label)} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${cause.message}`,
+      {
+        code: 'TASK_FAILED',
+        cause,
+      },
+    );
+    this.taskKey = label.taskKey;
+    this.page = label.page;
+    this.attempts = attempts;
+  }
+  override name = 'TaskFailedError' as const;
+}
+
+/** A handler returned, as a next task, one of the task's own ancestors: the crawl would never end. */
+export class TaskCycleError extends CapitalError {
+  readonly taskKey: string;
+  readonly nextTaskKey: string;
+  constructor(label: TaskLabel, next: TaskLabel) {
+    super(
+      `${describeTask(label)} returned ${describeTask(next)} as a next task, but that task is one of its own ` +
+        'ancestors: the handler would loop forever.',
+      { code: 'TASK_CYCLE' },
+    );
+    this.taskKey = label.taskKey;
+    this.nextTaskKey = next.taskKey;
+  }
+  override name = 'TaskCycleError' as const;
+}
+
+/** A chain of next tasks grew longer than the crawl's `maxDepth`. */
+export class MaxDepthExceededError extends CapitalError {
+  readonly taskKey: string;
+  readonly maxDepth: number;
+  constructor(label: TaskLabel, maxDepth: number) {
+    super(
+      `${describeTask(label)} is ${maxDepth + 1} tasks deep, beyond maxDepth ${maxDepth}: ` +
+        'the handler may never stop returning next tasks (raise maxDepth if the source really is that deep).',
+      { code: 'MAX_DEPTH_EXCEEDED' },
+    );
+    this.taskKey = label.taskKey;
+    this.maxDepth = maxDepth;
+  }
+  override name = 'MaxDepthExceededError' as const;
+}
+
+/** A handler's answer is not a TaskResult (no `data` array, a `nextTasks` that is not an array…). */
+export class InvalidTaskResultError extends CapitalError {
+  readonly taskKey: string;
+  constructor(label: TaskLabel, problem: string) {
+    super(`${describeTask(label)}: the handler returned an invalid TaskResult: ${problem}`, {
+      code: 'INVALID_TASK_RESULT',
+    });
+    this.taskKey = label.taskKey;
+  }
+  override name = 'InvalidTaskResultError' as const;
+}
+
+/** The shared rate limiter cannot be reached within its bounded wait. */
+export class RateLimiterUnavailableError extends CapitalError {
+  override readonly retryable = true;
+  readonly limiterKey: string;
+  constructor(limiterKey: string, message: string, options: { cause?: unknown } = {}) {
+    super(`Rate limiter unavailable for ${limiterKey}: ${message}`, {
+      code: 'RATE_LIMITER_UNAVAILABLE',
+      cause: options.cause,
+    });
+    this.limiterKey = limiterKey;
+  }
+  override name = 'RateLimiterUnavailableError' as const;
+}
+
+/** Names a task in a message: `task 1f3a9c0d2b7e (wtd.stock_search page 3)`. */
+export function describeTask(label: TaskLabel): string {
+  const details = [label.type, label.page === undefined ? undefined : `page ${label.page}`].filter(Boolean);
+  return `Task ${label.taskKey.slice(0, 12)}${details.length > 0 ? ` (${details.join(' ')})` : ''}`;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 80))}`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return `an object of type ${value.constructor?.name ?? 'Object'}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Turns anything thrown into an Error, keeping Errors as they are. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new NonErrorThrownError(value);
+}

@@ -1,0 +1,58 @@
+export type { Checkpoint } from './checkpoint.js';
+export type {
+  Connector,
+  ConnectorParam,
+  ConnectorRuntime,
+  EmulatorStartOptions,
+  RunningEmulator,
+} from './connector.js';
+export type { CredentialResolver } from './credentials.js';
+export { createCredentialResolver, MissingCredentialError, redactSecrets } from './credentials.js';
+export type { TaskLabel } from './errors.js';
+export {
+  CapitalError,
+  describeTask,
+  HttpStatusError,
+  InvalidOptionError,
+  InvalidResponseError,
+  InvalidTaskError,
+  InvalidTaskResultError,
+  isCapitalError,
+  isTransientStatus,
+  MaxDepthExceededError,
+  NonErrorThrownError,
+  NonRetryableError,
+  RateLimiterUnavailableError,
+  TaskCycleError,
+  TaskFailedError,
+  TransientError,
+  toError,
+} from './errors.js';
+export type { JsonObject, JsonValue } from './json.js';
+export { canonicalJson } from './json.js';
+export { limiterKey } from './limit/limiter-key.js';
+export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
+export { MemoryLimiter } from './limit/memory-limiter.js';
+export type { Rate } from './limit/rate.js';
+export { checkRate, formatRate, parseRate } from './limit/rate.js';
+export type { RateLimiter, Reservation } from './limit/rate-limiter.js';
+export type { Slot } from './limit/token-bucket.js';
+export { intervalOf, pauseSlot, releaseSlot, reserveSlot } from './limit/token-bucket.js';
+export type { LogFields, Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { Acknowledgeable } from './operators/ack-after.js';
+export { ackAfter } from './operators/ack-after.js';
+export { crawl } from './operators/crawl.js';
+export type { CrawlOptions, CrawlPage } from './operators/crawl-config.js';
+export type { CrawlEvent } from './operators/crawl-event.js';
+export type { RateLimitConfig } from './operators/rate-limit.js';
+export { rateLimit } from './operators/rate-limit.js';
+export type { RetryTransientConfig } from './operators/retry-transient.js';
+export { retryTransient } from './operators/retry-transient.js';
+export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
+export { isRetryable, resolveRetryPolicy, retryDelay } from './retry/retry-policy.js';
+export type { RetryPromiseOptions } from './retry/retry-promise.js';
+export { retryPromise } from './retry/retry-promise.js';
+export type { Handler, HandlerContext, Task, TaskResult } from './task.js';
+export { labelTask, taskKey } from './task.js';
+export { toAsyncIterable } from './to-async-iterable.js';

@@ -1,0 +1,90 @@
+import type { SchedulerLike } from 'rxjs';
+import { asyncScheduler } from 'rxjs';
+import { acquireByReserving, type Sleep } from './acquire-by-reserving.js';
+import { checkRate, parseRate, type Rate } from './rate.js';
+import type { RateLimiter, Reservation } from './rate-limiter.js';
+import { pauseSlot, releaseSlot, reserveSlot } from './token-bucket.js';
+
+/** Options of {@link MemoryLimiter}. */
+export type MemoryLimiterOptions = {
+  /**
+   * The limit, as `9/1s` or a {@link Rate}.
+   * @default '9/1s'
+   */
+  readonly rate?: string | Rate;
+  /**
+   * Where time comes from. Pass a `TestScheduler` to run on virtual time.
+   * @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+};
+
+/**
+ * A token bucket per key, held in this process. Right for one process; for many, use
+ * `RedisLimiter`, which computes the same on a shared store.
+ *
+ * @example
+ * const limiter = new MemoryLimiter({ rate: '9/1s' });
+ * await limiter.acquire('wtd:abc123'); // resolves when the permit is granted
+ */
+export class MemoryLimiter implements RateLimiter {
+  readonly rate: Rate;
+  readonly #scheduler: SchedulerLike;
+  readonly #tats = new Map<string, number>();
+
+  constructor(options: MemoryLimiterOptions = {}) {
+    const rate = options.rate ?? '9/1s';
+    this.rate = typeof rate === 'string' ? parseRate(rate) : checkRate(rate);
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  reserve(key: string): Reservation {
+    const now = this.#scheduler.now();
+    this.#forgetIdleKeys(now);
+    const slot = reserveSlot(this.#tats.get(key), now, this.rate);
+    this.#tats.set(key, slot.tat);
+    return {
+      key,
+      waitMs: slot.waitMs,
+      grantAt: slot.grantAt,
+      release: async () => {
+        const stored = this.#tats.get(key);
+        const tat = stored === undefined ? undefined : releaseSlot(stored, slot.tat, this.rate);
+        if (tat !== undefined) this.#tats.set(key, tat);
+      },
+    };
+  }
+
+  acquire(key: string, signal?: AbortSignal): Promise<Reservation> {
+    return acquireByReserving(this.reserve(key), signal, this.#sleep);
+  }
+
+  pause(key: string, durationMs: number): void {
+    const now = this.#scheduler.now();
+    this.#tats.set(key, pauseSlot(this.#tats.get(key), now, durationMs, this.rate));
+  }
+
+  async close(): Promise<void> {
+    this.#tats.clear();
+  }
+
+  readonly #sleep: Sleep = (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = (): void => {
+        action.unsubscribe();
+        reject(signal?.reason);
+      };
+      const action = this.#scheduler.schedule(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+
+  /** A key whose `tat` has passed holds no state worth keeping: drop it, so the map stays small. */
+  #forgetIdleKeys(now: number): void {
+    if (this.#tats.size < 1024) return;
+    for (const [key, tat] of this.#tats) if (tat <= now) this.#tats.delete(key);
+  }
+}

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * The limiter's Lua scripts as the methods `defineCommand` adds to an ioredis client. Numbers go
+ * in and come out as text (`'%.17g'` in Lua, `String(n)` in JS), which round-trips a double
+ * exactly; Redis would truncate a Lua number to an integer. `now` is `''` outside tests.
+ */
+export type LimiterCommands = {
+  /** `lua/reserve-1.lua`: resolves to `[grantAt, waitMs, tat]`. */
+  capitalReserve(
+    key: string,
+    limit: string,
+    periodMs: string,
+    burst: string,
+    now: string,
+  ): Promise<[string, string, string]>;
+  /** `lua/pause-1.lua`: resolves to the new tat. */
+  capitalPause(
+    key: string,
+    limit: string,
+    periodMs: string,
+    burst: string,
+    durationMs: string,
+    now: string,
+  ): Promise<string>;
+  /** `lua/release-1.lua`: resolves to 1 when the permit was given back, 0 when not. */
+  capitalRelease(
+    key: string,
+    limit: string,
+    periodMs: string,
+    reservedTat: string,
+    now: string,
+  ): Promise<number>;
+};
+
+/** The script files, named `<command>-<numKeys>.lua` as BullMQ names them. */
+const files = ['reserve-1.lua', 'pause-1.lua', 'release-1.lua'] as const;
+
+let cache:
+  | ReadonlyArray<{ readonly name: string; readonly numberOfKeys: number; readonly lua: string }>
+  | undefined;
+
+/**
+ * Where the `.lua` files are. They are the source of truth and the build copies nothing, so from
+ * `src/limit` they sit beside this module, and from `dist/limit` they are read from the package's
+ * `src/limit/lua` (the package ships `src`).
+ */
+function luaDirectory(): URL {
+  const beside = new URL('./lua/', import.meta.url);
+  return existsSync(new URL(files[0], beside)) ? beside : new URL('../../src/limit/lua/', import.meta.url);
+}
+
+function loadScripts(): NonNullable<typeof cache> {
+  if (cache) return cache;
+  const directory = luaDirectory();
+  cache = files.map((file) => {
+    const [, command = '', keys = '0'] = /^(\w+)-(\d+)\.lua$/.exec(file) ?? [];
+    return {
+      name: `capital${command.charAt(0).toUpperCase()}${command.slice(1)}`,
+      numberOfKeys: Number(keys),
+      lua: readFileSync(new URL(file, directory), 'utf8'),
+    };
+  });
+  return cache;
+}
+
+/**
+ * Registers the limiter's scripts on a client with `defineCommand`, which sends `EVALSHA` and
+ * falls back to `EVAL` when Redis does not hold the script yet: one round trip per call either way.
+ *
+ * @param redis - the client; registering twice is harmless.
+ * @returns the same client, typed with the script methods.
+ * @throws when the `.lua` files cannot be read (a broken install).
+ * @example
+ * const client = defineLimiterCommands(new Redis());
+ * const [grantAt, waitMs, tat] = await client.capitalReserve('capital:limit:wtd:5f1c', '9', '1000', '1', '');
+ */
+export function defineLimiterCommands(redis: Redis): Redis & LimiterCommands {
+  for (const { name, numberOfKeys, lua } of loadScripts()) redis.defineCommand(name, { numberOfKeys, lua });
+  return redis as Redis & LimiterCommands;
+}

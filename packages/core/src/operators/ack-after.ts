@@ -1,0 +1,24 @@
+import { concatMap, from, map, type OperatorFunction } from 'rxjs';
+
+/** A page that can be acknowledged, as `crawl` emits it. */
+export type Acknowledgeable = { ack(): void };
+
+/**
+ * Writes each page with `write`, one at a time and in order, and acknowledges the page once the
+ * write has resolved (the data is durable, or at least handed to the OS): the crawl's
+ * backpressure then follows the writer's pace. Emits what `write` resolved to.
+ *
+ * @example pages$.pipe(ackAfter((page) => sink.write(page)))
+ */
+export function ackAfter<P extends Acknowledgeable, R>(
+  write: (page: P) => Promise<R>,
+): OperatorFunction<P, R> {
+  return concatMap((page) =>
+    from(write(page)).pipe(
+      map((written) => {
+        page.ack();
+        return written;
+      }),
+    ),
+  );
+}

@@ -1,0 +1,127 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { Checkpoint } from '../checkpoint.js';
+import { InvalidOptionError } from '../errors.js';
+import type { RateLimiter } from '../limit/rate-limiter.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { type RetryOptions, type RetryPolicy, resolveRetryPolicy } from '../retry/retry-policy.js';
+import type { Task, TaskResult } from '../task.js';
+import type { CrawlEvent } from './crawl-event.js';
+
+/** Options of `crawl`. */
+export type CrawlOptions<T extends Task> = {
+  /**
+   * Tasks run at once.
+   * @default 4
+   */
+  readonly concurrency?: number;
+  /**
+   * Pages that may wait for the consumer's `ack()` beyond those being fetched. At any moment at
+   * most `concurrency + buffer` pages are fetched (or being fetched) and not yet acknowledged.
+   * @default 8
+   */
+  readonly buffer?: number;
+  /**
+   * The longest chain of next tasks from a seed; deeper fails with `MaxDepthExceededError`.
+   * @default 100_000
+   */
+  readonly maxDepth?: number;
+  /**
+   * How transient failures are retried; `false` fails a task at its first error.
+   * @default { retries: 5, factor: 2, minTimeoutMs: 200, maxTimeoutMs: 30_000, randomize: true }
+   */
+  readonly retry?: RetryOptions | false;
+  /** Gates every attempt (retries too) on a permit. No limiter, no limit. */
+  readonly limiter?: RateLimiter;
+  /**
+   * The limiter key of a task.
+   * @default 'default'
+   */
+  readonly limiterKey?: string | ((task: T) => string);
+  /** A durable store of finished pages: tasks it knows are skipped, their recorded next tasks run. */
+  readonly checkpoint?: Checkpoint<T>;
+  /**
+   * Time for retry delays, limiter waits and `fetchedAt`. A `TestScheduler` for marble tests.
+   * @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Handed to handlers in their context.
+   * @default silentLogger
+   */
+  readonly logger?: Logger;
+  /** Ends the crawl with the signal's reason when aborted (unsubscribing does the same, silently). */
+  readonly signal?: AbortSignal;
+  /** Told of everything that happens, for progress reports and metrics. */
+  readonly onEvent?: (event: CrawlEvent) => void;
+  /**
+   * The retry jitter's source of randomness.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+};
+
+/** {@link CrawlOptions} checked, with defaults filled in. */
+export type CrawlConfig<T extends Task> = {
+  readonly concurrency: number;
+  readonly buffer: number;
+  readonly maxDepth: number;
+  readonly retry: RetryPolicy | undefined;
+  readonly limiter: RateLimiter | undefined;
+  readonly limiterKey: (task: T) => string;
+  readonly checkpoint: Checkpoint<T> | undefined;
+  readonly scheduler: SchedulerLike;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+  readonly onEvent: (event: CrawlEvent) => void;
+  readonly random: () => number;
+};
+
+/** A page as the crawl emits it: the TaskResult, where it stands, and its acknowledgement. */
+export type CrawlPage<T extends Task = Task, D = unknown> = TaskResult<T, D> & {
+  /** The task's key. */
+  readonly key: string;
+  /** 0 for a seed, 1 for its next tasks, … */
+  readonly depth: number;
+  /** How many attempts the page took (1 without retries). */
+  readonly attempts: number;
+  /** When the page arrived, in ms since the epoch (the scheduler's clock). */
+  readonly fetchedAt: number;
+  /**
+   * Tells the crawl the consumer is done with the page (it is written, durable, forgotten), which
+   * frees its place in the `concurrency + buffer` bound. Idempotent. A consumer that never
+   * acknowledges stalls the crawl once the bound is full: use `ackAfter`, `toAsyncIterable` or a
+   * sink, which acknowledge for you.
+   */
+  ack(): void;
+};
+
+/** Checks the options once, where they enter, and fills in defaults. */
+export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): CrawlConfig<T> {
+  const concurrency = options.concurrency ?? 4;
+  const buffer = options.buffer ?? 8;
+  const maxDepth = options.maxDepth ?? 100_000;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidOptionError('concurrency', `must be a whole number ≥ 1, got ${concurrency}.`);
+  }
+  if (!Number.isInteger(buffer) || buffer < 0) {
+    throw new InvalidOptionError('buffer', `must be a whole number ≥ 0, got ${buffer}.`);
+  }
+  if (!Number.isInteger(maxDepth) || maxDepth < 0) {
+    throw new InvalidOptionError('maxDepth', `must be a whole number ≥ 0, got ${maxDepth}.`);
+  }
+  const key = options.limiterKey ?? 'default';
+  return {
+    concurrency,
+    buffer,
+    maxDepth,
+    retry: options.retry === false ? undefined : resolveRetryPolicy(options.retry),
+    limiter: options.limiter,
+    limiterKey: typeof key === 'function' ? key : () => key,
+    checkpoint: options.checkpoint,
+    scheduler: options.scheduler ?? asyncScheduler,
+    logger: options.logger ?? silentLogger,
+    signal: options.signal,
+    onEvent: options.onEvent ?? (() => {}),
+    random: options.random ?? Math.random,
+  };
+}

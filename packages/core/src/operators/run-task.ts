@@ -1,0 +1,137 @@
+import {
+  catchError,
+  concatMap,
+  defer,
+  from,
+  isObservable,
+  map,
+  type Observable,
+  of,
+  take,
+  throwError,
+  throwIfEmpty,
+} from 'rxjs';
+import {
+  InvalidTaskResultError,
+  isCapitalError,
+  TaskFailedError,
+  type TaskLabel,
+  toError,
+} from '../errors.js';
+import { fromMaybePromise } from '../maybe-promise.js';
+import type { Handler, Task, TaskResult } from '../task.js';
+import type { CrawlConfig } from './crawl-config.js';
+import { rateLimit } from './rate-limit.js';
+import { retryTransient } from './retry-transient.js';
+
+/** What running one task gives: a fetched page, or a page a checkpoint knows already. */
+export type TaskOutcome<T extends Task, D> =
+  | { readonly kind: 'fetched'; readonly result: TaskResult<T, D>; readonly attempts: number }
+  | { readonly kind: 'skipped'; readonly nextTasks: readonly T[] };
+
+/**
+ * One task, start to end: ask the checkpoint, then per attempt take a permit and call the
+ * handler, retrying transient failures. A 429's `Retry-After` pauses the limiter key for every
+ * caller before the retry waits it out.
+ */
+export function runTask<T extends Task, D>(
+  handler: Handler<T, D>,
+  task: T,
+  label: TaskLabel,
+  config: CrawlConfig<T>,
+  signal: AbortSignal,
+): Observable<TaskOutcome<T, D>> {
+  const checkpoint = config.checkpoint;
+  if (checkpoint === undefined) return fetchPage(handler, task, label, config, signal);
+  return from(checkpoint.completed([label.taskKey])).pipe(
+    concatMap((stored) => {
+      const nextTasks = stored.get(label.taskKey);
+      return nextTasks === undefined
+        ? fetchPage(handler, task, label, config, signal)
+        : of({ kind: 'skipped', nextTasks } as const);
+    }),
+  );
+}
+
+function fetchPage<T extends Task, D>(
+  handler: Handler<T, D>,
+  task: T,
+  label: TaskLabel,
+  config: CrawlConfig<T>,
+  signal: AbortSignal,
+): Observable<TaskOutcome<T, D>> {
+  const limiterKey = config.limiter ? config.limiterKey(task) : '';
+  const permit$ = config.limiter
+    ? of(task).pipe(
+        rateLimit({
+          limiter: config.limiter,
+          key: limiterKey,
+          scheduler: config.scheduler,
+          onWait: (waitMs) => config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs }),
+        }),
+      )
+    : of(task);
+  let attempts = 0;
+  const attempt$ = defer(() => {
+    attempts += 1;
+    const context = { signal, logger: config.logger, taskKey: label.taskKey, attempt: attempts };
+    return permit$.pipe(concatMap(() => callHandler(handler, task, context, label)));
+  });
+  const retried$ = config.retry
+    ? attempt$.pipe(
+        retryTransient({
+          ...config.retry,
+          scheduler: config.scheduler,
+          random: config.random,
+          onRetry: (error, retry, delayMs) =>
+            config.onEvent({ type: 'retry', key: label.taskKey, retry, delayMs, error }),
+          onRetryAfter: (retryAfterMs) => {
+            // Tell every process sharing the limit, not only this task's next attempt.
+            if (config.limiter)
+              void fromMaybePromise(config.limiter.pause(limiterKey, retryAfterMs)).subscribe({
+                error: () => {},
+              });
+          },
+        }),
+      )
+    : attempt$;
+  return retried$.pipe(
+    map((result) => ({ kind: 'fetched', result, attempts }) as const),
+    catchError((error: Error) =>
+      throwError(() => (isTaskLevel(error) ? error : new TaskFailedError(label, attempts, error))),
+    ),
+  );
+}
+
+/** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
+function isTaskLevel(error: Error): boolean {
+  return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
+}
+
+function callHandler<T extends Task, D>(
+  handler: Handler<T, D>,
+  task: T,
+  context: Parameters<Handler<T, D>>[1],
+  label: TaskLabel,
+): Observable<TaskResult<T, D>> {
+  return defer(() => {
+    const output = handler(task, context);
+    return isObservable(output) ? output : from(output);
+  }).pipe(
+    take(1),
+    throwIfEmpty(() => new InvalidTaskResultError(label, 'its Observable completed without a TaskResult.')),
+    map((result) => checkResult<T, D>(result, task, label)),
+    catchError((thrown: unknown) => throwError(() => toError(thrown))),
+  );
+}
+
+function checkResult<T extends Task, D>(result: unknown, task: T, label: TaskLabel): TaskResult<T, D> {
+  if (typeof result !== 'object' || result === null) {
+    throw new InvalidTaskResultError(label, `expected { task, data, nextTasks }, got ${String(result)}.`);
+  }
+  const { data, nextTasks } = result as Partial<TaskResult<T, D>>;
+  if (!Array.isArray(data)) throw new InvalidTaskResultError(label, '`data` is not an array.');
+  if (!Array.isArray(nextTasks)) throw new InvalidTaskResultError(label, '`nextTasks` is not an array.');
+  // The page belongs to the task the crawl ran, whatever the handler put in `task`.
+  return { task, data, nextTasks };
+}

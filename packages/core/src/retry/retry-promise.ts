@@ -1,0 +1,61 @@
+import pRetry, { AbortError } from 'p-retry';
+import { toError } from '../errors.js';
+import { isRetryable, type RetryOptions, resolveRetryPolicy, retryAfterOf } from './retry-policy.js';
+
+/** Options of {@link retryPromise}. */
+export type RetryPromiseOptions = RetryOptions & {
+  /** Stops retrying and rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called after each failed attempt that will be retried. */
+  readonly onRetry?: (error: Error, attempt: number) => void;
+};
+
+/**
+ * Runs a promise-returning operation with the same policy and the same idea of "transient" as
+ * the crawl, through p-retry: for the promise-based edges (sinks' writes, connections), where
+ * the crawl's RxJS retry does not reach. A `Retry-After` on the error is waited out in full.
+ *
+ * @example await retryPromise(() => pool.query(sql), { retries: 3 })
+ */
+export function retryPromise<R>(
+  operation: (attempt: number) => Promise<R>,
+  options: RetryPromiseOptions = {},
+): Promise<R> {
+  const policy = resolveRetryPolicy(options);
+  return pRetry(
+    async (attempt) => {
+      try {
+        return await operation(attempt);
+      } catch (thrown) {
+        const error = toError(thrown);
+        // p-retry retries everything but AbortError; say "stop" for what is not transient.
+        throw isRetryable(error) ? error : new AbortError(error);
+      }
+    },
+    {
+      retries: policy.retries,
+      factor: policy.factor,
+      minTimeout: policy.minTimeoutMs,
+      maxTimeout: policy.maxTimeoutMs,
+      randomize: policy.randomize,
+      signal: options.signal,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft === 0) return;
+        options.onRetry?.(error, attemptNumber);
+        const retryAfter = retryAfterOf(error);
+        if (retryAfter !== undefined)
+          await waitFor(Math.min(retryAfter, policy.maxRetryAfterMs), options.signal);
+      },
+    },
+  );
+}
+
+function waitFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,163 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/errors.js';
+import { limiterKey } from '../../src/limit/limiter-key.js';
+import { RedisLimiter, type RedisLimiterOptions } from '../../src/limit/redis-limiter.js';
+import { deleteKeys, listKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js';
+
+let admin: Redis;
+let prefix: string;
+const limiters: RedisLimiter[] = [];
+
+/** A limiter on this test's own prefix, closed after the test. */
+function limiter(options: RedisLimiterOptions = {}): RedisLimiter {
+  const created = new RedisLimiter({ redis: redisUrl, rate: '10/1s', prefix, ...options });
+  limiters.push(created);
+  return created;
+}
+
+beforeAll(() => {
+  admin = new Redis(redisUrl);
+});
+
+afterAll(async () => {
+  await admin.quit();
+});
+
+afterEach(async () => {
+  await Promise.all(limiters.splice(0).map((created) => created.close()));
+  await deleteKeys(admin, prefix);
+});
+
+describe('RedisLimiter', () => {
+  it('spaces the grants on a key by the interval, on Redis time', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter();
+    const [seconds, micros] = await admin.time();
+    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    const grants: number[] = [];
+    for (let i = 0; i < 5; i++) grants.push((await subject.reserve('k')).grantAt);
+    expect(grants[0]).toBeGreaterThanOrEqual(redisNow);
+    expect(grants[0]).toBeLessThan(redisNow + 5000);
+    for (let i = 1; i < grants.length; i++) expect((grants[i] ?? 0) - (grants[i - 1] ?? 0)).toBeCloseTo(100, 6);
+  });
+
+  it('tells each caller its exact wait: grantAt minus Redis now', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter();
+    const first = await subject.reserve('k');
+    const second = await subject.reserve('k');
+    expect(first.waitMs).toBe(0);
+    const secondNow = second.grantAt - second.waitMs;
+    expect(secondNow).toBeGreaterThanOrEqual(first.grantAt);
+    expect(second.waitMs).toBeCloseTo(first.grantAt + 100 - secondNow, 6);
+  });
+
+  it('resolves acquire after its wait, with one sleep', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter({ rate: '4/1s' });
+    await subject.acquire('k');
+    const started = performance.now();
+    const second = await subject.acquire('k');
+    const elapsed = performance.now() - started;
+    expect(second.waitMs).toBeGreaterThan(200);
+    expect(elapsed).toBeGreaterThanOrEqual(second.waitMs - 1);
+    expect(elapsed).toBeLessThan(second.waitMs + 1000);
+  });
+
+  it('makes a pause seen by every client of the key', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const pausing = limiter();
+    const other = limiter();
+    await pausing.pause('k', 1500);
+    const reservation = await other.reserve('k');
+    expect(reservation.waitMs).toBeGreaterThan(1400);
+    expect(reservation.waitMs).toBeLessThanOrEqual(1500);
+  });
+
+  it('gives back the newest reservation, and only it', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter();
+    const first = await subject.reserve('k');
+    const second = await subject.reserve('k');
+    await first.release();
+    const third = await subject.reserve('k');
+    expect(third.grantAt).toBeCloseTo(second.grantAt + 100, 6);
+    await third.release();
+    await third.release();
+    expect((await subject.reserve('k')).grantAt).toBe(third.grantAt);
+  });
+
+  it('gives the permit back when acquire is aborted while waiting', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter({ rate: '2/1s' });
+    const first = await subject.reserve('k');
+    const controller = new AbortController();
+    const waiting = subject.acquire('k', controller.signal);
+    setTimeout(() => controller.abort(new Error('cancelled')), 50);
+    await expect(waiting).rejects.toThrow('cancelled');
+    expect((await subject.reserve('k')).grantAt).toBeCloseTo(first.grantAt + 500, 6);
+  });
+
+  it('takes no permit when the signal is already aborted', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter();
+    await expect(subject.acquire('k', AbortSignal.abort(new Error('no')))).rejects.toThrow('no');
+    expect(subject.stats().roundTrips).toBe(0);
+    expect((await subject.reserve('k')).waitMs).toBe(0);
+  });
+
+  it('lets its keys expire just past their tat', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter();
+    await subject.reserve('k');
+    await subject.pause('p', 2000);
+    const reserved = await admin.pttl(`${prefix}k`);
+    const paused = await admin.pttl(`${prefix}p`);
+    expect(reserved).toBeGreaterThan(0);
+    expect(reserved).toBeLessThanOrEqual(100 + 1000 + 1);
+    expect(paused).toBeGreaterThan(2000);
+    expect(paused).toBeLessThanOrEqual(2000 + 1000 + 1);
+  });
+
+  it('keys by a hash of the credential reference, never the token', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter();
+    const token = 'tok_live_5a3f9c2e81d04b7';
+    await subject.reserve(limiterKey('wtd', token));
+    const keys = await listKeys(admin, prefix);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(new RegExp(`^${prefix}wtd:[0-9a-f]{16}$`));
+    expect(keys[0]).not.toContain(token);
+  });
+
+  it('uses one round trip per reserve, counted by the client too', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const client = new Redis(redisUrl);
+    await client.ping();
+    let sent = 0;
+    const sendCommand = client.sendCommand.bind(client);
+    client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+      sent++;
+      return sendCommand(...args);
+    };
+    const subject = limiter({ redis: client });
+    for (let i = 0; i < 20; i++) await subject.reserve('k');
+    expect(sent).toBe(20);
+    expect(subject.stats()).toEqual({ reservations: 20, fallbackReservations: 0, roundTrips: 20 });
+    await subject.close();
+    expect(client.status).toBe('ready');
+    await client.quit();
+  });
+
+  it('rejects options out of range', () => {
+    expect(() => new RedisLimiter({ rate: '9 per second' })).toThrow(InvalidOptionError);
+    expect(() => new RedisLimiter({ unavailableAfterMs: 0 })).toThrow(InvalidOptionError);
+    expect(() => new RedisLimiter({ fallback: { share: 1.5 } })).toThrow(InvalidOptionError);
+  });
+
+  it('rejects a pause that is not a duration', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    await expect(limiter().pause('k', Number.NaN)).rejects.toThrow(InvalidOptionError);
+  });
+});

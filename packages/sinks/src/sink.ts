@@ -1,0 +1,44 @@
+import type { Task } from '@capital/core';
+
+/** A page as a sink receives it: what `crawl` emits, without the acknowledgement. */
+export type SinkPage<D = unknown> = {
+  /** The task key of the page: its identity across runs. */
+  readonly key: string;
+  readonly task: Task;
+  readonly data: readonly D[];
+  /** The page's next tasks; durable sinks record them so a resumed run can walk past the page. */
+  readonly nextTasks: readonly Task[];
+  /** When the page arrived, in ms since the epoch. */
+  readonly fetchedAt: number;
+};
+
+/** What a sink reports for one page it stored. */
+export type PageReceipt = {
+  readonly key: string;
+  readonly records: number;
+};
+
+/** What a sink reports when it closes. */
+export type SinkSummary = {
+  readonly pages: number;
+  readonly records: number;
+  /** Where the data is: a file path, a table, a topic. */
+  readonly location: string;
+};
+
+/**
+ * The contract every sink follows.
+ *
+ * - `write` resolves only once the page is durable (on disk, committed, acknowledged by the
+ *   broker); the page is acknowledged to the crawl after that, so a slow sink slows the crawl.
+ * - `close` flushes and finalises (renames the file, ends the transaction) and reports.
+ * - `abort` throws away what is not final, so a failed run never leaves output that looks complete.
+ */
+export type Sink<D = unknown> = {
+  write(page: SinkPage<D>): Promise<PageReceipt>;
+  close(): Promise<SinkSummary>;
+  abort(reason?: unknown): Promise<void>;
+};
+
+/** Says which field identifies a record, so the record key travels with every record. */
+export type RecordKey<D> = (record: D) => string;

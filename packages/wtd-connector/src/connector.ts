@@ -1,0 +1,35 @@
+import type { Connector } from '@capital/core';
+import { limiterKey, parseRate } from '@capital/core';
+import { startEmulator } from './emulator/server.js';
+import { createStockSearchHandler } from './handler.js';
+import type { Listing } from './schema.js';
+import { defaultCredentialReference, type StockSearchTask, stockSearchTask } from './task.js';
+
+/**
+ * World Trading Data's stock search as a Capital connector: `capital run wtd --search "new york"`.
+ * The public API has closed; `startEmulator` serves a faithful copy on loopback.
+ */
+export const connector: Connector<StockSearchTask, Listing> = {
+  name: 'wtd',
+  description: "World Trading Data's stock search: every listing whose name or symbol matches a term.",
+  params: [{ name: 'search', description: 'the search term, e.g. "new york"', required: true }],
+  credential: { envVar: 'WTD_API_TOKEN', reference: defaultCredentialReference },
+  defaultRate: '9/1s',
+  recordKeyField: 'symbol',
+  seeds: (params) => [stockSearchTask({ searchTerm: params.search ?? '' })],
+  createHandler: (runtime) =>
+    createStockSearchHandler({
+      baseUrl: runtime.baseUrl ?? 'http://127.0.0.1:8080',
+      resolveCredential: runtime.resolveCredential,
+      ...(runtime.timeoutMs === undefined ? {} : { timeoutMs: runtime.timeoutMs }),
+    }),
+  limiterKey: (task) => limiterKey('wtd', task.credentials),
+  recordKey: (listing) => listing.symbol,
+  startEmulator: ({ rateLimit, ...options } = {}) => {
+    const rate = typeof rateLimit === 'string' ? parseRate(rateLimit, 'rateLimit') : undefined;
+    return startEmulator({
+      ...options,
+      ...(rateLimit === undefined ? {} : { rateLimit: rate ? { limit: rate.limit, windowMs: rate.periodMs } : false }),
+    });
+  },
+};

@@ -1,0 +1,98 @@
+import type { Listing } from './dataset.js';
+import { generateListings } from './dataset.js';
+import type { FaultOptions } from './faults.js';
+import { checkLatency } from './faults.js';
+import type { RollingWindowLimiterOptions } from './rolling-window-limiter.js';
+
+/** Options of `startEmulator`, including the fault injection ones of {@link FaultOptions}. */
+export type EmulatorOptions = FaultOptions & {
+  /**
+   * TCP port to listen on; 0 picks any free port (read it back from `url`).
+   * @default 0
+   */
+  readonly port?: number;
+  /**
+   * Interface to listen on. Only loopback addresses are accepted (`127.x.x.x`, `::1`,
+   * `localhost`): the emulator is a test fixture, not a service.
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
+  /**
+   * API tokens the emulator accepts as `api_token`; any other is answered 401.
+   * @default ['demo']
+   */
+  readonly tokens?: readonly string[];
+  /**
+   * The listings to search.
+   * @default generateListings()
+   */
+  readonly dataset?: readonly Listing[];
+  /**
+   * Per-token rate limit, or `false` for none. Requests over it are answered 429 with
+   * `Retry-After` (whole seconds, rounded up) and `Retry-After-Ms` (exact milliseconds).
+   * @default { limit: 10, windowMs: 1000 }
+   */
+  readonly rateLimit?: RollingWindowLimiterOptions | false;
+  /**
+   * Largest page size. A larger `limit` is clamped to it, as the real API did (its maximum was
+   * 50); the answer's `limit` field shows the size used. A missing `limit` also means `maxLimit`.
+   * @default 50
+   */
+  readonly maxLimit?: number;
+  /**
+   * Clock for the rate limiter, in milliseconds; any clock that never goes backwards.
+   * @default () => performance.now()
+   */
+  readonly now?: () => number;
+};
+
+/** {@link EmulatorOptions} with every default applied and every value checked. */
+export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, keyof FaultOptions>> & {
+  readonly faults: FaultOptions;
+  readonly latencyMs: number;
+};
+
+/**
+ * Applies the defaults of {@link EmulatorOptions} once, where the options enter the emulator.
+ *
+ * @param options - What the caller gave.
+ * @returns Every option, with defaults.
+ * @throws {RangeError} when the host is not loopback, the port or `maxLimit` is out of range,
+ * or `latencyMs` is negative. The fault rates are checked by `createFaultInjector`.
+ * @example resolveEmulatorOptions({}).maxLimit // 50
+ */
+export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulatorOptions {
+  const {
+    port = 0,
+    host = '127.0.0.1',
+    tokens = ['demo'],
+    dataset,
+    rateLimit = { limit: 10, windowMs: 1000 },
+    maxLimit = 50,
+    now = () => performance.now(),
+    latencyMs = 0,
+    ...faults
+  } = options;
+  if (!isLoopback(host)) throw new RangeError(`host must be a loopback address, got ${host}.`);
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${port}.`);
+  }
+  if (!Number.isSafeInteger(maxLimit) || maxLimit < 1) {
+    throw new RangeError(`maxLimit must be a positive integer, got ${maxLimit}.`);
+  }
+  return {
+    port,
+    host,
+    tokens,
+    dataset: dataset ?? generateListings(),
+    rateLimit,
+    maxLimit,
+    now,
+    faults,
+    latencyMs: checkLatency(latencyMs),
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
