@@ -2,19 +2,29 @@ import { parseRate, type Rate } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 
 /** A whole number flag within bounds. */
-export function parseWholeNumber(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function parseWholeNumber(
+  flag: string,
+  text: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = Number(text);
   if (!/^\s*-?\d+\s*$/.test(text) || value < min || value > max) {
-    throw new CliUsageError(`${flag} takes a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${text}".`);
+    throw new CliUsageError(
+      `${flag} takes a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${text}".`,
+    );
   }
   return value;
 }
 
 /** A share from 0 to 1 (`0.2`), or a percentage (`20%`). */
 export function parseShare(flag: string, text: string): number {
-  const percent = text.trim().endsWith('%');
-  const value = Number(percent ? text.trim().slice(0, -1) : text) / (percent ? 100 : 1);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+  const trimmed = text.trim();
+  const percent = trimmed.endsWith('%');
+  const number = percent ? trimmed.slice(0, -1).trim() : trimmed;
+  const value = Number(number) / (percent ? 100 : 1);
+  // Decimals only: Number() would also read '' (and so a bare '%') as 0, and '0x1' as 1.
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(number) || value < 0 || value > 1) {
     throw new CliUsageError(`${flag} takes a share from 0 to 1 (or 0% to 100%), got "${text}".`);
   }
   return value;

@@ -67,6 +67,7 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunSum
         buffer: options.buffer ?? concurrency * 2,
         ...(options.limiter ? { limiter: options.limiter, limiterKey: (task: Task) => connector.limiterKey(task) } : {}),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(sink.checkpoint ? { checkpoint: sink.checkpoint } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         onEvent: (event) => {

@@ -18,7 +18,10 @@ describe('canonicalJson', () => {
     expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
   });
 
-  it.prop([fc.jsonValue()], { numRuns: 200 })('does not depend on the order keys were written in', (value) => {
-    expect(canonicalJson(reverseKeys(value))).toBe(canonicalJson(value));
-  });
+  it.prop([fc.jsonValue()], { numRuns: 200 })(
+    'does not depend on the order keys were written in',
+    (value) => {
+      expect(canonicalJson(reverseKeys(value))).toBe(canonicalJson(value));
+    },
+  );
 });

@@ -13,7 +13,9 @@ function thrownBy(run: () => unknown): unknown {
 
 describe('canonicalJson', () => {
   it('sorts object keys at every level', () => {
-    expect(canonicalJson({ b: 1, a: { d: [true, null], c: 'x' } })).toBe('{"a":{"c":"x","d":[true,null]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [true, null], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[true,null]},"b":1}',
+    );
   });
 
   it('keeps the order of array items', () => {
@@ -21,7 +23,9 @@ describe('canonicalJson', () => {
   });
 
   it('escapes strings as JSON does, keys included', () => {
-    expect(canonicalJson({ 'a"b': 'line\nbreak \u2028' })).toBe(JSON.stringify({ 'a"b': 'line\nbreak \u2028' }));
+    expect(canonicalJson({ 'a"b': 'line\nbreak \u2028' })).toBe(
+      JSON.stringify({ 'a"b': 'line\nbreak \u2028' }),
+    );
   });
 
   it('accepts an object without a prototype', () => {

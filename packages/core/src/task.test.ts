@@ -48,6 +48,10 @@ describe('labelTask', () => {
   });
 
   it('leaves out a type or page that is not a string or a number', () => {
-    expect(labelTask({ type: 7, page: '3' }, 'k')).toEqual({ taskKey: 'k', type: undefined, page: undefined });
+    expect(labelTask({ type: 7, page: '3' }, 'k')).toEqual({
+      taskKey: 'k',
+      type: undefined,
+      page: undefined,
+    });
   });
 });

@@ -1,10 +1,10 @@
 import { Observable, Subject } from 'rxjs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, type Mock, vi } from 'vitest';
 import { toAsyncIterable } from './to-async-iterable.js';
 
-type Page = { readonly id: string; readonly ack: ReturnType<typeof vi.fn> };
+type Page = { readonly id: string; readonly ack: Mock<() => void> };
 
-const page = (id: string): Page => ({ id, ack: vi.fn() });
+const page = (id: string): Page => ({ id, ack: vi.fn<() => void>() });
 
 /** A source that tells whether it is subscribed. */
 function observed(subject: Subject<Page>) {

@@ -1,4 +1,4 @@
-import type { Task } from '@capital/core';
+import type { Checkpoint, Task } from '@capital/core';
 
 /** A page as a sink receives it: what `crawl` emits, without the acknowledgement. */
 export type SinkPage<D = unknown> = {
@@ -38,6 +38,11 @@ export type Sink<D = unknown> = {
   write(page: SinkPage<D>): Promise<PageReceipt>;
   close(): Promise<SinkSummary>;
   abort(reason?: unknown): Promise<void>;
+  /**
+   * Present on sinks that record finished pages durably with their data (PostgreSQL, Kafka):
+   * a resumed run asks it which pages are stored already and skips fetching them.
+   */
+  readonly checkpoint?: Checkpoint;
 };
 
 /** Says which field identifies a record, so the record key travels with every record. */

@@ -18,8 +18,22 @@ export type StockSearchHandlerOptions = {
 };
 
 /**
- * The handler of stock-search tasks: fetches the task's page and returns its listings and, while
- * `page < total_pages`, the task of the next page.
+ * The tasks after a page. Page 1 knows the total, so it fans out to every other page at once
+ * and they can be fetched concurrently. Every page also names the page after it while
+ * `page < total_pages`: the crawl drops those as duplicates of the fan-out, but if the result
+ * set grew while the crawl ran, the last page known still leads on to the new ones.
+ */
+export function nextPages(task: StockSearchTask, page: number, totalPages: number): StockSearchTask[] {
+  if (page >= totalPages) return [];
+  const last = page === 1 ? totalPages : page + 1;
+  const next: StockSearchTask[] = [];
+  for (let number = page + 1; number <= last; number += 1) next.push({ ...task, page: number });
+  return next;
+}
+
+/**
+ * The handler of stock-search tasks: fetches the task's page and returns its listings and the
+ * pages that follow it (see {@link nextPages}).
  *
  * @example
  * const handler = createStockSearchHandler({ baseUrl: emulator.url, resolveCredential: createCredentialResolver() });
@@ -43,7 +57,6 @@ export function createStockSearchHandler(options: StockSearchHandlerOptions): Ha
       timeoutMs,
       signal: context.signal,
     });
-    const nextTasks = page.page < page.total_pages ? [{ ...task, page: page.page + 1 }] : [];
-    return { task, data: page.data, nextTasks };
+    return { task, data: page.data, nextTasks: nextPages(task, page.page, page.total_pages) };
   };
 }

@@ -3,8 +3,10 @@
  * present (exact), otherwise `Retry-After` as seconds or as an HTTP date.
  */
 export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | undefined {
-  const exact = Number(headers.get('retry-after-ms'));
-  if (headers.has('retry-after-ms') && Number.isFinite(exact) && exact >= 0) return exact;
+  const exactText = headers.get('retry-after-ms');
+  // Number('') is 0: an empty header must not read as "retry now".
+  const exact = exactText === null || exactText.trim() === '' ? Number.NaN : Number(exactText);
+  if (Number.isFinite(exact) && exact >= 0) return exact;
   const value = headers.get('retry-after');
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);

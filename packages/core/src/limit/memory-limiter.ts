@@ -3,7 +3,7 @@ import { asyncScheduler } from 'rxjs';
 import { acquireByReserving, type Sleep } from './acquire-by-reserving.js';
 import { checkRate, parseRate, type Rate } from './rate.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
-import { pauseSlot, releaseSlot, reserveSlot } from './token-bucket.js';
+import { pauseSlot, releaseSlot, reserveSlot, toMicroseconds } from './token-bucket.js';
 
 /** Options of {@link MemoryLimiter}. */
 export type MemoryLimiterOptions = {
@@ -30,6 +30,7 @@ export type MemoryLimiterOptions = {
 export class MemoryLimiter implements RateLimiter {
   readonly rate: Rate;
   readonly #scheduler: SchedulerLike;
+  /** Theoretical arrival time per key, in whole µs. */
   readonly #tats = new Map<string, number>();
 
   constructor(options: MemoryLimiterOptions = {}) {
@@ -39,28 +40,34 @@ export class MemoryLimiter implements RateLimiter {
   }
 
   reserve(key: string): Reservation {
-    const now = this.#scheduler.now();
+    const now = toMicroseconds(this.#scheduler.now());
     this.#forgetIdleKeys(now);
     const slot = reserveSlot(this.#tats.get(key), now, this.rate);
-    this.#tats.set(key, slot.tat);
+    this.#tats.set(key, slot.tatUs);
+    let released = false;
     return {
       key,
-      waitMs: slot.waitMs,
-      grantAt: slot.grantAt,
+      waitMs: slot.waitUs / 1000,
+      grantAt: slot.grantAtUs / 1000,
       release: async () => {
+        // Once only: a second release of the same tat could give back someone else's permit.
+        if (released) return;
+        released = true;
         const stored = this.#tats.get(key);
-        const tat = stored === undefined ? undefined : releaseSlot(stored, slot.tat, this.rate);
+        const tat = stored === undefined ? undefined : releaseSlot(stored, slot.tatUs, this.rate);
         if (tat !== undefined) this.#tats.set(key, tat);
       },
     };
   }
 
   acquire(key: string, signal?: AbortSignal): Promise<Reservation> {
+    // Checked before reserving: an aborted caller must not take a permit.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return acquireByReserving(this.reserve(key), signal, this.#sleep);
   }
 
   pause(key: string, durationMs: number): void {
-    const now = this.#scheduler.now();
+    const now = toMicroseconds(this.#scheduler.now());
     this.#tats.set(key, pauseSlot(this.#tats.get(key), now, durationMs, this.rate));
   }
 

@@ -17,20 +17,12 @@ describe('parseRate', () => {
     expect(parseRate(text)).toEqual(rate);
   });
 
-  it.each([
-    '',
-    '9',
-    '9/',
-    '/1s',
-    'nine/1s',
-    '9/1d',
-    '-1/1s',
-    '9/1s,',
-    '9/1s,burst=',
-    '9/1s burst=2',
-  ])('rejects %j as not a rate', (text) => {
-    expect(() => parseRate(text)).toThrow(InvalidOptionError);
-  });
+  it.each(['', '9', '9/', '/1s', 'nine/1s', '9/1d', '-1/1s', '9/1s,', '9/1s,burst=', '9/1s burst=2'])(
+    'rejects %j as not a rate',
+    (text) => {
+      expect(() => parseRate(text)).toThrow(InvalidOptionError);
+    },
+  );
 
   it.each([
     ['0/1s', 'limit'],
@@ -52,7 +44,9 @@ describe('checkRate', () => {
   it('rejects a fractional limit or burst and a period that is not finite', () => {
     expect(() => checkRate({ limit: 1.5, periodMs: 1000, burst: 1 })).toThrow(InvalidOptionError);
     expect(() => checkRate({ limit: 2, periodMs: 1000, burst: 1.5 })).toThrow(InvalidOptionError);
-    expect(() => checkRate({ limit: 2, periodMs: Number.POSITIVE_INFINITY, burst: 1 })).toThrow(InvalidOptionError);
+    expect(() => checkRate({ limit: 2, periodMs: Number.POSITIVE_INFINITY, burst: 1 })).toThrow(
+      InvalidOptionError,
+    );
     expect(() => checkRate({ limit: 2, periodMs: Number.NaN, burst: 1 })).toThrow(InvalidOptionError);
   });
 

@@ -59,3 +59,21 @@ export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<boolean
     });
   });
 }
+
+/**
+ * Settles as `promise` does, or rejects with a timeout error after `ms`: the limiter's bound on a
+ * command that was sent but is not answered (a stalled connection, a busy Redis).
+ *
+ * @example await answerWithin(redis.ping(), 5000);
+ */
+export async function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms)} ms`)), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,53 +6,63 @@ import type { Rate } from './rate.js';
  * arrival time `tat`, stands for the whole bucket. The Redis script `lua/reserve-1.lua`
  * computes exactly the same, so the in-memory and Redis limiters agree (a property test says so).
  *
- *   interval = periodMs / limit          spacing between permits at the steady rate
- *   tolerance = interval × (burst − 1)   how far ahead of the steady rate a burst may run
+ *   interval  = ⌈periodMs × 1000 / limit⌉ µs   spacing between permits at the steady rate
+ *   tolerance = interval × (burst − 1)          how far ahead of the steady rate a burst may run
  *
- *   grantAt = max(now, tat − tolerance)  the permit's time: now, or later when the bucket is empty
+ *   grantAt = max(now, tat − tolerance)        the permit's time: now, or later when the bucket is empty
  *   tat'    = max(now, tat) + interval
  *
  * Every request gets a permit and its exact wait (`grantAt − now`): a caller sleeps once, it
  * never polls. With burst 1, permits are `interval` apart, so a window of `periodMs` never
  * holds more than `limit` of them.
+ *
+ * Time is counted in whole microseconds: a double holds every integer up to 2^53 exactly (some
+ * 285 years of µs since 1970), whereas adding 1000/9 ms to an epoch in ms drifts by a rounding
+ * error per permit, enough to squeeze a tenth permit into a second. The interval is rounded up
+ * for the same reason: the limit is never exceeded, and at most 1 µs per permit goes unused.
  */
 
-/** The outcome of {@link reserveSlot}. */
+/** The outcome of {@link reserveSlot}, in whole microseconds. */
 export type Slot = {
-  /** When the permit may be used, on the same clock as `now`. */
-  readonly grantAt: number;
-  /** `grantAt − now`: how long the caller waits. */
-  readonly waitMs: number;
+  /** When the permit may be used, on the same clock as `nowUs`. */
+  readonly grantAtUs: number;
+  /** `grantAtUs − nowUs`: how long the caller waits. */
+  readonly waitUs: number;
   /** The key's new theoretical arrival time, to store. */
-  readonly tat: number;
+  readonly tatUs: number;
 };
 
-/** Spacing between permits at the steady rate, in ms. */
-export function intervalOf(rate: Rate): number {
-  return rate.periodMs / rate.limit;
+/** A time in ms (as clocks and schedulers give it) in whole µs, rounded the same way in Lua. */
+export function toMicroseconds(ms: number): number {
+  return Math.floor(ms * 1000 + 0.5);
 }
 
-/** Reserves one permit for a key whose stored `tat` is given (`undefined` for a fresh key). */
-export function reserveSlot(tat: number | undefined, now: number, rate: Rate): Slot {
+/** Spacing between permits at the steady rate, in whole µs (rounded up). */
+export function intervalOf(rate: Rate): number {
+  return Math.ceil((rate.periodMs * 1000) / rate.limit);
+}
+
+/** Reserves one permit for a key whose stored `tatUs` is given (`undefined` for a fresh key). */
+export function reserveSlot(tatUs: number | undefined, nowUs: number, rate: Rate): Slot {
   const interval = intervalOf(rate);
-  const base = tat === undefined ? now : Math.max(tat, now);
-  const grantAt = Math.max(now, base - interval * (rate.burst - 1));
-  return { grantAt, waitMs: grantAt - now, tat: base + interval };
+  const base = tatUs === undefined ? nowUs : Math.max(tatUs, nowUs);
+  const grantAtUs = Math.max(nowUs, base - interval * (rate.burst - 1));
+  return { grantAtUs, waitUs: grantAtUs - nowUs, tatUs: base + interval };
 }
 
 /**
  * The `tat` after the API asked every caller to stop until `now + durationMs` (a 429 with
  * `Retry-After`): no permit is granted before then, and the burst is not refilled by the pause.
  */
-export function pauseSlot(tat: number | undefined, now: number, durationMs: number, rate: Rate): number {
-  const until = now + durationMs + intervalOf(rate) * (rate.burst - 1);
-  return Math.max(tat ?? now, until);
+export function pauseSlot(tatUs: number | undefined, nowUs: number, durationMs: number, rate: Rate): number {
+  const until = nowUs + toMicroseconds(durationMs) + intervalOf(rate) * (rate.burst - 1);
+  return Math.max(tatUs ?? nowUs, until);
 }
 
 /**
  * The `tat` after a cancelled reservation gives its permit back. Only the newest reservation can
  * be returned (its `tat` is still the stored one); an older one has later permits behind it.
  */
-export function releaseSlot(storedTat: number, reservedTat: number, rate: Rate): number | undefined {
-  return storedTat === reservedTat ? storedTat - intervalOf(rate) : undefined;
+export function releaseSlot(storedTatUs: number, reservedTatUs: number, rate: Rate): number | undefined {
+  return storedTatUs === reservedTatUs ? storedTatUs - intervalOf(rate) : undefined;
 }

@@ -1,10 +1,10 @@
 import { lastValueFrom, Subject, toArray } from 'rxjs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, type Mock, vi } from 'vitest';
 import { ackAfter } from './ack-after.js';
 
-type Page = { readonly id: string; readonly ack: ReturnType<typeof vi.fn> };
+type Page = { readonly id: string; readonly ack: Mock<() => void> };
 
-const page = (id: string): Page => ({ id, ack: vi.fn() });
+const page = (id: string): Page => ({ id, ack: vi.fn<() => void>() });
 
 /** A promise with its resolve and reject at hand. */
 function deferred<T>() {
@@ -36,14 +36,14 @@ describe('ackAfter', () => {
   });
 
   it('writes one page at a time, in order', async () => {
-    const writes = [deferred<void>(), deferred<void>()];
+    const finishWrite: (() => void)[] = [];
     const started: string[] = [];
     const pages = new Subject<Page>();
     pages
       .pipe(
         ackAfter((p: Page) => {
           started.push(p.id);
-          return (writes[started.length - 1] as ReturnType<typeof deferred<void>>).promise;
+          return new Promise<void>((resolve) => finishWrite.push(resolve));
         }),
       )
       .subscribe();
@@ -53,14 +53,19 @@ describe('ackAfter', () => {
     await settle();
     expect(started).toEqual(['a']);
 
-    writes[0]?.resolve();
+    finishWrite[0]?.();
     await settle();
     expect(started).toEqual(['a', 'b']);
   });
 
   it('emits what each write resolved to', async () => {
     const pages = new Subject<Page>();
-    const written = lastValueFrom(pages.pipe(ackAfter(async (p: Page) => `${p.id} written`), toArray()));
+    const written = lastValueFrom(
+      pages.pipe(
+        ackAfter(async (p: Page) => `${p.id} written`),
+        toArray(),
+      ),
+    );
 
     pages.next(page('a'));
     pages.next(page('b'));

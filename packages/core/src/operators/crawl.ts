@@ -50,6 +50,7 @@ export function crawl<T extends Task, D>(
       let seedsDone = false;
       let pumping = false;
       let pumpAgain = false;
+      let emitting = false;
 
       const fail = (error: unknown): void => subscriber.error(toError(error));
 
@@ -104,19 +105,27 @@ export function crawl<T extends Task, D>(
         });
         let acknowledged = false;
         unacknowledged += 1;
-        subscriber.next({
-          ...result,
-          key: entry.key,
-          depth: entry.depth,
-          attempts,
-          fetchedAt: config.scheduler.now(),
-          ack: () => {
-            if (acknowledged) return;
-            acknowledged = true;
-            unacknowledged -= 1;
-            pump();
-          },
-        });
+        // A consumer that acknowledges inside `next` (`tap((page) => page.ack())`) must not make the
+        // crawl start tasks or complete before this page has passed the operators downstream, or
+        // the last page is lost: `pump` waits until `next` has returned.
+        emitting = true;
+        try {
+          subscriber.next({
+            ...result,
+            key: entry.key,
+            depth: entry.depth,
+            attempts,
+            fetchedAt: config.scheduler.now(),
+            ack: () => {
+              if (acknowledged) return;
+              acknowledged = true;
+              unacknowledged -= 1;
+              pump();
+            },
+          });
+        } finally {
+          emitting = false;
+        }
         pump();
       };
 
@@ -148,7 +157,7 @@ export function crawl<T extends Task, D>(
 
       // Re-entrant calls (a synchronous handler, an ack inside next) only ask for another turn.
       function pump(): void {
-        if (pumping) {
+        if (pumping || emitting) {
           pumpAgain = true;
           return;
         }

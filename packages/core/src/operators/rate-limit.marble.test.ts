@@ -10,25 +10,144 @@ function marbles(callback: (helpers: RunHelpers, scheduler: TestScheduler) => vo
   scheduler.run((helpers) => callback(helpers, scheduler));
 }
 
+const everyFourFrames: Rate = { limit: 1, periodMs: 4, burst: 1 };
+
 describe('rateLimit', () => {
-  it.each<[string, Rate, string, string]>([
-    // interval 2 ms: one permit every 2 frames, the first at once.
-    ['2/4ms, burst 1', { limit: 2, periodMs: 4, burst: 1 }, 'abcd|     ', 'a-b-c-(d|)'],
-    // interval 3 ms.
-    ['3/9ms, burst 1', { limit: 3, periodMs: 9, burst: 1 }, 'abc|      ', 'a--b--(c|)'],
-    // interval 5 ms, two permits back to back after an idle spell.
-    ['2/10ms, burst 2', { limit: 2, periodMs: 10, burst: 2 }, '(abcd|)         ', '(ab)-c----(d|)  '],
-    // The burst refills while the key is idle: two more at once at frame 20.
-    ['2/10ms, burst 2, after a pause', { limit: 2, periodMs: 10, burst: 2 }, '(ab) 16ms (cd|)', '(ab) 16ms (cd|)'],
-    // interval 1 ms, three at once.
-    ['3/3ms, burst 3', { limit: 3, periodMs: 3, burst: 3 }, '(abcde|)      ', '(abc)(d|)     '.replace('(d|)', 'd(e|)')],
-  ])('grants permits at exact frames for %s', (_, rate, source, expected) => {
+  it.each<{ name: string; rate: Rate; source: string; subs: string; expected: string }>([
+    {
+      name: '2/4ms, burst 1 (a permit every 2 frames, the first at once)',
+      rate: { limit: 2, periodMs: 4, burst: 1 },
+      source: '   abcd|     ',
+      subs: '     ^---!     ',
+      expected: ' a-b-c-(d|)',
+    },
+    {
+      name: '3/9ms, burst 1 (a permit every 3 frames)',
+      rate: { limit: 3, periodMs: 9, burst: 1 },
+      source: '   abc|      ',
+      subs: '     ^--!      ',
+      expected: ' a--b--(c|)',
+    },
+    {
+      name: '2/10ms, burst 2 (two back to back, then one every 5 frames)',
+      rate: { limit: 2, periodMs: 10, burst: 2 },
+      source: '   (abcd|)       ',
+      subs: '     (^!)          ',
+      expected: ' (ab)-c----(d|)',
+    },
+    {
+      name: '3/15ms, burst 3 (three back to back, then one every 5 frames)',
+      rate: { limit: 3, periodMs: 15, burst: 3 },
+      source: '   (abcde|)      ',
+      subs: '     (^!)          ',
+      expected: ' (abc)d----(e|)',
+    },
+    {
+      name: '2/10ms, burst 2, idle between (the burst refills)',
+      rate: { limit: 2, periodMs: 10, burst: 2 },
+      source: '   (ab) 16ms (cd|)',
+      subs: '     ^    19ms !   ',
+      expected: ' (ab) 16ms (cd|)',
+    },
+  ])('grants permits at exact frames for $name', ({ rate, source, subs, expected }) => {
     marbles(({ cold, expectObservable, expectSubscriptions }, scheduler) => {
       const values = cold(source);
       const limiter = new MemoryLimiter({ rate, scheduler });
 
       expectObservable(values.pipe(rateLimit({ limiter, key: 'k', scheduler }))).toBe(expected);
-      expectSubscriptions(values.subscriptions).toBe(`^${'-'.repeat(source.indexOf('|') - 1)}!`);
+      expectSubscriptions(values.subscriptions).toBe(subs);
     });
+  });
+
+  it('keeps the order of the values on one key', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: { limit: 2, periodMs: 10, burst: 2 }, scheduler });
+      const values = cold('(abcdef|)                ');
+      const expected = '   (ab)-c----d----e----(f|)';
+
+      expectObservable(values.pipe(rateLimit({ limiter, key: 'k', scheduler }))).toBe(expected);
+    });
+  });
+
+  it('limits each key on its own, each in order', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });
+      const tasks = { a: 'x1', b: 'y1', c: 'x2', d: 'y2' };
+      const values = cold('abcd|    ', tasks);
+      const expected = '   ab--c(d|)';
+
+      expectObservable(values.pipe(rateLimit({ limiter, key: (task) => task.slice(0, 1), scheduler }))).toBe(
+        expected,
+        tasks,
+      );
+    });
+  });
+
+  it('gives the newest permit back when unsubscribed while waiting, so a later value gets its slot', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });
+      const limit = rateLimit<string>({ limiter, key: 'k', scheduler });
+      // b reserves the slot at 4 and leaves at 2; c, asking at 3, gets that slot rather than 8.
+      const first = cold('  a       ');
+      const second = cold(' -b      ');
+      const leave = '       ^-!     ';
+      const third = cold('  ---c    ');
+      const firstOut = '    a       ';
+      const secondOut = '   --      ';
+      const thirdOut = '    ----c   ';
+
+      expectObservable(first.pipe(limit)).toBe(firstOut);
+      expectObservable(second.pipe(limit), leave).toBe(secondOut);
+      expectObservable(third.pipe(limit)).toBe(thirdOut);
+    });
+  });
+
+  it('gives nothing back for a permit that later permits are queued behind', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });
+      const limit = rateLimit<string>({ limiter, key: 'k', scheduler });
+      // b (slot 4) leaves after c took slot 8: d, asking at 5, queues behind c, at 12.
+      const first = cold('  a            ');
+      const second = cold(' -b           ');
+      const leave = '       ^--!         ';
+      const third = cold('  --c          ');
+      const fourth = cold(' -----d       ');
+      const firstOut = '    a            ';
+      const secondOut = '   ---          ';
+      const thirdOut = '    --------c    ';
+      const fourthOut = '   ------------d';
+
+      expectObservable(first.pipe(limit)).toBe(firstOut);
+      expectObservable(second.pipe(limit), leave).toBe(secondOut);
+      expectObservable(third.pipe(limit)).toBe(thirdOut);
+      expectObservable(fourth.pipe(limit)).toBe(fourthOut);
+    });
+  });
+
+  it('keeps a permit that was granted', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });
+      // b is granted at 4 and done; c, asking at 5, gets the slot after b's, at 8.
+      const values = cold('ab---c|     ');
+      const expected = '   a---b---(c|)';
+
+      expectObservable(values.pipe(rateLimit({ limiter, key: 'k', scheduler }))).toBe(expected);
+    });
+  });
+
+  it('reports each wait longer than 0 ms with its value', () => {
+    const onWait = vi.fn();
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });
+      const values = cold('abc|      ');
+      const expected = '   a---b---(c|)';
+
+      expectObservable(values.pipe(rateLimit({ limiter, key: 'k', scheduler, onWait }))).toBe(expected);
+    });
+
+    expect(onWait.mock.calls).toEqual([
+      [3, 'b'],
+      [6, 'c'],
+    ]);
   });
 });

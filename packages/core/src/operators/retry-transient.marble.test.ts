@@ -36,7 +36,9 @@ describe('retryTransient', () => {
     marbles(({ cold, expectObservable, expectSubscriptions }, scheduler) => {
       // Attempt 1 fails at 1 and waits 3; attempt 2 runs at 4, fails at 5 and waits 6; attempt 3 runs at 11.
       const source = cold('-#', undefined, busy);
-      const subs = ['      ^!           ', '      ----^!       ', '      -----------^!'];
+      const attempt1 = '   ^!           ';
+      const attempt2 = '   ----^!       ';
+      const attempt3 = '   -----------^!';
       const expected = '   ------------#';
 
       expectObservable(source.pipe(retryTransient({ ...exact, retries: 2, scheduler }))).toBe(
@@ -44,19 +46,25 @@ describe('retryTransient', () => {
         undefined,
         busy,
       );
-      expectSubscriptions(source.subscriptions).toBe(subs);
+      expectSubscriptions(source.subscriptions).toBe([attempt1, attempt2, attempt3]);
     });
   });
 
   it('emits the value of the first attempt that succeeds', () => {
     marbles(({ cold, expectObservable, expectSubscriptions }, scheduler) => {
-      const [first, second, third] = [cold('-#', undefined, busy), cold('-#', undefined, busy), cold('-(a|)')];
+      const [first, second, third] = [
+        cold('-#', undefined, busy),
+        cold('-#', undefined, busy),
+        cold('-(a|)'),
+      ];
       const firstSubs = '  ^!              ';
       const secondSubs = ' ----^!          ';
       const thirdSubs = '  -----------^!   ';
       const expected = '   ------------(a|)';
 
-      const retried = inTurn([first, second, third]).pipe(retryTransient({ ...exact, retries: 2, scheduler }));
+      const retried = inTurn([first, second, third]).pipe(
+        retryTransient({ ...exact, retries: 2, scheduler }),
+      );
 
       expectObservable(retried).toBe(expected);
       expectSubscriptions(first.subscriptions).toBe(firstSubs);
@@ -166,7 +174,9 @@ describe('retryTransient', () => {
       const unsub = '      ---!';
       const expected = '   ----';
 
-      expectObservable(source.pipe(retryTransient({ ...exact, retries: 2, scheduler })), unsub).toBe(expected);
+      expectObservable(source.pipe(retryTransient({ ...exact, retries: 2, scheduler })), unsub).toBe(
+        expected,
+      );
       expectSubscriptions(source.subscriptions).toBe(subs);
     });
   });

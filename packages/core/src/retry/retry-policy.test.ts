@@ -25,9 +25,16 @@ describe('resolveRetryPolicy', () => {
   });
 
   it('keeps the options it is given', () => {
-    expect(resolveRetryPolicy({ retries: 0, factor: 1, minTimeoutMs: 0, maxTimeoutMs: 0, randomize: false })).toEqual(
-      { retries: 0, factor: 1, minTimeoutMs: 0, maxTimeoutMs: 0, randomize: false, maxRetryAfterMs: 300_000 },
-    );
+    expect(
+      resolveRetryPolicy({ retries: 0, factor: 1, minTimeoutMs: 0, maxTimeoutMs: 0, randomize: false }),
+    ).toEqual({
+      retries: 0,
+      factor: 1,
+      minTimeoutMs: 0,
+      maxTimeoutMs: 0,
+      randomize: false,
+      maxRetryAfterMs: 300_000,
+    });
   });
 
   it.each([
@@ -58,7 +65,10 @@ describe('isRetryable', () => {
     ['an ECONNRESET', withCode('ECONNRESET')],
     ['an ETIMEDOUT', withCode('ETIMEDOUT')],
     ['an undici socket error', withCode('UND_ERR_SOCKET')],
-    ['fetch failed, caused by ECONNREFUSED', new TypeError('fetch failed', { cause: withCode('ECONNREFUSED') })],
+    [
+      'fetch failed, caused by ECONNREFUSED',
+      new TypeError('fetch failed', { cause: withCode('ECONNREFUSED') }),
+    ],
   ])('says %s is worth retrying', (_, error) => {
     expect(isRetryable(error)).toBe(true);
   });
@@ -68,7 +78,10 @@ describe('isRetryable', () => {
     ['an HTTP 404', new HttpStatusError(404, 'Not Found')],
     ['a permanent invalid response', new InvalidResponseError('m', { retryable: false })],
     ['a NonRetryableError', new NonRetryableError('m')],
-    ['a NonRetryableError wrapping a transient one', new NonRetryableError('m', { cause: new TransientError('m') })],
+    [
+      'a NonRetryableError wrapping a transient one',
+      new NonRetryableError('m', { cause: new TransientError('m') }),
+    ],
     ['a non-Error thrown value, wrapped', new NonErrorThrownError('boom')],
     ['an EACCES', withCode('EACCES')],
     ['a TypeError from a bug', new TypeError('undefined is not a function')],
@@ -106,7 +119,9 @@ describe('retryDelay', () => {
   const policy = resolveRetryPolicy({ minTimeoutMs: 100, factor: 3, maxTimeoutMs: 1000, randomize: false });
 
   it('grows by the factor from one retry to the next', () => {
-    expect([1, 2, 3].map((retry) => retryDelay(retry, new TransientError('m'), policy))).toEqual([100, 300, 900]);
+    expect([1, 2, 3].map((retry) => retryDelay(retry, new TransientError('m'), policy))).toEqual([
+      100, 300, 900,
+    ]);
   });
 
   it('never exceeds maxTimeoutMs', () => {

@@ -82,7 +82,11 @@ describe('retryPromise', () => {
     const onRetry = vi.fn();
 
     await expect(
-      retryPromise(failingWith(first, second, new TransientError('third')), { ...immediate, retries: 2, onRetry }),
+      retryPromise(failingWith(first, second, new TransientError('third')), {
+        ...immediate,
+        retries: 2,
+        onRetry,
+      }),
     ).rejects.toThrow('third');
     expect(onRetry.mock.calls).toEqual([
       [first, 1],

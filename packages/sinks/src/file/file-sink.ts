@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { pageProvenance, withProvenance } from '../provenance.js';
+import { provenanceLines } from '../provenance.js';
 import type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 
@@ -86,32 +86,36 @@ export class FileSink<D = unknown> implements Sink<D> {
   async abort(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'aborted';
-    if (this.#stream) (await this.#stream).destroy();
+    if (this.#stream) {
+      const stream = await this.#stream;
+      // The file is opened asynchronously: wait for the stream to close, or a write still opening
+      // it could create the temporary file after it was removed.
+      const closed = new Promise<void>((done) =>
+        stream.closed ? done() : stream.once('close', () => done()),
+      );
+      stream.destroy();
+      await closed;
+    }
     await rm(this.temporaryPath, { force: true });
   }
 
   #open(): Promise<WriteStream> {
-    this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(() =>
-      createWriteStream(this.temporaryPath, { flags: 'w' }),
-    );
+    this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(() => {
+      const stream = createWriteStream(this.temporaryPath, { flags: 'w' });
+      // Errors reach the write callbacks and close(); without a listener, a write still in flight
+      // when abort() destroys the stream emits ERR_STREAM_DESTROYED and crashes the process.
+      stream.on('error', () => {});
+      return stream;
+    });
     return this.#stream;
   }
 
   #serialise(page: SinkPage<D>): string {
-    const provenance = pageProvenance(page);
-    let text = '';
-    page.data.forEach((record, index) => {
-      let line: string | undefined;
-      try {
-        line = JSON.stringify(withProvenance(record, provenance, this.#options.recordKey));
-      } catch (error) {
-        throw new SinkWriteError(page, `record ${index} cannot be serialised as JSON: ${(error as Error).message}`, {
-          code: 'RECORD_NOT_SERIALISABLE',
-          cause: error,
-        });
-      }
-      text += `${line}\n`;
+    return provenanceLines(page, this.#options.recordKey, (index, error) => {
+      throw new SinkWriteError(page, `record ${index} cannot be serialised as JSON: ${error.message}`, {
+        code: 'RECORD_NOT_SERIALISABLE',
+        cause: error,
+      });
     });
-    return text;
   }
 }

@@ -1,13 +1,13 @@
 --[[
   Grants nothing on a key until now + durationMs, to every caller (the API answered 429 with
-  Retry-After): `pauseSlot` in token-bucket.ts, operation for operation. The burst is not
-  refilled by the pause.
+  Retry-After): `pauseSlot` in token-bucket.ts, operation for operation, in whole µs. The burst
+  is not refilled by the pause.
 
-    until = now + durationMs + interval * (burst - 1)
+    until = now + round(durationMs * 1000) + interval * (burst - 1)
     tat'  = max(tat, until)                         (tat = now when the key is absent)
 
   Input:
-    KEYS[1]  the bucket; its value is the theoretical arrival time (tat), ms, as text
+    KEYS[1]  the bucket; its value is the theoretical arrival time (tat), whole µs, as text
 
     ARGV[1]  limit       permits per period, a whole number >= 1
     ARGV[2]  periodMs    the period, ms
@@ -17,7 +17,7 @@
                          (see reserve-1.lua).
 
   Output:
-    the new tat, as text ('%.17g').
+    the new tat, whole µs, as text.
 
   The key expires a second past its tat, as in reserve-1.lua.
 ]]
@@ -28,17 +28,20 @@ local durationMs = tonumber(ARGV[4])
 
 local now
 if ARGV[5] ~= nil and ARGV[5] ~= '' then
-  now = tonumber(ARGV[5])
+  now = math.floor(tonumber(ARGV[5]) * 1000 + 0.5)
 else
+  -- Redis 3.2 and 4 replicate scripts verbatim and refuse writes after TIME unless told to
+  -- replicate effects; from Redis 5 that is the default and this is a no-op.
+  if redis.replicate_commands then redis.replicate_commands() end
   local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 end
 
-local interval = periodMs / limit
-local untilMs = now + durationMs + interval * (burst - 1)
+local interval = math.ceil(periodMs * 1000 / limit)
+local untilUs = now + math.floor(durationMs * 1000 + 0.5) + interval * (burst - 1)
 local stored = tonumber(redis.call('GET', KEYS[1]))
-local tat = math.max(stored or now, untilMs)
+local tat = math.max(stored or now, untilUs)
 
-local text = string.format('%.17g', tat)
-redis.call('SET', KEYS[1], text, 'PX', string.format('%d', math.ceil(tat - now) + 1000))
+local text = string.format('%.0f', tat)
+redis.call('SET', KEYS[1], text, 'PX', string.format('%.0f', math.ceil((tat - now) / 1000) + 1000))
 return text

@@ -6,11 +6,11 @@
     tat' = tat - interval      when the stored tat is the reservation's tat; else unchanged
 
   Input:
-    KEYS[1]  the bucket; its value is the theoretical arrival time (tat), ms, as text
+    KEYS[1]  the bucket; its value is the theoretical arrival time (tat), whole µs, as text
 
     ARGV[1]  limit        permits per period, a whole number >= 1
     ARGV[2]  periodMs     the period, ms
-    ARGV[3]  reservedTat  the tat that reserve-1.lua returned with the permit
+    ARGV[3]  reservedTat  the tat (µs) that reserve-1.lua returned with the permit
     ARGV[4]  now          '' to read the clock from Redis TIME. A time in ms ONLY for tests
                           (see reserve-1.lua).
 
@@ -22,16 +22,19 @@ if stored == nil or stored ~= tonumber(ARGV[3]) then return 0 end
 
 local now
 if ARGV[4] ~= nil and ARGV[4] ~= '' then
-  now = tonumber(ARGV[4])
+  now = math.floor(tonumber(ARGV[4]) * 1000 + 0.5)
 else
+  -- Redis 3.2 and 4 replicate scripts verbatim and refuse writes after TIME unless told to
+  -- replicate effects; from Redis 5 that is the default and this is a no-op.
+  if redis.replicate_commands then redis.replicate_commands() end
   local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 end
 
-local tat = stored - tonumber(ARGV[2]) / tonumber(ARGV[1])
-local ttl = math.ceil(tat - now) + 1000
+local tat = stored - math.ceil(tonumber(ARGV[2]) * 1000 / tonumber(ARGV[1]))
+local ttl = math.ceil((tat - now) / 1000) + 1000
 if ttl > 0 then
-  redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', string.format('%d', ttl))
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', string.format('%.0f', ttl))
 else
   redis.call('DEL', KEYS[1])
 end

@@ -1,15 +1,15 @@
 --[[
   Reserves one permit on a key's bucket, atomically: the GCRA arithmetic of `reserveSlot` in
-  token-bucket.ts, operation for operation, so Redis and the in-memory limiter agree to the bit
-  (both compute in IEEE doubles, in ms).
+  token-bucket.ts, operation for operation, in whole microseconds, so Redis and the in-memory
+  limiter agree exactly (a double holds every integer µs up to 2^53).
 
-    interval = periodMs / limit
-    base     = max(tat, now)                       (now when the key is absent)
+    interval = ceil(periodMs * 1000 / limit)              µs
+    base     = max(tat, now)                              (now when the key is absent)
     grantAt  = max(now, base - interval * (burst - 1))
     tat'     = base + interval
 
   Input:
-    KEYS[1]  the bucket; its value is the theoretical arrival time (tat), ms, as text
+    KEYS[1]  the bucket; its value is the theoretical arrival time (tat), whole µs, as text
 
     ARGV[1]  limit      permits per period, a whole number >= 1
     ARGV[2]  periodMs   the period, ms
@@ -19,8 +19,8 @@
                         times to this script and to the in-memory limiter.
 
   Output:
-    { grantAt, waitMs, tat } as text ('%.17g', which round-trips a double): Redis would
-    truncate Lua numbers to integers.
+    { grantAt, wait, tat } in whole µs, as text: Redis would truncate Lua numbers to integers
+    of 64 bits anyway, but text keeps one format for every reply.
 
   The key expires a second past its tat: by then it is worth the same as an absent key
   (max(tat, now) = now), and the second of slack keeps it while its tat can still matter.
@@ -31,19 +31,22 @@ local burst = tonumber(ARGV[3])
 
 local now
 if ARGV[4] ~= nil and ARGV[4] ~= '' then
-  now = tonumber(ARGV[4])
+  now = math.floor(tonumber(ARGV[4]) * 1000 + 0.5)
 else
+  -- Redis 3.2 and 4 replicate scripts verbatim and refuse writes after TIME unless told to
+  -- replicate effects; from Redis 5 that is the default and this is a no-op.
+  if redis.replicate_commands then redis.replicate_commands() end
   local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 end
 
-local interval = periodMs / limit
+local interval = math.ceil(periodMs * 1000 / limit)
 local stored = tonumber(redis.call('GET', KEYS[1]))
 local base = now
 if stored ~= nil then base = math.max(stored, now) end
 local grantAt = math.max(now, base - interval * (burst - 1))
 local tat = base + interval
 
-local text = string.format('%.17g', tat)
-redis.call('SET', KEYS[1], text, 'PX', string.format('%d', math.ceil(tat - now) + 1000))
-return { string.format('%.17g', grantAt), string.format('%.17g', grantAt - now), text }
+local text = string.format('%.0f', tat)
+redis.call('SET', KEYS[1], text, 'PX', string.format('%.0f', math.ceil((tat - now) / 1000) + 1000))
+return { string.format('%.0f', grantAt), string.format('%.0f', grantAt - now), text }

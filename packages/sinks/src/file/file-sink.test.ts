@@ -1,0 +1,511 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { type CrawlPage, crawl, type Handler, type Task, taskKey } from '@capital/core';
+import { lastValueFrom, map, of, Subject, toArray } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
+import { SinkWriteError } from '../sink-error.js';
+import { writeTo } from '../write-to.js';
+import { FileSink } from './file-sink.js';
+
+type Listing = { symbol: string; name: string; price: string | null };
+
+const fetchedAt = Date.parse('2024-03-01T12:00:00.000Z');
+
+function listing(symbol: string): Listing {
+  return { symbol, name: `${symbol} Holdings`, price: '12.50' };
+}
+
+function sinkPage<D>(page: number | undefined, data: readonly D[]): SinkPage<D> {
+  const task: Task = page === undefined ? { type: 'test.list' } : { type: 'test.list', page };
+  return { key: taskKey(task), task, data, nextTasks: [], fetchedAt };
+}
+
+async function readLines(path: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, 'utf8');
+  return text === ''
+    ? []
+    : text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+}
+
+let folder: string;
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'file-sink-test-'));
+});
+afterEach(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe('FileSink', () => {
+  it('writes one line per record: the API fields unchanged, then the provenance', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path, recordKey: (record) => record.symbol });
+    const page = sinkPage(2, [listing('AAA'), { symbol: 'BBB', name: 'Crédit "B" \n Ltd', price: null }]);
+
+    await sink.write(page);
+    await sink.close();
+
+    const lines = await readLines(path);
+    expect(lines).toEqual(
+      page.data.map((record) => ({
+        ...record,
+        _task_key: page.key,
+        _page: 2,
+        _fetched_at: '2024-03-01T12:00:00.000Z',
+        _record_key: record.symbol,
+      })),
+    );
+    expect(Object.keys(lines[0] ?? {})).toEqual([
+      'symbol',
+      'name',
+      'price',
+      '_task_key',
+      '_page',
+      '_fetched_at',
+      '_record_key',
+    ]);
+  });
+
+  it('leaves out _record_key without a recordKey', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+
+    await sink.write(sinkPage(1, [listing('AAA')]));
+    await sink.close();
+
+    expect(Object.keys((await readLines(path))[0] ?? {})).not.toContain('_record_key');
+  });
+
+  it('writes _page as null for a task without a page number', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+
+    await sink.write(sinkPage(undefined, [listing('AAA')]));
+    await sink.close();
+
+    expect((await readLines(path))[0]).toMatchObject({ _page: null });
+  });
+
+  it('writes a record without fields as a line of provenance only', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<object>({ path });
+    const page = sinkPage(1, [{}]);
+
+    await sink.write(page);
+    await sink.close();
+
+    expect(await readLines(path)).toEqual([
+      { _task_key: page.key, _page: 1, _fetched_at: '2024-03-01T12:00:00.000Z' },
+    ]);
+  });
+
+  it('keeps the pages in the order they were written and reports them on close', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+
+    const receipts = [
+      await sink.write(sinkPage(1, [listing('A1'), listing('A2')])),
+      await sink.write(sinkPage(3, [listing('C1')])),
+      await sink.write(sinkPage(2, [])),
+    ];
+    const summary = await sink.close();
+
+    expect((await readLines(path)).map((line) => line.symbol)).toEqual(['A1', 'A2', 'C1']);
+    expect(receipts.map((receipt) => receipt.records)).toEqual([2, 1, 0]);
+    expect(summary).toEqual({ pages: 3, records: 3, location: path });
+  });
+
+  it('puts nothing at the target path until close()', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+
+    await sink.write(sinkPage(1, [listing('AAA')]));
+    await sink.write(sinkPage(2, [listing('BBB')]));
+
+    expect(existsSync(path)).toBe(false);
+    expect(await readdir(folder)).toEqual([basename(sink.temporaryPath)]);
+    await sink.close();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('writes to a hidden temporary file beside the target', () => {
+    const sink = new FileSink<Listing>({ path: join(folder, 'out.ndjson') });
+
+    expect(dirname(sink.temporaryPath)).toBe(folder);
+    expect(basename(sink.temporaryPath)).toMatch(/^\.out\.ndjson\..+\.partial$/);
+  });
+
+  it('leaves only the target file once closed', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+
+    await sink.write(sinkPage(1, [listing('AAA')]));
+    await sink.close();
+
+    expect(await readdir(folder)).toEqual(['out.ndjson']);
+  });
+
+  it('produces an empty file when closed without a page', async () => {
+    const path = join(folder, 'out.ndjson');
+
+    const summary = await new FileSink<Listing>({ path }).close();
+
+    expect(await readFile(path, 'utf8')).toBe('');
+    expect(summary).toEqual({ pages: 0, records: 0, location: path });
+  });
+
+  it('creates the folders of the target path', async () => {
+    const path = join(folder, 'a', 'b', 'out.ndjson');
+    const sink = new FileSink<Listing>({ path, fsync: false });
+
+    await sink.write(sinkPage(1, [listing('AAA')]));
+    await sink.close();
+
+    expect(await readLines(path)).toHaveLength(1);
+  });
+
+  it('resolves a relative path against the working folder', () => {
+    const sink = new FileSink<Listing>({ path: 'data/out.ndjson' });
+
+    expect(sink.path).toBe(join(process.cwd(), 'data', 'out.ndjson'));
+  });
+
+  it('leaves neither the target nor the temporary file when aborted after writing', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+    await sink.write(sinkPage(1, [listing('AAA')]));
+
+    await sink.abort();
+
+    expect(await readdir(folder)).toEqual([]);
+  });
+
+  it('leaves no file when aborted while its first write is still opening the file', async () => {
+    // The race is narrow (the file is opened on a worker thread), so try it a few times.
+    for (let attempt = 0; attempt < 25; attempt += 1) {
+      const sink = new FileSink<Listing>({ path: join(folder, `out-${attempt}.ndjson`) });
+      const write = sink.write(sinkPage(1, [listing('AAA')])).catch((error: unknown) => error);
+
+      await sink.abort();
+      await write;
+    }
+
+    expect(await readdir(folder)).toEqual([]);
+  });
+
+  it('rejects a write still in flight when aborted, without an unhandled stream error', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+    await sink.write(sinkPage(1, [listing('AAA')]));
+    const unhandled = vi.fn();
+    process.on('uncaughtException', unhandled);
+    try {
+      const big = Array.from({ length: 20_000 }, (_, index) => listing(`S${index}`));
+      const write = sink.write(sinkPage(2, big)).then(
+        () => 'written',
+        (error: unknown) => error,
+      );
+      await Promise.resolve();
+
+      await sink.abort();
+      const outcome = await write;
+      await drain();
+
+      expect(outcome === 'written' || outcome instanceof SinkWriteError).toBe(true);
+      expect(unhandled).not.toHaveBeenCalled();
+      expect(await readdir(folder)).toEqual([]);
+    } finally {
+      process.off('uncaughtException', unhandled);
+    }
+  });
+
+  it('creates nothing when aborted before any write', async () => {
+    const sink = new FileSink<Listing>({ path: join(folder, 'sub', 'out.ndjson') });
+
+    await sink.abort();
+
+    expect(await readdir(folder)).toEqual([]);
+  });
+
+  it('keeps the finished file when aborted after close()', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+    await sink.write(sinkPage(1, [listing('AAA')]));
+    await sink.close();
+
+    await sink.abort();
+
+    expect(await readLines(path)).toHaveLength(1);
+  });
+
+  it('refuses a record that cannot be serialised with RECORD_NOT_SERIALISABLE, naming its page', async () => {
+    const sink = new FileSink<Record<string, unknown>>({ path: join(folder, 'out.ndjson') });
+    const page = sinkPage(3, [{ symbol: 'OK' }, { symbol: 'BIG', shares: 10n }]);
+
+    const error = await sink.write(page).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(SinkWriteError);
+    expect(error).toMatchObject({ code: 'RECORD_NOT_SERIALISABLE', page: 3, taskKey: page.key });
+    expect((error as Error).message).toMatch(/page 3/);
+    expect((error as Error).message).toMatch(/record 1 cannot be serialised/);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('writes none of a page that holds a record it cannot serialise', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Record<string, unknown>>({ path });
+    await sink.write(sinkPage(1, [{ symbol: 'FIRST' }]));
+
+    await sink.write(sinkPage(2, [{ symbol: 'OK' }, { symbol: 'BIG', shares: 10n }])).catch(() => {});
+    const summary = await sink.close();
+
+    expect((await readLines(path)).map((line) => line.symbol)).toEqual(['FIRST']);
+    expect(summary).toMatchObject({ pages: 1, records: 1 });
+  });
+
+  it('refuses a record that is not a JSON object with RECORD_NOT_SERIALISABLE', async () => {
+    const sink = new FileSink<unknown>({ path: join(folder, 'out.ndjson') });
+
+    const error = await sink.write(sinkPage(4, ['just a string'])).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'SinkWriteError', code: 'RECORD_NOT_SERIALISABLE', page: 4 });
+  });
+
+  it('refuses a write after close()', async () => {
+    const sink = new FileSink<Listing>({ path: join(folder, 'out.ndjson') });
+    await sink.close();
+
+    await expect(sink.write(sinkPage(1, [listing('AAA')]))).rejects.toBeInstanceOf(SinkWriteError);
+  });
+
+  it('refuses a write after abort()', async () => {
+    const sink = new FileSink<Listing>({ path: join(folder, 'out.ndjson') });
+    await sink.abort();
+
+    await expect(sink.write(sinkPage(1, [listing('AAA')]))).rejects.toThrow(/aborted/);
+    expect(await readdir(folder)).toEqual([]);
+  });
+
+  it('refuses to close twice', async () => {
+    const sink = new FileSink<Listing>({ path: join(folder, 'out.ndjson') });
+    await sink.close();
+
+    await expect(sink.close()).rejects.toThrow(/closed/);
+  });
+});
+
+/** A promise and the functions that settle it. */
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((done, fail) => {
+    resolve = done;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets every pending microtask and I/O-free continuation run. */
+const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A sink whose writes wait until the test releases them, one by one, before reaching the inner
+ * sink: the slowest disk there is.
+ */
+class GatedSink<D> implements Sink<D> {
+  readonly #inner: Sink<D>;
+  readonly #calls: ReturnType<typeof deferred<void>>[] = [];
+  readonly #gates: ReturnType<typeof deferred<void>>[] = [];
+  writes = 0;
+
+  constructor(inner: Sink<D>) {
+    this.#inner = inner;
+  }
+
+  async write(page: SinkPage<D>): Promise<PageReceipt> {
+    const index = this.writes;
+    this.writes += 1;
+    this.#slot(this.#calls, index).resolve();
+    await this.#slot(this.#gates, index).promise;
+    return this.#inner.write(page);
+  }
+
+  /** Resolves once write number `index` (from 0) has been called. */
+  called(index: number): Promise<void> {
+    return this.#slot(this.#calls, index).promise;
+  }
+
+  /** Lets write number `index` through. */
+  release(index: number): void {
+    this.#slot(this.#gates, index).resolve();
+  }
+
+  close(): Promise<SinkSummary> {
+    return this.#inner.close();
+  }
+
+  abort(reason?: unknown): Promise<void> {
+    return this.#inner.abort(reason);
+  }
+
+  #slot(list: ReturnType<typeof deferred<void>>[], index: number): ReturnType<typeof deferred<void>> {
+    list[index] ??= deferred<void>();
+    return list[index];
+  }
+}
+
+type FakePage = {
+  readonly key: string;
+  readonly task: Task;
+  readonly data: string[];
+  ack: () => void;
+} & Omit<CrawlPage<Task, string>, 'key' | 'task' | 'data' | 'ack'>;
+
+function fakePage(page: number): FakePage {
+  const task = { type: 'test.list', page };
+  return {
+    key: taskKey(task),
+    task,
+    data: [`r${page}`],
+    nextTasks: [],
+    depth: 0,
+    attempts: 1,
+    fetchedAt,
+    ack: vi.fn(),
+  };
+}
+
+function manualSink() {
+  const writes: { page: SinkPage<string>; done: ReturnType<typeof deferred<PageReceipt>> }[] = [];
+  const sink: Sink<string> = {
+    write: (page) => {
+      const done = deferred<PageReceipt>();
+      writes.push({ page, done });
+      return done.promise;
+    },
+    close: async () => ({ pages: 0, records: 0, location: 'memory' }),
+    abort: async () => {},
+  };
+  return { sink, writes };
+}
+
+describe('writeTo', () => {
+  it('acknowledges a page only once its write has resolved', async () => {
+    const pages = new Subject<FakePage>();
+    const { sink, writes } = manualSink();
+    const first = fakePage(1);
+    pages.pipe(writeTo(sink)).subscribe();
+
+    pages.next(first);
+    await drain();
+    expect(writes).toHaveLength(1);
+    expect(first.ack).not.toHaveBeenCalled();
+
+    writes[0]?.done.resolve({ key: first.key, records: 1 });
+    await drain();
+    expect(first.ack).toHaveBeenCalledTimes(1);
+  });
+
+  it('writes one page at a time, in the order the pages came', async () => {
+    const pages = new Subject<FakePage>();
+    const { sink, writes } = manualSink();
+    pages.pipe(writeTo(sink)).subscribe();
+
+    pages.next(fakePage(1));
+    pages.next(fakePage(2));
+    await drain();
+    expect(writes.map((write) => write.page.task.page)).toEqual([1]);
+
+    writes[0]?.done.resolve({ key: 'k1', records: 1 });
+    await drain();
+    expect(writes.map((write) => write.page.task.page)).toEqual([1, 2]);
+  });
+
+  it('hands the sink the page without its acknowledgement and emits the receipts', async () => {
+    const { sink, writes } = manualSink();
+    const page = fakePage(1);
+
+    const receipts = lastValueFrom(of(page).pipe(writeTo(sink), toArray()));
+    await drain();
+    writes[0]?.done.resolve({ key: page.key, records: 1 });
+
+    expect(await receipts).toEqual([{ key: page.key, records: 1 }]);
+    expect(writes[0]?.page).toEqual({
+      key: page.key,
+      task: page.task,
+      data: page.data,
+      nextTasks: [],
+      fetchedAt,
+    });
+  });
+
+  it('fails with the write error and leaves the page unacknowledged', async () => {
+    const failure = new SinkWriteError(sinkPage(1, []), 'disk full');
+    const sink: Sink<string> = {
+      write: async () => {
+        throw failure;
+      },
+      close: async () => ({ pages: 0, records: 0, location: 'memory' }),
+      abort: async () => {},
+    };
+    const page = fakePage(1);
+
+    await expect(lastValueFrom(of(page).pipe(writeTo(sink)))).rejects.toBe(failure);
+    expect(page.ack).not.toHaveBeenCalled();
+  });
+
+  it('keeps the pages fetched and not yet acknowledged within concurrency + buffer behind a slow sink', async () => {
+    const concurrency = 2;
+    const buffer = 3;
+    const children = 30;
+    type PageTask = { type: 'test.fan'; page: number };
+    let started = 0;
+    let acknowledged = 0;
+    let mostAhead = 0;
+    const handler: Handler<PageTask, { id: string }> = async (task) => {
+      started += 1;
+      mostAhead = Math.max(mostAhead, started - acknowledged);
+      const nextTasks =
+        task.page === 0
+          ? Array.from({ length: children }, (_, index) => ({ type: 'test.fan' as const, page: index + 1 }))
+          : [];
+      return { task, data: [{ id: `${task.page}-a` }, { id: `${task.page}-b` }], nextTasks };
+    };
+    const path = join(folder, 'out.ndjson');
+    const sink = new GatedSink(new FileSink<{ id: string }>({ path }));
+
+    const done = lastValueFrom(
+      of<PageTask>({ type: 'test.fan', page: 0 }).pipe(
+        crawl(handler, { concurrency, buffer, retry: false }),
+        map((page) => ({
+          ...page,
+          ack: () => {
+            acknowledged += 1;
+            page.ack();
+          },
+        })),
+        writeTo(sink),
+        toArray(),
+      ),
+    );
+    for (let index = 0; index <= children; index += 1) {
+      await sink.called(index);
+      await drain();
+      // The sink holds page `index`: the crawl has run as far ahead as the bound lets it, no further.
+      expect(started - acknowledged).toBe(Math.min(concurrency + buffer, children + 1 - index));
+      sink.release(index);
+    }
+    const receipts = await done;
+    await sink.close();
+
+    expect(mostAhead).toBe(concurrency + buffer);
+    expect(receipts).toHaveLength(children + 1);
+    expect(acknowledged).toBe(children + 1);
+    expect(await readLines(path)).toHaveLength(2 * (children + 1));
+  });
+});

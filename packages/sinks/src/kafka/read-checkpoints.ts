@@ -1,0 +1,144 @@
+import type { Task } from '@capital/core';
+import {
+  type Consumer,
+  IS_CONTROL,
+  IS_TRANSACTIONAL,
+  ListOffsetTimestamps,
+  type RecordsBatch,
+} from '@platformatic/kafka';
+import { KafkaSinkError } from './kafka-errors.js';
+
+/** What a checkpoint topic says: the task key of every stored page, with its next tasks. */
+export type StoredPages = Map<string, readonly Task[]>;
+
+type Entry = { readonly key: string; readonly value: Buffer | null };
+
+// Kafka's control record key: int16 version, then int16 type (0 abort, 1 commit).
+const commitMarker = 1;
+const fetchBytes = 8 * 1024 * 1024;
+
+/**
+ * Reads a checkpoint topic from its start to its end, keeping only committed messages: the
+ * stored pages, as a resumed run must see them. A later message for a task key replaces an
+ * earlier one, and a tombstone (no value) forgets the page.
+ *
+ * It fetches `read_uncommitted` and resolves transactions itself, holding each producer's
+ * transactional messages until its commit or abort marker: the client's own `read_committed`
+ * filter keeps only the last aborted range of each producer id, and every run of one sink
+ * shares a producer id, so several aborted runs would leak aborted checkpoints. Messages of a
+ * transaction still open at the end (another sink's write in flight) are left out.
+ *
+ * @throws {KafkaSinkError} `KAFKA_CHECKPOINT_INVALID` for a message that is not a JSON array of tasks.
+ * @example const stored = await readCheckpoints(consumer, 'wtd.capital-checkpoints', 'wtd')
+ */
+export async function readCheckpoints(
+  consumer: Consumer,
+  checkpointTopic: string,
+  topic: string,
+): Promise<StoredPages> {
+  const metadata = await consumer.metadata({ topics: [checkpointTopic] });
+  const info = metadata.topics.get(checkpointTopic);
+  if (!info)
+    throw new KafkaSinkError(topic, `The checkpoint topic ${checkpointTopic} does not exist.`, {
+      code: 'KAFKA_SETUP_FAILED',
+    });
+  const [starts, ends] = await Promise.all(
+    [ListOffsetTimestamps.EARLIEST, ListOffsetTimestamps.LATEST].map((timestamp) =>
+      consumer.listOffsets({ topics: [checkpointTopic], timestamp, isolationLevel: 0 }),
+    ),
+  );
+  const stored: StoredPages = new Map();
+  const apply = (entry: Entry): void => {
+    if (entry.value === null) stored.delete(entry.key);
+    else stored.set(entry.key, parseNextTasks(entry, checkpointTopic, topic));
+  };
+  for (let partition = 0; partition < info.partitionsCount; partition += 1) {
+    const leader = info.partitions[partition]?.leader;
+    let offset = starts?.get(checkpointTopic)?.[partition] ?? 0n;
+    const end = ends?.get(checkpointTopic)?.[partition] ?? 0n;
+    const pending = new Map<bigint, Entry[]>();
+    while (offset < end && leader !== undefined) {
+      const response = await consumer.fetch({
+        node: leader,
+        isolationLevel: 0,
+        maxWaitTime: 0,
+        maxBytes: fetchBytes,
+        topics: [
+          {
+            topicId: info.id,
+            partitions: [
+              {
+                partition,
+                fetchOffset: offset,
+                partitionMaxBytes: fetchBytes,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+              },
+            ],
+          },
+        ],
+      });
+      const answer = response.responses[0]?.partitions[0];
+      if (answer && answer.errorCode !== 0) {
+        throw new KafkaSinkError(
+          topic,
+          `Reading ${checkpointTopic} failed with Kafka error ${answer.errorCode}.`,
+          {
+            code: 'KAFKA_SETUP_FAILED',
+          },
+        );
+      }
+      const batches = answer?.records ?? [];
+      const before = offset;
+      for (const batch of batches) {
+        const next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+        // The broker answers whole batches, so the first may end before the offset asked for.
+        if (next <= offset) continue;
+        readBatch(batch, pending, apply);
+        offset = next;
+      }
+      // Nothing past the offset although the end is further: compaction emptied the rest.
+      if (offset === before) break;
+    }
+  }
+  return stored;
+}
+
+function readBatch(batch: RecordsBatch, pending: Map<bigint, Entry[]>, apply: (entry: Entry) => void): void {
+  if (batch.attributes & IS_CONTROL) {
+    const held = pending.get(batch.producerId) ?? [];
+    pending.delete(batch.producerId);
+    if (batch.records[0]?.key?.readInt16BE(2) === commitMarker) held.forEach(apply);
+    return;
+  }
+  const entries = batch.records.flatMap((record) =>
+    record.key === null ? [] : [{ key: record.key.toString(), value: record.value }],
+  );
+  if (batch.attributes & IS_TRANSACTIONAL) {
+    const held = pending.get(batch.producerId);
+    if (held) held.push(...entries);
+    else pending.set(batch.producerId, entries);
+  } else {
+    entries.forEach(apply);
+  }
+}
+
+function parseNextTasks(entry: Entry, checkpointTopic: string, topic: string): readonly Task[] {
+  let tasks: unknown;
+  let problem = 'it is not a JSON array of tasks';
+  try {
+    tasks = JSON.parse((entry.value as Buffer).toString());
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  const isTask = (task: unknown): boolean =>
+    typeof task === 'object' && task !== null && !Array.isArray(task);
+  if (!Array.isArray(tasks) || !tasks.every(isTask)) {
+    throw new KafkaSinkError(
+      topic,
+      `The checkpoint of task ${entry.key.slice(0, 12)} in ${checkpointTopic} cannot be read: ${problem}.`,
+      { code: 'KAFKA_CHECKPOINT_INVALID' },
+    );
+  }
+  return tasks as Task[];
+}

@@ -1,0 +1,177 @@
+import { InvalidOptionError, type RetryOptions } from '@capital/core';
+import type { Pool } from 'pg';
+import type { RecordKey } from '../sink.js';
+import { quoteIdentifier, tableNameOf } from './quote-identifier.js';
+
+/**
+ * Which column of the table receives what. Only `record` and `recordKey` are required: leave a
+ * provenance column out and it is not written, so the sink fits a table of yours as it is.
+ */
+export type PostgresSinkColumns = {
+  /** The record, as `jsonb` (a `json` or `text` column works too). */
+  readonly record: string;
+  /** The record key, as `text`; needs a unique index (the default table makes it the primary key). */
+  readonly recordKey: string;
+  /** The connector's name (`text`). */
+  readonly connector?: string;
+  /** The task key of the page the record came from (`text`). */
+  readonly taskKey?: string;
+  /** The page number of that task, where it has one (`int`). */
+  readonly page?: string;
+  /** When the page was fetched (`timestamptz`). */
+  readonly fetchedAt?: string;
+};
+
+/** Options of `PostgresSink`. */
+export type PostgresSinkOptions<D> = {
+  /**
+   * Where to write: a `pg.Pool` of yours (the sink borrows connections and never ends it), a
+   * connection string (`postgres://user@host:5432/db`), or nothing, in which case pg reads
+   * `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD` and `PGDATABASE`. The sink ends a pool it made.
+   * @default undefined (the `PG*` environment variables, as pg reads them)
+   */
+  readonly connection?: Pool | string | undefined;
+  /**
+   * The schema of both tables; created when missing, if `createTable`.
+   * @default 'public'
+   */
+  readonly schema?: string | undefined;
+  /**
+   * The stream the records belong to, such as the task type `wtd.stock_search`. Names the
+   * default table; give `table` instead to name it yourself.
+   * @default undefined (then `table` is required)
+   */
+  readonly stream?: string | undefined;
+  /**
+   * The records table, used exactly as given (quoted: `Listings` is not `listings`).
+   * @default the stream name in lower case with other characters than `a-z0-9_` as `_`: `wtd_stock_search`
+   */
+  readonly table?: string | undefined;
+  /**
+   * The table of stored pages (task key, next tasks), which the checkpoint reads.
+   * @default `${table}__pages`
+   */
+  readonly pagesTable?: string | undefined;
+  /**
+   * The value of the `connector` column.
+   * @default the page's task type up to its first dot: `wtd` for `wtd.stock_search`
+   */
+  readonly connector?: string | undefined;
+  /** Says which field identifies a record: one row per key, whatever the replays. */
+  readonly recordKey: RecordKey<D>;
+  /**
+   * Column names, for a table of your own.
+   * @default { record: 'record', recordKey: 'record_key', connector: 'connector', taskKey: 'task_key', page: 'page', fetchedAt: 'fetched_at' }
+   */
+  readonly columns?: PostgresSinkColumns | undefined;
+  /**
+   * Creates the schema, the records table and the pages table when they are missing. With
+   * `false`, a missing table fails the first write with `POSTGRES_TABLE_MISSING`.
+   * @default true
+   */
+  readonly createTable?: boolean | undefined;
+  /**
+   * How long to wait for a connection before failing with `POSTGRES_UNREACHABLE`, in ms.
+   * @default 10_000
+   */
+  readonly connectTimeoutMs?: number | undefined;
+  /**
+   * How a transient failure (no connection, a dropped one, a deadlock) is retried; a page is
+   * idempotent, so writing it again is always safe. `false` fails at once.
+   * @default { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 }
+   */
+  readonly retry?: RetryOptions | false | undefined;
+};
+
+/** The default column names. */
+export const defaultColumns = {
+  record: 'record',
+  recordKey: 'record_key',
+  connector: 'connector',
+  taskKey: 'task_key',
+  page: 'page',
+  fetchedAt: 'fetched_at',
+} as const satisfies Required<PostgresSinkColumns>;
+
+/** Every name quoted for SQL; `undefined` for a column the table does not have. */
+export type QuotedNames = {
+  readonly schema: string;
+  readonly table: string;
+  readonly pagesTable: string;
+  readonly columns: { readonly [K in keyof PostgresSinkColumns]-?: string | undefined };
+};
+
+/** {@link PostgresSinkOptions} checked, with defaults filled in. */
+export type PostgresSinkConfig<D> = {
+  readonly connection: Pool | string | undefined;
+  /** The names as given, for messages and the summary. */
+  readonly schema: string;
+  readonly table: string;
+  readonly names: QuotedNames;
+  readonly connector: string | undefined;
+  readonly recordKey: RecordKey<D>;
+  readonly createTable: boolean;
+  readonly connectTimeoutMs: number;
+  /** `{ retries: 0 }` when retrying is off. */
+  readonly retry: RetryOptions;
+};
+
+/** Checks the options once, where they enter, and quotes every name. */
+export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): PostgresSinkConfig<D> {
+  if (typeof options.recordKey !== 'function') {
+    throw new InvalidOptionError('recordKey', 'must be a function that returns the key of a record.');
+  }
+  const schema = options.schema ?? 'public';
+  const table = options.table ?? (options.stream === undefined ? undefined : tableNameOf(options.stream));
+  if (table === undefined || table === '') {
+    throw new InvalidOptionError(
+      'table',
+      'give `table`, or a `stream` with letters or digits to name it after.',
+    );
+  }
+  const pagesTable = options.pagesTable ?? `${table}__pages`;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) {
+    throw new InvalidOptionError(
+      'connectTimeoutMs',
+      `must be a whole number of ms ≥ 1, got ${connectTimeoutMs}.`,
+    );
+  }
+  const columns: PostgresSinkColumns = options.columns ?? defaultColumns;
+  const column = (key: keyof PostgresSinkColumns) => {
+    const name = columns[key];
+    return name === undefined ? undefined : quoteIdentifier(name, `columns.${key}`);
+  };
+  const names: QuotedNames = {
+    schema: quoteIdentifier(schema, 'schema'),
+    table: quoteIdentifier(table, options.table === undefined ? 'stream' : 'table'),
+    pagesTable: quoteIdentifier(pagesTable, options.pagesTable === undefined ? 'table' : 'pagesTable'),
+    columns: {
+      record: quoteIdentifier(columns.record, 'columns.record'),
+      recordKey: quoteIdentifier(columns.recordKey, 'columns.recordKey'),
+      connector: column('connector'),
+      taskKey: column('taskKey'),
+      page: column('page'),
+      fetchedAt: column('fetchedAt'),
+    },
+  };
+  const quoted = Object.values(names.columns).filter((name) => name !== undefined);
+  if (new Set(quoted).size !== quoted.length)
+    throw new InvalidOptionError('columns', 'name each column once.');
+  if (names.pagesTable === names.table)
+    throw new InvalidOptionError('pagesTable', 'must differ from `table`.');
+  return {
+    connection: options.connection,
+    schema,
+    table,
+    names,
+    connector: options.connector,
+    recordKey: options.recordKey,
+    createTable: options.createTable ?? true,
+    connectTimeoutMs,
+    retry:
+      options.retry === false
+        ? { retries: 0 }
+        : (options.retry ?? { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 }),
+  };
+}

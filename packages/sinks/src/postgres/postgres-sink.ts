@@ -1,0 +1,252 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Checkpoint, isCapitalError, labelTask, retryPromise, type Task } from '@capital/core';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
+import { SinkWriteError } from '../sink-error.js';
+import { type CopyRows, copyRows } from './copy-rows.js';
+import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
+import { PostgresSinkError, toPostgresSinkError } from './postgres-sink-error.js';
+import {
+  type PostgresSinkConfig,
+  type PostgresSinkOptions,
+  resolvePostgresSinkOptions,
+} from './postgres-sink-options.js';
+import { prepareTables } from './prepare-tables.js';
+import { type PageValues, upsertRecordsSql } from './records-table-sql.js';
+import { sqlFile } from './sql-files.js';
+
+/**
+ * Stores pages in a PostgreSQL table, one row per record key, and records each stored page in a
+ * pages table in the same transaction, which makes it a {@link Checkpoint}: a resumed run skips
+ * the pages already stored.
+ *
+ * Each `write` is one transaction: `COPY` the page's rows into a temporary staging table, upsert
+ * them (`INSERT … SELECT … ON CONFLICT (record_key) DO UPDATE`; of two records with one key in a
+ * page the last wins), mark the page stored, `COMMIT`. It resolves only after the `COMMIT`, so
+ * nothing is acknowledged before it is durable, and replaying a page leaves one row per record.
+ *
+ * `close()` ends the pool if the sink made it; `abort()` cuts off a transaction in flight (the
+ * server rolls it back) and releases the connections. Pages committed before stay: they are
+ * durable, and idempotent when a later run writes them again.
+ *
+ * @example
+ * const sink = new PostgresSink({ connection: 'postgres://capital@127.0.0.1/warehouse',
+ *   stream: 'wtd.stock_search', recordKey: (listing: Listing) => listing.symbol });
+ * await runConnector({ connector, params: { search: 'new york' }, sink, baseUrl, resolveCredential });
+ */
+export class PostgresSink<D = unknown> implements Sink<D> {
+  /** Where the sink writes: `postgres://host:port/db schema.table`, never with a password. */
+  readonly location: string;
+  /** Answers which pages are stored already, from the pages table. */
+  readonly checkpoint: Checkpoint;
+  readonly #config: PostgresSinkConfig<D>;
+  readonly #connection: PostgresConnection;
+  readonly #upsert: ReturnType<typeof upsertRecordsSql>;
+  readonly #stop = new AbortController();
+  /** Connections borrowed now, so that `abort()` can cut them off. */
+  readonly #borrowed = new Set<PoolClient>();
+  /** Connections whose session has the staging table already. */
+  readonly #staged = new WeakSet<PoolClient>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #prepared: Promise<void> | undefined;
+  #pages = 0;
+  #records = 0;
+  #state: 'open' | 'closed' | 'aborted' = 'open';
+
+  /**
+   * @throws {InvalidOptionError} for an option out of range or a name PostgreSQL cannot hold.
+   * Connects nothing: the first `write` or checkpoint question does.
+   */
+  constructor(options: PostgresSinkOptions<D>) {
+    this.#config = resolvePostgresSinkOptions(options);
+    this.#connection = openPostgresConnection(this.#config.connection, this.#config.connectTimeoutMs);
+    this.location = `${this.#connection.server} ${this.#config.schema}.${this.#config.table}`;
+    this.#upsert = upsertRecordsSql(this.#config.names);
+    this.checkpoint = { completed: (keys) => this.#track(this.#completed(keys)) };
+  }
+
+  /**
+   * Stores a page in one transaction and resolves once it is committed.
+   *
+   * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` or `RECORD_KEY_INVALID` before anything
+   * of the page is sent; otherwise the code of the {@link PostgresSinkError} that is its cause.
+   */
+  async write(page: SinkPage<D>): Promise<PageReceipt> {
+    if (this.#state !== 'open') {
+      throw new SinkWriteError(page, `the PostgreSQL sink is ${this.#state}.`, { code: 'SINK_CLOSED' });
+    }
+    const rows = copyRows(page, this.#config.recordKey);
+    const label = labelTask(page.task, page.key);
+    const values: PageValues = {
+      connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
+      taskKey: page.key,
+      page: label.page ?? null,
+      fetchedAt: new Date(page.fetchedAt).toISOString(),
+    };
+    try {
+      await this.#track(this.#retry(() => this.#store(page, rows, values)));
+    } catch (error) {
+      if (error instanceof SinkWriteError) throw error;
+      const cause = isCapitalError(error) ? error : toPostgresSinkError(error, 'query', this.location);
+      throw new SinkWriteError(page, cause.message, { code: cause.code, cause });
+    }
+    this.#pages += 1;
+    this.#records += rows.rows;
+    return { key: page.key, records: rows.rows };
+  }
+
+  /** Waits for writes in flight, ends the pool the sink made, and reports. */
+  async close(): Promise<SinkSummary> {
+    if (this.#state !== 'open') {
+      throw new PostgresSinkError('SINK_CLOSED', `close() called on a ${this.#state} sink.`, {
+        location: this.location,
+      });
+    }
+    this.#state = 'closed';
+    await Promise.allSettled(this.#pending);
+    if (this.#connection.owned) await this.#connection.pool.end();
+    return { pages: this.#pages, records: this.#records, location: this.location };
+  }
+
+  /**
+   * Cuts off what is in flight and releases the connections. A transaction not yet committed
+   * is rolled back by the server when its connection closes; committed pages stay.
+   */
+  async abort(reason?: unknown): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'aborted';
+    this.#stop.abort(reason ?? new Error('The PostgreSQL sink was aborted.'));
+    for (const client of this.#borrowed) client.end().catch(() => {});
+    await Promise.allSettled(this.#pending);
+    if (this.#connection.owned) await this.#connection.pool.end();
+  }
+
+  async #store(page: SinkPage<D>, rows: CopyRows, values: PageValues): Promise<void> {
+    await this.#prepare();
+    await this.#withClient(async (client) => {
+      if (!this.#staged.has(client)) {
+        // Outside the transaction: a rollback would drop the table but not this note of it.
+        await client.query(sqlFile('create-staging-table'));
+        this.#staged.add(client);
+      }
+      await client.query('BEGIN');
+      if (rows.rows > 0) {
+        await copyInto(client, rows.text).catch((error: unknown) => {
+          throw unstorableRecord(page, error) ?? error;
+        });
+        await client.query(this.#upsert.text, this.#upsert.values(values));
+      }
+      await client.query(sqlFile('record-page', { pages: this.#pagesTable }), [
+        page.key,
+        JSON.stringify(page.nextTasks),
+        rows.rows,
+      ]);
+      await client.query('COMMIT');
+    });
+  }
+
+  async #completed(keys: readonly string[]): Promise<ReadonlyMap<string, readonly Task[]>> {
+    if (this.#state !== 'open') {
+      throw new PostgresSinkError(
+        'SINK_CLOSED',
+        `the checkpoint was asked after the sink was ${this.#state}.`,
+        {
+          location: this.location,
+        },
+      );
+    }
+    if (keys.length === 0) return new Map();
+    const found = await this.#retry(async () => {
+      await this.#prepare();
+      return this.#withClient((client) =>
+        client.query<{ task_key: string; next_tasks: Task[] }>(
+          sqlFile('completed-pages', { pages: this.#pagesTable }),
+          [keys],
+        ),
+      );
+    });
+    return new Map(found.rows.map((row) => [row.task_key, row.next_tasks]));
+  }
+
+  /** Creates the tables once; a failure is not remembered, so the next call tries again. */
+  #prepare(): Promise<void> {
+    this.#prepared ??= this.#withClient((client) =>
+      prepareTables(client, { ...this.#config, location: this.location }),
+    ).catch((error: unknown) => {
+      this.#prepared = undefined;
+      throw error;
+    });
+    return this.#prepared;
+  }
+
+  /**
+   * Borrows a connection for `use`, and gives it back: destroyed after any failure, since a
+   * connection that failed mid-transaction or mid-COPY is in no state to be reused.
+   */
+  async #withClient<R>(use: (client: PoolClient) => Promise<R>): Promise<R> {
+    const client = await connectWithin(this.#connection, this.#config.connectTimeoutMs, this.location);
+    // A checked-out client that loses its connection between statements emits 'error'; the
+    // statement in progress fails anyway, and an unheard 'error' would crash the process.
+    const ignore = () => {};
+    client.on('error', ignore);
+    this.#borrowed.add(client);
+    let failed = this.#state === 'aborted';
+    try {
+      if (failed) {
+        throw new PostgresSinkError('SINK_CLOSED', 'the sink was aborted.', { location: this.location });
+      }
+      return await use(client);
+    } catch (error) {
+      failed = true;
+      throw isCapitalError(error)
+        ? error
+        : toPostgresSinkError(error, 'query', this.location, this.#connection.secrets);
+    } finally {
+      this.#borrowed.delete(client);
+      client.off('error', ignore);
+      client.release(failed);
+    }
+  }
+
+  #retry<R>(operation: () => Promise<R>): Promise<R> {
+    return retryPromise(operation, { ...this.#config.retry, signal: this.#stop.signal });
+  }
+
+  #track<R>(promise: Promise<R>): Promise<R> {
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  get #pagesTable(): string {
+    return `${this.#config.names.schema}.${this.#config.names.pagesTable}`;
+  }
+}
+
+/** Streams the rows into the staging table; resolves once the server has taken them all. */
+async function copyInto(client: PoolClient, text: string): Promise<void> {
+  await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(sqlFile('copy-staging'))));
+}
+
+/**
+ * A record the server refused while copying it (a lone UTF-16 surrogate, say, which `jsonb`
+ * rejects), as `RECORD_NOT_SERIALISABLE` naming the record: COPY's error context says
+ * "COPY capital_sink_staging, line N", and line N holds record N − 1.
+ */
+function unstorableRecord(page: SinkPage, error: unknown): SinkWriteError | undefined {
+  const { code, where, message } = error as { code?: unknown; where?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
+  const line = typeof where === 'string' ? /COPY [^,]+, line (\d+)/.exec(where)?.[1] : undefined;
+  const record = line === undefined ? 'a record' : `record ${Number(line) - 1}`;
+  return new SinkWriteError(
+    page,
+    `${record} cannot be stored as jsonb: ${String(message)} (SQLSTATE ${code}).`,
+    {
+      code: 'RECORD_NOT_SERIALISABLE',
+      cause: error,
+    },
+  );
+}

@@ -1,0 +1,49 @@
+import type { PoolClient } from 'pg';
+import { PostgresSinkError } from './postgres-sink-error.js';
+import type { QuotedNames } from './postgres-sink-options.js';
+import { createRecordsTableSql } from './records-table-sql.js';
+import { sqlFile } from './sql-files.js';
+
+/** What {@link prepareTables} needs to know. */
+export type PrepareTablesOptions = {
+  readonly names: QuotedNames;
+  /** The schema name as given (the advisory lock's key and the catalog lookup). */
+  readonly schema: string;
+  readonly createTable: boolean;
+  /** For messages: `postgres://host:port/db schema.table`. */
+  readonly location: string;
+};
+
+/**
+ * Makes sure the schema, the records table and the pages table exist: looks first, and creates
+ * what is missing (when `createTable`) in one transaction under an advisory lock, so that
+ * sinks starting together in several processes do not race.
+ *
+ * @throws {PostgresSinkError} `POSTGRES_TABLE_MISSING` when a table is missing and `createTable`
+ * is `false`; what the statements throw otherwise (the caller classifies it).
+ */
+export async function prepareTables(client: PoolClient, options: PrepareTablesOptions): Promise<void> {
+  const { names } = options;
+  const records = `${names.schema}.${names.table}`;
+  const pages = `${names.schema}.${names.pagesTable}`;
+  const found = await client.query<{ schema: boolean; records: boolean; pages: boolean }>(
+    sqlFile('find-tables'),
+    [options.schema, records, pages],
+  );
+  const exists = found.rows[0] ?? { schema: false, records: false, pages: false };
+  if (exists.records && exists.pages) return;
+  if (!options.createTable) {
+    const missing = [exists.records ? undefined : records, exists.pages ? undefined : pages].filter(Boolean);
+    throw new PostgresSinkError(
+      'POSTGRES_TABLE_MISSING',
+      `${missing.join(' and ')} ${missing.length === 1 ? 'does' : 'do'} not exist, and createTable is false.`,
+      { location: options.location },
+    );
+  }
+  await client.query('BEGIN');
+  await client.query(sqlFile('lock-setup'), [options.schema]);
+  if (!exists.schema) await client.query(sqlFile('create-schema', { schema: names.schema }));
+  await client.query(createRecordsTableSql(names));
+  await client.query(sqlFile('create-pages-table', { pages }));
+  await client.query('COMMIT');
+}

@@ -1,0 +1,2 @@
+-- {{schema}}: the schema, quoted.
+CREATE SCHEMA IF NOT EXISTS {{schema}}

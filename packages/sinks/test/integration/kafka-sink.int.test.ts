@@ -1,0 +1,250 @@
+// The Kafka sink against the real broker of scripts/kafka (KAFKA_BROKERS), fed by the World
+// Trading Data connector and its emulator through `runConnector`, as `capital run` does. Every
+// test has topics of its own, deleted afterwards. What consumers see is read with the Kafka
+// client's own read_committed consumer, not with the sink's checkpoint reader.
+import { randomUUID } from 'node:crypto';
+import { runConnector } from '@capital/cli';
+import { type CrawlEvent, createCredentialResolver, taskKey } from '@capital/core';
+import { connector, type Listing, stockSearchTask } from '@capital/wtd-connector';
+import { generateListings, type RunningEmulator, searchListings, startEmulator } from '@capital/wtd-connector/testing';
+import { Admin, Consumer, FetchIsolationLevels, stringDeserializers } from '@platformatic/kafka';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaSink, type KafkaSinkOptions } from '../../src/kafka/kafka-sink.js';
+import type { Sink } from '../../src/sink.js';
+
+const brokers = process.env.KAFKA_BROKERS ?? '';
+const expected = searchListings(generateListings(), 'new york');
+const bySymbol = (a: Listing, b: Listing) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
+
+let admin: Admin;
+const topics: string[] = [];
+const sinks: KafkaSink<Listing>[] = [];
+const groups: string[] = [];
+let emulator: RunningEmulator | undefined;
+
+beforeAll(() => {
+  if (brokers === '') throw new Error('Set KAFKA_BROKERS: node scripts/kafka/kafka.mjs with -- npx vitest …');
+  admin = new Admin({ clientId: 'capital-test', bootstrapBrokers: brokers.split(',') });
+  return async () => {
+    await admin.close();
+  };
+});
+
+afterEach(async () => {
+  await Promise.all(sinks.splice(0).map((sink) => sink.abort().catch(() => {})));
+  await emulator?.close();
+  emulator = undefined;
+  const created = new Set(await admin.listTopics());
+  const mine = topics.splice(0).filter((topic) => created.has(topic));
+  if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  if (groups.length > 0) await admin.deleteGroups({ groups: groups.splice(0) }).catch(() => {});
+});
+
+/** A topic name of its own for one test. */
+function topicFor(test: string): string {
+  return `capital-test.${test}.${randomUUID().slice(0, 8)}`;
+}
+
+function kafkaSink(topic: string, options: Partial<KafkaSinkOptions<Listing>> = {}): KafkaSink<Listing> {
+  const sink = new KafkaSink<Listing>({
+    brokers,
+    topic,
+    recordKey: (listing) => listing.symbol,
+    connector: connector.name,
+    createTopic: { partitions: 3, replicas: 1 },
+    ...options,
+  });
+  sinks.push(sink);
+  topics.push(sink.topic, sink.checkpointTopic);
+  return sink;
+}
+
+async function wtdEmulator(): Promise<RunningEmulator> {
+  emulator = await startEmulator({ rateLimit: false });
+  return emulator;
+}
+
+function run(sink: Sink, url: string, extra: { signal?: AbortSignal; onEvent?: (event: CrawlEvent) => void } = {}) {
+  return runConnector({
+    connector,
+    params: { search: 'new york' },
+    sink,
+    baseUrl: url,
+    resolveCredential: createCredentialResolver({}, { WTD_API_TOKEN: 'demo' }),
+    concurrency: 2,
+    retry: false,
+    ...(extra.signal ? { signal: extra.signal } : {}),
+    ...(extra.onEvent ? { onEvent: extra.onEvent } : {}),
+  });
+}
+
+/** A sink that hands every write to `inner` and calls `after` once the write is acknowledged. */
+function observed(inner: Sink, hooks: { before?: () => Promise<void>; after?: () => void }): Sink {
+  return {
+    write: async (page) => {
+      await hooks.before?.();
+      const receipt = await inner.write(page);
+      hooks.after?.();
+      return receipt;
+    },
+    close: () => inner.close(),
+    abort: (reason) => inner.abort(reason),
+    ...(inner.checkpoint ? { checkpoint: inner.checkpoint } : {}),
+  };
+}
+
+type Read = { key: string; value: string; headers: Record<string, string> };
+
+/**
+ * What a read_committed consumer sees in `topic`, from the start up to its last stable offset
+ * as it is now: the stream has passed that offset in every partition before this returns.
+ */
+async function readCommitted(topic: string): Promise<Read[]> {
+  const groupId = `capital-test-${randomUUID()}`;
+  groups.push(groupId);
+  const consumer = new Consumer({
+    clientId: 'capital-test',
+    groupId,
+    bootstrapBrokers: brokers.split(','),
+    deserializers: stringDeserializers,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+  });
+  try {
+    const ends = (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(
+      topic,
+    );
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
+    const read: Read[] = [];
+    stream.on('data', (message) => {
+      read.push({ key: message.key ?? '', value: message.value ?? '', headers: Object.fromEntries(message.headers) });
+    });
+    const passed = () =>
+      (ends ?? []).every((end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end);
+    const deadline = Date.now() + 60_000;
+    while (!passed()) {
+      if (Date.now() > deadline) throw new Error(`Reading ${topic} did not reach its end in 60 s.`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Records of the last fetch are pushed with it; let the stream hand them out.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await stream.close();
+    return read;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+function listingsOf(read: readonly Read[]): Listing[] {
+  return read.map((message) => JSON.parse(message.value) as Listing).sort(bySymbol);
+}
+
+describe('KafkaSink with the World Trading Data connector', () => {
+  it('stores every listing once, keyed by its symbol, with its provenance in headers', async () => {
+    const { url } = await wtdEmulator();
+    const sink = kafkaSink(topicFor('once'));
+    const summary = await run(sink, url);
+    expect(summary).toMatchObject({ pages: 9, records: 431, pagesFetched: 9, location: `kafka://${brokers}/${sink.topic}` });
+
+    const read = await readCommitted(sink.topic);
+    expect(read).toHaveLength(expected.length);
+    expect(listingsOf(read)).toEqual(expected);
+    expect(read.every((message) => message.key === (JSON.parse(message.value) as Listing).symbol)).toBe(true);
+    for (const message of read) {
+      const page = Number(message.headers._page);
+      const symbol = (JSON.parse(message.value) as Listing).symbol;
+      expect(expected.slice((page - 1) * 50, page * 50).some((listing) => listing.symbol === symbol)).toBe(true);
+      expect(message.headers).toEqual({
+        _task_key: taskKey(stockSearchTask({ searchTerm: 'new york', page })),
+        _page: String(page),
+        _fetched_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        _connector: 'wtd',
+      });
+    }
+  });
+
+  it('stores nothing again on a second run, which skips every page through the checkpoint', async () => {
+    const served = await wtdEmulator();
+    const first = kafkaSink(topicFor('twice'));
+    await run(first, served.url);
+    served.resetStats();
+
+    const second = kafkaSink(first.topic);
+    const summary = await run(second, served.url);
+    expect(summary).toMatchObject({ pages: 0, pagesFetched: 0, pagesSkipped: 9 });
+    expect(served.stats().requests).toBe(0);
+    expect(listingsOf(await readCommitted(first.topic))).toEqual(expected);
+  });
+
+  it('resumes an interrupted run after its stored pages, and consumers still see each listing once', async () => {
+    const served = await wtdEmulator();
+    const first = kafkaSink(topicFor('resume'));
+    const interrupt = new AbortController();
+    let acknowledged = 0;
+    const interrupted = observed(first, {
+      after: () => {
+        acknowledged += 1;
+        if (acknowledged === 3) interrupt.abort(new Error('interrupted after 3 pages'));
+      },
+    });
+    await expect(run(interrupted, served.url, { signal: interrupt.signal })).rejects.toThrow('interrupted after 3 pages');
+    const storedBefore = new Set(listingsOf(await readCommitted(first.topic)).map((listing) => listing.symbol));
+    expect(storedBefore.size).toBeGreaterThanOrEqual(150);
+    expect(storedBefore.size).toBeLessThan(431);
+    served.resetStats();
+
+    const second = kafkaSink(first.topic);
+    const summary = await run(second, served.url);
+    expect(summary.pagesSkipped).toBeGreaterThanOrEqual(3);
+    expect(summary.pagesSkipped + summary.pagesFetched).toBe(9);
+    expect(served.stats().pages.every((page) => page.served === 1)).toBe(true);
+    expect(served.stats().pages).toHaveLength(summary.pagesFetched);
+    const read = await readCommitted(first.topic);
+    expect(read).toHaveLength(expected.length);
+    expect(listingsOf(read)).toEqual(expected);
+  });
+
+  it('slows the crawl to the sink: no more than concurrency + buffer pages fetched and unacknowledged', async () => {
+    const { url } = await wtdEmulator();
+    const bound = 2 + 4; // runConnector: concurrency 2, buffer 2 × concurrency
+    let started = 0;
+    let acknowledged = 0;
+    let most = 0;
+    const firstWrite = (async () => {
+      // Hold the first write until the crawl has filled its bound, then a little longer: a
+      // crawl that ignored backpressure would start more tasks meanwhile.
+      const deadline = Date.now() + 20_000;
+      while (started < bound && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    })();
+    const slow = observed(kafkaSink(topicFor('slow')), {
+      before: async () => {
+        await firstWrite;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+      after: () => {
+        acknowledged += 1;
+      },
+    });
+    const startedAt = performance.now();
+    const summary = await run(slow, url, {
+      onEvent: (event) => {
+        if (event.type !== 'task-started') return;
+        started += 1;
+        most = Math.max(most, started - acknowledged);
+      },
+    });
+    expect(summary.pagesFetched).toBe(9);
+    expect(most).toBe(bound);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300 + 9 * 50);
+  });
+
+  it('keeps skipping stored pages without transactions (exactlyOnce: false)', async () => {
+    const served = await wtdEmulator();
+    const first = kafkaSink(topicFor('no-tx'), { exactlyOnce: false });
+    expect(first.transactionalId).toBeUndefined();
+    await run(first, served.url);
+    const summary = await run(kafkaSink(first.topic, { exactlyOnce: false }), served.url);
+    expect(summary).toMatchObject({ pagesFetched: 0, pagesSkipped: 9 });
+    expect(listingsOf(await readCommitted(first.topic))).toEqual(expected);
+  });
+});

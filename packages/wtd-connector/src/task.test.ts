@@ -1,0 +1,63 @@
+import { taskKey } from '@capital/core';
+import { describe, expect, it } from 'vitest';
+import { defaultCredentialReference, stockSearchTask, stockSearchType } from './task.js';
+
+describe('stockSearchTask', () => {
+  it('makes the first page of 50 with the default credential reference', () => {
+    expect(stockSearchTask({ searchTerm: 'new york' })).toEqual({
+      type: 'wtd.stock_search',
+      search_term: 'new york',
+      limit: 50,
+      page: 1,
+      credentials: 'env:WTD_API_TOKEN',
+    });
+  });
+
+  it('takes the page size, page and credential reference it is given', () => {
+    const task = stockSearchTask({ searchTerm: 'gold', limit: 10, page: 3, credentials: 'env:OTHER_TOKEN' });
+
+    expect(task).toEqual({
+      type: stockSearchType,
+      search_term: 'gold',
+      limit: 10,
+      page: 3,
+      credentials: 'env:OTHER_TOKEN',
+    });
+  });
+
+  it('carries a credential reference, never a token', () => {
+    expect(stockSearchTask({ searchTerm: 'new york' }).credentials).toBe(defaultCredentialReference);
+    expect(defaultCredentialReference).toMatch(/^env:[A-Z_]+$/);
+  });
+
+  it('is plain JSON that survives a round trip unchanged', () => {
+    const task = stockSearchTask({ searchTerm: 'Crédit "Agricole"', page: 2 });
+
+    expect(JSON.parse(JSON.stringify(task))).toEqual(task);
+  });
+
+  it('gives each page its own task key', () => {
+    const keys = [1, 2, 3].map((page) => taskKey(stockSearchTask({ searchTerm: 'new york', page })));
+
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it('gives equal tasks the same key, whatever the order they were built in', () => {
+    const task = stockSearchTask({ searchTerm: 'new york', page: 2 });
+    const reordered = {
+      page: 2,
+      credentials: task.credentials,
+      limit: 50,
+      search_term: 'new york',
+      type: task.type,
+    };
+
+    expect(taskKey(reordered)).toBe(taskKey(task));
+  });
+
+  it('gives different search terms different keys', () => {
+    expect(taskKey(stockSearchTask({ searchTerm: 'new york' }))).not.toBe(
+      taskKey(stockSearchTask({ searchTerm: 'New York' })),
+    );
+  });
+});
