@@ -63,6 +63,8 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option('--token <token>', 'the API token (default: the connector\'s environment variable, e.g. WTD_API_TOKEN)')
     .option('--rate <rate>', 'the rate limit, as 9/1s, or off (default: the API\'s own)')
+    .option('--redis <url>', 'share the rate limit with every process through this Redis (default: REDIS_URL)')
+    .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
     .option('--concurrency <n>', 'requests in flight at once', '4')
     .option('--buffer <n>', 'pages fetched ahead of the sink, beyond those in flight (default: 2 × concurrency)')
     .option('--retries <n>', 'retries of a transient failure', '5')

@@ -4,12 +4,15 @@ import {
   createCredentialResolver,
   formatRate,
   MemoryLimiter,
+  type Rate,
   type RateLimiter,
+  RedisLimiter,
   type RunningEmulator,
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
+import { createStderrLogger } from './stderr-logger.js';
 import { runConnector } from './run-connector.js';
 import { openSink, parseSinkFlag } from './sink-from-flags.js';
 
@@ -25,6 +28,8 @@ export type RunFlags = {
   readonly retries: string;
   readonly timeout?: string;
   readonly quiet?: boolean;
+  readonly redis?: string;
+  readonly limiterPrefix?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -63,10 +68,13 @@ export async function runCommand(connector: Connector, flags: RunFlags, io: RunI
   }
   // The token goes to the resolver only, never into tasks, keys or messages.
   const resolveCredential = createCredentialResolver(io.env, { [connector.credential.envVar]: token ?? 'demo' });
-  const limiter: RateLimiter | undefined = rate ? new MemoryLimiter({ rate }) : undefined;
+  const logger = createStderrLogger(io.stderr);
+  const redisUrl = flags.redis ?? io.env.REDIS_URL;
+  const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
   const progress = createProgress({ stream: io.stderr, quiet: flags.quiet === true });
+  const shared = rate && redisUrl ? ` shared through Redis at ${redactUrl(redisUrl)}` : '';
   io.stderr.write(
-    `capital: ${connector.name} ${describeParams(params)} → ${target.path} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'})\n`,
+    `capital: ${connector.name} ${describeParams(params)} → ${target.path} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,
   );
   try {
     const summary = await runConnector({
@@ -81,6 +89,7 @@ export async function runCommand(connector: Connector, flags: RunFlags, io: RunI
       retry: { retries },
       timeoutMs,
       signal,
+      logger,
       onEvent: (_event, stats) => progress.update(stats.snapshot()),
     });
     progress.stop();
@@ -95,6 +104,24 @@ export async function runCommand(connector: Connector, flags: RunFlags, io: RunI
     await limiter?.close();
     await emulator?.close();
   }
+}
+
+function createLimiter(
+  rate: Rate,
+  redisUrl: string | undefined,
+  prefix: string | undefined,
+  logger: ReturnType<typeof createStderrLogger>,
+): RateLimiter {
+  if (redisUrl === undefined || redisUrl === '') return new MemoryLimiter({ rate });
+  if (!/^rediss?:\/\//.test(redisUrl)) {
+    throw new CliUsageError(`--redis takes a URL such as redis://127.0.0.1:6379, got "${redactUrl(redisUrl)}".`);
+  }
+  return new RedisLimiter({ redis: redisUrl, rate, logger, ...(prefix ? { prefix } : {}) });
+}
+
+/** A URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 function readParams(connector: Connector, flags: RunFlags): Record<string, string> {

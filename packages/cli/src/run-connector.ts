@@ -1,4 +1,5 @@
 import {
+  type Checkpoint,
   type Connector,
   type CrawlEvent,
   type CredentialResolver,
@@ -13,12 +14,12 @@ import { from, lastValueFrom } from 'rxjs';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 
 /** Options of {@link runConnector}. */
-export type RunConnectorOptions = {
-  readonly connector: Connector;
+export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
+  readonly connector: Connector<T, D>;
   /** Values of the connector's parameters (`{ search: 'new york' }`). */
   readonly params: Readonly<Record<string, string>>;
   /** Where the pages go. Closed on success, aborted on failure. */
-  readonly sink: Sink;
+  readonly sink: Sink<D>;
   /** The API's base URL. */
   readonly baseUrl: string;
   readonly resolveCredential: CredentialResolver;
@@ -50,7 +51,7 @@ export type RunSummary = SinkSummary & RunStatsSnapshot;
  * await runConnector({ connector, params: { search: 'new york' }, sink: new FileSink({ path }),
  *   baseUrl: emulator.url, resolveCredential: createCredentialResolver(), limiter })
  */
-export async function runConnector(options: RunConnectorOptions): Promise<RunSummary> {
+export async function runConnector<T extends Task, D>(options: RunConnectorOptions<T, D>): Promise<RunSummary> {
   const { connector, sink } = options;
   const stats = new RunStats();
   const concurrency = options.concurrency ?? 4;
@@ -62,12 +63,13 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunSum
       logger: options.logger,
     });
     const pages$ = from(connector.seeds(options.params)).pipe(
-      crawl<Task, unknown>(handler, {
+      crawl<T, D>(handler, {
         concurrency,
         buffer: options.buffer ?? concurrency * 2,
-        ...(options.limiter ? { limiter: options.limiter, limiterKey: (task: Task) => connector.limiterKey(task) } : {}),
+        ...(options.limiter ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) } : {}),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
-        ...(sink.checkpoint ? { checkpoint: sink.checkpoint } : {}),
+        // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
+        ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         onEvent: (event) => {

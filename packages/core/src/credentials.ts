@@ -34,7 +34,8 @@ export function createCredentialResolver(
       throw new MissingCredentialError(reference, 'only env:NAME references are supported.');
     }
     const value = overrides[match[1]] ?? env[match[1]];
-    if (!value) throw new MissingCredentialError(reference, `the environment variable ${match[1]} is not set.`);
+    if (!value)
+      throw new MissingCredentialError(reference, `the environment variable ${match[1]} is not set.`);
     return value;
   };
 }

@@ -132,8 +132,8 @@ describe('NonErrorThrownError', () => {
   });
 
   it.each([
-    ['boom', 'the string "boom"'],
-    [42, 'number 42'],
+    ['boom', 'a string of 4 characters'],
+    [42, 'a number'],
     [null, 'null'],
     [undefined, 'undefined'],
     [{ status: 500 }, 'an object of type Object'],
@@ -143,8 +143,8 @@ describe('NonErrorThrownError', () => {
     );
   });
 
-  it('cuts a long thrown string short', () => {
-    expect(new NonErrorThrownError('x'.repeat(500)).message).not.toContain('x'.repeat(81));
+  it('never copies a thrown string into its message, since it may hold a secret', () => {
+    expect(new NonErrorThrownError('token=s3cr3t').message).not.toContain('s3cr3t');
   });
 });
 

@@ -162,7 +162,7 @@ export class MaxDepthExceededError extends CapitalError {
   readonly maxDepth: number;
   constructor(label: TaskLabel, maxDepth: number) {
     super(
-      `${describeTask(label)} is ${maxDepth + 1} tasks deep, beyond maxDepth ${maxDepth}: ` +
+      `${describeTask(label)} is at depth ${maxDepth + 1} (a seed is at depth 0), beyond maxDepth ${maxDepth}: ` +
         'the handler may never stop returning next tasks (raise maxDepth if the source really is that deep).',
       { code: 'MAX_DEPTH_EXCEEDED' },
     );
@@ -204,11 +204,12 @@ export function describeTask(label: TaskLabel): string {
   return `Task ${label.taskKey.slice(0, 12)}${details.length > 0 ? ` (${details.join(' ')})` : ''}`;
 }
 
+/** What was thrown, without its content: a thrown string may hold a secret. */
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 80))}`;
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'object') return `an object of type ${value.constructor?.name ?? 'Object'}`;
-  return `${typeof value} ${String(value)}`;
+  return `a ${typeof value}`;
 }
 
 /** Turns anything thrown into an Error, keeping Errors as they are. */

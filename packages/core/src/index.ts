@@ -36,6 +36,12 @@ export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';
 export { checkRate, formatRate, parseRate } from './limit/rate.js';
 export type { RateLimiter, Reservation } from './limit/rate-limiter.js';
+export { RedisLimiter } from './limit/redis-limiter.js';
+export type {
+  RedisLimiterFallback,
+  RedisLimiterOptions,
+  RedisLimiterStats,
+} from './limit/redis-limiter-options.js';
 export type { Slot } from './limit/token-bucket.js';
 export { intervalOf, pauseSlot, releaseSlot, reserveSlot } from './limit/token-bucket.js';
 export type { LogFields, Logger } from './logger.js';

@@ -31,6 +31,8 @@ function serialise(value: unknown, path: string, ancestors: Set<object>): string
       return JSON.stringify(value);
     case 'object':
       break;
+    case 'undefined':
+      throw notJson(path, 'undefined');
     default:
       throw notJson(path, `a ${typeof value}`);
   }

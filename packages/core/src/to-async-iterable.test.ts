@@ -146,3 +146,18 @@ describe('toAsyncIterable', () => {
     await expect(iterator.next()).resolves.toEqual({ value: undefined, done: true });
   });
 });
+
+describe('toAsyncIterable, asked twice without waiting', () => {
+  it('answers both calls in order', async () => {
+    const pages = new Subject<{ n: number; ack(): void }>();
+    const iterator = toAsyncIterable(pages)[Symbol.asyncIterator]();
+    const first = iterator.next();
+    const second = iterator.next();
+    pages.next({ n: 1, ack: () => {} });
+    pages.next({ n: 2, ack: () => {} });
+    pages.complete();
+    expect((await first).value?.n).toBe(1);
+    expect((await second).value?.n).toBe(2);
+    expect((await iterator.next()).done).toBe(true);
+  });
+});

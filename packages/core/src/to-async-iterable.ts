@@ -15,28 +15,27 @@ export function toAsyncIterable<P extends Acknowledgeable>(pages$: Observable<P>
   return {
     [Symbol.asyncIterator](): AsyncIterator<P> {
       const queue: P[] = [];
-      let waiting:
-        | { resolve: (result: IteratorResult<P>) => void; reject: (error: unknown) => void }
-        | undefined;
+      // Callers of next() not answered yet, in order (for await asks one at a time; others may not).
+      const waiting: { resolve: (result: IteratorResult<P>) => void; reject: (error: unknown) => void }[] =
+        [];
       let failure: { error: unknown } | undefined;
       let done = false;
       let current: P | undefined;
       let subscription: Subscription | undefined;
 
       const settleWaiting = (): void => {
-        if (!waiting) return;
-        const { resolve, reject } = waiting;
-        const page = queue.shift();
-        if (page) {
-          waiting = undefined;
-          current = page;
-          resolve({ value: page, done: false });
-        } else if (failure) {
-          waiting = undefined;
-          reject(failure.error);
-        } else if (done) {
-          waiting = undefined;
-          resolve({ value: undefined, done: true });
+        while (waiting.length > 0) {
+          const page = queue.shift();
+          if (page) {
+            current = page;
+            waiting.shift()?.resolve({ value: page, done: false });
+          } else if (failure) {
+            waiting.shift()?.reject(failure.error);
+          } else if (done) {
+            waiting.shift()?.resolve({ value: undefined, done: true });
+          } else {
+            return;
+          }
         }
       };
 
@@ -46,6 +45,7 @@ export function toAsyncIterable<P extends Acknowledgeable>(pages$: Observable<P>
         subscription?.unsubscribe();
         done = true;
         queue.length = 0;
+        settleWaiting();
         return { value: undefined, done: true };
       };
 
@@ -68,7 +68,7 @@ export function toAsyncIterable<P extends Acknowledgeable>(pages$: Observable<P>
             },
           });
           return new Promise<IteratorResult<P>>((resolve, reject) => {
-            waiting = { resolve, reject };
+            waiting.push({ resolve, reject });
             settleWaiting();
           });
         },

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction, Subscription } from 'rxjs';
 import {
+  CapitalError,
   InvalidTaskResultError,
   isCapitalError,
   MaxDepthExceededError,
@@ -176,11 +177,11 @@ export function crawl<T extends Task, D>(
       }
 
       if (config.signal) {
+        const onAbort = (): void => fail(abortError(config.signal?.reason));
         if (config.signal.aborted) {
-          fail(config.signal.reason);
+          onAbort();
           return;
         }
-        const onAbort = (): void => fail(config.signal?.reason);
         config.signal.addEventListener('abort', onAbort, { once: true });
         running.add(() => config.signal?.removeEventListener('abort', onAbort));
       }
@@ -207,4 +208,11 @@ export function crawl<T extends Task, D>(
         running.unsubscribe();
       };
     });
+}
+
+/** The error a crawl ends with when its signal aborts: the reason itself when it is an Error. */
+function abortError(reason: unknown): Error {
+  return reason instanceof Error
+    ? reason
+    : new CapitalError('The crawl was aborted.', { code: 'ABORTED', cause: reason });
 }

@@ -1,17 +1,13 @@
 import {
   asyncScheduler,
-  defer,
-  finalize,
   type MonoTypeOperatorFunction,
-  map,
   mergeMap,
-  of,
+  Observable,
   type SchedulerLike,
-  switchMap,
-  timer,
+  type Subscription,
 } from 'rxjs';
-import type { RateLimiter } from '../limit/rate-limiter.js';
-import { fromMaybePromise } from '../maybe-promise.js';
+import type { RateLimiter, Reservation } from '../limit/rate-limiter.js';
+import { isPromiseLike } from '../maybe-promise.js';
 
 /** Configuration of {@link rateLimit}. */
 export type RateLimitConfig<T> = {
@@ -43,25 +39,45 @@ export type RateLimitConfig<T> = {
 export function rateLimit<T>(config: RateLimitConfig<T>): MonoTypeOperatorFunction<T> {
   const scheduler = config.scheduler ?? asyncScheduler;
   const keyOf = typeof config.key === 'function' ? config.key : () => config.key as string;
-  return (source) =>
-    source.pipe(
-      mergeMap((value) =>
-        defer(() => fromMaybePromise(config.limiter.reserve(keyOf(value)))).pipe(
-          switchMap((reservation) => {
-            if (reservation.waitMs <= 0) return of(value);
-            config.onWait?.(reservation.waitMs, value);
-            let granted = false;
-            return timer(reservation.waitMs, scheduler).pipe(
-              map(() => {
-                granted = true;
-                return value;
-              }),
-              finalize(() => {
-                if (!granted) void reservation.release().catch(() => {});
-              }),
-            );
-          }),
-        ),
-      ),
-    );
+  return (source) => source.pipe(mergeMap((value) => waitForPermit(value, keyOf(value), config, scheduler)));
+}
+
+/** One value: reserve, wait exactly, emit; a permit not used (unsubscribed) is given back. */
+function waitForPermit<T>(
+  value: T,
+  key: string,
+  config: RateLimitConfig<T>,
+  scheduler: SchedulerLike,
+): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    let granted = false;
+    let held: Reservation | undefined;
+    let timer: Subscription | undefined;
+    const onReservation = (reservation: Reservation): void => {
+      held = reservation;
+      if (subscriber.closed) return giveBack(reservation);
+      const grant = (): void => {
+        granted = true;
+        subscriber.next(value);
+        subscriber.complete();
+      };
+      if (reservation.waitMs <= 0) return grant();
+      config.onWait?.(reservation.waitMs, value);
+      timer = scheduler.schedule(grant, reservation.waitMs);
+    };
+    const reservation = config.limiter.reserve(key);
+    // A synchronous reservation (in-memory) keeps marble tests on virtual time.
+    if (isPromiseLike(reservation))
+      reservation.then(onReservation, (error: unknown) => subscriber.error(error));
+    else onReservation(reservation);
+    return () => {
+      timer?.unsubscribe();
+      // Unsubscribed before its grant, or before the store even answered (given back on arrival).
+      if (!granted && held) giveBack(held);
+    };
+  });
+}
+
+function giveBack(reservation: Reservation): void {
+  void reservation.release().catch(() => {});
 }

@@ -80,7 +80,7 @@ const transientCodes = new Set([
  * HTTP statuses, invalid JSON, an unreachable limiter), network errors, timeouts and JSON syntax
  * errors. A {@link NonRetryableError} never is.
  */
-export function isRetryable(error: unknown): boolean {
+export function isRetryable(error: unknown, depth = 0): boolean {
   if (error instanceof NonRetryableError) return false;
   if (isCapitalError(error)) return error.retryable;
   if (!(error instanceof Error)) return false;
@@ -90,7 +90,8 @@ export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && transientCodes.has(code)) return true;
   // fetch reports network failures as `TypeError: fetch failed` with the reason as its cause.
-  return error.cause !== undefined && error.cause !== error && isRetryable(error.cause);
+  // A few links of causes are plenty; a cycle of causes must not recurse forever.
+  return error.cause !== undefined && depth < 4 && isRetryable(error.cause, depth + 1);
 }
 
 /** The `Retry-After` that an error carries, in ms, if any. */

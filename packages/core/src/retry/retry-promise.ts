@@ -1,5 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
-import { toError } from '../errors.js';
+import { TransientError, toError } from '../errors.js';
 import { isRetryable, type RetryOptions, resolveRetryPolicy, retryAfterOf } from './retry-policy.js';
 
 /** Options of {@link retryPromise}. */
@@ -28,8 +28,14 @@ export function retryPromise<R>(
         return await operation(attempt);
       } catch (thrown) {
         const error = toError(thrown);
-        // p-retry retries everything but AbortError; say "stop" for what is not transient.
-        throw isRetryable(error) ? error : new AbortError(error);
+        const retryAfter = retryAfterOf(error);
+        // p-retry retries everything but AbortError; say "stop" for what is not transient, and
+        // for a Retry-After longer than the policy allows (as the crawl does).
+        if (!isRetryable(error) || (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)) {
+          throw new AbortError(error);
+        }
+        // p-retry gives up on a TypeError that it does not know as a network error itself.
+        throw error instanceof TypeError ? new TransientError(error.message, { cause: error }) : error;
       }
     },
     {
@@ -52,10 +58,12 @@ export function retryPromise<R>(
 
 function waitFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

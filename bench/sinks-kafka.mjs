@@ -1,0 +1,125 @@
+// Messages per second into Kafka through `KafkaSink.write`, beside the raw @platformatic/kafka
+// producer writing the same records with the same settings (idempotent, acks all, one produce
+// request per page, the same headers), in the same run, on the broker of scripts/kafka (or
+// KAFKA_BROKERS). Both sides write one page at a time and wait for it, as a crawl does.
+//
+// Two pairs, each against its like: the sink with transactions (exactly once) beside the raw
+// producer committing one transaction per page, and the sink with `exactlyOnce: false` beside
+// the raw idempotent producer. The last column prices exactly-once itself: the transactional
+// sink against the plain idempotent producer. Each figure is the median of BENCH_REPEATS runs,
+// every run on fresh topics. Goal: ≥ 0.9× the raw producer with the same settings.
+import * as sinks from '@capital/sinks';
+import { ensureKafkaBroker } from './support/kafka-broker.mjs';
+import { kafka, rawProducerRun } from './support/kafka-raw-producer.mjs';
+import { median } from './support/stats.mjs';
+
+const repeats = Number(process.env.BENCH_REPEATS ?? 7);
+const totalRecords = Number(process.env.BENCH_RECORDS ?? 20_000);
+const pageSizes = [50, 500];
+const recordKey = (listing) => listing.symbol;
+// `@capital/sinks` names KafkaSink once its index exports it; until then, the built module.
+const { KafkaSink } = sinks.KafkaSink ? sinks : await import('../packages/sinks/dist/kafka/kafka-sink.js');
+
+async function sinkRun({ brokers, topic, pages, exactlyOnce }) {
+  const sink = new KafkaSink({
+    brokers,
+    topic,
+    exactlyOnce,
+    recordKey,
+    connector: 'bench',
+    createTopic: { partitions: 3, replicas: 1 },
+  });
+  // Opening (topics, producer registration, reading the empty checkpoint) is not timed: the raw
+  // producer is registered before its clock starts too.
+  await sink.checkpoint.completed([]);
+  const started = performance.now();
+  let records = 0;
+  for (const page of pages) records += (await sink.write(page)).records;
+  const perSecond = records / ((performance.now() - started) / 1000);
+  await sink.close();
+  return perSecond;
+}
+
+export async function main() {
+  const { generateListings } = await import('@capital/wtd-connector/testing');
+  const { taskKey } = await import('@capital/core');
+  const broker = ensureKafkaBroker();
+  const admin = new kafka.Admin({ clientId: 'capital-bench', bootstrapBrokers: broker.brokers.split(',') });
+  const listings = generateListings({ size: totalRecords });
+  const topics = [];
+  let serial = 0;
+  const freshTopic = () => {
+    const topic = `capital-bench.kafka.${process.pid}.${serial++}`;
+    topics.push(topic, `${topic}.capital-checkpoints`);
+    return topic;
+  };
+  const rows = [];
+  try {
+    for (const size of pageSizes) {
+      const records = Array.from({ length: Math.ceil(listings.length / size) }, (_, index) =>
+        listings.slice(index * size, (index + 1) * size),
+      );
+      const pages = records.map((data, index) => {
+        const task = { type: 'bench.page', size, page: index + 1 };
+        return { key: taskKey(task), task, data, nextTasks: [], fetchedAt: Date.now() };
+      });
+      for (const exactlyOnce of [true, false]) {
+        const sink = [];
+        const raw = [];
+        for (let run = 0; run < repeats; run += 1) {
+          const viaSink = async () =>
+            sink.push(await sinkRun({ brokers: broker.brokers, topic: freshTopic(), pages, exactlyOnce }));
+          const viaRaw = async () => {
+            const topic = freshTopic();
+            await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+            raw.push(
+              await rawProducerRun({
+                brokers: broker.brokers,
+                topic,
+                pages: records,
+                transactional: exactlyOnce,
+                recordKey,
+              }),
+            );
+          };
+          // Alternate the order so that warm-up and noise fall on both sides alike.
+          if (run % 2 === 0) {
+            await viaSink();
+            await viaRaw();
+          } else {
+            await viaRaw();
+            await viaSink();
+          }
+        }
+        rows.push({ size, exactlyOnce, sink: median(sink), raw: median(raw) });
+      }
+    }
+  } finally {
+    const existing = new Set(await admin.listTopics());
+    const mine = topics.filter((topic) => existing.has(topic));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+    await admin.close();
+    broker.stop();
+  }
+
+  console.log(
+    `kafka sink throughput (messages/s, median of ${repeats}; ${totalRecords} records, broker ${broker.brokers}):`,
+  );
+  console.log(
+    '  page  mode                           raw producer       sink  sink/raw  sink/raw idempotent',
+  );
+  const idempotentRaw = (size) => rows.find((row) => row.size === size && !row.exactlyOnce).raw;
+  for (const row of rows) {
+    const mode = row.exactlyOnce ? 'transactions (exactly once)' : 'idempotent (at least once)';
+    console.log(
+      `  ${String(row.size).padStart(4)}  ${mode.padEnd(29)}  ${row.raw.toFixed(0).padStart(12)}  ${row.sink.toFixed(0).padStart(9)}  ${(row.sink / row.raw).toFixed(2).padStart(7)}×  ${(row.sink / idempotentRaw(row.size)).toFixed(2).padStart(18)}×`,
+    );
+  }
+  const worst = Math.min(...rows.map((row) => row.sink / row.raw));
+  console.log(
+    `  goal ≥ 0.9× the raw producer with the same settings: ${worst.toFixed(2)}× at worst (${worst >= 0.9 ? 'met' : 'MISSED'})`,
+  );
+  return { rows, worstRatio: worst };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
