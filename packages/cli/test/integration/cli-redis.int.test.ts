@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  generateListings,
+  type RunningEmulator,
+  searchListings,
+  startEmulator,
+} from '@capital/wtd-connector/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const token = `shared-${randomBytes(6).toString('hex')}`;
+const searchTerm = 'group';
+const expected = searchListings(generateListings(), searchTerm).map((listing) => listing.symbol);
+
+type Run = { code: number | null; stderr: string };
+
+/** One real `capital run wtd` process. */
+function capitalRun(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'run', 'wtd', '--search', searchTerm, '--quiet', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, REDIS_URL: '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+async function symbolsIn(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { symbol: string }).symbol);
+}
+
+describe('two capital processes with one token against one emulator (10 requests/s per token)', () => {
+  let emulator: RunningEmulator;
+  let folder: string;
+  let prefix: string;
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+
+  beforeAll(async () => {
+    await redis.connect();
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+  beforeEach(async () => {
+    emulator = await startEmulator({ tokens: [token] });
+    folder = await mkdtemp(join(tmpdir(), 'capital-redis-'));
+    prefix = `capital-test:${randomBytes(6).toString('hex')}:`;
+  });
+  afterEach(async () => {
+    await emulator.close();
+    await rm(folder, { recursive: true, force: true });
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  });
+
+  const both = (extra: readonly string[]) =>
+    Promise.all(
+      ['a', 'b'].map((name) =>
+        capitalRun([
+          '--base-url',
+          emulator.url,
+          '--token',
+          token,
+          '--out',
+          join(folder, `${name}.ndjson`),
+          ...extra,
+        ]),
+      ),
+    );
+
+  it('share the limit through --redis and get no 429 at all', async () => {
+    const runs = await both(['--redis', redisUrl, '--limiter-prefix', prefix]);
+    for (const run of runs) expect(run).toMatchObject({ code: 0 });
+    expect(emulator.stats().byStatus[429] ?? 0).toBe(0);
+    for (const name of ['a', 'b'])
+      expect((await symbolsIn(join(folder, `${name}.ndjson`))).sort()).toEqual([...expected].sort());
+    // The limiter's keys live under the prefix and name no token.
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key).not.toContain(token);
+  });
+
+  it('without --redis each process keeps its own 9/s, together they exceed the API limit and meet 429s', async () => {
+    // The control: it shows the first test would catch a limit that is not shared.
+    const runs = await both([]);
+    for (const run of runs) expect(run).toMatchObject({ code: 0 });
+    expect(emulator.stats().byStatus[429] ?? 0).toBeGreaterThan(0);
+  });
+});
