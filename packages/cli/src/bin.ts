@@ -7,5 +7,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => controller.abort(new Error(`Interrupted by ${signal}.`)));
 }
 
-const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }, controller.signal);
+const code = await main(
+  process.argv,
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
+  controller.signal,
+);
 process.exitCode = code;

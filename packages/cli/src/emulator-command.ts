@@ -40,7 +40,9 @@ export async function emulatorCommand(
   if (!connector.startEmulator) throw new CliUsageError(`The ${connector.name} connector ships no emulator.`);
   const options = emulatorOptions(flags);
   const emulator = await connector.startEmulator(options);
-  const tokens = options.tokens ? `${options.tokens.length} token(s) given with --token` : 'the demo token "demo"';
+  const tokens = options.tokens
+    ? `${options.tokens.length} token(s) given with --token`
+    : 'the demo token "demo"';
   io.stderr.write(
     `capital: ${connector.name} emulator listening; it accepts ${tokens}, rate limit ${flags.rateLimit}. Ctrl-C stops it.\n`,
   );

@@ -19,8 +19,12 @@ export function connectorPackageNames(name: string): string[] {
  *
  * @throws {CliUsageError} when no such package is installed or it exports no `connector`.
  */
-export async function loadConnector(nameOrPath: { name?: string; path?: string }, cwd = process.cwd()): Promise<Connector> {
-  if (nameOrPath.path) return importConnector(pathToFileURL(resolve(cwd, nameOrPath.path)).href, nameOrPath.path);
+export async function loadConnector(
+  nameOrPath: { name?: string; path?: string },
+  cwd = process.cwd(),
+): Promise<Connector> {
+  if (nameOrPath.path)
+    return importConnector(pathToFileURL(resolve(cwd, nameOrPath.path)).href, nameOrPath.path);
   const name = nameOrPath.name ?? '';
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
     throw new CliUsageError(`"${name}" is not a connector name (lower-case letters, digits and dashes).`);

@@ -54,12 +54,14 @@ export function parseUrl(flag: string, text: string): string {
   return url.href.replace(/\/$/, '');
 }
 
-/** A file name made of a parameter's value: `new york` → `new-york`. */
+/** A file name made of a parameter's value: `new york` → `new-york`, `Zürich` → `zurich`. */
 export function slug(text: string): string {
   return (
     text
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
       .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/[^\p{L}\p{N}]+/gu, '-')
       .replace(/^-+|-+$/g, '') || 'all'
   );
 }

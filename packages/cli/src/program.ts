@@ -56,17 +56,29 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
   const run = program
     .command('run')
     .description('crawl every page of a connector into a sink')
-    .argument('[connector]', 'the connector name, e.g. wtd (package @capital/NAME-connector or capital-connector-NAME)')
+    .argument(
+      '[connector]',
+      'the connector name, e.g. wtd (package @capital/NAME-connector or capital-connector-NAME)',
+    )
     .option('--connector <path>', 'load the connector from a module that exports `connector`')
     .option('--out <path>', 'the NDJSON file to write (default: data/NAME-PARAMS.ndjson)')
     .option('--sink <target>', 'where pages go: file:PATH')
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
-    .option('--token <token>', 'the API token (default: the connector\'s environment variable, e.g. WTD_API_TOKEN)')
-    .option('--rate <rate>', 'the rate limit, as 9/1s, or off (default: the API\'s own)')
-    .option('--redis <url>', 'share the rate limit with every process through this Redis (default: REDIS_URL)')
+    .option(
+      '--token <token>',
+      "the API token (default: the connector's environment variable, e.g. WTD_API_TOKEN)",
+    )
+    .option('--rate <rate>', "the rate limit, as 9/1s, or off (default: the API's own)")
+    .option(
+      '--redis <url>',
+      'share the rate limit with every process through this Redis (default: REDIS_URL)',
+    )
     .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
     .option('--concurrency <n>', 'requests in flight at once', '4')
-    .option('--buffer <n>', 'pages fetched ahead of the sink, beyond those in flight (default: 2 × concurrency)')
+    .option(
+      '--buffer <n>',
+      'pages fetched ahead of the sink, beyond those in flight (default: 2 × concurrency)',
+    )
     .option('--retries <n>', 'retries of a transient failure', '5')
     .option('--timeout <ms>', 'per-request timeout in ms')
     .option('--quiet', 'no progress on stderr');
@@ -96,7 +108,8 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
 }
 
 function requireConnector(connector: Connector | undefined): Connector {
-  if (!connector) throw new CliUsageError('Name a connector (e.g. `capital run wtd`) or pass --connector PATH.');
+  if (!connector)
+    throw new CliUsageError('Name a connector (e.g. `capital run wtd`) or pass --connector PATH.');
   return connector;
 }
 

@@ -36,7 +36,7 @@ export function describeProgress(stats: RunStatsSnapshot): string {
   const seconds = Math.max(stats.elapsedMs / 1000, 0.001);
   const parts = [
     `${stats.pagesFetched} page${stats.pagesFetched === 1 ? '' : 's'}`,
-    `${stats.records} records`,
+    `${stats.records} record${stats.records === 1 ? '' : 's'}`,
     `${(stats.requests / seconds).toFixed(1)} req/s`,
     `${(stats.limiterWaitMs / 1000).toFixed(1)} s waiting on the limiter`,
   ];

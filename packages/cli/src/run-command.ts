@@ -12,9 +12,9 @@ import {
 import { CliUsageError } from './cli-error.js';
 import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
-import { createStderrLogger } from './stderr-logger.js';
 import { runConnector } from './run-connector.js';
 import { openSink, parseSinkFlag } from './sink-from-flags.js';
+import { createStderrLogger } from './stderr-logger.js';
 
 /** The flags of `capital run`, as commander hands them over (all strings). */
 export type RunFlags = {
@@ -34,14 +34,23 @@ export type RunFlags = {
 };
 
 /** Where `capital run` writes its messages. */
-export type RunIo = { readonly stderr: NodeJS.WriteStream; readonly stdout: NodeJS.WriteStream; readonly env: NodeJS.ProcessEnv };
+export type RunIo = {
+  readonly stderr: NodeJS.WriteStream;
+  readonly stdout: NodeJS.WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+};
 
 /**
  * `capital run NAME`: crawls a connector into a sink. Without `--base-url` it starts the
  * connector's emulator on loopback and says so. Resolves when every page is stored; throws
  * otherwise (the sink is aborted, so no complete-looking output is left).
  */
-export async function runCommand(connector: Connector, flags: RunFlags, io: RunIo, signal: AbortSignal): Promise<void> {
+export async function runCommand(
+  connector: Connector,
+  flags: RunFlags,
+  io: RunIo,
+  signal: AbortSignal,
+): Promise<void> {
   const params = readParams(connector, flags);
   const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
   const buffer = flags.buffer === undefined ? undefined : parseWholeNumber('--buffer', flags.buffer, 0);
@@ -59,7 +68,8 @@ export async function runCommand(connector: Connector, flags: RunFlags, io: RunI
       throw new CliUsageError(`No API token: pass --token or set ${connector.credential.envVar}.`);
     }
   } else {
-    if (!connector.startEmulator) throw new CliUsageError(`The ${connector.name} connector has no emulator: pass --base-url.`);
+    if (!connector.startEmulator)
+      throw new CliUsageError(`The ${connector.name} connector has no emulator: pass --base-url.`);
     emulator = await connector.startEmulator({ tokens: [token ?? 'demo'] });
     baseUrl = emulator.url;
     io.stderr.write(
@@ -67,7 +77,9 @@ export async function runCommand(connector: Connector, flags: RunFlags, io: RunI
     );
   }
   // The token goes to the resolver only, never into tasks, keys or messages.
-  const resolveCredential = createCredentialResolver(io.env, { [connector.credential.envVar]: token ?? 'demo' });
+  const resolveCredential = createCredentialResolver(io.env, {
+    [connector.credential.envVar]: token ?? 'demo',
+  });
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
@@ -114,7 +126,9 @@ function createLimiter(
 ): RateLimiter {
   if (redisUrl === undefined || redisUrl === '') return new MemoryLimiter({ rate });
   if (!/^rediss?:\/\//.test(redisUrl)) {
-    throw new CliUsageError(`--redis takes a URL such as redis://127.0.0.1:6379, got "${redactUrl(redisUrl)}".`);
+    throw new CliUsageError(
+      `--redis takes a URL such as redis://127.0.0.1:6379, got "${redactUrl(redisUrl)}".`,
+    );
   }
   return new RedisLimiter({ redis: redisUrl, rate, logger, ...(prefix ? { prefix } : {}) });
 }

@@ -51,7 +51,9 @@ export type RunSummary = SinkSummary & RunStatsSnapshot;
  * await runConnector({ connector, params: { search: 'new york' }, sink: new FileSink({ path }),
  *   baseUrl: emulator.url, resolveCredential: createCredentialResolver(), limiter })
  */
-export async function runConnector<T extends Task, D>(options: RunConnectorOptions<T, D>): Promise<RunSummary> {
+export async function runConnector<T extends Task, D>(
+  options: RunConnectorOptions<T, D>,
+): Promise<RunSummary> {
   const { connector, sink } = options;
   const stats = new RunStats();
   const concurrency = options.concurrency ?? 4;
@@ -66,7 +68,9 @@ export async function runConnector<T extends Task, D>(options: RunConnectorOptio
       crawl<T, D>(handler, {
         concurrency,
         buffer: options.buffer ?? concurrency * 2,
-        ...(options.limiter ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) } : {}),
+        ...(options.limiter
+          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) }
+          : {}),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
         // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
         ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),

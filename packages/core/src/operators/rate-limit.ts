@@ -55,13 +55,19 @@ function waitForPermit<T>(
     let timer: Subscription | undefined;
     const onReservation = (reservation: Reservation): void => {
       held = reservation;
-      if (subscriber.closed) return giveBack(reservation);
+      if (subscriber.closed) {
+        giveBack(reservation);
+        return;
+      }
       const grant = (): void => {
         granted = true;
         subscriber.next(value);
         subscriber.complete();
       };
-      if (reservation.waitMs <= 0) return grant();
+      if (reservation.waitMs <= 0) {
+        grant();
+        return;
+      }
       config.onWait?.(reservation.waitMs, value);
       timer = scheduler.schedule(grant, reservation.waitMs);
     };
