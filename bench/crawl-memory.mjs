@@ -23,7 +23,11 @@ const handler = async (task) => {
     id: task.page * recordsPerPage + index,
     payload: String.fromCharCode(97 + ((seed + index) % 26)).repeat(payloadLength),
   }));
-  return { task, data, nextTasks: task.page + 1 < pages ? [{ type: 'bench.page', page: task.page + 1 }] : [] };
+  return {
+    task,
+    data,
+    nextTasks: task.page + 1 < pages ? [{ type: 'bench.page', page: task.page + 1 }] : [],
+  };
 };
 
 export async function main() {
@@ -39,12 +43,16 @@ export async function main() {
       out.write(`${text}\n`, (error) => (error ? reject(error) : resolve()));
       written += Buffer.byteLength(text) + 1;
       for (const at of [0.25, 1]) {
-        if (!marks.some((mark) => mark.at === at) && written >= at * 1024 * MB) marks.push({ at, peakMb: peakMb() });
+        if (!marks.some((mark) => mark.at === at) && written >= at * 1024 * MB)
+          marks.push({ at, peakMb: peakMb() });
       }
     });
   const started = performance.now();
   await lastValueFrom(
-    of({ type: 'bench.page', page: 0 }).pipe(crawl(handler, { concurrency: Number(process.env.C ?? 4), buffer: Number(process.env.B ?? 8) }), ackAfter(write)),
+    of({ type: 'bench.page', page: 0 }).pipe(
+      crawl(handler, { concurrency: Number(process.env.C ?? 4), buffer: Number(process.env.B ?? 8) }),
+      ackAfter(write),
+    ),
     { defaultValue: undefined },
   );
   await new Promise((resolve) => out.end(resolve));

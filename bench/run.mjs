@@ -22,9 +22,13 @@ const benches = [
 ];
 
 const wanted = process.argv.slice(2);
-const selected = benches.filter((bench) => wanted.length === 0 || wanted.some((name) => bench.name.startsWith(name)));
+const selected = benches.filter(
+  (bench) => wanted.length === 0 || wanted.some((name) => bench.name.startsWith(name)),
+);
 if (selected.length === 0) {
-  console.error(`No benchmark named ${wanted.join(', ')}; there are: ${benches.map((bench) => bench.name).join(', ')}.`);
+  console.error(
+    `No benchmark named ${wanted.join(', ')}; there are: ${benches.map((bench) => bench.name).join(', ')}.`,
+  );
   process.exit(2);
 }
 let failed = 0;

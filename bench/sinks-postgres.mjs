@@ -1,10 +1,16 @@
 // Rows per second into PostgreSQL through PostgresSink (one transaction per page: COPY into a
-// staging table, upsert, pages table row, COMMIT), beside a plain pg loop of multi-row
-// `INSERT … ON CONFLICT DO UPDATE` (same rows, same page sizes, one transaction per page) and
-// beside `psql \copy` of the same rows as NDJSON into a bare jsonb column (one transaction for
-// everything, no key, no upsert: the ceiling). Pages of 50 (the WTD API's) and of 1000 records.
-// Each figure is the median of several runs, in alternating order, each into a fresh table.
-// Goals: sink ≥ 5× the INSERT loop; sink ≥ 0.7× psql \copy.
+// staging table, upsert, pages-table row, COMMIT), in pages of 50 (the WTD API's) and of 1000
+// listing-shaped records, beside, on the same rows in the same run:
+//
+// - a plain pg loop of multi-row `INSERT … ON CONFLICT (record_key) DO UPDATE`, one statement and
+//   one transaction per page, into a table of the sink's shape (goal: sink ≥ 5× this);
+// - `psql -c "\copy t(record) from 'file'"` of the rows as NDJSON into a bare jsonb column: one
+//   transaction for everything, no key, no upsert — the ceiling (goal: sink ≥ 0.7× this);
+// - for scale only: a row-by-row `INSERT … ON CONFLICT` loop (one transaction per page), and
+//   psql \copy into a (record_key PRIMARY KEY, record) table, which adds the index the sink needs.
+//
+// Each figure is the median of several runs; the order of the methods rotates between runs and
+// every run writes into a fresh table. The server's own settings (synchronous_commit, fsync) hold.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as sinks from '@capital/sinks';
-import { insertLoop, psqlCopy, writeCopyFile } from './support/postgres-baselines.mjs';
+import { insertLoop, psqlCopy, rowByRowLoop, writeCopyFile } from './support/postgres-baselines.mjs';
 import { listingPages } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
 
@@ -35,67 +41,11 @@ const requireFromSinks = createRequire(import.meta.resolve('@capital/sinks'));
 const { default: pg } = await import(pathToFileURL(requireFromSinks.resolve('pg')).href);
 
 const q = (name) => pg.escapeIdentifier(name);
+const sinkShape =
+  '(record jsonb NOT NULL, record_key text PRIMARY KEY, connector text, task_key text, page int, fetched_at timestamptz)';
 
-async function viaInsertLoop(admin, schema, table, pages) {
-  const target = `${q(schema)}.${q(table)}`;
-  await admin.query(
-    `CREATE TABLE ${target} (record jsonb NOT NULL, record_key text PRIMARY KEY, connector text, task_key text, page int, fetched_at timestamptz)`,
-  );
-  const started = performance.now();
-  await insertLoop(admin, target, pages);
-  return rows / ((performance.now() - started) / 1000);
-}
-
-async function viaPsqlCopy(admin, schema, table, file) {
-  const target = `${q(schema)}.${q(table)}`;
-  await admin.query(`CREATE TABLE ${target} (record jsonb NOT NULL)`);
-  const started = performance.now();
-  await psqlCopy(connection, target, file);
-  return rows / ((performance.now() - started) / 1000);
-}
-
-export async function main() {
-  const admin = new pg.Pool({ ...connection, max: 2 });
-  const schema = `capital_bench_${randomBytes(4).toString('hex')}`;
-  const folder = await mkdtemp(join(tmpdir(), 'capital-bench-pg-'));
-  const results = [];
-  try {
-    await admin.query(`CREATE SCHEMA ${q(schema)}`);
-    let tables = 0;
-    const fresh = (kind) => `${kind}_${(tables += 1)}`;
-    for (const pageSize of pageSizes) {
-      const pages = listingPages(rows, pageSize);
-      const file = join(folder, `listings-${pageSize}.ndjson`);
-      await writeCopyFile(file, pages);
-      const measured = { sink: [], insert: [], psql: [] };
-      const runs = {
-        sink: async () => measured.sink.push(await viaSinkWithPool(schema, fresh('sink'), pages)),
-        insert: async () => measured.insert.push(await viaInsertLoop(admin, schema, fresh('insert'), pages)),
-        psql: async () => measured.psql.push(await viaPsqlCopy(admin, schema, fresh('psql'), file)),
-      };
-      for (let run = 0; run < repeats; run += 1) {
-        // Rotate the order so that warm-up, autovacuum and checkpoints fall on every method alike.
-        const order = ['sink', 'insert', 'psql'];
-        for (let turn = 0; turn < run % 3; turn += 1) order.push(order.shift());
-        for (const method of order) await runs[method]();
-      }
-      results.push({
-        pageSize,
-        sink: median(measured.sink),
-        insert: median(measured.insert),
-        psql: median(measured.psql),
-      });
-    }
-  } finally {
-    await admin.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
-    await admin.end();
-    await rm(folder, { recursive: true, force: true });
-  }
-  report(results);
-  return results;
-}
-
-async function viaSinkWithPool(schema, table, pages) {
+/** Rows per second of `write` over every page, the tables made before the clock starts. */
+async function viaSink(schema, table, pages) {
   const pool = new pg.Pool({ ...connection, max: 2 });
   try {
     const sink = new PostgresSink({ connection: pool, schema, table, recordKey: (record) => record.symbol });
@@ -110,25 +60,96 @@ async function viaSinkWithPool(schema, table, pages) {
   }
 }
 
+async function viaLoop(admin, target, pages, loop) {
+  await admin.query(`CREATE TABLE ${target} ${sinkShape}`);
+  const started = performance.now();
+  await loop(admin, target, pages);
+  return rows / ((performance.now() - started) / 1000);
+}
+
+async function viaPsql(admin, target, shape, file, columns) {
+  await admin.query(`CREATE TABLE ${target} ${shape}`);
+  const started = performance.now();
+  await psqlCopy(connection, target, file, columns);
+  return rows / ((performance.now() - started) / 1000);
+}
+
+export async function main() {
+  const admin = new pg.Pool({ ...connection, max: 2 });
+  const schema = `capital_bench_${randomBytes(4).toString('hex')}`;
+  const folder = await mkdtemp(join(tmpdir(), 'capital-bench-pg-'));
+  const results = [];
+  let tables = 0;
+  const fresh = (kind) => {
+    tables += 1;
+    return `${q(schema)}.${q(`${kind}_${tables}`)}`;
+  };
+  try {
+    await admin.query(`CREATE SCHEMA ${q(schema)}`);
+    for (const pageSize of pageSizes) {
+      const pages = listingPages(rows, pageSize);
+      const plain = join(folder, 'listings.ndjson');
+      const keyed = join(folder, 'listings-keyed.tsv');
+      await writeCopyFile(plain, pages);
+      await writeCopyFile(keyed, pages, { withKey: true });
+      const methods = {
+        sink: () => {
+          tables += 1;
+          return viaSink(schema, `sink_${tables}`, pages);
+        },
+        insert: () => viaLoop(admin, fresh('insert'), pages, insertLoop),
+        rowByRow: () => viaLoop(admin, fresh('row'), pages, rowByRowLoop),
+        psql: () => viaPsql(admin, fresh('psql'), '(record jsonb NOT NULL)', plain, 'record'),
+        psqlKeyed: () =>
+          viaPsql(
+            admin,
+            fresh('keyed'),
+            '(record_key text PRIMARY KEY, record jsonb NOT NULL)',
+            keyed,
+            'record_key, record',
+          ),
+      };
+      const measured = Object.fromEntries(Object.keys(methods).map((name) => [name, []]));
+      const order = Object.keys(methods);
+      for (let run = 0; run < repeats; run += 1) {
+        // Rotate the order so that warm-up, autovacuum and checkpoints fall on every method alike.
+        for (const name of order) measured[name].push(await methods[name]());
+        order.push(order.shift());
+      }
+      results.push({
+        pageSize,
+        ...Object.fromEntries(Object.entries(measured).map(([name, values]) => [name, median(values)])),
+      });
+    }
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
+    await admin.end();
+    await rm(folder, { recursive: true, force: true });
+  }
+  report(results);
+  return results;
+}
+
 function report(results) {
-  const fixed = (value, width) => value.toFixed(0).padStart(width);
+  const n = (value, width) => value.toFixed(0).padStart(width);
+  const x = (value, width) => `${value.toFixed(2).padStart(width)}×`;
+  console.log(`postgres sink (rows/s, median of ${repeats}; ${rows} listing-shaped rows of ~170 B of JSON):`);
   console.log(
-    `postgres sink (rows/s, median of ${repeats}; ${rows} listing-shaped rows of ~170 B; ` +
-      `synchronous_commit as the server has it):`,
+    '  page size     sink  multi-row INSERT  psql \\copy  sink/INSERT  sink/psql  |  row-by-row INSERT  psql \\copy keyed',
   );
-  console.log('  page size     sink  INSERT loop  psql \\copy  sink/INSERT  sink/psql');
   for (const row of results) {
     console.log(
-      `  ${String(row.pageSize).padStart(9)}  ${fixed(row.sink, 7)}  ${fixed(row.insert, 11)}  ${fixed(row.psql, 10)}  ` +
-        `${(row.sink / row.insert).toFixed(2).padStart(10)}×  ${(row.sink / row.psql).toFixed(2).padStart(8)}×`,
+      `  ${String(row.pageSize).padStart(9)}  ${n(row.sink, 7)}  ${n(row.insert, 16)}  ${n(row.psql, 10)}  ` +
+        `${x(row.sink / row.insert, 10)}  ${x(row.sink / row.psql, 8)}  |  ${n(row.rowByRow, 17)}  ${n(row.psqlKeyed, 16)}`,
     );
   }
   for (const row of results) {
     const versusInsert = row.sink / row.insert;
     const versusPsql = row.sink / row.psql;
     console.log(
-      `  pages of ${row.pageSize}: goal ≥ 5× the INSERT loop: ${versusInsert.toFixed(2)}× (${versusInsert >= 5 ? 'met' : 'MISSED'}); ` +
-        `goal ≥ 0.7× psql \\copy: ${versusPsql.toFixed(2)}× (${versusPsql >= 0.7 ? 'met' : 'MISSED'})`,
+      `  pages of ${row.pageSize}: goal ≥ 5× the multi-row INSERT loop: ${versusInsert.toFixed(2)}× (${versusInsert >= 5 ? 'met' : 'MISSED'}); ` +
+        `goal ≥ 0.7× psql \\copy: ${versusPsql.toFixed(2)}× (${versusPsql >= 0.7 ? 'met' : 'MISSED'}); ` +
+        `for scale: ${(row.sink / row.rowByRow).toFixed(1)}× the row-by-row loop, ${(row.sink / row.psqlKeyed).toFixed(2)}× psql \\copy into a keyed table`,
     );
   }
 }

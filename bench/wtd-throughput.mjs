@@ -44,7 +44,9 @@ async function viaHandLoop(url, concurrency, file) {
       })
       .json();
   const write = (body) =>
-    new Promise((resolve) => out.write(`${body.data.map((record) => JSON.stringify(record)).join('\n')}\n`, resolve));
+    new Promise((resolve) =>
+      out.write(`${body.data.map((record) => JSON.stringify(record)).join('\n')}\n`, resolve),
+    );
   const first = await fetchPage(1);
   await write(first);
   let next = 2;
@@ -95,7 +97,8 @@ export async function main() {
       `  ${String(row.latencyMs).padStart(4)} ms  ${String(row.concurrency).padStart(11)}  ${row.capital.toFixed(0).padStart(7)}  ${row.hand.toFixed(0).padStart(10)}  ${(row.capital / row.hand).toFixed(2).padStart(11)}×`,
     );
   }
-  const at = (latencyMs, concurrency) => rows.find((row) => row.latencyMs === latencyMs && row.concurrency === concurrency);
+  const at = (latencyMs, concurrency) =>
+    rows.find((row) => row.latencyMs === latencyMs && row.concurrency === concurrency);
   const c1 = Math.min(at(0, 1).capital / at(0, 1).hand, at(20, 1).capital / at(20, 1).hand);
   const speedup = at(20, 8).capital / at(20, 1).capital;
   console.log(

@@ -3,7 +3,11 @@
 // Usage: node emulator-process.mjs LATENCY_MS
 import { startEmulator } from '@capital/wtd-connector/testing';
 
-const emulator = await startEmulator({ rateLimit: false, latencyMs: Number(process.argv[2] ?? 0), tokens: ['bench'] });
+const emulator = await startEmulator({
+  rateLimit: false,
+  latencyMs: Number(process.argv[2] ?? 0),
+  tokens: ['bench'],
+});
 process.stdout.write(`${emulator.url}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => emulator.close().then(() => process.exit(0)));

@@ -59,7 +59,7 @@ export async function rowByRowLoop(pool, table, pages) {
       await client.query('BEGIN');
       for (const record of page.data) {
         await client.query({
-          name: 'row-by-row',
+          name: `row-by-row ${table}`,
           text,
           values: [JSON.stringify(record), record.symbol, 'bench', page.key, page.task.page, fetchedAt],
         });

@@ -42,7 +42,8 @@ export function provenanceLines<D>(
     } catch (error) {
       onError(index, error as Error);
     }
-    if (json === undefined || json[0] !== '{') onError(index, new TypeError('the record is not a JSON object.'));
+    if (json === undefined || json[0] !== '{')
+      onError(index, new TypeError('the record is not a JSON object.'));
     const key = recordKey ? `,"_record_key":${JSON.stringify(recordKey(record))}` : '';
     text += `${json.length === 2 ? '{' : `${json.slice(0, -1)},`}${suffix}${key}}\n`;
   });

@@ -11,6 +11,12 @@ import type { PageReceipt, Sink } from './sink.js';
  */
 export function writeTo<T extends Task, D>(sink: Sink<D>): OperatorFunction<CrawlPage<T, D>, PageReceipt> {
   return ackAfter((page) =>
-    sink.write({ key: page.key, task: page.task, data: page.data, nextTasks: page.nextTasks, fetchedAt: page.fetchedAt }),
+    sink.write({
+      key: page.key,
+      task: page.task,
+      data: page.data,
+      nextTasks: page.nextTasks,
+      fetchedAt: page.fetchedAt,
+    }),
   );
 }

@@ -118,12 +118,15 @@ function errorMessage(body: unknown): string | undefined {
 
 /** ky's messages hold the request URL, and so the token: rebuild them without it, and without `cause`. */
 function requestError(error: unknown, request: StockSearchRequest, secrets: readonly string[]): Error {
-  if (request.signal?.aborted) return request.signal.reason instanceof Error ? request.signal.reason : new Error('Aborted.');
+  if (request.signal?.aborted)
+    return request.signal.reason instanceof Error ? request.signal.reason : new Error('Aborted.');
   if (error instanceof Error && error.name === 'TimeoutError') {
     return new TransientError(`The request timed out after ${request.timeoutMs} ms.`, { code: 'TIMEOUT' });
   }
   const message = `The request failed: ${describe(error, secrets)}`;
-  return isRetryable(error) ? new TransientError(message, { code: 'NETWORK' }) : new NonRetryableError(message);
+  return isRetryable(error)
+    ? new TransientError(message, { code: 'NETWORK' })
+    : new NonRetryableError(message);
 }
 
 function describe(error: unknown, secrets: readonly string[]): string {

@@ -29,7 +29,9 @@ export const connector: Connector<StockSearchTask, Listing> = {
     const rate = typeof rateLimit === 'string' ? parseRate(rateLimit, 'rateLimit') : undefined;
     return startEmulator({
       ...options,
-      ...(rateLimit === undefined ? {} : { rateLimit: rate ? { limit: rate.limit, windowMs: rate.periodMs } : false }),
+      ...(rateLimit === undefined
+        ? {}
+        : { rateLimit: rate ? { limit: rate.limit, windowMs: rate.periodMs } : false }),
     });
   },
 };

@@ -11,6 +11,9 @@ import { type StockSearchTask, stockSearchTask } from './task.js';
 
 const token = 'prop-test-token';
 
+/** A few seconds on an idle machine; room for a loaded two-core one. */
+const propertyTimeoutMs = 60_000;
+
 /** The most pages one case may crawl, so that the file runs in seconds. */
 const maxPages = 120;
 
@@ -104,6 +107,7 @@ describe('crawling createStockSearchHandler against the emulator', () => {
       expect(outcome.pages).toEqual(pages);
       expect(outcome.served).toEqual(pages.map((page) => ({ page, served: 1 })));
     },
+    propertyTimeoutMs,
   );
 
   it.prop([crawlCase, fc.integer({ min: 1, max: 1000 })], { numRuns: 15 })(
@@ -125,5 +129,6 @@ describe('crawling createStockSearchHandler against the emulator', () => {
       expect(outcome.pages).toEqual(pages);
       expect(outcome.served).toEqual(pages.map((page) => ({ page, served: 1 })));
     },
+    propertyTimeoutMs,
   );
 });

@@ -39,7 +39,9 @@ export function nextPages(task: StockSearchTask, page: number, totalPages: numbe
  * const handler = createStockSearchHandler({ baseUrl: emulator.url, resolveCredential: createCredentialResolver() });
  * of(stockSearchTask({ searchTerm: 'new york' })).pipe(crawl(handler))
  */
-export function createStockSearchHandler(options: StockSearchHandlerOptions): Handler<StockSearchTask, Listing> {
+export function createStockSearchHandler(
+  options: StockSearchHandlerOptions,
+): Handler<StockSearchTask, Listing> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   return async (task, context): Promise<TaskResult<StockSearchTask, Listing>> => {
     let token: string;

@@ -155,25 +155,13 @@ export class KafkaSink<D = unknown> implements Sink<D> {
     const { producer } = await this.#open();
     let transaction: PageTransaction | undefined;
     try {
-      if (this.#state !== 'open' && this.#state !== 'closing') {
-        throw new SinkWriteError(page, `the Kafka sink for ${this.topic} is ${this.#state}.`, {
-          code: 'SINK_CLOSED',
-        });
+      if (this.#options.exactlyOnce) transaction = await producer.beginTransaction();
+      for (const messages of batches) {
+        this.#checkWritable(page);
+        await (transaction ?? producer).send({ messages });
       }
-      if (!this.#options.exactlyOnce) {
-        for (const messages of batches) await producer.send({ messages });
-      } else {
-        transaction = await producer.beginTransaction();
-        for (const messages of batches) await transaction.send({ messages });
-        // `abort()` came while the page was on its way: it must not be committed now.
-        // (A cast: TypeScript cannot see that `abort()` may change the state during the awaits.)
-        if ((this.#state as State) === 'aborted') {
-          throw new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
-            code: 'SINK_ABORTED',
-          });
-        }
-        await transaction.commit();
-      }
+      this.#checkWritable(page);
+      await transaction?.commit();
     } catch (error) {
       if (transaction && !transaction.completed) await abandon(transaction);
       throw this.#writeError(page, error);
@@ -182,6 +170,15 @@ export class KafkaSink<D = unknown> implements Sink<D> {
     this.#pages += 1;
     this.#records += page.data.length;
     return { key: page.key, records: page.data.length };
+  }
+
+  /** Between two steps of a write: `abort()` may have come meanwhile, and then nothing more is sent. */
+  #checkWritable(page: SinkPage<D>): void {
+    if (this.#state === 'aborted' || this.#state === 'fenced') {
+      throw new SinkWriteError(page, `the sink was ${this.#state} before the page was committed.`, {
+        code: this.#state === 'aborted' ? 'SINK_ABORTED' : 'KAFKA_PRODUCER_FENCED',
+      });
+    }
   }
 
   #stateError(): KafkaSinkError {

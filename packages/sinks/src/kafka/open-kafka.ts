@@ -68,12 +68,17 @@ async function prepare<D>(options: ResolvedKafkaSinkOptions<D>, clients: KafkaCl
   if (options.exactlyOnce) {
     // Beginning a transaction is what sends InitProducerId; nothing is sent in it, so it is
     // dropped locally (`cancel`) rather than ended on the broker.
-    const transaction = await clients.producer.beginTransaction();
+    const transaction = await clients.producer.beginTransaction(newProducer);
     await transaction.cancel();
   } else {
-    await clients.producer.initIdempotentProducer({});
+    await clients.producer.initIdempotentProducer(newProducer);
   }
 }
+
+// InitProducerId as a new producer (KIP-360: id and epoch -1). The client sends 0 and 0 by
+// default, which the broker reads as "I am producer 0, epoch 0" and, once a transactional id has
+// a producer, answers PRODUCER_FENCED: every run after the first would fail.
+const newProducer = { producerId: -1n, producerEpoch: -1 };
 
 const compacted = { 'cleanup.policy': 'compact' };
 

@@ -49,6 +49,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly #borrowed = new Set<PoolClient>();
   /** Connections whose session has the staging table already. */
   readonly #staged = new WeakSet<PoolClient>();
+  readonly #listening = new WeakSet<PoolClient>();
   readonly #pending = new Set<Promise<unknown>>();
   #prepared: Promise<void> | undefined;
   #pages = 0;
@@ -187,10 +188,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    */
   async #withClient<R>(use: (client: PoolClient) => Promise<R>): Promise<R> {
     const client = await connectWithin(this.#connection, this.#config.connectTimeoutMs, this.location);
-    // A checked-out client that loses its connection between statements emits 'error'; the
-    // statement in progress fails anyway, and an unheard 'error' would crash the process.
-    const ignore = () => {};
-    client.on('error', ignore);
+    // A client whose connection breaks outside a statement (while checked out, or after it was
+    // given back destroyed) emits 'error'; the statement in progress fails anyway, and an unheard
+    // 'error' would crash the process. Once per client: pools hand the same clients out again.
+    if (!this.#listening.has(client)) {
+      client.on('error', ignoreError);
+      this.#listening.add(client);
+    }
     this.#borrowed.add(client);
     let failed = this.#state === 'aborted';
     try {
@@ -205,7 +209,6 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         : toPostgresSinkError(error, 'query', this.location, this.#connection.secrets);
     } finally {
       this.#borrowed.delete(client);
-      client.off('error', ignore);
       client.release(failed);
     }
   }
@@ -225,6 +228,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     return `${this.#config.names.schema}.${this.#config.names.pagesTable}`;
   }
 }
+
+function ignoreError(): void {}
 
 /** Streams the rows into the staging table; resolves once the server has taken them all. */
 async function copyInto(client: PoolClient, text: string): Promise<void> {

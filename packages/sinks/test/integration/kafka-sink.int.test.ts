@@ -4,15 +4,22 @@
 // client's own read_committed consumer, not with the sink's checkpoint reader.
 import { randomUUID } from 'node:crypto';
 import { runConnector } from '@capital/cli';
-import { type CrawlEvent, createCredentialResolver, taskKey } from '@capital/core';
+import { type Connector, type CrawlEvent, createCredentialResolver, taskKey } from '@capital/core';
 import { connector, type Listing, stockSearchTask } from '@capital/wtd-connector';
-import { generateListings, type RunningEmulator, searchListings, startEmulator } from '@capital/wtd-connector/testing';
+import {
+  generateListings,
+  type RunningEmulator,
+  searchListings,
+  startEmulator,
+} from '@capital/wtd-connector/testing';
 import { Admin, Consumer, FetchIsolationLevels, stringDeserializers } from '@platformatic/kafka';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaSink, type KafkaSinkOptions } from '../../src/kafka/kafka-sink.js';
+import { KafkaSink } from '../../src/kafka/kafka-sink.js';
+import type { KafkaSinkOptions } from '../../src/kafka/kafka-sink-options.js';
 import type { Sink } from '../../src/sink.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '';
+const wtd = connector as unknown as Connector;
 const expected = searchListings(generateListings(), 'new york');
 const bySymbol = (a: Listing, b: Listing) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
 
@@ -35,7 +42,7 @@ afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
   const created = new Set(await admin.listTopics());
-  const mine = topics.splice(0).filter((topic) => created.has(topic));
+  const mine = [...new Set(topics.splice(0))].filter((topic) => created.has(topic));
   if (mine.length > 0) await admin.deleteTopics({ topics: mine });
   if (groups.length > 0) await admin.deleteGroups({ groups: groups.splice(0) }).catch(() => {});
 });
@@ -64,9 +71,13 @@ async function wtdEmulator(): Promise<RunningEmulator> {
   return emulator;
 }
 
-function run(sink: Sink, url: string, extra: { signal?: AbortSignal; onEvent?: (event: CrawlEvent) => void } = {}) {
+function run(
+  sink: Sink,
+  url: string,
+  extra: { signal?: AbortSignal; onEvent?: (event: CrawlEvent) => void } = {},
+) {
   return runConnector({
-    connector,
+    connector: wtd,
     params: { search: 'new york' },
     sink,
     baseUrl: url,
@@ -110,16 +121,27 @@ async function readCommitted(topic: string): Promise<Read[]> {
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
   });
   try {
-    const ends = (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(
-      topic,
-    );
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 100 });
+    const ends = (
+      await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
+    ).get(topic);
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'earliest',
+      autocommit: false,
+      maxWaitTime: 100,
+    });
     const read: Read[] = [];
     stream.on('data', (message) => {
-      read.push({ key: message.key ?? '', value: message.value ?? '', headers: Object.fromEntries(message.headers) });
+      read.push({
+        key: message.key ?? '',
+        value: message.value ?? '',
+        headers: Object.fromEntries(message.headers),
+      });
     });
     const passed = () =>
-      (ends ?? []).every((end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end);
+      (ends ?? []).every(
+        (end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end,
+      );
     const deadline = Date.now() + 60_000;
     while (!passed()) {
       if (Date.now() > deadline) throw new Error(`Reading ${topic} did not reach its end in 60 s.`);
@@ -143,7 +165,12 @@ describe('KafkaSink with the World Trading Data connector', () => {
     const { url } = await wtdEmulator();
     const sink = kafkaSink(topicFor('once'));
     const summary = await run(sink, url);
-    expect(summary).toMatchObject({ pages: 9, records: 431, pagesFetched: 9, location: `kafka://${brokers}/${sink.topic}` });
+    expect(summary).toMatchObject({
+      pages: 9,
+      records: 431,
+      pagesFetched: 9,
+      location: `kafka://${brokers}/${sink.topic}`,
+    });
 
     const read = await readCommitted(sink.topic);
     expect(read).toHaveLength(expected.length);
@@ -152,7 +179,9 @@ describe('KafkaSink with the World Trading Data connector', () => {
     for (const message of read) {
       const page = Number(message.headers._page);
       const symbol = (JSON.parse(message.value) as Listing).symbol;
-      expect(expected.slice((page - 1) * 50, page * 50).some((listing) => listing.symbol === symbol)).toBe(true);
+      expect(expected.slice((page - 1) * 50, page * 50).some((listing) => listing.symbol === symbol)).toBe(
+        true,
+      );
       expect(message.headers).toEqual({
         _task_key: taskKey(stockSearchTask({ searchTerm: 'new york', page })),
         _page: String(page),
@@ -186,8 +215,12 @@ describe('KafkaSink with the World Trading Data connector', () => {
         if (acknowledged === 3) interrupt.abort(new Error('interrupted after 3 pages'));
       },
     });
-    await expect(run(interrupted, served.url, { signal: interrupt.signal })).rejects.toThrow('interrupted after 3 pages');
-    const storedBefore = new Set(listingsOf(await readCommitted(first.topic)).map((listing) => listing.symbol));
+    await expect(run(interrupted, served.url, { signal: interrupt.signal })).rejects.toThrow(
+      'interrupted after 3 pages',
+    );
+    const storedBefore = new Set(
+      listingsOf(await readCommitted(first.topic)).map((listing) => listing.symbol),
+    );
     expect(storedBefore.size).toBeGreaterThanOrEqual(150);
     expect(storedBefore.size).toBeLessThan(431);
     served.resetStats();
@@ -213,7 +246,8 @@ describe('KafkaSink with the World Trading Data connector', () => {
       // Hold the first write until the crawl has filled its bound, then a little longer: a
       // crawl that ignored backpressure would start more tasks meanwhile.
       const deadline = Date.now() + 20_000;
-      while (started < bound && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (started < bound && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       await new Promise((resolve) => setTimeout(resolve, 300));
     })();
     const slow = observed(kafkaSink(topicFor('slow')), {

@@ -10,6 +10,7 @@ import {
   searchListings,
   startEmulator,
 } from '@capital/wtd-connector/testing';
+import fc from 'fast-check';
 import { escapeIdentifier, Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
@@ -466,6 +467,47 @@ describe('PostgresSink storing pages', () => {
     );
   });
 
+  it('stores any JSON record under any key as it was, the last of a key winning (property)', async () => {
+    const unit = fc.constantFrom(
+      '\\',
+      '\t',
+      '\n',
+      '\r',
+      '.',
+      'N',
+      '"',
+      "'",
+      'a',
+      'é',
+      '𝄞',
+      '\u0001',
+      '\u2028',
+    );
+    const entry = fc.record({
+      key: fc.string({ unit, maxLength: 6 }),
+      value: fc.jsonValue({ stringUnit: unit, maxDepth: 3 }),
+    });
+    const target = sink({ recordKey: (record) => String(record.key) });
+    let run = 0;
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { maxLength: 20 }), async (entries) => {
+        run += 1;
+        const records = entries.map(({ key, value }) => ({ key: `${run}:${key}`, value }));
+        await target.write(page(run, records));
+
+        const expected = new Map(records.map((record) => [record.key, JSON.parse(JSON.stringify(record))]));
+        const stored = await admin.query(
+          `SELECT record_key AS key, record FROM ${q(schema)}.records WHERE task_key = $1`,
+          [page(run, []).key],
+        );
+        expect(new Map(stored.rows.map((row) => [row.key, row.record]))).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
+    await target.close();
+  });
+
   it('records each page with its next tasks, which the checkpoint returns', async () => {
     const next = [
       { type: 'test.list', page: 2 },
@@ -530,6 +572,36 @@ describe('PostgresSink storing pages', () => {
     await owned.write(page(2, [{ id: 'b' }]));
     await owned.close();
     await expect(owned.write(page(3, [{ id: 'c' }]))).rejects.toMatchObject({ code: 'SINK_CLOSED' });
+  });
+
+  it('retries a write whose connection is cut mid-transaction, storing the page once', async () => {
+    const target = sink();
+    await target.write(page(1, [{ id: 'a' }]));
+    const blocker = await admin.connect();
+    try {
+      await blocker.query(`BEGIN; LOCK TABLE ${q(schema)}.records__pages IN EXCLUSIVE MODE`);
+      const writing = target.write(page(2, [{ id: 'b' }]));
+      let pid: number | undefined;
+      await waitFor(async () => {
+        const waiting = await admin.query(
+          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%records__pages%'`,
+        );
+        pid = waiting.rows[0]?.pid;
+        return pid !== undefined;
+      });
+
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await blocker.query('COMMIT');
+
+      await expect(writing).resolves.toEqual({ key: page(2, []).key, records: 1 });
+      expect(await rows()).toEqual([
+        { key: 'a', record: { id: 'a' } },
+        { key: 'b', record: { id: 'b' } },
+      ]);
+      await target.close();
+    } finally {
+      blocker.release();
+    }
   });
 
   it('abort cuts off a write in flight: its page is rolled back, committed pages stay, connections are released', async () => {
