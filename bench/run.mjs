@@ -19,6 +19,18 @@ const benches = [
   },
   { name: 'wtd-throughput', file: 'wtd-throughput.mjs', flags: [], note: 'capital vs a hand-written loop' },
   { name: 'limiter', file: 'limiter/limiter-bench.mjs', flags: [], note: 'Redis limiters, 8 processes, 9/s' },
+  {
+    name: 'sinks-postgres',
+    file: 'sinks-postgres.mjs',
+    flags: [],
+    note: 'PostgresSink vs an INSERT loop vs psql \\copy',
+  },
+  {
+    name: 'sinks-kafka',
+    file: 'sinks-kafka.mjs',
+    flags: [],
+    note: 'Kafka sink vs the raw producer, same settings',
+  },
 ];
 
 const wanted = process.argv.slice(2);

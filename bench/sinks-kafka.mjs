@@ -11,7 +11,7 @@
 // is the median of the runs' own sink/raw ratios (each pair ran back to back, in alternating
 // order), which a 2-core machine's drift disturbs less. Goal: ≥ 0.9× the raw producer with the
 // same settings.
-import * as sinks from '@capital/sinks';
+import { KafkaSink } from '@capital/sinks';
 import { ensureKafkaBroker } from './support/kafka-broker.mjs';
 import { kafka, rawProducerRun } from './support/kafka-raw-producer.mjs';
 import { median } from './support/stats.mjs';
@@ -21,8 +21,6 @@ const totalRecords = Number(process.env.BENCH_RECORDS ?? 20_000);
 const pageSizes = [50, 500];
 const partitions = 3;
 const recordKey = (listing) => listing.symbol;
-// `@capital/sinks` names KafkaSink once its index exports it; until then, the built module.
-const { KafkaSink } = sinks.KafkaSink ? sinks : await import('../packages/sinks/dist/kafka/kafka-sink.js');
 
 /** Creates topics and waits until every partition has a leader, so no run pays for that. */
 async function readyTopics(admin, specs) {

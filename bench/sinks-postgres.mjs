@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as sinks from '@capital/sinks';
+import { PostgresSink } from '@capital/sinks';
 import { insertLoop, psqlCopy, rowByRowLoop, writeCopyFile } from './support/postgres-baselines.mjs';
 import { listingPages } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
@@ -32,10 +32,6 @@ const connection = {
   database: process.env.PGDATABASE ?? 'test',
 };
 
-// Until `PostgresSink` is exported from @capital/sinks' index, take it from the built module.
-const { PostgresSink } = sinks.PostgresSink
-  ? sinks
-  : await import(new URL('../packages/sinks/dist/postgres/postgres-sink.js', import.meta.url).href);
 // The root has no pg of its own: use the one @capital/sinks depends on.
 const requireFromSinks = createRequire(import.meta.resolve('@capital/sinks'));
 const { default: pg } = await import(pathToFileURL(requireFromSinks.resolve('pg')).href);

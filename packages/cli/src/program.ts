@@ -62,7 +62,8 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     )
     .option('--connector <path>', 'load the connector from a module that exports `connector`')
     .option('--out <path>', 'the NDJSON file to write (default: data/NAME-PARAMS.ndjson)')
-    .option('--sink <target>', 'where pages go: file:PATH')
+    .option('--sink <target>', 'where pages go: file:PATH, postgres://USER@HOST:PORT/DB, kafka://HOST:PORT/TOPIC')
+    .option('--table <name>', 'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)')
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option(
       '--token <token>',

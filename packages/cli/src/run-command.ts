@@ -13,7 +13,7 @@ import { CliUsageError } from './cli-error.js';
 import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
-import { openSink, parseSinkFlag } from './sink-from-flags.js';
+import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
 
 /** The flags of `capital run`, as commander hands them over (all strings). */
@@ -30,6 +30,7 @@ export type RunFlags = {
   readonly quiet?: boolean;
   readonly redis?: string;
   readonly limiterPrefix?: string;
+  readonly table?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -86,13 +87,13 @@ export async function runCommand(
   const progress = createProgress({ stream: io.stderr, quiet: flags.quiet === true });
   const shared = rate && redisUrl ? ` shared through Redis at ${redactUrl(redisUrl)}` : '';
   io.stderr.write(
-    `capital: ${connector.name} ${describeParams(params)} → ${target.path} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,
+    `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,
   );
   try {
     const summary = await runConnector({
       connector,
       params,
-      sink: openSink(target, (record) => connector.recordKey(record)),
+      sink: openSink(target, connector, { table: flags.table, seed: connector.seeds(params)[0] }),
       baseUrl,
       resolveCredential,
       limiter,

@@ -1,5 +1,16 @@
 export type { FileSinkOptions } from './file/file-sink.js';
 export { FileSink } from './file/file-sink.js';
+export { KafkaSinkError, KafkaUnavailableError } from './kafka/kafka-errors.js';
+export { KafkaSink } from './kafka/kafka-sink.js';
+export type { KafkaSinkOptions, KafkaTopicSettings } from './kafka/kafka-sink-options.js';
+export type { KafkaSinkTarget } from './kafka/parse-kafka-sink-url.js';
+export { parseKafkaSinkUrl } from './kafka/parse-kafka-sink-url.js';
+export type { PostgresSinkUrl } from './postgres/parse-postgres-sink-url.js';
+export { parsePostgresSinkUrl, redactUrl } from './postgres/parse-postgres-sink-url.js';
+export { PostgresSink } from './postgres/postgres-sink.js';
+export type { PostgresSinkErrorContext } from './postgres/postgres-sink-error.js';
+export { PostgresSinkError } from './postgres/postgres-sink-error.js';
+export type { PostgresSinkColumns, PostgresSinkOptions } from './postgres/postgres-sink-options.js';
 export type { Provenance } from './provenance.js';
 export { pageProvenance, provenanceLines } from './provenance.js';
 export type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from './sink.js';

@@ -24,10 +24,10 @@ export class KafkaUnavailableError extends KafkaSinkError {
   readonly brokers: readonly string[];
   readonly timeoutMs: number;
   constructor(topic: string, brokers: readonly string[], timeoutMs: number, cause: unknown) {
-    const reason = cause === undefined ? '.' : `: ${describeKafkaError(cause)}`;
+    const reason = cause === undefined ? '' : `: ${describeKafkaError(cause)}`;
     super(
       topic,
-      `Kafka at ${brokers.join(',')} was not ready for topic ${topic} within ${timeoutMs} ms${reason}`,
+      `Kafka at ${brokers.join(',')} was not ready for topic ${topic} within ${timeoutMs} ms${reason}.`,
       {
         code: 'KAFKA_UNAVAILABLE',
         cause,
@@ -44,7 +44,7 @@ export class KafkaUnavailableError extends KafkaSinkError {
  * `Cannot connect to any broker` → `Connection to … failed` → `ECONNREFUSED`): this follows the
  * last error of each level and its causes, and names protocol errors by their Kafka id.
  *
- * @example describeKafkaError(error) // 'Connection to 127.0.0.1:1 failed.: connect ECONNREFUSED 127.0.0.1:1'
+ * @example describeKafkaError(error) // 'Connection to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1'
  */
 export function describeKafkaError(error: unknown): string {
   const parts: string[] = [];
@@ -60,7 +60,7 @@ export function describeKafkaError(error: unknown): string {
     parts.push(typeof apiId === 'string' ? `${current.message} (${apiId}${server})` : current.message);
     current = current.cause;
   }
-  return parts.length > 0 ? parts.join(': ') : String(error);
+  return parts.length > 0 ? parts.map((part) => part.replace(/\.$/, '')).join(': ') : String(error);
 }
 
 /**

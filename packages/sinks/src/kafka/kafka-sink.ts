@@ -33,6 +33,10 @@ type PageTransaction = Awaited<ReturnType<KafkaClients['producer']['beginTransac
  * `abort()` leaves its transaction open until the next run with the same `transactionalId`
  * aborts it on start (or it times out after 10 s).
  *
+ * **Checkpoint.** It is read into memory when the sink opens (one entry per stored page) and,
+ * being compacted, kept for good: if the data topic's retention deletes old records, a re-run
+ * still skips their pages. Delete the checkpoint topic (or pick a new topic) to fetch them again.
+ *
  * **Costs.** A transaction costs three round trips per page (add partitions, produce, end) and
  * the broker's commit markers; `exactlyOnce: false` sends a page and its checkpoint in one
  * produce request instead, at least once: a page whose write failed after part of it was stored
@@ -84,7 +88,9 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   }
 
   /**
-   * Stores a page; resolves once the broker has committed all its messages and its checkpoint.
+   * Stores a page; resolves once its transaction (all its messages and its checkpoint) is
+   * committed: durable and decided. read_committed consumers see it once the broker has written
+   * the commit markers, a moment later.
    *
    * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` / `RECORD_KEY_INVALID` (nothing sent),
    * `KAFKA_WRITE_FAILED` (the page's transaction aborted), `KAFKA_PRODUCER_FENCED` (a newer sink
@@ -94,7 +100,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   async write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
       throw new SinkWriteError(page, `the Kafka sink for ${this.topic} is ${this.#state}.`, {
-        code: 'SINK_CLOSED',
+        code: this.#state === 'fenced' ? 'KAFKA_PRODUCER_FENCED' : 'SINK_CLOSED',
       });
     }
     const batches = pageMessages(page, this.#options);
@@ -154,16 +160,18 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   async #store(page: SinkPage<D>, batches: KafkaMessage[][]): Promise<PageReceipt> {
     const { producer } = await this.#open();
     let transaction: PageTransaction | undefined;
+    let sent = false;
     try {
       if (this.#options.exactlyOnce) transaction = await producer.beginTransaction();
       for (const messages of batches) {
         this.#checkWritable(page);
+        sent = true;
         await (transaction ?? producer).send({ messages });
       }
       this.#checkWritable(page);
       await transaction?.commit();
     } catch (error) {
-      if (transaction && !transaction.completed) await abandon(transaction);
+      if (transaction && !transaction.completed) await abandon(transaction, sent);
       throw this.#writeError(page, error);
     }
     this.#stored.set(page.key, page.nextTasks);
@@ -213,10 +221,15 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   }
 }
 
-/** Aborts a transaction on the broker, or at least forgets it locally so the next can begin. */
-async function abandon(transaction: PageTransaction): Promise<void> {
+/**
+ * Aborts a transaction on the broker, or at least forgets it locally so the next can begin. One
+ * that sent nothing exists only here (the broker learns of a transaction with its first
+ * partition), so it is just dropped.
+ */
+async function abandon(transaction: PageTransaction, sent: boolean): Promise<void> {
   try {
-    await transaction.abort();
+    if (sent) await transaction.abort();
+    else await transaction.cancel();
   } catch {
     await transaction.cancel().catch(() => {});
   }

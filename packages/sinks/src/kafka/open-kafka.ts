@@ -63,7 +63,18 @@ async function prepare<D>(options: ResolvedKafkaSinkOptions<D>, clients: KafkaCl
       1,
     );
   } else {
-    await clients.admin.metadata({ topics });
+    // Not `metadata`: the client retries an unknown topic until the deadline, as if Kafka were down.
+    const existing = new Set(await clients.admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      throw new KafkaSinkError(
+        options.topic,
+        `${missing.length === 1 ? 'Topic' : 'Topics'} ${missing.join(' and ')} missing, and createTopic is false.`,
+        {
+          code: 'KAFKA_SETUP_FAILED',
+        },
+      );
+    }
   }
   if (options.exactlyOnce) {
     // Beginning a transaction is what sends InitProducerId; nothing is sent in it, so it is

@@ -1,10 +1,8 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type Checkpoint, isCapitalError, labelTask, retryPromise, type Task } from '@capital/core';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
+import { copyInto } from './copy-into.js';
 import { type CopyRows, copyRows } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import { PostgresSinkError, toPostgresSinkError } from './postgres-sink-error.js';
@@ -72,7 +70,9 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * Stores a page in one transaction and resolves once it is committed.
    *
    * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` or `RECORD_KEY_INVALID` before anything
-   * of the page is sent; otherwise the code of the {@link PostgresSinkError} that is its cause.
+   * of the page is sent; `SINK_CLOSED` after `close()` or `abort()`, `SINK_ABORTED` when
+   * `abort()` cut the write off; otherwise the code of the {@link PostgresSinkError} that is its
+   * cause (`POSTGRES_UNREACHABLE`, …), once retries are spent.
    */
   async write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
@@ -84,12 +84,18 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
       taskKey: page.key,
       page: label.page ?? null,
-      fetchedAt: new Date(page.fetchedAt).toISOString(),
+      fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
     try {
       await this.#track(this.#retry(() => this.#store(page, rows, values)));
     } catch (error) {
       if (error instanceof SinkWriteError) throw error;
+      if (this.#stop.signal.aborted) {
+        throw new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
+          code: 'SINK_ABORTED',
+          cause: error,
+        });
+      }
       const cause = isCapitalError(error) ? error : toPostgresSinkError(error, 'query', this.location);
       throw new SinkWriteError(page, cause.message, { code: cause.code, cause });
     }
@@ -134,9 +140,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       }
       await client.query('BEGIN');
       if (rows.rows > 0) {
-        await copyInto(client, rows.text).catch((error: unknown) => {
-          throw unstorableRecord(page, error) ?? error;
-        });
+        await copyInto(client, page, rows);
         await client.query(this.#upsert.text, this.#upsert.values(values));
       }
       await client.query(sqlFile('record-page', { pages: this.#pagesTable }), [
@@ -150,13 +154,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 
   async #completed(keys: readonly string[]): Promise<ReadonlyMap<string, readonly Task[]>> {
     if (this.#state !== 'open') {
-      throw new PostgresSinkError(
-        'SINK_CLOSED',
-        `the checkpoint was asked after the sink was ${this.#state}.`,
-        {
-          location: this.location,
-        },
-      );
+      const problem = `the checkpoint was asked after the sink was ${this.#state}.`;
+      throw new PostgresSinkError('SINK_CLOSED', problem, { location: this.location });
     }
     if (keys.length === 0) return new Map();
     const found = await this.#retry(async () => {
@@ -230,28 +229,3 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
-
-/** Streams the rows into the staging table; resolves once the server has taken them all. */
-async function copyInto(client: PoolClient, text: string): Promise<void> {
-  await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(sqlFile('copy-staging'))));
-}
-
-/**
- * A record the server refused while copying it (a lone UTF-16 surrogate, say, which `jsonb`
- * rejects), as `RECORD_NOT_SERIALISABLE` naming the record: COPY's error context says
- * "COPY capital_sink_staging, line N", and line N holds record N − 1.
- */
-function unstorableRecord(page: SinkPage, error: unknown): SinkWriteError | undefined {
-  const { code, where, message } = error as { code?: unknown; where?: unknown; message?: unknown };
-  if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
-  const line = typeof where === 'string' ? /COPY [^,]+, line (\d+)/.exec(where)?.[1] : undefined;
-  const record = line === undefined ? 'a record' : `record ${Number(line) - 1}`;
-  return new SinkWriteError(
-    page,
-    `${record} cannot be stored as jsonb: ${String(message)} (SQLSTATE ${code}).`,
-    {
-      code: 'RECORD_NOT_SERIALISABLE',
-      cause: error,
-    },
-  );
-}

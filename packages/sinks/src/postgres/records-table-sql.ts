@@ -5,7 +5,7 @@ export type PageValues = {
   readonly connector: string | null;
   readonly taskKey: string;
   readonly page: number | null;
-  readonly fetchedAt: string;
+  readonly fetchedAt: string | null;
 };
 
 type Provenance = {

@@ -121,9 +121,7 @@ async function readCommitted(topic: string): Promise<Read[]> {
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
   });
   try {
-    const ends = (
-      await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
-    ).get(topic);
+    const ends = await settledEnds(consumer, topic);
     const stream = await consumer.consume({
       topics: [topic],
       mode: 'earliest',
@@ -139,7 +137,7 @@ async function readCommitted(topic: string): Promise<Read[]> {
       });
     });
     const passed = () =>
-      (ends ?? []).every(
+      ends.every(
         (end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end,
       );
     const deadline = Date.now() + 60_000;
@@ -153,6 +151,28 @@ async function readCommitted(topic: string): Promise<Read[]> {
     return read;
   } finally {
     await consumer.close(true);
+  }
+}
+
+/**
+ * The ends of `topic`'s partitions once no transaction is open in it: the commit or abort markers
+ * of a transaction follow its end by a moment, and read_committed readers stop short until then.
+ */
+async function settledEnds(
+  consumer: Consumer<string, string, string, string>,
+  topic: string,
+): Promise<bigint[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [committed, written] = await Promise.all(
+      [FetchIsolationLevels.READ_COMMITTED, FetchIsolationLevels.READ_UNCOMMITTED].map(
+        async (isolationLevel) =>
+          (await consumer.listOffsets({ topics: [topic], isolationLevel })).get(topic) ?? [],
+      ),
+    );
+    if (committed?.every((end, partition) => end === written?.[partition])) return committed;
+    if (Date.now() > deadline) throw new Error(`${topic} still has an open transaction after 30 s.`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -1,0 +1,115 @@
+import { taskKey } from '@capital/core';
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import type { SinkPage } from '../sink.js';
+import { SinkWriteError } from '../sink-error.js';
+import { copyRows, escapeCopyText } from './copy-rows.js';
+
+const task = { type: 'test.list', page: 3 };
+function page<D>(data: readonly D[]): SinkPage<D> {
+  return { key: taskKey(task), task, data, nextTasks: [], fetchedAt: 0 };
+}
+
+/** PostgreSQL's reading of one text-format field, for the round-trip property. */
+function readCopyText(field: string): string {
+  const escapes: Record<string, string> = { '\\': '\\', n: '\n', r: '\r', t: '\t' };
+  return field.replace(/\\(.)/g, (_, character: string) => escapes[character] ?? character);
+}
+
+const awkward = fc.constantFrom(
+  '\\',
+  '\t',
+  '\n',
+  '\r',
+  '.',
+  'N',
+  '"',
+  "'",
+  'a',
+  'é',
+  '𝄞',
+  '\u0001',
+  '\u2028',
+);
+
+describe('copyRows', () => {
+  it('writes one line per record: ordinal, record key, JSON, separated by tabs', () => {
+    const rows = copyRows(
+      page([
+        { id: 'a', n: 1 },
+        { id: 'b', n: 2 },
+      ]),
+      (record) => record.id,
+    );
+
+    expect(rows).toEqual({ rows: 2, text: '0\ta\t{"id":"a","n":1}\n1\tb\t{"id":"b","n":2}\n' });
+  });
+
+  it('doubles the backslashes of the JSON, so that COPY reads the JSON back unchanged', () => {
+    const rows = copyRows(page([{ id: 'a', text: 'tab\there "quoted" back\\slash' }]), (record) => record.id);
+
+    // JSON `\t`, `\"` and `\\` each get their backslash doubled.
+    expect(rows.text).toBe(
+      `0\ta\t${String.raw`{"id":"a","text":"tab\\there \\"quoted\\" back\\\\slash"}`}\n`,
+    );
+  });
+
+  test.prop([fc.string({ unit: awkward })])('escapes any key so that COPY reads it back unchanged', (key) => {
+    const line = copyRows(page([{}]), () => key).text;
+    const fields = line.slice(0, -1).split('\t');
+
+    expect(fields).toHaveLength(3);
+    expect(readCopyText(fields[1] ?? '')).toBe(key);
+  });
+
+  test.prop([fc.jsonValue({ stringUnit: awkward })])(
+    'escapes any record so that COPY reads its JSON back unchanged',
+    (record) => {
+      const line = copyRows(page([record]), () => 'k').text;
+      const fields = line.slice(0, -1).split('\t');
+
+      expect(fields).toHaveLength(3);
+      expect(readCopyText(fields[2] ?? '')).toBe(JSON.stringify(record));
+    },
+  );
+
+  it.each([
+    ['a BigInt', { big: 1n }, /record 0 cannot be serialised as JSON: Do not know how to serialize a BigInt/],
+    ['undefined', undefined, /record 0 cannot be serialised as JSON: undefined is not JSON/],
+    ['a NUL character', { name: 'a\0b' }, /NUL character/],
+  ])('refuses %s as RECORD_NOT_SERIALISABLE, naming the page', (_, record, message) => {
+    const attempt = () => copyRows(page([record]), () => 'k');
+
+    expect(attempt).toThrow(SinkWriteError);
+    expect(attempt).toThrow(expect.objectContaining({ code: 'RECORD_NOT_SERIALISABLE', page: 3 }));
+    expect(attempt).toThrow(message);
+  });
+
+  it('does not mistake an escaped backslash before "u0000" for a NUL character', () => {
+    expect(() => copyRows(page([{ text: '\\u0000' }]), () => 'k')).not.toThrow();
+  });
+
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('no symbol');
+      },
+      /recordKey threw for record 0: no symbol/,
+    ],
+    ['returns a number', () => 7 as unknown as string, /the key of record 0 is 7/],
+    ['returns undefined', () => undefined as unknown as string, /the key of record 0 is undefined/],
+    ['returns a NUL character', () => 'a\0', /a string with a NUL character/],
+  ])('refuses a recordKey that %s as RECORD_KEY_INVALID', (_, recordKey, message) => {
+    const attempt = () => copyRows(page([{}]), recordKey);
+
+    expect(attempt).toThrow(expect.objectContaining({ code: 'RECORD_KEY_INVALID' }));
+    expect(attempt).toThrow(message);
+  });
+});
+
+describe('escapeCopyText', () => {
+  it('escapes backslash, newline, carriage return and tab, and nothing else', () => {
+    expect(escapeCopyText('a\\b\nc\rd\te"f\'g')).toBe('a\\\\b\\nc\\rd\\te"f\'g');
+  });
+});

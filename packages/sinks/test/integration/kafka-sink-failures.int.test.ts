@@ -1,0 +1,280 @@
+// How the Kafka sink fails, against the real broker of scripts/kafka (KAFKA_BROKERS): an
+// unreachable broker, a record JSON cannot hold, an abort mid-page, a crash mid-transaction and
+// a second sink with the same transactional id. Every test has topics of its own, deleted
+// afterwards; what consumers see is read with the Kafka client's read_committed consumer.
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { runConnector } from '@capital/cli';
+import { type Connector, createCredentialResolver, taskKey } from '@capital/core';
+import { connector, stockSearchTask } from '@capital/wtd-connector';
+import {
+  generateListings,
+  type Listing,
+  searchListings,
+  startEmulator,
+} from '@capital/wtd-connector/testing';
+import { Admin, Consumer, FetchIsolationLevels, Producer, stringDeserializers } from '@platformatic/kafka';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaUnavailableError } from '../../src/kafka/kafka-errors.js';
+import { KafkaSink } from '../../src/kafka/kafka-sink.js';
+import type { KafkaSinkOptions } from '../../src/kafka/kafka-sink-options.js';
+import type { SinkPage } from '../../src/sink.js';
+import { SinkWriteError } from '../../src/sink-error.js';
+
+const brokers = process.env.KAFKA_BROKERS ?? '';
+const expected = searchListings(generateListings(), 'new york');
+
+let admin: Admin;
+const topics = new Set<string>();
+const groups: string[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(() => {
+  if (brokers === '') throw new Error('Set KAFKA_BROKERS: node scripts/kafka/kafka.mjs with -- npx vitest …');
+  admin = new Admin({ clientId: 'capital-test', bootstrapBrokers: brokers.split(',') });
+  return async () => {
+    await admin.close();
+  };
+});
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => {})));
+  const created = new Set(await admin.listTopics());
+  const mine = [...topics].filter((topic) => created.has(topic));
+  topics.clear();
+  if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  if (groups.length > 0) await admin.deleteGroups({ groups: groups.splice(0) }).catch(() => {});
+});
+
+function kafkaSink(topic: string, options: Partial<KafkaSinkOptions<Listing>> = {}): KafkaSink<Listing> {
+  const sink = new KafkaSink<Listing>({
+    brokers,
+    topic,
+    recordKey: (listing) => listing.symbol,
+    createTopic: { partitions: 3, replicas: 1 },
+    ...options,
+  });
+  cleanups.push(() => sink.abort());
+  topics.add(sink.topic).add(sink.checkpointTopic);
+  return sink;
+}
+
+function topicFor(test: string): string {
+  return `capital-test.${test}.${randomUUID().slice(0, 8)}`;
+}
+
+/** Page `page` of the "new york" search, as the crawl would hand it to a sink. */
+function wtdPage(
+  page: number,
+  data: readonly unknown[] = expected.slice((page - 1) * 50, page * 50),
+): SinkPage<Listing> {
+  const task = stockSearchTask({ searchTerm: 'new york', page });
+  return { key: taskKey(task), task, data: data as Listing[], nextTasks: [], fetchedAt: Date.now() };
+}
+
+/** The symbols a read_committed consumer sees in `topic`, up to its last stable offset now. */
+async function committedSymbols(topic: string): Promise<string[]> {
+  const groupId = `capital-test-${randomUUID()}`;
+  groups.push(groupId);
+  const consumer = new Consumer({
+    clientId: 'capital-test',
+    groupId,
+    bootstrapBrokers: brokers.split(','),
+    deserializers: stringDeserializers,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+  });
+  try {
+    const ends = await settledEnds(consumer, topic);
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'earliest',
+      autocommit: false,
+      maxWaitTime: 100,
+    });
+    const symbols: string[] = [];
+    stream.on('data', (message) => symbols.push(message.key ?? ''));
+    const deadline = Date.now() + 60_000;
+    const passed = () =>
+      ends.every(
+        (end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end,
+      );
+    while (!passed()) {
+      if (Date.now() > deadline) throw new Error(`Reading ${topic} did not reach its end in 60 s.`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await stream.close();
+    return symbols.sort();
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/**
+ * The ends of `topic`'s partitions once no transaction is open in it: the commit or abort markers
+ * of a transaction follow its end by a moment, and read_committed readers stop short until then.
+ */
+async function settledEnds(
+  consumer: Consumer<string, string, string, string>,
+  topic: string,
+): Promise<bigint[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [committed, written] = await Promise.all(
+      [FetchIsolationLevels.READ_COMMITTED, FetchIsolationLevels.READ_UNCOMMITTED].map(
+        async (isolationLevel) =>
+          (await consumer.listOffsets({ topics: [topic], isolationLevel })).get(topic) ?? [],
+      ),
+    );
+    if (committed?.every((end, partition) => end === written?.[partition])) return committed;
+    if (Date.now() > deadline) throw new Error(`${topic} still has an open transaction after 30 s.`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Messages on the broker in `topic`, committed or not (the high watermarks, markers included). */
+async function writtenOffsets(topic: string): Promise<bigint> {
+  const listed = await admin.listOffsets({
+    topics: [
+      { name: topic, partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) },
+    ],
+    isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+  });
+  return listed.flatMap((entry) => entry.partitions).reduce((sum, partition) => sum + partition.offset, 0n);
+}
+
+const symbolsOf = (...pages: number[]) =>
+  pages.flatMap((page) => expected.slice((page - 1) * 50, page * 50).map((listing) => listing.symbol)).sort();
+
+describe('KafkaSink failures', () => {
+  it('fails with KafkaUnavailableError within its connect timeout when no broker listens, acknowledging nothing', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const emulator = await startEmulator({ rateLimit: false });
+    cleanups.push(() => emulator.close());
+    const sink = kafkaSink(topicFor('unreachable'), { brokers: `127.0.0.1:${port}`, connectTimeoutMs: 1500 });
+    let acknowledged = 0;
+
+    const startedAt = performance.now();
+    const error = await runConnector({
+      connector: connector as unknown as Connector,
+      params: { search: 'new york' },
+      sink: {
+        write: async (page) => {
+          const receipt = await sink.write(page as SinkPage<Listing>);
+          acknowledged += 1;
+          return receipt;
+        },
+        close: () => sink.close(),
+        abort: (reason) => sink.abort(reason),
+        checkpoint: sink.checkpoint,
+      },
+      baseUrl: emulator.url,
+      resolveCredential: createCredentialResolver({}, { WTD_API_TOKEN: 'demo' }),
+    }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(KafkaUnavailableError);
+    expect(error).toMatchObject({
+      code: 'KAFKA_UNAVAILABLE',
+      brokers: [`127.0.0.1:${port}`],
+      timeoutMs: 1500,
+    });
+    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    expect(performance.now() - startedAt).toBeLessThan(1500 + 5000);
+    expect(acknowledged).toBe(0);
+    expect(emulator.stats().pages).toEqual([]);
+  });
+
+  it('resolves a write only once its page is committed: read_committed consumers then get all of it', async () => {
+    const sink = kafkaSink(topicFor('durable'));
+    await sink.write(wtdPage(1));
+    expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1));
+  });
+
+  it('rejects a page with a record JSON cannot hold, naming the page, and sends nothing of it', async () => {
+    const sink = kafkaSink(topicFor('unserialisable'));
+    await sink.write(wtdPage(1));
+    const bad = wtdPage(2, [...expected.slice(50, 60), { ...expected[60], price: 10n }]);
+
+    const error = await sink.write(bad).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SinkWriteError);
+    expect(error).toMatchObject({ code: 'RECORD_NOT_SERIALISABLE', taskKey: bad.key, page: 2 });
+    expect((error as Error).message).toMatch(/page 2\).*record 10 cannot be serialised as JSON/);
+
+    await sink.write(wtdPage(3));
+    expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1, 3));
+    const stored = await kafkaSink(sink.topic).checkpoint.completed([
+      wtdPage(1).key,
+      bad.key,
+      wtdPage(3).key,
+    ]);
+    expect([...stored.keys()]).toEqual([wtdPage(1).key, wtdPage(3).key]);
+  });
+
+  it('aborts the transaction of the page in flight when the sink is aborted', async () => {
+    // One produce request per message, so the page takes hundreds of round trips to send.
+    const sink = kafkaSink(topicFor('abort'), { maxBatchBytes: 1 });
+    await sink.write(wtdPage(1));
+    const before = await writtenOffsets(sink.topic);
+    const all = wtdPage(2, expected);
+    const writing = sink.write(all).catch((caught: unknown) => caught);
+    while ((await writtenOffsets(sink.topic)) === before)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    await sink.abort(new Error('stop'));
+
+    expect(await writing).toMatchObject({ code: 'SINK_ABORTED', taskKey: all.key });
+    expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1));
+    const stored = await kafkaSink(sink.topic).checkpoint.completed([wtdPage(1).key, all.key]);
+    expect([...stored.keys()]).toEqual([wtdPage(1).key]);
+  });
+
+  it('fences off the older of two sinks with one transactional id', async () => {
+    const older = kafkaSink(topicFor('fenced'));
+    await older.write(wtdPage(1));
+    const newer = kafkaSink(older.topic);
+    await newer.checkpoint.completed([]);
+
+    const error = await older.write(wtdPage(2)).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'KAFKA_PRODUCER_FENCED', taskKey: wtdPage(2).key });
+    expect((error as Error).message).toContain(`capital.${older.topic}`);
+    await newer.write(wtdPage(3));
+    expect(await committedSymbols(older.topic)).toEqual(symbolsOf(1, 3));
+  });
+
+  it('never shows a page whose run crashed mid-transaction: the next run aborts it and fetches it again', async () => {
+    const first = kafkaSink(topicFor('crash'));
+    await first.write(wtdPage(1));
+    // A run that dies between sending page 2 and committing it: its producer just goes away.
+    const crashed = new Producer({
+      clientId: 'capital-test',
+      bootstrapBrokers: brokers.split(','),
+      idempotent: true,
+      transactionalId: first.transactionalId as string,
+      timeout: 60_000,
+      retryDelay: 20,
+    });
+    const transaction = await crashed.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+    await transaction.send({
+      messages: [
+        ...expected.slice(50, 100).map((listing) => ({
+          topic: first.topic,
+          key: Buffer.from(listing.symbol),
+          value: Buffer.from(JSON.stringify(listing)),
+        })),
+        { topic: first.checkpointTopic, key: Buffer.from(wtdPage(2).key), value: Buffer.from('[]') },
+      ],
+    });
+    await crashed.close(true);
+
+    const next = kafkaSink(first.topic);
+    const stored = await next.checkpoint.completed([wtdPage(1).key, wtdPage(2).key]);
+    expect([...stored.keys()]).toEqual([wtdPage(1).key]);
+    expect(await committedSymbols(first.topic)).toEqual(symbolsOf(1));
+    await next.write(wtdPage(2));
+    expect(await committedSymbols(first.topic)).toEqual(symbolsOf(1, 2));
+  });
+});
