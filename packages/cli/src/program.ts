@@ -1,6 +1,7 @@
 import type { Connector } from '@capital/core';
 import { Command, CommanderError, Option } from 'commander';
 import { CliUsageError } from './cli-error.js';
+import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
 import { loadConnector } from './load-connector.js';
 import { type RunFlags, runCommand } from './run-command.js';
@@ -62,8 +63,14 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     )
     .option('--connector <path>', 'load the connector from a module that exports `connector`')
     .option('--out <path>', 'the NDJSON file to write (default: data/NAME-PARAMS.ndjson)')
-    .option('--sink <target>', 'where pages go: file:PATH, postgres://USER@HOST:PORT/DB, kafka://HOST:PORT/TOPIC')
-    .option('--table <name>', 'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)')
+    .option(
+      '--sink <target>',
+      'where pages go: file:PATH, postgres://USER@HOST:PORT/DB, kafka://HOST:PORT/TOPIC',
+    )
+    .option(
+      '--table <name>',
+      'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)',
+    )
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option(
       '--token <token>',
@@ -105,6 +112,7 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     .action(async (_name: string | undefined, flags: EmulatorFlags) => {
       await emulatorCommand(requireConnector(connector), flags, io, signal);
     });
+  registerWorkerCommands(program, io, signal);
   return program;
 }
 

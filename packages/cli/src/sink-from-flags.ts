@@ -38,7 +38,8 @@ export function parseSinkFlag(text: string): SinkTarget {
     if (/^postgres(ql)?:\/\//.test(text)) {
       return { kind: 'postgres', display: redactUrl(text), options: parsePostgresSinkUrl(text) };
     }
-    if (text.startsWith('kafka://')) return { kind: 'kafka', display: text, options: parseKafkaSinkUrl(text) };
+    if (text.startsWith('kafka://'))
+      return { kind: 'kafka', display: text, options: parseKafkaSinkUrl(text) };
   } catch (error) {
     if (isCapitalError(error) && error.code === 'INVALID_OPTION') throw new CliUsageError(error.message);
     throw error;
@@ -62,7 +63,11 @@ export type OpenSinkOptions = {
 };
 
 /** Opens the sink a target names, with the connector's record key travelling with every record. */
-export function openSink<T extends Task, D>(target: SinkTarget, connector: Connector<T, D>, options: OpenSinkOptions = {}): Sink<D> {
+export function openSink<T extends Task, D>(
+  target: SinkTarget,
+  connector: Connector<T, D>,
+  options: OpenSinkOptions = {},
+): Sink<D> {
   const recordKey = (record: D): string => connector.recordKey(record);
   try {
     switch (target.kind) {
