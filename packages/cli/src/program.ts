@@ -1,7 +1,6 @@
 import type { Connector } from '@capital/core';
 import { Command, CommanderError, Option } from 'commander';
 import { CliUsageError } from './cli-error.js';
-import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
 import { loadConnector } from './load-connector.js';
 import { type RunFlags, runCommand } from './run-command.js';
