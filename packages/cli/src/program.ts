@@ -111,7 +111,6 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     .action(async (_name: string | undefined, flags: EmulatorFlags) => {
       await emulatorCommand(requireConnector(connector), flags, io, signal);
     });
-  registerWorkerCommands(program, io, signal);
   return program;
 }
 
