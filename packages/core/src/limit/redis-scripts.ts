@@ -3,11 +3,10 @@ import type { Redis } from 'ioredis';
 
 /**
  * The limiter's Lua scripts as the methods `defineCommand` adds to an ioredis client. Numbers go
- * in and come out as text (`'%.17g'` in Lua, `String(n)` in JS), which round-trips a double
- * exactly; Redis would truncate a Lua number to an integer. `now` is `''` outside tests.
+ * in and come out as text; times come out in whole µs. `now` is `''` outside tests.
  */
 export type LimiterCommands = {
-  /** `lua/reserve-1.lua`: resolves to `[grantAt, waitMs, tat]`. */
+  /** `lua/reserve-1.lua`: resolves to `[grantAtUs, waitUs, tatUs]`. */
   capitalReserve(
     key: string,
     limit: string,
@@ -15,7 +14,7 @@ export type LimiterCommands = {
     burst: string,
     now: string,
   ): Promise<[string, string, string]>;
-  /** `lua/pause-1.lua`: resolves to the new tat. */
+  /** `lua/pause-1.lua`: resolves to the new tat, in µs. */
   capitalPause(
     key: string,
     limit: string,
@@ -59,10 +58,20 @@ function loadScripts(): NonNullable<typeof cache> {
     return {
       name: `capital${command.charAt(0).toUpperCase()}${command.slice(1)}`,
       numberOfKeys: Number(keys),
-      lua: readFileSync(new URL(file, directory), 'utf8'),
+      lua: withIncludes(readFileSync(new URL(file, directory), 'utf8'), directory),
     };
   });
   return cache;
+}
+
+/**
+ * Replaces each `--- @include "NAME"` line (BullMQ's convention) with `includes/NAME.lua`, so the
+ * scripts share one clock function instead of three copies of it.
+ */
+function withIncludes(lua: string, directory: URL): string {
+  return lua.replace(/^--- @include "([\w-]+)"$/gm, (_line, name: string) =>
+    readFileSync(new URL(`includes/${name}.lua`, directory), 'utf8'),
+  );
 }
 
 /**
@@ -74,7 +83,7 @@ function loadScripts(): NonNullable<typeof cache> {
  * @throws when the `.lua` files cannot be read (a broken install).
  * @example
  * const client = defineLimiterCommands(new Redis());
- * const [grantAt, waitMs, tat] = await client.capitalReserve('capital:limit:wtd:5f1c', '9', '1000', '1', '');
+ * const [grantAtUs, waitUs, tatUs] = await client.capitalReserve('capital:limit:wtd:5f1c', '9', '1000', '1', '');
  */
 export function defineLimiterCommands(redis: Redis): Redis & LimiterCommands {
   for (const { name, numberOfKeys, lua } of loadScripts()) redis.defineCommand(name, { numberOfKeys, lua });

@@ -97,7 +97,12 @@ export function chainSpec(pages: number, pageSize = 1): SyntheticSourceSpec {
   return { sources: [{ records: pages * pageSize, pageSize }], links: [] };
 }
 
-/** A small, seedable pseudo-random generator (mulberry32), so failures injected are reproducible. */
+/**
+ * A small, seeded pseudo-random generator (mulberry32): the same numbers in `[0, 1)` for the same
+ * seed on every machine, so generated data and injected failures are reproducible.
+ *
+ * @example seededRandom(1)() // 0.6270739405881613
+ */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

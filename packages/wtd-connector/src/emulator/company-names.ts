@@ -1,5 +1,5 @@
 import type { Exchange } from './exchanges.js';
-import { pick } from './mulberry32.js';
+import { pick } from './pick.js';
 
 // None of these words contains "new" or "york", so that an ordinary name can never match a
 // search for "new york" and the number of matches is exactly the number of names made to match.
@@ -47,7 +47,7 @@ function join(...parts: string[]): string {
  * @param random - A seeded generator returning numbers in `[0, 1)`.
  * @param exchange - The exchange the company is listed on.
  * @returns A name such as `Granite Software Inc.` or `Harbor Mining plc`.
- * @example companyName(mulberry32(7), EXCHANGES[0]) // e.g. 'Summit Realty Trust'
+ * @example companyName(seededRandom(7), EXCHANGES[0]) // e.g. 'Summit Realty Trust'
  */
 export function companyName(random: () => number, exchange: Exchange): string {
   const lead = pick(random, LEADS);
@@ -84,7 +84,7 @@ const NEW_YORK_SHAPES: readonly ((lead: string, trade: string, end: string) => s
  * @param exchange - The exchange the company is listed on.
  * @returns A name such as `New York Realty Trust`, `NEW YORK MINING CORP.`, `new york atlas gold
  * fund` or `Summit Capital Company of New York`.
- * @example newYorkName(mulberry32(7), EXCHANGES[0]).toLowerCase().includes('new york') // true
+ * @example newYorkName(seededRandom(7), EXCHANGES[0]).toLowerCase().includes('new york') // true
  */
 export function newYorkName(random: () => number, exchange: Exchange): string {
   const shape = pick(random, NEW_YORK_SHAPES);

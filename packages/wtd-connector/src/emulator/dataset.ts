@@ -1,6 +1,6 @@
+import { seededRandom } from '@capital/core/testing';
 import { companyName, newYorkName } from './company-names.js';
 import { EXCHANGES, pickExchange } from './exchanges.js';
-import { mulberry32 } from './mulberry32.js';
 import { createSymbolMinter } from './symbol-minter.js';
 
 /** One stock as World Trading Data's `stock_search` returned it. */
@@ -62,7 +62,7 @@ export function generateListings(options: GenerateListingsOptions = {}): Listing
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new RangeError(`generateListings: size must be a non-negative integer, got ${size}.`);
   }
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const mintSymbol = createSymbolMinter(random);
   const newYorkCount = Math.round(size * NEW_YORK_SHARE);
   const listings: Listing[] = [];

@@ -91,7 +91,7 @@ export const EXCHANGES: readonly Exchange[] = [
  * @param exchanges - The exchanges to choose from, {@link EXCHANGES} unless given.
  * @returns One of `exchanges`.
  * @throws {RangeError} when `exchanges` is empty.
- * @example pickExchange(mulberry32(1)).currency // one of 'USD', 'GBX', 'CAD', …
+ * @example pickExchange(seededRandom(1)).currency // one of 'USD', 'GBX', 'CAD', …
  */
 export function pickExchange(random: () => number, exchanges: readonly Exchange[] = EXCHANGES): Exchange {
   const total = exchanges.reduce((sum, exchange) => sum + exchange.weight, 0);

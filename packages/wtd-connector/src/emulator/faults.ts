@@ -1,4 +1,5 @@
-import { mulberry32, pick } from './mulberry32.js';
+import { seededRandom } from '@capital/core/testing';
+import { pick } from './pick.js';
 
 /** Fault injection options of the emulator. Each rate is a share of requests, from 0 to 1. */
 export type FaultOptions = {
@@ -71,7 +72,7 @@ export function createFaultInjector(options: FaultOptions = {}): () => FaultDeci
   if (faultRate + malformedRate + burst429Rate > 1 + 1e-9) {
     throw new RangeError('faultRate, malformedRate and burst429Rate must add up to at most 1.');
   }
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return () => {
     const draw = random();
     if (draw < faultRate) {

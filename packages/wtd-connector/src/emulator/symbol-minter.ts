@@ -18,7 +18,7 @@ export type SymbolMinter = (name: string, exchange: Exchange) => string;
  * @param random - A seeded generator returning numbers in `[0, 1)`.
  * @returns A function minting one new symbol per call.
  * @example
- * const mint = createSymbolMinter(mulberry32(1));
+ * const mint = createSymbolMinter(seededRandom(1));
  * mint('Granite Software Inc.', EXCHANGES[0]); // e.g. 'GSI'
  */
 export function createSymbolMinter(random: () => number): SymbolMinter {

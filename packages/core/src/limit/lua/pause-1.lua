@@ -21,21 +21,13 @@
 
   The key expires a second past its tat, as in reserve-1.lua.
 ]]
+--- @include "now-us"
 local limit = tonumber(ARGV[1])
 local periodMs = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
 local durationMs = tonumber(ARGV[4])
 
-local now
-if ARGV[5] ~= nil and ARGV[5] ~= '' then
-  now = math.floor(tonumber(ARGV[5]) * 1000 + 0.5)
-else
-  -- Redis 3.2 and 4 replicate scripts verbatim and refuse writes after TIME unless told to
-  -- replicate effects; from Redis 5 that is the default and this is a no-op.
-  if redis.replicate_commands then redis.replicate_commands() end
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-end
+local now = nowUs(ARGV[5])
 
 local interval = math.ceil(periodMs * 1000 / limit)
 local untilUs = now + math.floor(durationMs * 1000 + 0.5) + interval * (burst - 1)

@@ -17,19 +17,11 @@
   Output:
     1 when the permit was given back, 0 when it could not be (not the newest, or expired).
 ]]
+--- @include "now-us"
 local stored = tonumber(redis.call('GET', KEYS[1]))
 if stored == nil or stored ~= tonumber(ARGV[3]) then return 0 end
 
-local now
-if ARGV[4] ~= nil and ARGV[4] ~= '' then
-  now = math.floor(tonumber(ARGV[4]) * 1000 + 0.5)
-else
-  -- Redis 3.2 and 4 replicate scripts verbatim and refuse writes after TIME unless told to
-  -- replicate effects; from Redis 5 that is the default and this is a no-op.
-  if redis.replicate_commands then redis.replicate_commands() end
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-end
+local now = nowUs(ARGV[4])
 
 local tat = stored - math.ceil(tonumber(ARGV[2]) * 1000 / tonumber(ARGV[1]))
 local ttl = math.ceil((tat - now) / 1000) + 1000

@@ -25,20 +25,12 @@
   The key expires a second past its tat: by then it is worth the same as an absent key
   (max(tat, now) = now), and the second of slack keeps it while its tat can still matter.
 ]]
+--- @include "now-us"
 local limit = tonumber(ARGV[1])
 local periodMs = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
 
-local now
-if ARGV[4] ~= nil and ARGV[4] ~= '' then
-  now = math.floor(tonumber(ARGV[4]) * 1000 + 0.5)
-else
-  -- Redis 3.2 and 4 replicate scripts verbatim and refuse writes after TIME unless told to
-  -- replicate effects; from Redis 5 that is the default and this is a no-op.
-  if redis.replicate_commands then redis.replicate_commands() end
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-end
+local now = nowUs(ARGV[4])
 
 local interval = math.ceil(periodMs * 1000 / limit)
 local stored = tonumber(redis.call('GET', KEYS[1]))
