@@ -1,9 +1,16 @@
-// Rows per second into PostgreSQL through PostgresSink (one transaction per page: COPY into a
-// staging table, upsert, pages-table row, COMMIT), in pages of 50 (the WTD API's) and of 1000
-// listing-shaped records, beside, on the same rows in the same run:
+// Rows per second into PostgreSQL through PostgresSink (group commit: the pages that arrive
+// while a transaction runs share the next one — one COPY into a staging table, one upsert, one
+// pages-table insert, one COMMIT), in pages of 50 (the WTD API's) and of 1000 listing-shaped
+// records, beside, on the same rows in the same run:
 //
-// - a plain pg loop of multi-row `INSERT … ON CONFLICT (record_key) DO UPDATE`, one statement and
-//   one transaction per page, into a table of the sink's shape (goal: sink ≥ 5× this);
+// - the sink driven as `capital run` drives it: `writeTo(sink)` (up to maxPendingWrites = 16
+//   writes in flight) behind a source that keeps at most 12 pages unacknowledged, the bound of
+//   the crawl's defaults (concurrency 4 + buffer 8), handing over the next page as soon as one is
+//   acknowledged (see writeLikeACrawl in support/postgres-rows.mjs);
+//
+// - a plain pg loop of multi-row `INSERT … ON CONFLICT (record_key) DO UPDATE`, one statement per
+//   page in autocommit (so one transaction per page), awaited one after another, into a table of
+//   the sink's shape (goal: sink ≥ 5× this);
 // - `psql -c "\copy t(record) from 'file'"` of the rows as NDJSON into a bare jsonb column: one
 //   transaction for everything, no key, no upsert — the ceiling (goal: sink ≥ 0.7× this);
 // - for scale only: a row-by-row `INSERT … ON CONFLICT` loop (one transaction per page), and
@@ -19,7 +26,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PostgresSink } from '@capital/sinks';
 import { insertLoop, psqlCopy, rowByRowLoop, writeCopyFile } from './support/postgres-baselines.mjs';
-import { listingPages } from './support/postgres-rows.mjs';
+import { listingPages, writeLikeACrawl } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
 
 const rows = Number(process.env.BENCH_PG_ROWS ?? 20_000);
@@ -40,14 +47,14 @@ const q = (name) => pg.escapeIdentifier(name);
 const sinkShape =
   '(record jsonb NOT NULL, record_key text PRIMARY KEY, connector text, task_key text, page int, fetched_at timestamptz)';
 
-/** Rows per second of `write` over every page, the tables made before the clock starts. */
+/** Rows per second of the sink over every page, driven as a crawl, the tables made before the clock starts. */
 async function viaSink(schema, table, pages) {
   const pool = new pg.Pool({ ...connection, max: 2 });
   try {
     const sink = new PostgresSink({ connection: pool, schema, table, recordKey: (record) => record.symbol });
     await sink.checkpoint.completed(['create the tables before the clock starts']);
     const started = performance.now();
-    for (const page of pages) await sink.write(page);
+    await writeLikeACrawl(sink, pages);
     const seconds = (performance.now() - started) / 1000;
     await sink.close();
     return rows / seconds;
@@ -129,7 +136,10 @@ export async function main() {
 function report(results) {
   const n = (value, width) => value.toFixed(0).padStart(width);
   const x = (value, width) => `${value.toFixed(2).padStart(width)}×`;
-  console.log(`postgres sink (rows/s, median of ${repeats}; ${rows} listing-shaped rows of ~170 B of JSON):`);
+  console.log(`postgres sink (rows/s, median of ${repeats}; ${rows} listing-shaped rows of ~170 B of JSON;`);
+  console.log(
+    '  sink: writeTo, ≤ 12 pages unacknowledged as the default crawl; INSERT loop: autocommit, one page at a time):',
+  );
   console.log(
     '  page size     sink  multi-row INSERT  psql \\copy  sink/INSERT  sink/psql  |  row-by-row INSERT  psql \\copy keyed',
   );

@@ -1,6 +1,8 @@
 // Synthetic rows for the PostgreSQL sink benchmark: listings shaped like World Trading Data's,
-// in pages as the crawl hands them to a sink.
+// in pages as the crawl hands them to a sink, and the pace at which it hands them over.
 import { taskKey } from '@capital/core';
+import { writeTo } from '@capital/sinks';
+import { lastValueFrom, Observable } from 'rxjs';
 
 const exchanges = [
   ['USD', 'New York Stock Exchange', 'NYSE'],
@@ -33,4 +35,37 @@ export function listingPages(rows, pageSize, fetchedAt = Date.now()) {
     pages.push({ key: taskKey(task), task, data, nextTasks: [], fetchedAt });
   }
   return pages;
+}
+
+/**
+ * Writes `pages` to `sink` as `capital run` does, through `writeTo(sink)` (up to the sink's
+ * maxPendingWrites in flight), behind a source paced as a crawl: at most `bound` pages handed
+ * over and not yet acknowledged — 12 is the default crawl's concurrency 4 + buffer 8 — the next
+ * one handed over as soon as one is acknowledged. The crawl's own work (fetching, task keys) is
+ * left out, so the figure is the sink's. Resolves once every page is acknowledged.
+ */
+export function writeLikeACrawl(sink, pages, bound = 12) {
+  const paced = new Observable((subscriber) => {
+    let next = 0;
+    let unacknowledged = 0;
+    const handOver = () => {
+      while (unacknowledged < bound && next < pages.length) {
+        const page = pages[next];
+        next += 1;
+        unacknowledged += 1;
+        subscriber.next({
+          ...page,
+          depth: 0,
+          attempts: 1,
+          ack: () => {
+            unacknowledged -= 1;
+            handOver();
+          },
+        });
+      }
+      if (next === pages.length) subscriber.complete();
+    };
+    handOver();
+  });
+  return lastValueFrom(paced.pipe(writeTo(sink)), { defaultValue: undefined });
 }

@@ -31,6 +31,7 @@ export type SinkSummary = {
  *
  * - `write` resolves only once the page is durable (on disk, committed, acknowledged by the
  *   broker); the page is acknowledged to the crawl after that, so a slow sink slows the crawl.
+ *   A sink with `maxPendingWrites` above 1 takes several writes at once and may group them.
  * - `close` flushes and finalises (renames the file, ends the transaction) and reports.
  * - `abort` throws away what is not final, so a failed run never leaves output that looks complete.
  */
@@ -43,6 +44,14 @@ export type Sink<D = unknown> = {
    * a resumed run asks it which pages are stored already and skips fetching them.
    */
   readonly checkpoint?: Checkpoint;
+  /**
+   * How many `write` calls the sink accepts at once: `writeTo` keeps up to this many pages in
+   * flight, and the sink may store them together (one transaction for all of them), resolving
+   * each `write` once its page is durable. Order between pages in flight is not kept, so only
+   * sinks where it does not matter (idempotent ones) raise it.
+   * @default 1
+   */
+  readonly maxPendingWrites?: number | undefined;
 };
 
 /** Says which field identifies a record, so the record key travels with every record. */

@@ -16,6 +16,7 @@ describe('resolveKafkaSinkOptions', () => {
       transactionalId: 'capital.wtd',
       checkpointTopic: 'wtd.capital-checkpoints',
       maxBatchBytes: 1_000_000,
+      maxPendingWrites: 16,
       compression: 'none',
     });
   });
@@ -35,6 +36,7 @@ describe('resolveKafkaSinkOptions', () => {
     ['a checkpoint topic equal to the topic', { topic: 'wtd', checkpointTopic: 'wtd' }],
     ['a zero timeout', { topic: 'wtd', connectTimeoutMs: 0 }],
     ['zero partitions', { topic: 'wtd', createTopic: { partitions: 0 } }],
+    ['no pending writes', { topic: 'wtd', maxPendingWrites: 0 }],
   ])('rejects %s', (_, options) => {
     expect(() => resolveKafkaSinkOptions({ brokers: 'a:1', ...options })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),

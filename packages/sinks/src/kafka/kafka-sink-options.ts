@@ -79,12 +79,20 @@ export type KafkaSinkOptions<D> = {
    */
   readonly checkpointTopic?: string;
   /**
-   * A page whose messages are larger than this is sent in several produce requests (all in the
-   * page's transaction), so no request exceeds the broker's `message.max.bytes` (1 MiB by
-   * default). Most pages go in one request.
+   * The pages of a batch share produce requests up to this many bytes; larger batches (and
+   * larger pages) are sent in several requests, all in the batch's transaction, so no request
+   * exceeds the broker's `message.max.bytes` (1 MiB by default). A record larger than this
+   * (with its key and headers) fails its page with `RECORD_TOO_LARGE`, before anything is sent.
    * @default 1_000_000
    */
   readonly maxBatchBytes?: number;
+  /**
+   * How many writes the sink takes at once (`writeTo` keeps that many pages in flight). Pages
+   * that arrive while a transaction commits wait, and the next transaction stores all of them,
+   * each with its checkpoint message: exactly once costs its round trips per batch, not per page.
+   * @default 16
+   */
+  readonly maxPendingWrites?: number;
   /**
    * Compression of the record batches.
    * @default 'none'
@@ -105,6 +113,7 @@ export type ResolvedKafkaSinkOptions<D> = {
   readonly transactionalId: string;
   readonly checkpointTopic: string;
   readonly maxBatchBytes: number;
+  readonly maxPendingWrites: number;
   readonly compression: CompressionAlgorithmValue;
 };
 
@@ -130,6 +139,8 @@ export function resolveKafkaSinkOptions<D>(options: KafkaSinkOptions<D>): Resolv
   checkWhole('connectTimeoutMs', connectTimeoutMs, 1);
   const maxBatchBytes = options.maxBatchBytes ?? 1_000_000;
   checkWhole('maxBatchBytes', maxBatchBytes, 1);
+  const maxPendingWrites = options.maxPendingWrites ?? 16;
+  checkWhole('maxPendingWrites', maxPendingWrites, 1);
   const createTopic = options.createTopic ?? {};
   if (createTopic) {
     if (createTopic.partitions !== undefined) checkWhole('createTopic.partitions', createTopic.partitions, 1);
@@ -152,6 +163,7 @@ export function resolveKafkaSinkOptions<D>(options: KafkaSinkOptions<D>): Resolv
     transactionalId,
     checkpointTopic,
     maxBatchBytes,
+    maxPendingWrites,
     compression: options.compression ?? 'none',
   };
 }

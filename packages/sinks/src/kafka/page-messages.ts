@@ -12,7 +12,15 @@ export type PageMessagesConfig<D> = {
   readonly checkpointTopic: string;
   readonly recordKey: RecordKey<D> | undefined;
   readonly connector: string | undefined;
+  /** The most bytes of a produce request: a record larger than this cannot be sent. */
   readonly maxBatchBytes: number;
+};
+
+/** A page's messages, its checkpoint last, with what each costs in a produce request. */
+export type PageMessages = {
+  readonly messages: readonly KafkaMessage[];
+  /** An upper bound of each message's bytes in a record batch. */
+  readonly bytes: readonly number[];
 };
 
 // What a record costs in a v2 record batch beyond its key, value and headers (length, attributes,
@@ -26,50 +34,72 @@ const header = {
 };
 
 /**
- * Turns a page into the messages that store it, split into produce requests of at most
- * `maxBatchBytes`: one message per record (key: the record key; value: the record's JSON;
- * headers: `_task_key`, `_page`, `_fetched_at`, `_connector`), then the checkpoint message
- * (key: the task key; value: the next tasks' JSON) at the end of the last request.
+ * Turns a page into the messages that store it: one message per record (key: the record key;
+ * value: the record's JSON; headers: `_task_key`, `_page`, `_fetched_at`, `_connector`), then the
+ * checkpoint message (key: the task key; value: the next tasks' JSON).
  *
- * Every record is serialised before anything is sent, so a page with one bad record sends nothing.
+ * Every record is serialised and measured before anything is sent, so a page with one bad
+ * record sends nothing, and never joins a batch with other pages: a record the broker refused
+ * would fail the whole batch, and leave the producer unable to send again.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` when `JSON.stringify` throws or gives nothing
- * for a record; `RECORD_KEY_INVALID` when `recordKey` throws or does not return a string.
+ * for a record; `RECORD_KEY_INVALID` when `recordKey` throws or does not return a string;
+ * `RECORD_TOO_LARGE` for a record larger than `maxBatchBytes` with its key and headers.
  * @example pageMessages(page, { topic: 'wtd', checkpointTopic: 'wtd.capital-checkpoints', recordKey, connector: 'wtd', maxBatchBytes: 1e6 })
  */
-export function pageMessages<D>(page: SinkPage<D>, config: PageMessagesConfig<D>): KafkaMessage[][] {
+export function pageMessages<D>(page: SinkPage<D>, config: PageMessagesConfig<D>): PageMessages {
   const headers = pageHeaders(page, config.connector);
   const headerBytes = [...headers].reduce((sum, [key, value]) => sum + key.length + value.length, 0);
-  const batches: KafkaMessage[][] = [];
-  let batch: KafkaMessage[] = [];
-  let batchBytes = 0;
-  const push = (message: KafkaMessage, bytes: number): void => {
-    if (batch.length > 0 && batchBytes + bytes > config.maxBatchBytes) {
-      batches.push(batch);
-      batch = [];
-      batchBytes = 0;
-    }
-    batch.push(message);
-    batchBytes += bytes;
-  };
+  const messages: KafkaMessage[] = [];
+  const bytes: number[] = [];
   page.data.forEach((record, index) => {
     const value = Buffer.from(recordJson(page, record, index));
     const key = config.recordKey
       ? Buffer.from(recordKeyOf(page, config.recordKey, record, index))
       : undefined;
-    push(
-      { topic: config.topic, ...(key ? { key } : {}), value, headers },
-      value.length + (key?.length ?? 0) + headerBytes + recordOverhead,
-    );
+    const size = value.length + (key?.length ?? 0) + headerBytes + recordOverhead;
+    if (size > config.maxBatchBytes) {
+      throw new SinkWriteError(
+        page,
+        `record ${index} takes ${size} bytes with its key and headers, more than maxBatchBytes (${config.maxBatchBytes}).`,
+        { code: 'RECORD_TOO_LARGE' },
+      );
+    }
+    messages.push({ topic: config.topic, ...(key ? { key } : {}), value, headers });
+    bytes.push(size);
   });
   const value = Buffer.from(JSON.stringify(page.nextTasks));
   const key = Buffer.from(page.key);
-  push(
-    { topic: config.checkpointTopic, key, value, headers },
-    value.length + key.length + headerBytes + recordOverhead,
-  );
-  batches.push(batch);
-  return batches;
+  messages.push({ topic: config.checkpointTopic, key, value, headers });
+  bytes.push(value.length + key.length + headerBytes + recordOverhead);
+  return { messages, bytes };
+}
+
+/**
+ * The produce requests that send a batch of pages: their messages in order, cut so that no
+ * request exceeds `maxBatchBytes` (nor, then, the broker's `message.max.bytes`). Small pages
+ * share a request; a page larger than the bound spans several.
+ *
+ * @example produceRequests([pageMessages(a, config), pageMessages(b, config)], 1_000_000) // one request
+ */
+export function produceRequests(pages: readonly PageMessages[], maxBatchBytes: number): KafkaMessage[][] {
+  const requests: KafkaMessage[][] = [];
+  let request: KafkaMessage[] = [];
+  let requestBytes = 0;
+  for (const { messages, bytes } of pages) {
+    messages.forEach((message, index) => {
+      const size = bytes[index] ?? 0;
+      if (request.length > 0 && requestBytes + size > maxBatchBytes) {
+        requests.push(request);
+        request = [];
+        requestBytes = 0;
+      }
+      request.push(message);
+      requestBytes += size;
+    });
+  }
+  if (request.length > 0) requests.push(request);
+  return requests;
 }
 
 /** The provenance headers, built once per page and shared by its messages (the client only reads them). */

@@ -1,9 +1,9 @@
-import { taskKey } from '@capital/core';
+import { type Task, taskKey } from '@capital/core';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { copyRows, escapeCopyText } from './copy-rows.js';
+import { copyRows, escapeCopyText, pageLine } from './copy-rows.js';
 
 const task = { type: 'test.list', page: 3 };
 function page<D>(data: readonly D[]): SinkPage<D> {
@@ -42,21 +42,21 @@ describe('copyRows', () => {
       (record) => record.id,
     );
 
-    expect(rows).toEqual({ rows: 2, text: '0\ta\t{"id":"a","n":1}\n1\tb\t{"id":"b","n":2}\n' });
+    expect(rows).toEqual({ rows: 2, lines: ['0\ta\t{"id":"a","n":1}', '1\tb\t{"id":"b","n":2}'] });
   });
 
   it('doubles the backslashes of the JSON, so that COPY reads the JSON back unchanged', () => {
     const rows = copyRows(page([{ id: 'a', text: 'tab\there "quoted" back\\slash' }]), (record) => record.id);
 
     // JSON `\t`, `\"` and `\\` each get their backslash doubled.
-    expect(rows.text).toBe(
-      `0\ta\t${String.raw`{"id":"a","text":"tab\\there \\"quoted\\" back\\\\slash"}`}\n`,
-    );
+    expect(rows.lines).toEqual([
+      `0\ta\t${String.raw`{"id":"a","text":"tab\\there \\"quoted\\" back\\\\slash"}`}`,
+    ]);
   });
 
   test.prop([fc.string({ unit: awkward })])('escapes any key so that COPY reads it back unchanged', (key) => {
-    const line = copyRows(page([{}]), () => key).text;
-    const fields = line.slice(0, -1).split('\t');
+    const [line] = copyRows(page([{}]), () => key).lines;
+    const fields = (line ?? '').split('\t');
 
     expect(fields).toHaveLength(3);
     expect(readCopyText(fields[1] ?? '')).toBe(key);
@@ -65,8 +65,8 @@ describe('copyRows', () => {
   test.prop([fc.jsonValue({ stringUnit: awkward })])(
     'escapes any record so that COPY reads its JSON back unchanged',
     (record) => {
-      const line = copyRows(page([record]), () => 'k').text;
-      const fields = line.slice(0, -1).split('\t');
+      const [line] = copyRows(page([record]), () => 'k').lines;
+      const fields = (line ?? '').split('\t');
 
       expect(fields).toHaveLength(3);
       expect(readCopyText(fields[2] ?? '')).toBe(JSON.stringify(record));
@@ -77,6 +77,12 @@ describe('copyRows', () => {
     ['a BigInt', { big: 1n }, /record 0 cannot be serialised as JSON: Do not know how to serialize a BigInt/],
     ['undefined', undefined, /record 0 cannot be serialised as JSON: undefined is not JSON/],
     ['a NUL character', { name: 'a\0b' }, /NUL character/],
+    [
+      'a lone surrogate',
+      { name: 'a\ud800b' },
+      /record 0 cannot be stored as jsonb: .*lone UTF-16 surrogate \(\\ud800\)/,
+    ],
+    ['a lone low surrogate in a key', { '\udc00': 1 }, /lone UTF-16 surrogate \(\\udc00\)/],
   ])('refuses %s as RECORD_NOT_SERIALISABLE, naming the page', (_, record, message) => {
     const attempt = () => copyRows(page([record]), () => 'k');
 
@@ -87,6 +93,10 @@ describe('copyRows', () => {
 
   it('does not mistake an escaped backslash before "u0000" for a NUL character', () => {
     expect(() => copyRows(page([{ text: '\\u0000' }]), () => 'k')).not.toThrow();
+  });
+
+  it('takes surrogate pairs, and the text "\\ud800" after a backslash, which jsonb stores', () => {
+    expect(() => copyRows(page([{ text: '𝄞 \ud834\udd1e', raw: '\\ud800' }]), () => 'k')).not.toThrow();
   });
 
   it.each([
@@ -104,6 +114,42 @@ describe('copyRows', () => {
     const attempt = () => copyRows(page([{}]), recordKey);
 
     expect(attempt).toThrow(expect.objectContaining({ code: 'RECORD_KEY_INVALID' }));
+    expect(attempt).toThrow(message);
+  });
+});
+
+describe('pageLine', () => {
+  const values = { connector: 'wtd', taskKey: 'k1', page: 3, fetchedAt: '2024-03-01T12:00:00.000Z' };
+
+  it('writes the page as a line with no record key: its provenance, next tasks and record count', () => {
+    const next = { type: 'test.list', page: 4, term: 'tab\there \\' };
+    const line = pageLine({ ...page([]), nextTasks: [next] }, values, 7);
+    const [ord, key, json] = line.split('\t');
+
+    expect([ord, key]).toEqual(['-1', '\\N']);
+    expect(JSON.parse(readCopyText(json ?? ''))).toEqual({
+      connector: 'wtd',
+      task_key: 'k1',
+      page: 3,
+      fetched_at: '2024-03-01T12:00:00.000Z',
+      next_tasks: [next],
+      records: 7,
+    });
+  });
+
+  it.each([
+    ['a BigInt', { type: 'test.list', big: 1n }, /next tasks cannot be serialised as JSON/],
+    [
+      'a NUL character',
+      { type: 'test.list', term: 'a\0' },
+      /cannot be stored as jsonb: it holds a NUL character/,
+    ],
+    ['a lone surrogate', { type: 'test.list', term: '\ud800' }, /lone UTF-16 surrogate/],
+  ])('refuses next tasks holding %s as PAGE_NOT_SERIALISABLE, naming the page', (_, next, message) => {
+    // A BigInt is no JSON, which Task forbids: the cast stands for a connector that slipped.
+    const attempt = () => pageLine({ ...page([]), nextTasks: [next as Task] }, values, 0);
+
+    expect(attempt).toThrow(expect.objectContaining({ code: 'PAGE_NOT_SERIALISABLE', page: 3 }));
     expect(attempt).toThrow(message);
   });
 });

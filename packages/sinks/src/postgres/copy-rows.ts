@@ -1,49 +1,118 @@
 import type { RecordKey, SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 
-/** A page's records as the body of a text-format `COPY`, ready to send. */
+/** A page's records as lines of a text-format `COPY`, ready to join a batch. */
 export type CopyRows = {
-  /** One line per record: `ordinal TAB record key TAB record JSON`. */
-  readonly text: string;
+  /**
+   * One line per record, without its page's place in the batch nor the newline:
+   * `ordinal TAB record key TAB record JSON`.
+   */
+  readonly lines: readonly string[];
   readonly rows: number;
 };
 
+/** What a page writes besides its records: one value per provenance column, the same for every row. */
+export type PageValues = {
+  readonly connector: string | null;
+  readonly taskKey: string;
+  readonly page: number | null;
+  readonly fetchedAt: string | null;
+};
+
 /**
- * Serialises a page's records for `COPY staging (ord, record_key, record) FROM STDIN`, in
- * PostgreSQL's text format: fields separated by tabs, and backslash, newline, carriage return
+ * Serialises a page's records for `COPY staging (page_ord, ord, record_key, value) FROM STDIN`,
+ * in PostgreSQL's text format: fields separated by tabs, and backslash, newline, carriage return
  * and tab written as `\\`, `\n`, `\r`, `\t` (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2).
  * The ordinal lets the upsert keep the last of two records with one key.
  *
- * It runs before any connection is borrowed, so a record that cannot be stored fails the page
+ * It runs before the page joins a batch, so a record that cannot be stored fails its page alone,
  * before anything of it reaches the database.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` for a record `JSON.stringify` rejects (a
- * BigInt, a cycle) or turns into nothing (`undefined`, a function), or that holds a NUL
- * character, which `jsonb` cannot store; `RECORD_KEY_INVALID` when `recordKey` throws or
- * returns something else than a string without NUL characters.
+ * BigInt, a cycle) or turns into nothing (`undefined`, a function), or that holds what `jsonb`
+ * cannot store (a NUL character, a lone UTF-16 surrogate); `RECORD_KEY_INVALID` when `recordKey`
+ * throws or returns something else than a string without NUL characters.
  */
 export function copyRows<D>(page: SinkPage<D>, recordKey: RecordKey<D>): CopyRows {
-  let text = '';
-  page.data.forEach((record, index) => {
-    const json = serialise(page, record, index);
+  const lines = page.data.map((record, index) => {
+    const field = jsonField(page, record, index);
     const key = keyOf(page, recordKey, record, index);
-    // JSON.stringify escapes every control character, so a backslash is all that needs doubling.
-    text += `${index}\t${escapeCopyText(key)}\t${json.includes('\\') ? json.replaceAll('\\', '\\\\') : json}\n`;
+    return `${index}\t${escapeCopyText(key)}\t${field}`;
   });
-  return { text, rows: page.data.length };
+  return { lines, rows: page.data.length };
+}
+
+/**
+ * The page's own line in the batch's `COPY`: no record key, and as its value the page's
+ * provenance, next tasks and record count, which the upserts read from there.
+ *
+ * @throws {SinkWriteError} `PAGE_NOT_SERIALISABLE` when the next tasks cannot be serialised, or
+ * hold what `jsonb` cannot store.
+ */
+export function pageLine(page: SinkPage, values: PageValues, records: number): string {
+  let json: string;
+  try {
+    json = JSON.stringify({
+      connector: values.connector,
+      task_key: values.taskKey,
+      page: values.page,
+      fetched_at: values.fetchedAt,
+      next_tasks: page.nextTasks,
+      records,
+    });
+  } catch (error) {
+    throw new SinkWriteError(
+      page,
+      `its next tasks cannot be serialised as JSON: ${(error as Error).message}.`,
+      {
+        code: 'PAGE_NOT_SERIALISABLE',
+        cause: error,
+      },
+    );
+  }
+  const refused = refusedBy(json);
+  if (refused !== undefined) {
+    const problem = `its task key or next tasks cannot be stored as jsonb: ${describeEscape(refused)}.`;
+    throw new SinkWriteError(page, problem, {
+      code: 'PAGE_NOT_SERIALISABLE',
+    });
+  }
+  return `-1\t\\N\t${json.replaceAll('\\', '\\\\')}`;
 }
 
 /** Escapes a value for a field of a text-format COPY. */
 export function escapeCopyText(value: string): string {
-  return value.replace(/[\\\n\r\t]/g, (character) => copyEscapes[character] ?? character);
+  // Most keys need nothing: testing first is several times cheaper than replacing.
+  return copySpecial.test(value)
+    ? value.replace(copySpecials, (character) => copyEscapes[character] ?? character)
+    : value;
 }
+
+const copySpecial = /[\\\n\r\t]/;
+const copySpecials = /[\\\n\r\t]/g;
 
 const copyEscapes: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** A `\u0000` escape in JSON text that is not itself an escaped backslash followed by `u0000`. */
-const escapedNul = /(?<!\\)(?:\\\\)*\\u0000/;
+/**
+ * A `\u0000` or `\ud800`–`\udfff` escape in JSON text that is not itself an escaped backslash
+ * followed by `u…`. JSON.stringify writes a surrogate pair as the character itself, so every
+ * surrogate escape it writes is a lone one, which `jsonb` refuses as it refuses NUL.
+ */
+const refusedEscape = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
 
-function serialise<D>(page: SinkPage<D>, record: D, index: number): string {
+/** The escape (`0000`, `d800`…) for which `jsonb` would refuse this JSON text, if any. */
+function refusedBy(json: string): string | undefined {
+  return json.includes('\\u') ? refusedEscape.exec(json)?.[1] : undefined;
+}
+
+function describeEscape(refused: string): string {
+  return refused === '0000'
+    ? 'it holds a NUL character (\\u0000)'
+    : `it holds a lone UTF-16 surrogate (\\u${refused})`;
+}
+
+/** The record's JSON, checked for what `jsonb` refuses, as a field of a text-format COPY. */
+function jsonField<D>(page: SinkPage<D>, record: D, index: number): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(record);
@@ -51,10 +120,19 @@ function serialise<D>(page: SinkPage<D>, record: D, index: number): string {
     throw notSerialisable(page, index, (error as Error).message, error);
   }
   if (json === undefined) throw notSerialisable(page, index, `${typeof record} is not JSON`);
-  if (json.includes('\\u0000') && escapedNul.test(json)) {
-    throw notSerialisable(page, index, 'it holds a NUL character (\\u0000), which jsonb cannot store');
+  // Without a backslash there is no escape to refuse, nor anything to escape for COPY.
+  if (!json.includes('\\')) return json;
+  const refused = refusedBy(json);
+  if (refused === '0000') {
+    throw notSerialisable(page, index, `${describeEscape(refused)}, which jsonb cannot store`);
   }
-  return json;
+  if (refused !== undefined) {
+    throw new SinkWriteError(page, `record ${index} cannot be stored as jsonb: ${describeEscape(refused)}.`, {
+      code: 'RECORD_NOT_SERIALISABLE',
+    });
+  }
+  // JSON.stringify escapes every control character, so a backslash is all that needs doubling.
+  return json.replaceAll('\\', '\\\\');
 }
 
 function keyOf<D>(page: SinkPage<D>, recordKey: RecordKey<D>, record: D, index: number): string {

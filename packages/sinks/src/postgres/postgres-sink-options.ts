@@ -81,6 +81,18 @@ export type PostgresSinkOptions<D> = {
    * @default { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 }
    */
   readonly retry?: RetryOptions | false | undefined;
+  /**
+   * How many writes the sink takes at once (`writeTo` keeps that many pages in flight). Pages
+   * that arrive while a transaction runs wait, and the next transaction stores all of them:
+   * one COPY, one upsert, one COMMIT for the lot, so durability costs one commit per batch.
+   * @default 16
+   */
+  readonly maxPendingWrites?: number | undefined;
+  /**
+   * The most records one transaction takes from the waiting pages (a larger page still goes, alone).
+   * @default 10_000
+   */
+  readonly maxBatchRows?: number | undefined;
 };
 
 /** The default column names. */
@@ -114,6 +126,8 @@ export type PostgresSinkConfig<D> = {
   readonly connectTimeoutMs: number;
   /** `{ retries: 0 }` when retrying is off. */
   readonly retry: RetryOptions;
+  readonly maxPendingWrites: number;
+  readonly maxBatchRows: number;
 };
 
 /** Checks the options once, where they enter, and quotes every name. */
@@ -137,6 +151,8 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
       `must be a whole number of ms ≥ 1, got ${connectTimeoutMs}.`,
     );
   }
+  const maxPendingWrites = checkWhole('maxPendingWrites', options.maxPendingWrites ?? 16);
+  const maxBatchRows = checkWhole('maxBatchRows', options.maxBatchRows ?? 10_000);
   const columns: PostgresSinkColumns = options.columns ?? defaultColumns;
   const column = (key: keyof PostgresSinkColumns) => {
     const name = columns[key];
@@ -173,5 +189,14 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
       options.retry === false
         ? { retries: 0 }
         : (options.retry ?? { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 }),
+    maxPendingWrites,
+    maxBatchRows,
   };
+}
+
+function checkWhole(option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(option, `must be a whole number ≥ 1, got ${value}.`);
+  }
+  return value;
 }

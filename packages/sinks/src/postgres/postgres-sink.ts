@@ -1,9 +1,9 @@
 import { type Checkpoint, isCapitalError, labelTask, retryPromise, type Task } from '@capital/core';
 import type { PoolClient } from 'pg';
+import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { copyInto } from './copy-into.js';
-import { type CopyRows, copyRows } from './copy-rows.js';
+import { copyRows, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import { PostgresSinkError, toPostgresSinkError } from './postgres-sink-error.js';
 import {
@@ -12,22 +12,29 @@ import {
   resolvePostgresSinkOptions,
 } from './postgres-sink-options.js';
 import { prepareTables } from './prepare-tables.js';
-import { type PageValues, upsertRecordsSql } from './records-table-sql.js';
+import { upsertRecordsSql } from './records-table-sql.js';
 import { sqlFile } from './sql-files.js';
+import { batchStatement, type StagedPage, storeBatch } from './store-batch.js';
 
 /**
  * Stores pages in a PostgreSQL table, one row per record key, and records each stored page in a
  * pages table in the same transaction, which makes it a {@link Checkpoint}: a resumed run skips
  * the pages already stored.
  *
- * Each `write` is one transaction: `COPY` the page's rows into a temporary staging table, upsert
- * them (`INSERT … SELECT … ON CONFLICT (record_key) DO UPDATE`; of two records with one key in a
- * page the last wins), mark the page stored, `COMMIT`. It resolves only after the `COMMIT`, so
- * nothing is acknowledged before it is durable, and replaying a page leaves one row per record.
+ * **Group commit.** It takes up to `maxPendingWrites` writes at once. One transaction runs at a
+ * time; the pages that arrive meanwhile wait, and the next transaction stores all of them (up
+ * to `maxBatchRows` records): one `COPY` of their rows into a temporary staging table, one
+ * upsert (`INSERT … SELECT DISTINCT ON … ON CONFLICT (record_key) DO UPDATE`; of two records with
+ * one key the last to arrive wins) and one insert into the pages table, sent as one query, then
+ * one `COMMIT`. Each `write` resolves only after the `COMMIT` of its batch, so nothing is
+ * acknowledged before it is durable, and replaying a page leaves one row per record. A batch
+ * that fails fails each of its pages, and one that fails on one page's data is stored again
+ * page by page, so that only that page fails.
  *
- * `close()` ends the pool if the sink made it; `abort()` cuts off a transaction in flight (the
- * server rolls it back) and releases the connections. Pages committed before stay: they are
- * durable, and idempotent when a later run writes them again.
+ * `close()` waits for the writes it took and ends the pool if the sink made it; `abort()` cuts
+ * off the transaction in flight (the server rolls it back), fails the writes still waiting and
+ * releases the connections. Pages committed before stay: they are durable, and idempotent when
+ * a later run writes them again.
  *
  * @example
  * const sink = new PostgresSink({ connection: 'postgres://capital@127.0.0.1/warehouse',
@@ -39,9 +46,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly location: string;
   /** Answers which pages are stored already, from the pages table. */
   readonly checkpoint: Checkpoint;
+  /** How many writes the sink takes at once (see {@link PostgresSinkOptions.maxPendingWrites}). */
+  readonly maxPendingWrites: number;
   readonly #config: PostgresSinkConfig<D>;
   readonly #connection: PostgresConnection;
-  readonly #upsert: ReturnType<typeof upsertRecordsSql>;
+  /** A batch's transaction up to its COMMIT, as one query. */
+  readonly #statement: string;
+  readonly #group: GroupCommit<StagedPage<D>, PageReceipt>;
   readonly #stop = new AbortController();
   /** Connections borrowed now, so that `abort()` can cut them off. */
   readonly #borrowed = new Set<PoolClient>();
@@ -62,17 +73,26 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#config = resolvePostgresSinkOptions(options);
     this.#connection = openPostgresConnection(this.#config.connection, this.#config.connectTimeoutMs);
     this.location = `${this.#connection.server} ${this.#config.schema}.${this.#config.table}`;
-    this.#upsert = upsertRecordsSql(this.#config.names);
+    this.maxPendingWrites = this.#config.maxPendingWrites;
+    this.#statement = batchStatement(upsertRecordsSql(this.#config.names), this.#pagesTable);
+    this.#group = new GroupCommit({
+      maxWrites: this.#config.maxPendingWrites,
+      maxSize: this.#config.maxBatchRows,
+      sizeOf: (staged) => staged.rows.rows,
+      commit: (batch) => this.#commit(batch),
+    });
     this.checkpoint = { completed: (keys) => this.#track(this.#completed(keys)) };
   }
 
   /**
-   * Stores a page in one transaction and resolves once it is committed.
+   * Stores a page with the others waiting for the next transaction, and resolves once that
+   * transaction is committed.
    *
-   * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` or `RECORD_KEY_INVALID` before anything
-   * of the page is sent; `SINK_CLOSED` after `close()` or `abort()`, `SINK_ABORTED` when
-   * `abort()` cut the write off; otherwise the code of the {@link PostgresSinkError} that is its
-   * cause (`POSTGRES_UNREACHABLE`, …), once retries are spent.
+   * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE`, `RECORD_KEY_INVALID` or
+   * `PAGE_NOT_SERIALISABLE` before the page joins a batch; `SINK_CLOSED` after `close()` or
+   * `abort()`, `SINK_ABORTED` when `abort()` came before the page was committed; otherwise the
+   * code of the {@link PostgresSinkError} that is its cause (`POSTGRES_UNREACHABLE`, …), once
+   * retries are spent.
    */
   async write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
@@ -86,25 +106,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       page: label.page ?? null,
       fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
-    try {
-      await this.#track(this.#retry(() => this.#store(page, rows, values)));
-    } catch (error) {
-      if (error instanceof SinkWriteError) throw error;
-      if (this.#stop.signal.aborted) {
-        throw new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
-          code: 'SINK_ABORTED',
-          cause: error,
-        });
-      }
-      const cause = isCapitalError(error) ? error : toPostgresSinkError(error, 'query', this.location);
-      throw new SinkWriteError(page, cause.message, { code: cause.code, cause });
-    }
-    this.#pages += 1;
-    this.#records += rows.rows;
-    return { key: page.key, records: rows.rows };
+    const staged: StagedPage<D> = { page, rows, line: pageLine(page, values, rows.rows) };
+    return this.#track(this.#group.submit(staged));
   }
 
-  /** Waits for writes in flight, ends the pool the sink made, and reports. */
+  /** Waits for the writes it took, ends the pool the sink made, and reports. */
   async close(): Promise<SinkSummary> {
     if (this.#state !== 'open') {
       throw new PostgresSinkError('SINK_CLOSED', `close() called on a ${this.#state} sink.`, {
@@ -118,8 +124,9 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   }
 
   /**
-   * Cuts off what is in flight and releases the connections. A transaction not yet committed
-   * is rolled back by the server when its connection closes; committed pages stay.
+   * Cuts off what is in flight, fails the writes still waiting, and releases the connections. A
+   * transaction not yet committed is rolled back by the server when its connection closes;
+   * committed pages stay.
    */
   async abort(reason?: unknown): Promise<void> {
     if (this.#state !== 'open') return;
@@ -130,7 +137,32 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     if (this.#connection.owned) await this.#connection.pool.end();
   }
 
-  async #store(page: SinkPage<D>, rows: CopyRows, values: PageValues): Promise<void> {
+  /**
+   * Stores a batch in one transaction, retried whole after a transient failure. When the server
+   * refuses one page's data (SQLSTATE class 22 or 23), each page is stored again alone.
+   */
+  async #commit(batch: readonly StagedPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+    if (this.#stop.signal.aborted) {
+      return batch.map(({ page }) => ({ ok: false, error: this.#abortedError(page) }));
+    }
+    try {
+      await this.#retry(() => this.#store(batch));
+    } catch (error) {
+      if (batch.length > 1 && isDataError(error) && !this.#stop.signal.aborted) {
+        const outcomes: Outcome<PageReceipt>[] = [];
+        for (const staged of batch) outcomes.push(...(await this.#commit([staged])));
+        return outcomes;
+      }
+      return batch.map(({ page }) => ({ ok: false, error: this.#writeError(page, error) }));
+    }
+    return batch.map(({ page, rows }) => {
+      this.#pages += 1;
+      this.#records += rows.rows;
+      return { ok: true, value: { key: page.key, records: rows.rows } };
+    });
+  }
+
+  async #store(batch: readonly StagedPage<D>[]): Promise<void> {
     await this.#prepare();
     await this.#withClient(async (client) => {
       if (!this.#staged.has(client)) {
@@ -138,17 +170,21 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
       }
-      await client.query('BEGIN');
-      if (rows.rows > 0) {
-        await copyInto(client, page, rows);
-        await client.query(this.#upsert.text, this.#upsert.values(values));
-      }
-      await client.query(sqlFile('record-page', { pages: this.#pagesTable }), [
-        page.key,
-        JSON.stringify(page.nextTasks),
-        rows.rows,
-      ]);
-      await client.query('COMMIT');
+      await storeBatch(client, this.#statement, batch);
+    });
+  }
+
+  #writeError(page: SinkPage<D>, error: unknown): SinkWriteError {
+    if (error instanceof SinkWriteError && error.taskKey === page.key) return error;
+    if (this.#stop.signal.aborted) return this.#abortedError(page, error);
+    const cause = isCapitalError(error) ? error : toPostgresSinkError(error, 'query', this.location);
+    return new SinkWriteError(page, cause.message, { code: cause.code, cause });
+  }
+
+  #abortedError(page: SinkPage<D>, cause: unknown = this.#stop.signal.reason): SinkWriteError {
+    return new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
+      code: 'SINK_ABORTED',
+      cause,
     });
   }
 
@@ -229,3 +265,16 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
+
+/**
+ * A failure one page's data can cause, which need not fail the other pages of its batch: a
+ * record the server refuses, SQLSTATE class 22 (data exception) or 23 (integrity constraint,
+ * e.g. a CHECK of your table), or 54000 (a record key too long for its index).
+ */
+function isDataError(error: unknown): boolean {
+  if (error instanceof SinkWriteError) return true;
+  const sqlState = error instanceof PostgresSinkError ? error.sqlState : undefined;
+  return (
+    sqlState !== undefined && (sqlState.startsWith('22') || sqlState.startsWith('23') || sqlState === '54000')
+  );
+}

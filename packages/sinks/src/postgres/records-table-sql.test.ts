@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { resolvePostgresSinkOptions } from './postgres-sink-options.js';
 import { createRecordsTableSql, upsertRecordsSql } from './records-table-sql.js';
 
-const page = { connector: 'wtd', taskKey: 'abc', page: 2, fetchedAt: '2024-03-01T12:00:00.000Z' };
-
 describe('the records table SQL', () => {
   it('creates the default table: record jsonb, record_key text primary key and the provenance', () => {
     const { names } = resolvePostgresSinkOptions({ stream: 'wtd.stock_search', recordKey: String });
@@ -14,24 +12,27 @@ describe('the records table SQL', () => {
     );
   });
 
-  it('upserts the staged rows, the last record of a key winning, with the provenance as parameters', () => {
+  it('upserts the staged records, the last of a key to arrive winning, with the provenance of their page row', () => {
     const { names } = resolvePostgresSinkOptions({ table: 't', recordKey: String });
-    const upsert = upsertRecordsSql(names);
 
-    expect(upsert.text).toBe(
+    expect(upsertRecordsSql(names)).toBe(
       [
+        "WITH p AS MATERIALIZED (SELECT page_ord, value->>'connector' AS v0, value->>'task_key' AS v1, " +
+          "(value->>'page')::int AS v2, (value->>'fetched_at')::timestamptz AS v3",
+        '  FROM pg_temp.capital_sink_staging WHERE record_key IS NULL)',
         'INSERT INTO "public"."t" ("record", "record_key", "connector", "task_key", "page", "fetched_at")',
-        'SELECT DISTINCT ON (record_key) record, record_key, $1::text, $2::text, $3::int, $4::timestamptz',
-        'FROM pg_temp.capital_sink_staging',
-        'ORDER BY record_key, ord DESC',
+        'SELECT DISTINCT ON (r.record_key) r.value, r.record_key, p.v0, p.v1, p.v2, p.v3',
+        'FROM pg_temp.capital_sink_staging r',
+        'JOIN p ON p.page_ord = r.page_ord',
+        'WHERE r.record_key IS NOT NULL',
+        'ORDER BY r.record_key, r.page_ord DESC, r.ord DESC',
         'ON CONFLICT ("record_key") DO UPDATE SET "record" = EXCLUDED."record", "connector" = EXCLUDED."connector", ' +
           '"task_key" = EXCLUDED."task_key", "page" = EXCLUDED."page", "fetched_at" = EXCLUDED."fetched_at"',
       ].join('\n'),
     );
-    expect(upsert.values(page)).toEqual(['wtd', 'abc', 2, '2024-03-01T12:00:00.000Z']);
   });
 
-  it('writes only the columns a mapping names, numbering the parameters it uses', () => {
+  it('writes only the columns a mapping names, joining the page rows only for provenance', () => {
     const { names } = resolvePostgresSinkOptions({
       schema: 'Raw',
       table: 'listings',
@@ -40,15 +41,23 @@ describe('the records table SQL', () => {
     });
     const upsert = upsertRecordsSql(names);
 
-    expect(upsert.text).toContain('INSERT INTO "Raw"."listings" ("doc", "symbol", "seen")');
-    expect(upsert.text).toContain('SELECT DISTINCT ON (record_key) record, record_key, $1::timestamptz');
-    expect(upsert.text).toContain(
+    expect(upsert).toContain('INSERT INTO "Raw"."listings" ("doc", "symbol", "seen")');
+    expect(upsert).toContain(
+      "WITH p AS MATERIALIZED (SELECT page_ord, (value->>'fetched_at')::timestamptz AS v0",
+    );
+    expect(upsert).toContain('SELECT DISTINCT ON (r.record_key) r.value, r.record_key, p.v0\n');
+    expect(upsert).toContain(
       'ON CONFLICT ("symbol") DO UPDATE SET "doc" = EXCLUDED."doc", "seen" = EXCLUDED."seen"',
     );
-    expect(upsert.values(page)).toEqual(['2024-03-01T12:00:00.000Z']);
     expect(createRecordsTableSql(names)).toBe(
       'CREATE TABLE IF NOT EXISTS "Raw"."listings" (\n  "doc" jsonb NOT NULL,\n  "symbol" text PRIMARY KEY,\n  "seen" timestamptz\n)',
     );
+    const bare = resolvePostgresSinkOptions({
+      table: 't',
+      columns: { record: 'r', recordKey: 'k' },
+      recordKey: String,
+    });
+    expect(upsertRecordsSql(bare.names)).not.toMatch(/WITH|JOIN/);
   });
 });
 
@@ -62,6 +71,8 @@ describe('resolvePostgresSinkOptions', () => {
       createTable: true,
       connectTimeoutMs: 10_000,
       retry: { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 },
+      maxPendingWrites: 16,
+      maxBatchRows: 10_000,
       names: { pagesTable: '"wtd_stock_search__pages"' },
     });
   });
@@ -72,6 +83,8 @@ describe('resolvePostgresSinkOptions', () => {
     ['a connect timeout of 0', { table: 't', connectTimeoutMs: 0 }, 'connectTimeoutMs'],
     ['two mapped columns with one name', { table: 't', columns: { record: 'a', recordKey: 'a' } }, 'columns'],
     ['a pages table named as the table', { table: 't', pagesTable: 't' }, 'pagesTable'],
+    ['no pending writes', { table: 't', maxPendingWrites: 0 }, 'maxPendingWrites'],
+    ['a fractional batch size', { table: 't', maxBatchRows: 1.5 }, 'maxBatchRows'],
   ])('refuses %s', (_, options, option) => {
     expect(() => resolvePostgresSinkOptions({ recordKey: String, ...options })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION', option }),

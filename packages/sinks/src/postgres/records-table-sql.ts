@@ -1,30 +1,23 @@
 import type { QuotedNames } from './postgres-sink-options.js';
 
-/** What a page writes besides its records: one value per provenance column, the same for every row. */
-export type PageValues = {
-  readonly connector: string | null;
-  readonly taskKey: string;
-  readonly page: number | null;
-  readonly fetchedAt: string | null;
-};
-
 type Provenance = {
   readonly column: string;
   readonly type: string;
-  readonly value: (page: PageValues) => unknown;
+  /** Its value, read from the page's row of the staging table. */
+  readonly source: string;
 };
 
 /** The provenance columns the table has, in a fixed order. */
 function provenanceOf(names: QuotedNames): Provenance[] {
   const { connector, taskKey, page, fetchedAt } = names.columns;
   const all: Array<Provenance | false> = [
-    connector !== undefined && { column: connector, type: 'text', value: (values) => values.connector },
-    taskKey !== undefined && { column: taskKey, type: 'text', value: (values) => values.taskKey },
-    page !== undefined && { column: page, type: 'int', value: (values) => values.page },
+    connector !== undefined && { column: connector, type: 'text', source: "value->>'connector'" },
+    taskKey !== undefined && { column: taskKey, type: 'text', source: "value->>'task_key'" },
+    page !== undefined && { column: page, type: 'int', source: "(value->>'page')::int" },
     fetchedAt !== undefined && {
       column: fetchedAt,
       type: 'timestamptz',
-      value: (values) => values.fetchedAt,
+      source: "(value->>'fetched_at')::timestamptz",
     },
   ];
   return all.filter((entry) => entry !== false);
@@ -46,32 +39,39 @@ export function createRecordsTableSql(names: QuotedNames): string {
 }
 
 /**
- * The statement that moves a staged page into the records table, and its parameters. The
- * provenance travels once per page as parameters, not once per row through COPY.
+ * The statement that moves a staged batch into the records table. The provenance travels once
+ * per page, in the page's row of the staging table, not once per record, and is read from it
+ * once per page (`p`, MATERIALIZED: inlined, it would be parsed again for every record).
  *
- * - `DISTINCT ON … ORDER BY record_key, ord DESC`: when a page holds two records with one key,
- *   the last wins; without it the upsert fails with "ON CONFLICT DO UPDATE command cannot affect
- *   row a second time".
+ * - `DISTINCT ON … ORDER BY record_key, page_ord DESC, ord DESC`: of two records with one key in
+ *   a batch, the last to arrive wins (the later page, or the later record of one page); without
+ *   it the upsert fails with "ON CONFLICT DO UPDATE command cannot affect row a second time".
  * - Rows go in key order, so two writers lock the same keys in the same order and never deadlock.
  * - `ON CONFLICT … DO UPDATE`: a replayed page overwrites its rows, one row per record key.
+ * - No parameters: it runs in one simple query with the COPY and the COMMIT (see store-batch.ts).
  */
-export function upsertRecordsSql(names: QuotedNames): {
-  readonly text: string;
-  readonly values: (page: PageValues) => unknown[];
-} {
+export function upsertRecordsSql(names: QuotedNames): string {
   const { record, recordKey } = names.columns;
   const provenance = provenanceOf(names);
   const targets = [record, recordKey, ...provenance.map(({ column }) => column)];
-  const sources = ['record', 'record_key', ...provenance.map(({ type }, index) => `$${index + 1}::${type}`)];
+  const sources = ['r.value', 'r.record_key', ...provenance.map((_, index) => `p.v${index}`)];
   const updates = targets
     .filter((column) => column !== recordKey)
     .map((column) => `${column} = EXCLUDED.${column}`);
-  const text = [
+  const pageValues = provenance.map(({ source }, index) => `${source} AS v${index}`);
+  return [
+    ...(provenance.length > 0
+      ? [
+          `WITH p AS MATERIALIZED (SELECT page_ord, ${pageValues.join(', ')}`,
+          '  FROM pg_temp.capital_sink_staging WHERE record_key IS NULL)',
+        ]
+      : []),
     `INSERT INTO ${names.schema}.${names.table} (${targets.join(', ')})`,
-    `SELECT DISTINCT ON (record_key) ${sources.join(', ')}`,
-    'FROM pg_temp.capital_sink_staging',
-    'ORDER BY record_key, ord DESC',
+    `SELECT DISTINCT ON (r.record_key) ${sources.join(', ')}`,
+    'FROM pg_temp.capital_sink_staging r',
+    ...(provenance.length > 0 ? ['JOIN p ON p.page_ord = r.page_ord'] : []),
+    'WHERE r.record_key IS NOT NULL',
+    'ORDER BY r.record_key, r.page_ord DESC, r.ord DESC',
     `ON CONFLICT (${recordKey}) DO UPDATE SET ${updates.join(', ')}`,
   ].join('\n');
-  return { text, values: (page) => provenance.map(({ value }) => value(page)) };
 }

@@ -8,7 +8,7 @@ export type SqlFile =
   | 'create-pages-table'
   | 'create-staging-table'
   | 'copy-staging'
-  | 'record-page'
+  | 'upsert-pages'
   | 'completed-pages';
 
 const cache = new Map<SqlFile, string>();
@@ -20,7 +20,7 @@ const cache = new Map<SqlFile, string>();
  */
 function sqlDirectory(): URL {
   const beside = new URL('./sql/', import.meta.url);
-  return existsSync(new URL('record-page.sql', beside))
+  return existsSync(new URL('upsert-pages.sql', beside))
     ? beside
     : new URL('../../src/postgres/sql/', import.meta.url);
 }

@@ -215,20 +215,28 @@ describe('KafkaSink failures', () => {
     expect([...stored.keys()]).toEqual([wtdPage(1).key, wtdPage(3).key]);
   });
 
-  it('aborts the transaction of the page in flight when the sink is aborted', async () => {
-    // One produce request per message, so the page takes hundreds of round trips to send.
-    const sink = kafkaSink(topicFor('abort'), { maxBatchBytes: 1 });
+  it('aborts the transaction of the page in flight when the sink is aborted, and fails the pages waiting', async () => {
+    // Two or three messages (of ~350 bytes) per produce request, so the page takes a couple of
+    // hundred round trips to send.
+    const sink = kafkaSink(topicFor('abort'), { maxBatchBytes: 1_000 });
     await sink.write(wtdPage(1));
     const before = await writtenOffsets(sink.topic);
     const all = wtdPage(2, expected);
     const writing = sink.write(all).catch((caught: unknown) => caught);
     while ((await writtenOffsets(sink.topic)) === before)
       await new Promise((resolve) => setTimeout(resolve, 2));
+    // Waits for the next transaction.
+    const waiting = sink.write(wtdPage(3)).catch((caught: unknown) => caught);
     await sink.abort(new Error('stop'));
 
     expect(await writing).toMatchObject({ code: 'SINK_ABORTED', taskKey: all.key });
+    expect(await waiting).toMatchObject({ code: 'SINK_ABORTED', taskKey: wtdPage(3).key });
     expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1));
-    const stored = await kafkaSink(sink.topic).checkpoint.completed([wtdPage(1).key, all.key]);
+    const stored = await kafkaSink(sink.topic).checkpoint.completed([
+      wtdPage(1).key,
+      all.key,
+      wtdPage(3).key,
+    ]);
     expect([...stored.keys()]).toEqual([wtdPage(1).key]);
   });
 

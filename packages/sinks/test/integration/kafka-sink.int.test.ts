@@ -3,8 +3,9 @@
 // test has topics of its own, deleted afterwards. What consumers see is read with the Kafka
 // client's own read_committed consumer, not with the sink's checkpoint reader.
 import { randomUUID } from 'node:crypto';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { runConnector } from '@capital/cli';
-import { type Connector, type CrawlEvent, createCredentialResolver, taskKey } from '@capital/core';
+import { type Connector, type CrawlEvent, createCredentialResolver, type Task, taskKey } from '@capital/core';
 import { connector, type Listing, stockSearchTask } from '@capital/wtd-connector';
 import {
   generateListings,
@@ -16,7 +17,8 @@ import { Admin, Consumer, FetchIsolationLevels, stringDeserializers } from '@pla
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaSink } from '../../src/kafka/kafka-sink.js';
 import type { KafkaSinkOptions } from '../../src/kafka/kafka-sink-options.js';
-import type { Sink } from '../../src/sink.js';
+import type { Sink, SinkPage } from '../../src/sink.js';
+import { SinkWriteError } from '../../src/sink-error.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '';
 const wtd = connector as unknown as Connector;
@@ -89,9 +91,16 @@ function run(
   });
 }
 
-/** A sink that hands every write to `inner` and calls `after` once the write is acknowledged. */
-function observed(inner: Sink, hooks: { before?: () => Promise<void>; after?: () => void }): Sink {
+/**
+ * A sink that hands every write to `inner` and calls `after` once the write is acknowledged.
+ * One write at a time unless `maxPendingWrites` says otherwise.
+ */
+function observed(
+  inner: Sink,
+  hooks: { before?: () => Promise<void>; after?: () => void; maxPendingWrites?: number },
+): Sink {
   return {
+    maxPendingWrites: hooks.maxPendingWrites ?? 1,
     write: async (page) => {
       await hooks.before?.();
       const receipt = await inner.write(page);
@@ -270,7 +279,9 @@ describe('KafkaSink with the World Trading Data connector', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       await new Promise((resolve) => setTimeout(resolve, 300));
     })();
-    const slow = observed(kafkaSink(topicFor('slow')), {
+    const sink = kafkaSink(topicFor('slow'));
+    const slow = observed(sink, {
+      maxPendingWrites: sink.maxPendingWrites,
       before: async () => {
         await firstWrite;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -289,7 +300,9 @@ describe('KafkaSink with the World Trading Data connector', () => {
     });
     expect(summary.pagesFetched).toBe(9);
     expect(most).toBe(bound);
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300 + 9 * 50);
+    // Writes overlap (maxPendingWrites 16), each one slow.
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300 + 50);
+    expect(listingsOf(await readCommitted(sink.topic))).toEqual(expected);
   });
 
   it('keeps skipping stored pages without transactions (exactlyOnce: false)', async () => {
@@ -300,5 +313,146 @@ describe('KafkaSink with the World Trading Data connector', () => {
     const summary = await run(kafkaSink(first.topic, { exactlyOnce: false }), served.url);
     expect(summary).toMatchObject({ pagesFetched: 0, pagesSkipped: 9 });
     expect(listingsOf(await readCommitted(first.topic))).toEqual(expected);
+  });
+});
+
+/** Page `page` of the "new york" search, as the crawl hands it to a sink. */
+function wtdPage(
+  page: number,
+  data: readonly Listing[] = expected.slice((page - 1) * 50, page * 50),
+): SinkPage<Listing> {
+  const task: Task = stockSearchTask({ searchTerm: 'new york', page });
+  return { key: taskKey(task), task, data, nextTasks: [], fetchedAt: Date.now() };
+}
+
+/** The commits of transactional id `id`, as the Kafka client reports them on its diagnostics channel. */
+function watchCommits(id: string, onCommit: (phase: 'start' | 'end') => void): () => void {
+  type Context = { operation?: string; transaction?: { id?: string } };
+  const channel = tracingChannel<object, Context>('plt:kafka:producer:transactions');
+  const mine = (context: Context) => context.operation === 'commit' && context.transaction?.id === id;
+  const ignore = () => {};
+  const handlers = {
+    start: (context: Context) => {
+      if (mine(context)) onCommit('start');
+    },
+    asyncStart: (context: Context) => {
+      if (mine(context)) onCommit('end');
+    },
+    end: ignore,
+    asyncEnd: ignore,
+    error: ignore,
+  };
+  channel.subscribe(handlers);
+  return () => channel.unsubscribe(handlers);
+}
+
+/** Messages on the broker in the one partition of `topic`, commit markers included. */
+async function endOffset(topic: string): Promise<bigint> {
+  const consumer = new Consumer({
+    clientId: 'capital-test',
+    groupId: `capital-test-${randomUUID()}`,
+    bootstrapBrokers: brokers.split(','),
+  });
+  try {
+    await settledEnds(consumer as unknown as Consumer<string, string, string, string>, topic);
+    const ends = await consumer.listOffsets({
+      topics: [topic],
+      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+    });
+    return ends.get(topic)?.[0] ?? 0n;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+describe('KafkaSink group commit', () => {
+  it('stores pages written at once in one transaction, resolving none before its commit', async () => {
+    const sink = kafkaSink(topicFor('burst'));
+    await sink.checkpoint.completed([]);
+    const burst = [1, 2, 3, 4, 5, 6, 7, 8].map((page) => wtdPage(page));
+    const events: string[] = [];
+    const stop = watchCommits(sink.transactionalId as string, (phase) => events.push(`commit ${phase}`));
+    try {
+      await Promise.all(
+        burst.map(async (page, index) => {
+          await sink.write(page);
+          events.push(`resolved ${index + 1}`);
+        }),
+      );
+    } finally {
+      stop();
+    }
+
+    expect(events).toEqual([
+      'commit start',
+      'commit end',
+      ...burst.map((_, index) => `resolved ${index + 1}`),
+    ]);
+    // The checkpoint topic holds the 8 checkpoints and one commit marker: one transaction.
+    expect(await endOffset(sink.checkpointTopic)).toBe(9n);
+    expect(listingsOf(await readCommitted(sink.topic))).toEqual(expected.slice(0, 400).sort(bySymbol));
+    const stored = await kafkaSink(sink.topic).checkpoint.completed(burst.map((page) => page.key));
+    expect([...stored.keys()]).toEqual(burst.map((page) => page.key));
+  });
+
+  it('puts the pages that arrive while a transaction commits together into the next one', async () => {
+    const sink = kafkaSink(topicFor('group'));
+    await sink.checkpoint.completed([]);
+    const later: Promise<unknown>[] = [];
+    let commits = 0;
+    const stop = watchCommits(sink.transactionalId as string, (phase) => {
+      if (phase !== 'start') return;
+      commits += 1;
+      // While the first transaction commits, five more pages arrive.
+      if (commits === 1) later.push(...[2, 3, 4, 5, 6].map((page) => sink.write(wtdPage(page))));
+    });
+    try {
+      await sink.write(wtdPage(1));
+      await Promise.all(later);
+    } finally {
+      stop();
+    }
+
+    expect(later).toHaveLength(5);
+    expect(commits).toBe(2);
+    expect(await endOffset(sink.checkpointTopic)).toBe(6n + 2n);
+    expect(listingsOf(await readCommitted(sink.topic))).toEqual(expected.slice(0, 300).sort(bySymbol));
+  });
+
+  it('fails only the pages it cannot send, before they join a batch: a record too large, one not JSON', async () => {
+    const sink = kafkaSink(topicFor('refused'));
+    await sink.checkpoint.completed([]);
+    const huge = { ...(expected[150] as Listing), name: 'x'.repeat(2_000_000) };
+    const burst = [
+      wtdPage(1),
+      wtdPage(2),
+      wtdPage(4, [huge, ...expected.slice(151, 200)]),
+      wtdPage(5, [{ ...(expected[200] as Listing), price: 10n as unknown as string }]),
+      wtdPage(6),
+    ];
+    let commits = 0;
+    const stop = watchCommits(sink.transactionalId as string, (phase) => {
+      if (phase === 'start') commits += 1;
+    });
+
+    const outcomes = await Promise.allSettled(burst.map((page) => sink.write(page))).finally(stop);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    const reason = (index: number) => (outcomes[index] as PromiseRejectedResult).reason;
+    expect(reason(2)).toBeInstanceOf(SinkWriteError);
+    expect(reason(2)).toMatchObject({ code: 'RECORD_TOO_LARGE', taskKey: wtdPage(4).key });
+    expect(reason(3)).toMatchObject({ code: 'RECORD_NOT_SERIALISABLE', taskKey: wtdPage(5).key });
+    expect(commits).toBe(1);
+    expect(listingsOf(await readCommitted(sink.topic))).toEqual(
+      [...expected.slice(0, 100), ...expected.slice(250, 300)].sort(bySymbol),
+    );
+    const stored = await kafkaSink(sink.topic).checkpoint.completed(burst.map((page) => page.key));
+    expect([...stored.keys()].sort()).toEqual([wtdPage(1).key, wtdPage(2).key, wtdPage(6).key].sort());
   });
 });

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { runConnector } from '@capital/cli';
-import { type Connector, createCredentialResolver, type Task, taskKey } from '@capital/core';
+import {
+  type Connector,
+  crawl,
+  createCredentialResolver,
+  type Handler,
+  type Task,
+  taskKey,
+} from '@capital/core';
 import { connector, type Listing } from '@capital/wtd-connector';
 import {
   generateListings,
@@ -12,6 +19,7 @@ import {
 } from '@capital/wtd-connector/testing';
 import fc from 'fast-check';
 import { escapeIdentifier, Pool } from 'pg';
+import { lastValueFrom, map, of, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
 import { PostgresSink } from '../../src/postgres/postgres-sink.js';
@@ -19,6 +27,7 @@ import { PostgresSinkError } from '../../src/postgres/postgres-sink-error.js';
 import type { PostgresSinkOptions } from '../../src/postgres/postgres-sink-options.js';
 import type { Sink, SinkPage } from '../../src/sink.js';
 import { SinkWriteError } from '../../src/sink-error.js';
+import { writeTo } from '../../src/write-to.js';
 
 // The PostgreSQL on loopback, as the PG* variables say, else 127.0.0.1:5432, user postgres, db test.
 const server = {
@@ -52,7 +61,10 @@ beforeEach(() => {
   schema = `capital_test_${randomBytes(6).toString('hex')}`;
   emulator.resetStats();
 });
+/** What a test holds that must be let go before its schema can be dropped. */
+const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => {})));
   await admin.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
 });
 
@@ -84,6 +96,16 @@ async function storedSymbols(table = 'wtd_stock_search'): Promise<string[]> {
   return result.rows.map((row) => row.symbol).sort();
 }
 
+/** How many transactions wrote the rows of `table` (each row's xmin is the one that wrote it). */
+async function transactionsOf(table: string, taskKeys?: readonly string[]): Promise<number> {
+  const result = await admin.query<{ n: string }>(
+    `SELECT count(DISTINCT xmin::text) AS n FROM ${q(schema)}.${q(table)}
+     WHERE $1::text[] IS NULL OR task_key = ANY ($1::text[])`,
+    [taskKeys ?? null],
+  );
+  return Number(result.rows[0]?.n);
+}
+
 async function storedPageNumbers(): Promise<number[]> {
   const result = await admin.query<{ page: number }>(
     `SELECT DISTINCT r.page FROM ${q(schema)}.wtd_stock_search r
@@ -103,6 +125,8 @@ function servedPages(): number[] {
 type Hooks = {
   readonly before?: (acknowledged: number) => void;
   readonly after?: (acknowledged: number) => void;
+  /** @default the sink's */
+  readonly maxPendingWrites?: number;
 };
 
 /** Wraps a sink to count its acknowledged writes, and to act before or after each. */
@@ -118,6 +142,7 @@ function counted(sink: Sink, hooks: Hooks = {}) {
     },
     close: () => sink.close(),
     abort: (reason) => sink.abort(reason),
+    maxPendingWrites: hooks.maxPendingWrites ?? sink.maxPendingWrites ?? 1,
     ...(sink.checkpoint ? { checkpoint: sink.checkpoint } : {}),
   };
   return { wrapper, counts };
@@ -174,14 +199,16 @@ describe('PostgresSink running the World Trading Data job', () => {
       const controller = new AbortController();
       const stop = () => new Error('killed midway');
       // Stopped after the third page is committed: by the signal, or by the fourth write failing.
+      // One write at a time, so that exactly the three acknowledged pages are stored.
       const { wrapper } = counted(
         wtdSink(),
         how === 'signal'
-          ? { after: (acknowledged) => acknowledged === 3 && controller.abort(stop()) }
+          ? { after: (acknowledged) => acknowledged === 3 && controller.abort(stop()), maxPendingWrites: 1 }
           : {
               before: (acknowledged) => {
                 if (acknowledged === 3) throw stop();
               },
+              maxPendingWrites: 1,
             },
       );
 
@@ -189,7 +216,6 @@ describe('PostgresSink running the World Trading Data job', () => {
         'killed midway',
       );
 
-      // Writes are one at a time (ackAfter), so exactly the three acknowledged pages are stored.
       const stored = await storedPageNumbers();
       expect(stored).toHaveLength(3);
       expect(stored).toContain(1);
@@ -206,7 +232,8 @@ describe('PostgresSink running the World Trading Data job', () => {
 
   it('a slow sink slows the crawl: never more than concurrency + buffer pages fetched and not acknowledged', async () => {
     const sink = wtdSink();
-    // Make the tables, then make every page's commit slow inside PostgreSQL itself.
+    // Make the tables, then make every transaction slow inside PostgreSQL itself: its one
+    // statement into the pages table, whatever the pages it stores.
     await sink.checkpoint.completed(['none']);
     await admin.query(`
       CREATE FUNCTION ${q(schema)}.slow() RETURNS trigger LANGUAGE plpgsql
@@ -233,10 +260,13 @@ describe('PostgresSink running the World Trading Data job', () => {
       },
     });
 
+    expect(wrapper.maxPendingWrites).toBe(16);
     expect(started).toBe(9);
     expect(most).toBeLessThanOrEqual(2 + 2);
     expect(most).toBeGreaterThan(2);
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(9 * 200);
+    const transactions = await transactionsOf('wtd_stock_search__pages');
+    expect(transactions).toBeGreaterThanOrEqual(1);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(transactions * 200);
     expect(await storedSymbols()).toEqual(expectedSymbols);
   });
 });
@@ -585,62 +615,357 @@ describe('PostgresSink storing pages', () => {
     await expect(owned.write(page(3, [{ id: 'c' }]))).rejects.toMatchObject({ code: 'SINK_CLOSED' });
   });
 
-  it('retries a write whose connection is cut mid-transaction, storing the page once', async () => {
+  it('retries a batch whose connection is cut mid-transaction, storing each of its pages once', async () => {
     const target = sink();
     await target.write(page(1, [{ id: 'a' }]));
     const blocker = await admin.connect();
     try {
       await blocker.query(`BEGIN; LOCK TABLE ${q(schema)}.records__pages IN EXCLUSIVE MODE`);
-      const writing = target.write(page(2, [{ id: 'b' }]));
+      // Two pages at once: one batch, one transaction, which waits for the lock.
+      const writing = Promise.all([
+        target.write(page(2, [{ id: 'b' }])),
+        target.write(page(3, [{ id: 'c' }])),
+      ]);
       let pid: number | undefined;
       await waitFor(async () => {
-        const waiting = await admin.query(
-          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%records__pages%'`,
-        );
-        pid = waiting.rows[0]?.pid;
+        pid = (await lockWaiters())[0];
         return pid !== undefined;
       });
 
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       await blocker.query('COMMIT');
 
-      await expect(writing).resolves.toEqual({ key: page(2, []).key, records: 1 });
+      await expect(writing).resolves.toEqual([
+        { key: page(2, []).key, records: 1 },
+        { key: page(3, []).key, records: 1 },
+      ]);
       expect(await rows()).toEqual([
         { key: 'a', record: { id: 'a' } },
         { key: 'b', record: { id: 'b' } },
+        { key: 'c', record: { id: 'c' } },
       ]);
+      expect(await rows('records__pages', 'task_key', 'records')).toHaveLength(3);
+      expect(await transactionsOf('records__pages', [page(2, []).key, page(3, []).key])).toBe(1);
       await target.close();
     } finally {
       blocker.release();
     }
   });
 
-  it('abort cuts off a write in flight: its page is rolled back, committed pages stay, connections are released', async () => {
+  it('abort cuts off the batch in flight and fails the writes waiting: their pages are rolled back, committed pages stay, connections are released', async () => {
     const pool = new Pool({ ...server, max: 3 });
     const blocker = await admin.connect();
     try {
       const target = sink({ connection: pool });
       await target.write(page(1, [{ id: 'a' }]));
-      // Hold the pages table so that the next write waits inside its transaction.
+      // Hold the pages table so that the next batch waits inside its transaction.
       await blocker.query(`BEGIN; LOCK TABLE ${q(schema)}.records__pages IN EXCLUSIVE MODE`);
-      const writing = target.write(page(2, [{ id: 'b' }])).catch((thrown: unknown) => thrown);
-      await waitFor(async () => {
-        const waiting = await admin.query(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%records__pages%'`,
-        );
-        return Number(waiting.rows[0].n) > 0;
-      });
+      const inFlight = target.write(page(2, [{ id: 'b' }])).catch((thrown: unknown) => thrown);
+      await waitFor(async () => (await lockWaiters()).length > 0);
+      // These wait for the next transaction.
+      const waiting = [3, 4].map((number) =>
+        target.write(page(number, [{ id: `w${number}` }])).catch((thrown: unknown) => thrown),
+      );
 
       await target.abort(new Error('stop'));
 
-      expect(await writing).toMatchObject({ name: 'SinkWriteError', code: 'SINK_ABORTED', page: 2 });
+      expect(await inFlight).toMatchObject({ name: 'SinkWriteError', code: 'SINK_ABORTED', page: 2 });
+      expect(await Promise.all(waiting)).toEqual([
+        expect.objectContaining({ name: 'SinkWriteError', code: 'SINK_ABORTED', page: 3 }),
+        expect.objectContaining({ name: 'SinkWriteError', code: 'SINK_ABORTED', page: 4 }),
+      ]);
       await blocker.query('COMMIT');
       expect(await rows()).toEqual([{ key: 'a', record: { id: 'a' } }]);
+      expect(await rows('records__pages', 'task_key', 'records')).toEqual([
+        { key: page(1, []).key, record: 1 },
+      ]);
       expect(pool.totalCount).toBe(0);
     } finally {
       blocker.release();
       await pool.end();
     }
+  });
+
+  /** The sink's backends waiting for a lock in a batch's transaction. */
+  async function lockWaiters(): Promise<number[]> {
+    const waiting = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%capital_sink_staging%'`,
+    );
+    return waiting.rows.map((row) => row.pid);
+  }
+});
+
+describe('PostgresSink group commit', () => {
+  const sink = (extra: Partial<PostgresSinkOptions<Record<string, unknown>>> = {}) =>
+    new PostgresSink<Record<string, unknown>>({
+      connection: serverUrl,
+      schema,
+      table: 'records',
+      recordKey: (record) => String(record.id),
+      ...extra,
+    });
+  const pages = (numbers: readonly number[]) =>
+    numbers.map((number) => page(number, [{ id: `r${number}-a` }, { id: `r${number}-b` }]));
+  const count = async (table: string) =>
+    Number((await admin.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(table)}`)).rows[0].n);
+  const rows = async (table: string, key: string, record: string) =>
+    (
+      await admin.query(
+        `SELECT ${q(key)} AS key, ${q(record)} AS record FROM ${q(schema)}.${q(table)} ORDER BY 1`,
+      )
+    ).rows;
+
+  /**
+   * Makes every COMMIT that stores a page wait until the test lets it through: a deferred
+   * trigger on the pages table, run at COMMIT, takes an advisory lock the test holds. Returns
+   * a function that lets them through.
+   */
+  async function holdCommits(): Promise<{ waiting: () => Promise<boolean>; release: () => Promise<void> }> {
+    const key = Math.floor(Math.random() * 2 ** 31);
+    await admin.query(`
+      CREATE FUNCTION ${q(schema)}.hold() RETURNS trigger LANGUAGE plpgsql
+        AS $$ BEGIN PERFORM pg_advisory_xact_lock(${key}); RETURN NULL; END $$;
+      CREATE CONSTRAINT TRIGGER hold AFTER INSERT OR UPDATE ON ${q(schema)}.records__pages
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${q(schema)}.hold();`);
+    const holder = await admin.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [key]);
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      await holder.query('SELECT pg_advisory_unlock($1)', [key]).finally(() => holder.release());
+    };
+    cleanups.push(release);
+    return {
+      waiting: async () => {
+        const found = await admin.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND query = 'COMMIT'`,
+        );
+        return found.rows.length > 0;
+      },
+      release,
+    };
+  }
+
+  /** Follows a promise: `settled()` says whether it has resolved or rejected yet. */
+  function followed<T>(promise: Promise<T>) {
+    let settled = false;
+    const done = promise.finally(() => {
+      settled = true;
+    });
+    return { done, settled: () => settled };
+  }
+
+  it('stores pages written at once in one transaction, resolving none before its COMMIT', async () => {
+    const target = sink();
+    await target.write(page(0, []));
+    const commits = await holdCommits();
+    const burst = pages([1, 2, 3, 4, 5, 6, 7, 8]);
+
+    const writes = burst.map((each) => followed(target.write(each)));
+    await waitFor(commits.waiting);
+
+    // The batch has run everything but its COMMIT, which waits for the test's lock.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writes.map((write) => write.settled())).toEqual(burst.map(() => false));
+    expect(await count('records')).toBe(0);
+    await commits.release();
+
+    expect(await Promise.all(writes.map((write) => write.done))).toEqual(
+      burst.map((each) => ({ key: each.key, records: 2 })),
+    );
+    expect(await count('records')).toBe(16);
+    expect(await count('records__pages')).toBe(9);
+    expect(
+      await transactionsOf(
+        'records__pages',
+        burst.map((each) => each.key),
+      ),
+    ).toBe(1);
+    expect(
+      await transactionsOf(
+        'records',
+        burst.map((each) => each.key),
+      ),
+    ).toBe(1);
+    expect(await target.close()).toMatchObject({ pages: 9, records: 16 });
+  });
+
+  it('puts the pages that arrive while a transaction runs together into the next one', async () => {
+    const target = sink();
+    await target.write(page(0, []));
+    const commits = await holdCommits();
+    const [first, ...later] = pages([1, 2, 3, 4, 5, 6]);
+
+    const writes = [followed(target.write(first as SinkPage<Record<string, unknown>>))];
+    await waitFor(commits.waiting);
+    writes.push(...later.map((each) => followed(target.write(each))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writes.map((write) => write.settled())).toEqual([false, false, false, false, false, false]);
+    await commits.release();
+    await Promise.all(writes.map((write) => write.done));
+
+    expect(await transactionsOf('records__pages', [(first as SinkPage).key])).toBe(1);
+    expect(
+      await transactionsOf(
+        'records__pages',
+        later.map((each) => each.key),
+      ),
+    ).toBe(1);
+    expect(await transactionsOf('records__pages')).toBe(3);
+    await target.close();
+  });
+
+  it('takes at most maxBatchRows records or maxPendingWrites pages into one transaction', async () => {
+    const byRows = sink({ maxBatchRows: 4 });
+    const byPages = sink({ maxPendingWrites: 3 });
+    expect(byPages.maxPendingWrites).toBe(3);
+    await byRows.write(page(0, []));
+
+    await Promise.all(pages([1, 2, 3, 4, 5]).map((each) => byRows.write(each)));
+    // Two records a page: pages 1–2, 3–4, 5.
+    expect(
+      await transactionsOf(
+        'records__pages',
+        pages([1, 2, 3, 4, 5]).map((each) => each.key),
+      ),
+    ).toBe(3);
+    await Promise.all(pages([11, 12, 13, 14]).map((each) => byPages.write(each)));
+    expect(
+      await transactionsOf(
+        'records__pages',
+        pages([11, 12, 13, 14]).map((each) => each.key),
+      ),
+    ).toBe(2);
+    await byRows.close();
+    await byPages.close();
+  });
+
+  it('lets the last record of a key to arrive win across the pages of a batch, and records a page twice once', async () => {
+    const target = sink();
+
+    await Promise.all([
+      target.write(page(1, [{ id: 'a', v: 1 }])),
+      target.write(
+        page(
+          2,
+          [
+            { id: 'a', v: 2 },
+            { id: 'b', v: 1 },
+          ],
+          [{ type: 'test.list', page: 3 }],
+        ),
+      ),
+      target.write(
+        page(1, [
+          { id: 'a', v: 3 },
+          { id: 'c', v: 1 },
+        ]),
+      ),
+    ]);
+
+    const stored = await admin.query(
+      `SELECT record_key, record, task_key, page FROM ${q(schema)}.records ORDER BY 1`,
+    );
+    expect(stored.rows).toEqual([
+      { record_key: 'a', record: { id: 'a', v: 3 }, task_key: page(1, []).key, page: 1 },
+      { record_key: 'b', record: { id: 'b', v: 1 }, task_key: page(2, []).key, page: 2 },
+      { record_key: 'c', record: { id: 'c', v: 1 }, task_key: page(1, []).key, page: 1 },
+    ]);
+    expect(await rows('records__pages', 'task_key', 'records')).toEqual(
+      [
+        { key: page(1, []).key, record: 2 },
+        { key: page(2, []).key, record: 2 },
+      ].sort((x, y) => (x.key < y.key ? -1 : 1)),
+    );
+    expect(await target.checkpoint.completed([page(2, []).key])).toEqual(
+      new Map([[page(2, []).key, [{ type: 'test.list', page: 3 }]]]),
+    );
+    await target.close();
+  });
+
+  it('fails only the page the server refuses, and one it cannot serialise before it joins a batch', async () => {
+    await admin.query(
+      `CREATE SCHEMA ${q(schema)};
+       CREATE TABLE ${q(schema)}.records (record jsonb NOT NULL CHECK (record->>'id' <> 'bad'), record_key text PRIMARY KEY)`,
+    );
+    const target = sink({ columns: { record: 'record', recordKey: 'record_key' } });
+    const burst = pages([1, 2, 3, 4, 5, 6, 7, 8]);
+    burst[4] = page(5, [{ id: 'ok' }, { id: 'bad' }]);
+    burst[6] = page(7, [{ id: 'big', n: 1n }]);
+
+    const outcomes = await Promise.allSettled(burst.map((each) => target.write(each)));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    const reason = (index: number) => (outcomes[index] as PromiseRejectedResult).reason;
+    expect(reason(4)).toBeInstanceOf(SinkWriteError);
+    expect(reason(4)).toMatchObject({ code: 'POSTGRES_QUERY_FAILED', page: 5 });
+    expect((reason(4) as Error).cause).toMatchObject({ sqlState: '23514' });
+    expect(reason(6)).toMatchObject({ code: 'RECORD_NOT_SERIALISABLE', page: 7 });
+    const stored = await rows('records__pages', 'task_key', 'records');
+    expect(stored.map((row) => row.key).sort()).toEqual(
+      [1, 2, 3, 4, 6, 8].map((number) => page(number, []).key).sort(),
+    );
+    expect(await count('records')).toBe(12);
+    await target.close();
+  });
+
+  it('keeps a writeTo crawl within concurrency + buffer while it batches', async () => {
+    const target = sink();
+    await target.write(page(0, []));
+    const commits = await holdCommits();
+    const concurrency = 2;
+    const buffer = 3;
+    let started = 0;
+    let acknowledged = 0;
+    let most = 0;
+    type FanTask = { type: 'test.fan'; page: number };
+    const handler: Handler<FanTask, Record<string, unknown>> = async (task) => {
+      started += 1;
+      most = Math.max(most, started - acknowledged);
+      const nextTasks =
+        task.page === 0
+          ? Array.from({ length: 20 }, (_, index) => ({ type: 'test.fan' as const, page: index + 1 }))
+          : [];
+      return { task, data: [{ id: `fan-${task.page}` }], nextTasks };
+    };
+    const done = lastValueFrom(
+      of<FanTask>({ type: 'test.fan', page: 0 }).pipe(
+        crawl(handler, { concurrency, buffer, retry: false }),
+        map((crawled) => ({
+          ...crawled,
+          ack: () => {
+            acknowledged += 1;
+            crawled.ack();
+          },
+        })),
+        writeTo(target),
+        toArray(),
+      ),
+    );
+    // The first batch is held at its COMMIT: the crawl fills its bound and stops there.
+    await waitFor(commits.waiting);
+    await waitFor(async () => started - acknowledged === concurrency + buffer);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(started - acknowledged).toBe(concurrency + buffer);
+    await commits.release();
+
+    expect(await done).toHaveLength(21);
+    expect(most).toBe(concurrency + buffer);
+    expect(acknowledged).toBe(21);
+    expect(await count('records')).toBe(21);
+    const fanKeys = Array.from({ length: 21 }, (_, index) => taskKey({ type: 'test.fan', page: index }));
+    expect(await transactionsOf('records__pages', fanKeys)).toBeLessThan(21);
+    await target.close();
   });
 });
 

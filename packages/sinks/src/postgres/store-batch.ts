@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { SinkPage } from '../sink.js';
+import { SinkWriteError } from '../sink-error.js';
+import type { CopyRows } from './copy-rows.js';
+import { sqlFile } from './sql-files.js';
+
+/** A page serialised for a batch's COPY: it is ready before it joins a batch. */
+export type StagedPage<D = unknown> = {
+  readonly page: SinkPage<D>;
+  readonly rows: CopyRows;
+  /** The page's own line (see `pageLine`). */
+  readonly line: string;
+};
+
+/**
+ * A batch's transaction up to its COMMIT, as one simple query: `BEGIN`, the `COPY` into the
+ * staging table, the records upsert, the pages upsert. The server runs the statements after the
+ * COPY once the COPY's data has arrived, so all of it costs one round trip. That is the simple
+ * query protocol, which takes no parameters: every value travels in the COPY.
+ * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT
+ *
+ * The `COMMIT` stays a query of its own: a server runs a query it has received to its end even
+ * if the client has gone, so a `COMMIT` sent along would commit a batch whose connection
+ * `abort()` had closed; kept apart, it is never sent, and the server rolls the batch back.
+ *
+ * @param upsertRecords - The records upsert of the sink's table (`upsertRecordsSql`).
+ * @param pagesTable - The schema-qualified pages table, quoted.
+ */
+export function batchStatement(upsertRecords: string, pagesTable: string): string {
+  return [
+    'BEGIN',
+    withoutComments(sqlFile('copy-staging')),
+    upsertRecords,
+    withoutComments(sqlFile('upsert-pages', { pages: pagesTable })),
+  ].join(';\n');
+}
+
+/** Sent once per batch, and shown in `pg_stat_activity` (cut at 1 kB): without the header. */
+function withoutComments(sql: string): string {
+  return sql
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n');
+}
+
+/**
+ * Runs a batch's transaction (see {@link batchStatement}, then `COMMIT`) on a connection whose
+ * session has the staging table, sending each page's line, then its records', numbered by the
+ * page's place in the batch. Two round trips; resolves once the server has committed.
+ *
+ * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` naming the page and the record when the
+ * server refuses a record (a data error while copying); what pg throws otherwise. The
+ * transaction is left aborted: the caller must not reuse the connection.
+ */
+export async function storeBatch(
+  client: PoolClient,
+  statement: string,
+  batch: readonly StagedPage[],
+): Promise<void> {
+  let text = '';
+  batch.forEach((staged, pageOrd) => {
+    text += `${pageOrd}\t${staged.line}\n`;
+    for (const line of staged.rows.lines) text += `${pageOrd}\t${line}\n`;
+  });
+  try {
+    await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(statement)));
+  } catch (error) {
+    throw unstorable(batch, error) ?? error;
+  }
+  await client.query('COMMIT');
+}
+
+/**
+ * A data error (SQLSTATE class 22) while copying, as the page and record it is about: COPY's
+ * error context says "COPY capital_sink_staging, line N", and the lines go page by page, each
+ * page's line first.
+ */
+function unstorable(batch: readonly StagedPage[], error: unknown): SinkWriteError | undefined {
+  const { code, where, message } = error as { code?: unknown; where?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
+  const line = Number(typeof where === 'string' ? /COPY [^,]+, line (\d+)/.exec(where)?.[1] : Number.NaN);
+  let first = 1;
+  for (const { page, rows } of batch) {
+    if (line >= first && line <= first + rows.rows) {
+      const record = line - first - 1;
+      const what = record < 0 ? 'its task key or next tasks' : `record ${record}`;
+      return new SinkWriteError(
+        page,
+        `${what} cannot be stored as jsonb: ${String(message)} (SQLSTATE ${code}).`,
+        { code: record < 0 ? 'PAGE_NOT_SERIALISABLE' : 'RECORD_NOT_SERIALISABLE', cause: error },
+      );
+    }
+    first += rows.rows + 1;
+  }
+  return undefined;
+}
