@@ -8,7 +8,18 @@
  */
 import type { TestProjectConfiguration } from 'vitest/config';
 
-const sourceCondition = { resolve: { conditions: ['source'] } };
+// Tests import the other packages' TypeScript sources (the `source` export condition), not
+// their builds. Node tests run in Vite's SSR environment; its conditions are Vite's defaults
+// (`module`, `node`, `development|production`) with `source` first.
+const sourceCondition = {
+  resolve: { conditions: ['source', 'module', 'node', 'development|production'] },
+  ssr: {
+    resolve: {
+      conditions: ['source', 'module', 'node', 'development|production'],
+      externalConditions: ['source', 'node', 'module-sync'],
+    },
+  },
+};
 
 export const projects: TestProjectConfiguration[] = [
   {

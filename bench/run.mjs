@@ -20,6 +20,12 @@ const benches = [
   { name: 'wtd-throughput', file: 'wtd-throughput.mjs', flags: [], note: 'capital vs a hand-written loop' },
   { name: 'limiter', file: 'limiter/limiter-bench.mjs', flags: [], note: 'Redis limiters, 8 processes, 9/s' },
   {
+    name: 'workers',
+    file: 'workers.mjs',
+    flags: [],
+    note: '1, 2 and 4 worker processes vs the in-process crawl',
+  },
+  {
     name: 'sinks-postgres',
     file: 'sinks-postgres.mjs',
     flags: [],

@@ -1,8 +1,8 @@
-import type { Connector } from '@capital/core';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { CliUsageError } from './cli-error.js';
+import { addConnectorParams } from './commands/connector-params.js';
+import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
-import { loadConnector } from './load-connector.js';
 import { type RunFlags, runCommand } from './run-command.js';
 
 /** What the program reads and writes; `process`'s by default, fakes in tests. */
@@ -19,9 +19,7 @@ export type ProgramIo = {
  */
 export async function main(argv: readonly string[], io: ProgramIo, signal: AbortSignal): Promise<number> {
   try {
-    // A connector's own flags (`--search`) are known only once it is loaded, so load it first.
-    const connector = await connectorNamedIn(argv.slice(2), io.cwd);
-    const program = buildProgram(connector, io, signal);
+    const program = buildProgram(io, signal);
     await program.parseAsync([...argv]);
     return 0;
   } catch (error) {
@@ -36,17 +34,7 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
   }
 }
 
-async function connectorNamedIn(args: readonly string[], cwd: string): Promise<Connector | undefined> {
-  const [command, name] = args;
-  if (command !== 'run' && command !== 'emulator') return undefined;
-  const pathAt = args.indexOf('--connector');
-  const path = pathAt >= 0 ? args[pathAt + 1] : undefined;
-  if (path) return loadConnector({ path }, cwd);
-  if (!name || name.startsWith('-')) return undefined;
-  return loadConnector({ name }, cwd);
-}
-
-function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: AbortSignal): Command {
+function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   const program = new Command('capital')
     .description('Pull data from third-party APIs, one page at a time, into files, PostgreSQL or Kafka.')
     .exitOverride()
@@ -89,14 +77,13 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     .option('--retries <n>', 'retries of a transient failure', '5')
     .option('--timeout <ms>', 'per-request timeout in ms')
     .option('--quiet', 'no progress on stderr');
-  for (const param of connector?.params ?? []) {
-    run.addOption(new Option(`--${param.name} <value>`, param.description));
-  }
+  // A connector's own flags (`--search`) are known once it is loaded, when commander reaches `run`.
+  const runConnectorOf = addConnectorParams(program, run, io.cwd);
   run.action(async (_name: string | undefined, flags: RunFlags) => {
-    await runCommand(requireConnector(connector), flags, io, signal);
+    await runCommand(runConnectorOf(), flags, io, signal);
   });
 
-  program
+  const emulator = program
     .command('emulator')
     .description("serve a connector's emulator of its API on loopback")
     .argument('[connector]', 'the connector name, e.g. wtd')
@@ -107,17 +94,13 @@ function buildProgram(connector: Connector | undefined, io: ProgramIo, signal: A
     .option('--fault-rate <share>', 'share of requests answered 5xx', '0')
     .option('--malformed-rate <share>', 'share answered 200 with a broken body', '0')
     .option('--burst-429-rate <share>', 'share answered 429 although under the limit', '0')
-    .option('--token <token...>', 'tokens accepted (default: demo)')
-    .action(async (_name: string | undefined, flags: EmulatorFlags) => {
-      await emulatorCommand(requireConnector(connector), flags, io, signal);
-    });
+    .option('--token <token...>', 'tokens accepted (default: demo)');
+  const emulatorConnectorOf = addConnectorParams(program, emulator, io.cwd);
+  emulator.action(async (_name: string | undefined, flags: EmulatorFlags) => {
+    await emulatorCommand(emulatorConnectorOf(), flags, io, signal);
+  });
+  registerWorkerCommands(program, io, signal);
   return program;
-}
-
-function requireConnector(connector: Connector | undefined): Connector {
-  if (!connector)
-    throw new CliUsageError('Name a connector (e.g. `capital run wtd`) or pass --connector PATH.');
-  return connector;
 }
 
 function messageOf(error: unknown): string {

@@ -10,6 +10,7 @@ import {
   type RunningEmulator,
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
+import { readConnectorParams } from './commands/connector-params.js';
 import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
@@ -52,7 +53,7 @@ export async function runCommand(
   io: RunIo,
   signal: AbortSignal,
 ): Promise<void> {
-  const params = readParams(connector, flags);
+  const params = readConnectorParams(connector, flags);
   const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
   const buffer = flags.buffer === undefined ? undefined : parseWholeNumber('--buffer', flags.buffer, 0);
   const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
@@ -137,16 +138,6 @@ function createLimiter(
 /** A URL without its password, for messages. */
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
-function readParams(connector: Connector, flags: RunFlags): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const param of connector.params) {
-    const value = flags[param.name] ?? param.default;
-    if (typeof value === 'string') params[param.name] = value;
-    else if (param.required) throw new CliUsageError(`--${param.name} is required: ${param.description}.`);
-  }
-  return params;
 }
 
 function describeParams(params: Record<string, string>): string {

@@ -1,3 +1,4 @@
+export { callHandler, checkTaskResult, runHandler } from './call-handler.js';
 export type { Checkpoint } from './checkpoint.js';
 export type {
   Connector,
@@ -56,7 +57,7 @@ export { rateLimit } from './operators/rate-limit.js';
 export type { RetryTransientConfig } from './operators/retry-transient.js';
 export { retryTransient } from './operators/retry-transient.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
-export { isRetryable, resolveRetryPolicy, retryDelay } from './retry/retry-policy.js';
+export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';
 export { retryPromise } from './retry/retry-promise.js';
 export type { Handler, HandlerContext, Task, TaskResult } from './task.js';

@@ -1,1 +1,45 @@
-export {};
+export type { AttemptContext } from './attempt-error.js';
+export { attemptError, unrecoverable } from './attempt-error.js';
+export type { ConnectorCacheOptions } from './connector-cache.js';
+export { ConnectorCache } from './connector-cache.js';
+export type { CrawlBackoffOptions } from './crawl-backoff.js';
+export { crawlBackoff } from './crawl-backoff.js';
+export type { CrawlJob, CrawlJobData } from './crawl-job.js';
+export { crawlJob, parseCrawlJobData } from './crawl-job.js';
+export type { CrawlJobOptions } from './crawl-job-options.js';
+export { crawlBackoffType, crawlJobOptions, inheritedJobOptions } from './crawl-job-options.js';
+export type { CrawlCounts, CrawlStatus, CrawlStatusOptions } from './crawl-status.js';
+export { crawlStatus, isCrawlComplete, readCrawlCounts } from './crawl-status.js';
+export type { EnqueueSeedsOptions, EnqueueSeedsResult } from './enqueue-seeds.js';
+export { enqueueSeeds } from './enqueue-seeds.js';
+export type { FailedCrawlJob, ListFailedJobsOptions } from './failed-jobs.js';
+export { listFailedJobs, retryFailedJobs } from './failed-jobs.js';
+export { gateWrites } from './gate-writes.js';
+export type { OpenQueueOptions, QueueConnection, QueueConnectionOptions } from './queue-connection.js';
+export {
+  defaultQueueName,
+  defaultQueuePrefix,
+  openQueue,
+  redactRedisUrl,
+  resolveQueueConnection,
+  withQueue,
+} from './queue-connection.js';
+export type {
+  ConnectorEntry,
+  CrawlJobOutcome,
+  CrawlJobRun,
+  RunCrawlJobContext,
+} from './run-crawl-job.js';
+export { runCrawlJob } from './run-crawl-job.js';
+export type { CrawlWorker, CrawlWorkerStats } from './start-worker.js';
+export { startWorker } from './start-worker.js';
+export type { StartWorkerConfig, StartWorkerOptions } from './start-worker-options.js';
+export { resolveStartWorkerOptions } from './start-worker-options.js';
+export type { CrawlOutcome, WaitForCrawlOptions } from './wait-for-crawl.js';
+export { waitForCrawl } from './wait-for-crawl.js';
+export {
+  ConnectorUnavailableError,
+  CrawlFailedError,
+  InvalidCrawlJobError,
+  QueueUnavailableError,
+} from './worker-errors.js';

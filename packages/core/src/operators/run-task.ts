@@ -1,23 +1,6 @@
-import {
-  catchError,
-  concatMap,
-  defer,
-  from,
-  isObservable,
-  map,
-  type Observable,
-  of,
-  take,
-  throwError,
-  throwIfEmpty,
-} from 'rxjs';
-import {
-  InvalidTaskResultError,
-  isCapitalError,
-  TaskFailedError,
-  type TaskLabel,
-  toError,
-} from '../errors.js';
+import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
+import { callHandler } from '../call-handler.js';
+import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
 import { fromMaybePromise } from '../maybe-promise.js';
 import type { Handler, Task, TaskResult } from '../task.js';
 import type { CrawlConfig } from './crawl-config.js';
@@ -106,32 +89,4 @@ function fetchPage<T extends Task, D>(
 /** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
 function isTaskLevel(error: Error): boolean {
   return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
-}
-
-function callHandler<T extends Task, D>(
-  handler: Handler<T, D>,
-  task: T,
-  context: Parameters<Handler<T, D>>[1],
-  label: TaskLabel,
-): Observable<TaskResult<T, D>> {
-  return defer(() => {
-    const output = handler(task, context);
-    return isObservable(output) ? output : from(output);
-  }).pipe(
-    take(1),
-    throwIfEmpty(() => new InvalidTaskResultError(label, 'its Observable completed without a TaskResult.')),
-    map((result) => checkResult<T, D>(result, task, label)),
-    catchError((thrown: unknown) => throwError(() => toError(thrown))),
-  );
-}
-
-function checkResult<T extends Task, D>(result: unknown, task: T, label: TaskLabel): TaskResult<T, D> {
-  if (typeof result !== 'object' || result === null) {
-    throw new InvalidTaskResultError(label, `expected { task, data, nextTasks }, got ${String(result)}.`);
-  }
-  const { data, nextTasks } = result as Partial<TaskResult<T, D>>;
-  if (!Array.isArray(data)) throw new InvalidTaskResultError(label, '`data` is not an array.');
-  if (!Array.isArray(nextTasks)) throw new InvalidTaskResultError(label, '`nextTasks` is not an array.');
-  // The page belongs to the task the crawl ran, whatever the handler put in `task`.
-  return { task, data, nextTasks };
 }

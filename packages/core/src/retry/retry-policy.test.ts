@@ -153,3 +153,15 @@ describe('retryDelay', () => {
     expect(retryDelay(1, new TransientError('m'), randomized, () => 0.123_4)).toBe(112);
   });
 });
+
+describe('retryAfterOf', () => {
+  it.each([
+    [{ retryAfterMs: 5 }, 5],
+    [{ retryAfterMs: -1 }, undefined],
+    [{ retryAfterMs: Number.POSITIVE_INFINITY }, undefined],
+    [{}, undefined],
+    [null, undefined],
+  ])('reads %j as %s', (value, expected) => {
+    expect(retryAfterOf(value)).toBe(expected);
+  });
+});

@@ -97,7 +97,7 @@ export function isRetryable(error: unknown, depth = 0): boolean {
 /** The `Retry-After` that an error carries, in ms, if any. */
 export function retryAfterOf(error: unknown): number | undefined {
   const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === 'number' && value >= 0 ? value : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /**

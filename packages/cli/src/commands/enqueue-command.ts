@@ -1,0 +1,94 @@
+import type { Connector } from '@capital/core';
+import {
+  CrawlFailedError,
+  type CrawlStatus,
+  enqueueSeeds,
+  redactRedisUrl,
+  waitForCrawl,
+} from '@capital/workers';
+import { parseUrl, parseWholeNumber } from '../parse-values.js';
+import { readConnectorParams } from './connector-params.js';
+import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
+
+/** The flags of `capital enqueue`, as commander hands them over. */
+export type EnqueueFlags = QueueFlags & {
+  readonly baseUrl?: string;
+  readonly attempts: string;
+  readonly wait?: boolean;
+  readonly quiet?: boolean;
+  readonly [param: string]: string | boolean | undefined;
+};
+
+/** Where `capital enqueue` writes. */
+export type EnqueueIo = { readonly stderr: NodeJS.WriteStream; readonly env: NodeJS.ProcessEnv };
+
+/**
+ * `capital enqueue NAME --search …`: puts the connector's seed tasks on the crawl's queue. With
+ * `--wait`, waits until the crawl is complete, printing progress on stderr, and fails (exit 1)
+ * naming the tasks that failed, if any did.
+ *
+ * @throws {CrawlFailedError} after `--wait` when tasks failed; {@link CliUsageError} for bad flags.
+ */
+export async function enqueueCommand(
+  connector: Connector,
+  flags: EnqueueFlags,
+  io: EnqueueIo,
+  signal: AbortSignal,
+): Promise<void> {
+  const connection = queueConnectionOf(flags, io.env);
+  const params = readConnectorParams(connector, flags);
+  const baseUrl = flags.baseUrl === undefined ? undefined : parseUrl('--base-url', flags.baseUrl);
+  const attempts = parseWholeNumber('--attempts', flags.attempts, 1, 100);
+  const where = `queue ${connection.queue} at ${redactRedisUrl(connection.redis)}`;
+  const result = await asUsageError(() =>
+    enqueueSeeds({ ...connection, connector, params, baseUrl, attempts }),
+  );
+  const known = result.ids.length - result.added;
+  io.stderr.write(
+    `capital: ${result.added} seed task${result.added === 1 ? '' : 's'} of ${connector.name} added to ${where}` +
+      (known > 0
+        ? ` (${known} already there: a task runs once per queue; use a new --queue to crawl again)`
+        : '') +
+      '.\n',
+  );
+  if (!flags.wait) return;
+
+  const started = Date.now();
+  let last = '';
+  const outcome = await waitForCrawl({
+    ...connection,
+    signal,
+    onProgress: (status) => {
+      const line = describeStatus(status);
+      if (!flags.quiet && line !== last) io.stderr.write(`capital: ${line}\n`);
+      last = line;
+    },
+  }).catch((error: unknown) => {
+    if (signal.aborted) io.stderr.write('capital: stopped waiting; the workers go on with the crawl.\n');
+    throw error;
+  });
+  if (outcome.failed > 0) {
+    throw new CrawlFailedError(
+      connection.queue,
+      outcome.failed,
+      outcome.failures.map((job) => job.reason),
+    );
+  }
+  const seconds = (Date.now() - started) / 1000;
+  io.stderr.write(
+    `capital: crawl complete: ${outcome.completed} pages on ${where}, waited ${seconds.toFixed(1)} s.\n`,
+  );
+}
+
+/** `40 done · 3 active · 12 waiting · 1 delayed · 0 failed · 8.9 pages/s`. */
+export function describeStatus(status: CrawlStatus): string {
+  const parts = [
+    `${status.completed} done`,
+    `${status.active} active`,
+    `${status.waiting + status.prioritized + status.waitingChildren} waiting`,
+    `${status.delayed} delayed`,
+    `${status.failed} failed`,
+    `${status.pagesPerSecond.toFixed(1)} pages/s`,
+  ];
+  return parts.join(' · ');
+}

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import type { ProgramIo } from '../program.js';
+import { addConnectorParams } from './connector-params.js';
+import { type EnqueueFlags, enqueueCommand } from './enqueue-command.js';
+import { type FailedFlags, failedCommand, retryCommand } from './failed-command.js';
+import { addQueueOptions, type QueueFlags } from './queue-flags.js';
+import { type StatusFlags, statusCommand } from './status-command.js';
+import { type WorkerFlags, workerCommand } from './worker-command.js';
+
+/**
+ * Adds the commands that run one crawl on many workers through a BullMQ queue in Redis:
+ * `enqueue`, `worker`, `status`, `failed` and `retry`.
+ *
+ * @example registerWorkerCommands(program, io, signal) // in buildProgram, beside `run`
+ */
+export function registerWorkerCommands(program: Command, io: ProgramIo, signal: AbortSignal): void {
+  const enqueue = addQueueOptions(
+    program
+      .command('enqueue')
+      .description("put a connector's seed tasks on a crawl's queue, for `capital worker` processes to run")
+      .argument('[connector]', 'the connector name, e.g. wtd')
+      .option('--connector <path>', 'load the connector from a module that exports `connector`'),
+  )
+    .option('--base-url <url>', "the API's base URL, carried by every task (default: each worker's)")
+    .option('--attempts <n>', 'attempts of a task before it fails for good', '6')
+    .option('--wait', 'wait until the crawl is complete; exit 1 if any task failed')
+    .option('--quiet', 'no progress on stderr while waiting');
+  const connectorOf = addConnectorParams(program, enqueue, io.cwd);
+  enqueue.action(async (_name: string | undefined, flags: EnqueueFlags) => {
+    await enqueueCommand(connectorOf(), flags, io, signal);
+  });
+
+  addQueueOptions(
+    program
+      .command('worker')
+      .description(
+        "run a crawl's tasks from its queue until SIGINT or SIGTERM (then finish those in flight)",
+      ),
+  )
+    .option(
+      '--sink <target>',
+      'where pages go: postgres://USER@HOST:PORT/DB (idempotent: pages may be replayed), file:PATH, kafka://…',
+    )
+    .option(
+      '--table <name>',
+      'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)',
+    )
+    .option('--concurrency <n>', 'tasks run at once by this process', '4')
+    .option('--rate <rate>', "the shared rate limit, as 9/1s, or off (default: each connector's own)")
+    .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
+    .option('--lock-duration <ms>', "a task's lock; a dead worker's tasks are run again after it", '30000')
+    .option('--base-url <url>', "the API's base URL, over the one the tasks carry")
+    .option('--timeout <ms>', 'per-request timeout in ms')
+    .option('--connector <path...>', 'also serve the connectors these modules export')
+    .action(async (flags: WorkerFlags) => {
+      await workerCommand(flags, io, signal);
+    });
+
+  addQueueOptions(
+    program.command('status').description("a crawl's counts, pages per second, and whether it is complete"),
+  )
+    .option('--window <seconds>', 'measure pages per second over this many seconds', '10')
+    .option('--json', 'print one JSON object')
+    .action(async (flags: StatusFlags) => {
+      await statusCommand(flags, io);
+    });
+
+  addQueueOptions(program.command('failed').description("list a crawl's failed tasks with their reasons"))
+    .option('--limit <n>', 'at most this many, the most recent first', '100')
+    .option('--json', 'one JSON object per line')
+    .action(async (flags: FailedFlags) => {
+      await failedCommand(flags, io);
+    });
+
+  addQueueOptions(program.command('retry').description("move a crawl's failed tasks back to waiting")).action(
+    async (flags: QueueFlags) => {
+      await retryCommand(flags, io);
+    },
+  );
+}

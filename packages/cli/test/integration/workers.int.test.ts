@@ -1,0 +1,252 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { crawlStatus } from '@capital/workers';
+import {
+  generateListings,
+  type RunningEmulator,
+  searchListings,
+  startEmulator,
+} from '@capital/wtd-connector/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
+
+// Real `capital worker` processes on one BullMQ queue, crawling the emulator into PostgreSQL:
+// killed with SIGKILL (nothing runs on the way out, only what Redis and PostgreSQL hold
+// survives), stopped with SIGTERM, fed a seed twice and a token that the API refuses.
+
+/** pg is a dependency of @capital/sinks, not of the CLI: load it from there. */
+type Pool = {
+  query<R>(sql: string): Promise<{ rows: R[] }>;
+  end(): Promise<void>;
+};
+const { Pool } = createRequire(new URL('../../../sinks/package.json', import.meta.url))('pg') as {
+  Pool: new (config: object) => Pool;
+};
+
+const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const server = {
+  host: process.env.PGHOST ?? '127.0.0.1',
+  port: Number(process.env.PGPORT ?? 5432),
+  user: process.env.PGUSER ?? 'postgres',
+  database: process.env.PGDATABASE ?? 'test',
+};
+const token = `workers-${randomBytes(6).toString('hex')}`;
+const symbolsOf = (term: string) =>
+  searchListings(generateListings(), term)
+    .map((listing) => listing.symbol)
+    .sort();
+
+let redis: Redis;
+let admin: Pool;
+let emulator: RunningEmulator;
+let root: string;
+let schema: string;
+const children: RunningCli[] = [];
+
+beforeAll(async () => {
+  assertCliBuilt();
+  redis = new Redis(redisUrl);
+  admin = new Pool({ ...server, max: 2 });
+});
+afterAll(async () => {
+  await redis.quit();
+  await admin.end();
+});
+beforeEach(() => {
+  const id = randomBytes(6).toString('hex');
+  root = `capital-test:${id}`;
+  schema = `capital_test_${id}`;
+});
+afterEach(async () => {
+  for (const cli of children.splice(0)) {
+    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+    await cli.exited.catch(() => {});
+  }
+  await emulator?.close();
+  const keys = await redis.keys(`${root}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+});
+
+/** Where this test's queue and limiter live: keys under `root`, nothing shared with others. */
+const queueFlags = () => ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:queue`];
+const options = (env: Record<string, string> = {}) => ({
+  cwd: tmpdir(),
+  env: { REDIS_URL: '', ...env },
+  killAfterMs: 110_000,
+});
+
+/** `capital worker` into this test's schema; resolves once it is connected and taking jobs. */
+async function startWorker(extra: readonly string[] = [], workerToken = token): Promise<RunningCli> {
+  const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
+  const cli = startCli(
+    [
+      'worker',
+      ...queueFlags(),
+      '--sink',
+      sink,
+      '--limiter-prefix',
+      `${root}:limit:`,
+      '--lock-duration',
+      '2000',
+      ...extra,
+    ],
+    options({ WTD_API_TOKEN: workerToken }),
+  );
+  children.push(cli);
+  await waitFor(
+    () => cli.stderr().includes('capital: worker on queue'),
+    20_000,
+    () => cli.stderr(),
+  );
+  return cli;
+}
+
+async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  detail = () => '',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms. ${detail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const servedPages = () => emulator.stats().pages.reduce((sum, page) => sum + page.served, 0);
+const status = () => crawlStatus({ redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` });
+async function storedSymbols(): Promise<string[]> {
+  const { rows } = await admin.query<{ record_key: string }>(
+    `SELECT record_key FROM "${schema}".wtd_stock_search ORDER BY record_key`,
+  );
+  return rows.map((row) => row.record_key).sort();
+}
+
+describe('capital worker', () => {
+  it('three workers crawl into PostgreSQL, one SIGKILLed twice: every listing once, no 429', async () => {
+    emulator = await startEmulator({ tokens: [token] });
+    const workers = [await startWorker(['--concurrency', '2'])];
+    workers.push(await startWorker(['--concurrency', '2']), await startWorker(['--concurrency', '2']));
+    const waiter = startCli([...enqueueArgs('group'), '--wait'], options());
+    children.push(waiter);
+
+    // Kill the first worker at a random moment of the crawl (49 pages at 9/s), restart it, and
+    // once the new one runs, kill it again a few pages later.
+    let stderrOfKilled = '';
+    for (const ahead of [randomInt(5, 13), randomInt(3, 9)]) {
+      const threshold = servedPages() + ahead;
+      await waitFor(
+        () => servedPages() >= threshold,
+        60_000,
+        () => `served ${servedPages()}`,
+      );
+      const victim = workers[0] as RunningCli;
+      victim.child.kill('SIGKILL');
+      const killed = await victim.exited;
+      expect(killed.signal).toBe('SIGKILL');
+      stderrOfKilled += killed.stderr;
+      workers[0] = await startWorker(['--concurrency', '2']);
+    }
+
+    const waited = await waiter.exited;
+    expect(waited.stderr).toContain('crawl complete: 49 pages');
+    expect(waited.code).toBe(0);
+    const expected = symbolsOf('group');
+    expect(await storedSymbols()).toEqual(expected);
+    expect(emulator.stats().byStatus[429] ?? 0).toBe(0);
+    expect(emulator.stats().pages.filter((page) => page.served > 0)).toHaveLength(49);
+    for (const worker of workers) worker.child.kill('SIGTERM');
+    const ends = await Promise.all(workers.map((worker) => worker.exited));
+    for (const end of ends) expect(end.code).toBe(0);
+    // The killed workers' jobs came back through BullMQ's stalled-job check, in a live worker.
+    const logs = stderrOfKilled + ends.map((end) => end.stderr).join('');
+    expect(logs).toContain('A job stalled');
+    expect(logs).not.toContain(token);
+  });
+
+  it('runs a seed enqueued twice once: every page fetched exactly once', async () => {
+    emulator = await startEmulator({ tokens: [token] });
+    const [first, second] = await Promise.all([
+      runCli(enqueueArgs('new york'), options()),
+      runCli(enqueueArgs('new york'), options()),
+    ]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect((await status()).waiting).toBe(1);
+    await startWorker();
+    await startWorker();
+    const waited = await runCli([...enqueueArgs('new york'), '--wait'], options());
+    expect(waited.code).toBe(0);
+    const again = await runCli([...enqueueArgs('new york'), '--wait'], options());
+    expect(again.stderr).toContain('0 seed tasks of wtd added');
+    expect(again.code).toBe(0);
+    const pages = emulator.stats().pages;
+    expect(pages).toHaveLength(9);
+    for (const page of pages) expect(page).toMatchObject({ searchTerm: 'new york', served: 1 });
+    expect(await storedSymbols()).toEqual(symbolsOf('new york'));
+  });
+
+  it('fails a task the API refuses at once, says why without the token, and runs it again on retry', async () => {
+    emulator = await startEmulator({ tokens: [token] });
+    const wrongToken = `wrong-${randomBytes(6).toString('hex')}`;
+    const refused = await startWorker([], wrongToken);
+    const waited = await runCli([...enqueueArgs('new york'), '--wait', '--quiet'], options());
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toMatch(
+      /1 task failed on queue crawl:\n {2}Task [0-9a-f]{12} \(wtd\.stock_search page 1\) failed after 1 attempt: HTTP 401: Invalid API token\./,
+    );
+
+    const listed = await runCli(['failed', ...queueFlags(), '--json'], options());
+    expect(listed.code).toBe(0);
+    const [failure, ...others] = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(others).toEqual([]);
+    expect(failure).toMatchObject({
+      connector: 'wtd',
+      attempts: 1,
+      reason: expect.stringContaining('HTTP 401'),
+    });
+    for (const output of [waited.stderr, listed.stdout, refused.stderr()]) {
+      expect(output).not.toContain(wrongToken);
+      expect(output).not.toContain(token);
+    }
+
+    refused.child.kill('SIGTERM');
+    expect((await refused.exited).code).toBe(0);
+    const retried = await runCli(['retry', ...queueFlags()], options());
+    expect(retried.stderr).toContain('1 failed task moved back to waiting');
+    await startWorker();
+    const rerun = await runCli([...enqueueArgs('new york'), '--wait', '--quiet'], options());
+    expect(rerun.code).toBe(0);
+    expect(await storedSymbols()).toEqual(symbolsOf('new york'));
+  });
+
+  it('finishes the pages in flight on SIGTERM, takes no new one, and exits 0', async () => {
+    emulator = await startEmulator({ tokens: [token], latencyMs: 1500, rateLimit: false });
+    const worker = await startWorker(['--concurrency', '3', '--rate', 'off']);
+    await runCli(enqueueArgs('group'), options());
+    // Page 1 fans out; then three pages are in flight, each for 1.5 s.
+    await waitFor(async () => (await status()).completed >= 1 && (await status()).active === 3, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    worker.child.kill('SIGTERM');
+    const ended = await worker.exited;
+    expect(ended.code).toBe(0);
+    expect(ended.stderr).toContain('capital: worker stopped');
+
+    const after = await status();
+    expect(after.active).toBe(0);
+    expect(after.completed).toBeGreaterThanOrEqual(4);
+    expect(after.waiting).toBeGreaterThan(0);
+    // Every page the API served was stored and completed: none was fetched and dropped.
+    expect(servedPages()).toBe(after.completed);
+    expect((await storedSymbols()).length).toBe(after.completed * 50);
+  });
+});
+
+function enqueueArgs(term: string): string[] {
+  return ['enqueue', 'wtd', '--search', term, ...queueFlags(), '--base-url', emulator.url];
+}

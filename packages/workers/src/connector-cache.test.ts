@@ -1,0 +1,115 @@
+import type { Connector, RateLimiter } from '@capital/core';
+import type { Sink } from '@capital/sinks';
+import { describe, expect, it } from 'vitest';
+import { ConnectorCache } from './connector-cache.js';
+import { ConnectorUnavailableError } from './worker-errors.js';
+
+function fakeConnector(name: string): Connector {
+  return {
+    name,
+    createHandler: (runtime: { baseUrl?: string }) => async () => runtime.baseUrl,
+  } as unknown as Connector;
+}
+
+function fakeSink(log: string[], name: string): Sink {
+  return {
+    close: async () => {
+      log.push(`close ${name}`);
+      return { pages: 0, records: 0, location: name };
+    },
+  } as unknown as Sink;
+}
+
+const runtime = { resolveCredential: () => 'secret' };
+const task = { type: 'wtd.stock_search', page: 1 };
+
+describe('ConnectorCache', () => {
+  it('loads a connector once, however many jobs ask for it at once', async () => {
+    let loads = 0;
+    const cache = new ConnectorCache({
+      load: async (name) => {
+        loads += 1;
+        return fakeConnector(name);
+      },
+      openSink: () => fakeSink([], 's'),
+      openLimiter: () => undefined,
+      runtime,
+    });
+    const [a, b] = await Promise.all([cache.get('wtd', task), cache.get('wtd', task)]);
+    expect(a).toBe(b);
+    expect(loads).toBe(1);
+  });
+
+  it('tries a failed load again on the next job', async () => {
+    let loads = 0;
+    const cache = new ConnectorCache({
+      load: async (name) => {
+        loads += 1;
+        if (loads === 1) throw new Error('not installed');
+        return fakeConnector(name);
+      },
+      openSink: () => fakeSink([], 's'),
+      openLimiter: () => undefined,
+      runtime,
+    });
+    const first = await cache.get('wtd', task).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(ConnectorUnavailableError);
+    expect((first as Error).message).toBe('This worker cannot load the connector "wtd": not installed');
+    await expect(cache.get('wtd', task)).resolves.toMatchObject({ connector: { name: 'wtd' } });
+  });
+
+  it('refuses a module that turns out to be another connector', async () => {
+    const cache = new ConnectorCache({
+      load: async () => fakeConnector('other'),
+      openSink: () => fakeSink([], 's'),
+      openLimiter: () => undefined,
+      runtime,
+    });
+    await expect(cache.get('wtd', task)).rejects.toThrow('the module found for it is the connector "other"');
+  });
+
+  it('makes one handler per base URL', async () => {
+    const cache = new ConnectorCache({
+      load: async (name) => fakeConnector(name),
+      openSink: () => fakeSink([], 's'),
+      openLimiter: () => undefined,
+      runtime,
+    });
+    const entry = await cache.get('wtd', task);
+    expect(entry.handlerFor('http://a')).toBe(entry.handlerFor('http://a'));
+    expect(entry.handlerFor('http://a')).not.toBe(entry.handlerFor('http://b'));
+  });
+
+  it('opens the sink of a connector with the first task it meets', async () => {
+    const seen: unknown[] = [];
+    const cache = new ConnectorCache({
+      load: async (name) => fakeConnector(name),
+      openSink: (connector, firstTask) => {
+        seen.push([connector.name, firstTask]);
+        return fakeSink([], 's');
+      },
+      openLimiter: () => undefined,
+      runtime,
+    });
+    await cache.get('wtd', task);
+    await cache.get('wtd', { ...task, page: 2 });
+    expect(seen).toEqual([['wtd', task]]);
+  });
+
+  it('closes each sink and limiter once, a shared sink too', async () => {
+    const log: string[] = [];
+    const shared = fakeSink(log, 'shared');
+    const limiter = { close: async () => void log.push('close limiter') } as unknown as RateLimiter;
+    const cache = new ConnectorCache({
+      load: async (name) => fakeConnector(name),
+      openSink: () => shared,
+      openLimiter: () => limiter,
+      runtime,
+    });
+    await cache.get('a', task);
+    await cache.get('b', task);
+    const summaries = await cache.close();
+    expect(summaries).toHaveLength(1);
+    expect(log).toEqual(['close shared', 'close limiter']);
+  });
+});

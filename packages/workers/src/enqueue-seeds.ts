@@ -1,0 +1,53 @@
+import type { Connector } from '@capital/core';
+import { crawlJob } from './crawl-job.js';
+import { type CrawlJobOptions, crawlJobOptions } from './crawl-job-options.js';
+import { type QueueConnectionOptions, resolveQueueConnection, withQueue } from './queue-connection.js';
+
+/** Options of {@link enqueueSeeds}. */
+export type EnqueueSeedsOptions = QueueConnectionOptions &
+  CrawlJobOptions & {
+    readonly connector: Connector;
+    /** Values of the connector's parameters (`{ search: 'inc' }`). */
+    readonly params: Readonly<Record<string, string>>;
+    /**
+     * The API's base URL, carried by every job of the crawl (a worker's own wins).
+     * @default the connector's default, as each worker sees it
+     */
+    readonly baseUrl?: string | undefined;
+  };
+
+/** What {@link enqueueSeeds} did. */
+export type EnqueueSeedsResult = {
+  readonly queue: string;
+  /** The seeds' job ids (their task keys). */
+  readonly ids: readonly string[];
+  /** Seeds that were new to the queue; the others were there already, in some state. */
+  readonly added: number;
+};
+
+/**
+ * Puts a connector's seed tasks on the crawl's queue, as jobs whose ids are their task keys:
+ * enqueuing the same seed again — while it runs, or within `keepCompletedSeconds` after — is a
+ * no-op. Workers do the rest; `waitForCrawl` waits for them.
+ *
+ * @throws {QueueUnavailableError} when Redis does not answer within `connectTimeoutMs`.
+ * @throws {InvalidOptionError} for options out of range.
+ * @example await enqueueSeeds({ redis: 'redis://127.0.0.1:6379', queue: 'wtd-inc', connector, params: { search: 'inc' } });
+ */
+export function enqueueSeeds(options: EnqueueSeedsOptions): Promise<EnqueueSeedsResult> {
+  const connection = resolveQueueConnection(options);
+  const jobOptions = crawlJobOptions(options);
+  const jobs = options.connector
+    .seeds(options.params)
+    .map((task) => crawlJob(options.connector.name, task, 0, { baseUrl: options.baseUrl, jobOptions }));
+  return withQueue(connection, async (queue) => {
+    // Only to report what was new: `addBulk` itself ignores ids that exist, race or not.
+    const states = await Promise.all(jobs.map((job) => queue.getJobState(job.opts.jobId)));
+    await queue.addBulk(jobs.map((job) => ({ ...job })));
+    return {
+      queue: connection.queue,
+      ids: jobs.map((job) => job.opts.jobId),
+      added: states.filter((state) => state === 'unknown').length,
+    };
+  });
+}

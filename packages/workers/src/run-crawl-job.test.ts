@@ -1,0 +1,229 @@
+import {
+  type Connector,
+  type Handler,
+  HttpStatusError,
+  type RateLimiter,
+  type Task,
+  TransientError,
+  taskKey,
+} from '@capital/core';
+import { type Sink, SinkWriteError } from '@capital/sinks';
+import { UnrecoverableError } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { crawlJob } from './crawl-job.js';
+import { crawlJobOptions } from './crawl-job-options.js';
+import {
+  type ConnectorEntry,
+  type CrawlJobRun,
+  type RunCrawlJobContext,
+  runCrawlJob,
+} from './run-crawl-job.js';
+
+type PageTask = Task & { type: 'test.page'; page: number; credentials: string };
+const pageTask = (page: number): PageTask => ({ type: 'test.page', page, credentials: 'env:TEST_TOKEN' });
+
+/** A world of fakes that writes down, in order, everything the job does. */
+function world(
+  options: { handler?: Handler; sinkError?: Error; enqueueError?: Error; maxDepth?: number } = {},
+) {
+  const log: string[] = [];
+  const pauses: [string, number][] = [];
+  const enqueued: ReturnType<typeof crawlJob>[] = [];
+  const written: unknown[] = [];
+  const baseUrls: (string | undefined)[] = [];
+  const handler: Handler =
+    options.handler ??
+    (async (task) => {
+      log.push(`handler ${task.page}`);
+      const page = task.page as number;
+      return { task, data: [{ id: `r${page}` }], nextTasks: page < 3 ? [pageTask(page + 1)] : [] };
+    });
+  const limiter = {
+    acquire: async (key: string) => {
+      log.push(`permit ${key}`);
+      return { key, waitMs: 0, grantAt: 0, release: async () => {} };
+    },
+    pause: async (key: string, ms: number) => {
+      pauses.push([key, ms]);
+    },
+  } as unknown as RateLimiter;
+  const sink = {
+    write: async (page: { key: string; data: readonly unknown[] }) => {
+      log.push('write');
+      if (options.sinkError) throw options.sinkError;
+      written.push(page);
+      return { key: page.key, records: page.data.length };
+    },
+  } as unknown as Sink;
+  const connector = { name: 'test', limiterKey: () => 'test:key' } as unknown as Connector;
+  const entry: ConnectorEntry = {
+    connector,
+    sink,
+    limiter,
+    handlerFor: (baseUrl) => {
+      baseUrls.push(baseUrl);
+      return handler;
+    },
+  };
+  const context: RunCrawlJobContext = {
+    connectorNamed: async (name) => {
+      if (name !== 'test') throw new Error(`no connector ${name}`);
+      return entry;
+    },
+    enqueue: async (jobs) => {
+      log.push(`enqueue ${jobs.length}`);
+      if (options.enqueueError) throw options.enqueueError;
+      enqueued.push(...jobs);
+    },
+    baseUrl: undefined,
+    maxDepth: options.maxDepth ?? 100,
+    maxRetryAfterMs: 60_000,
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    now: () => 1_700_000_000_000,
+  };
+  return { log, pauses, enqueued, written, baseUrls, context };
+}
+
+function jobFor(task: PageTask, depth = 0, attemptsMade = 0, baseUrl?: string): CrawlJobRun {
+  const job = crawlJob('test', task, depth, { baseUrl, jobOptions: crawlJobOptions({ attempts: 6 }) });
+  return { id: job.opts.jobId, data: JSON.parse(JSON.stringify(job.data)), attemptsMade, opts: job.opts };
+}
+
+const signal = new AbortController().signal;
+
+describe('runCrawlJob', () => {
+  it('takes a permit, calls the handler once, writes the page, then adds the next tasks', async () => {
+    const { log, written, context } = world();
+    const outcome = await runCrawlJob(jobFor(pageTask(1)), signal, context);
+    expect(log).toEqual(['permit test:key', 'handler 1', 'write', 'enqueue 1']);
+    expect(outcome).toEqual({ key: taskKey(pageTask(1)), records: 1, nextTasks: 1 });
+    expect(written).toEqual([
+      {
+        key: taskKey(pageTask(1)),
+        task: pageTask(1),
+        data: [{ id: 'r1' }],
+        nextTasks: [pageTask(2)],
+        fetchedAt: 1_700_000_000_000,
+      },
+    ]);
+  });
+
+  it('adds next tasks one level deeper, keyed by their task keys, with the seed’s options and base URL', async () => {
+    const { enqueued, context } = world();
+    await runCrawlJob(jobFor(pageTask(1), 4, 0, 'http://api.test'), signal, context);
+    expect(enqueued).toEqual([
+      crawlJob('test', pageTask(2), 5, {
+        baseUrl: 'http://api.test',
+        jobOptions: crawlJobOptions({ attempts: 6 }),
+      }),
+    ]);
+  });
+
+  it('adds nothing after the last page', async () => {
+    const { log, context } = world();
+    await runCrawlJob(jobFor(pageTask(3)), signal, context);
+    expect(log).toEqual(['permit test:key', 'handler 3', 'write']);
+  });
+
+  it('adds the same job ids when a job is replayed, so BullMQ ignores the second add', async () => {
+    const { enqueued, written, context } = world();
+    await runCrawlJob(jobFor(pageTask(1)), signal, context);
+    await runCrawlJob(jobFor(pageTask(1)), signal, context);
+    expect(written).toHaveLength(2);
+    expect(enqueued.map((job) => job.opts.jobId)).toEqual([taskKey(pageTask(2)), taskKey(pageTask(2))]);
+  });
+
+  it('adds no next task when the page could not be stored, and asks for a retry', async () => {
+    const { log, context } = world({ sinkError: new Error('connection terminated') });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(log).toEqual(['permit test:key', 'handler 1', 'write']);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toContain('attempt 1 of 6 failed: connection terminated');
+  });
+
+  it('fails at once a page whose records cannot be stored', async () => {
+    const page = { key: 'k', task: pageTask(1), data: [], nextTasks: [], fetchedAt: 0 };
+    const sinkError = new SinkWriteError(page, 'record 0 cannot be stored', {
+      code: 'RECORD_NOT_SERIALISABLE',
+    });
+    const { context } = world({ sinkError });
+    await expect(runCrawlJob(jobFor(pageTask(1)), signal, context)).rejects.toBeInstanceOf(
+      UnrecoverableError,
+    );
+  });
+
+  it('asks for a retry when the next tasks cannot be added after the page was stored', async () => {
+    const { written, context } = world({ enqueueError: new Error('Connection is closed.') });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(written).toHaveLength(1);
+    expect(error).toBeInstanceOf(TransientError);
+  });
+
+  it('pauses the limiter key for every worker on a 429 and retries after its Retry-After', async () => {
+    const handler: Handler = async () => {
+      throw new HttpStatusError(429, 'Too Many Requests', { retryAfterMs: 1500 });
+    };
+    const { pauses, written, context } = world({ handler });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(pauses).toEqual([['test:key', 1500]]);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as TransientError).retryAfterMs).toBe(1500);
+    expect(written).toEqual([]);
+  });
+
+  it('fails at once on a permanent error, storing nothing, with a reason that names the task', async () => {
+    const handler: Handler = async () => {
+      throw new HttpStatusError(401, 'Invalid API token.');
+    };
+    const { written, context } = world({ handler });
+    const error = await runCrawlJob(jobFor(pageTask(2)), signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toBe(
+      `Task ${taskKey(pageTask(2)).slice(0, 12)} (test.page page 2) failed after 1 attempt: HTTP 401: Invalid API token.`,
+    );
+    expect(written).toEqual([]);
+  });
+
+  it('counts the attempt from the job, so the last one fails the task', async () => {
+    const handler: Handler = async () => {
+      throw new TransientError('timed out');
+    };
+    const { context } = world({ handler });
+    const error = await runCrawlJob(jobFor(pageTask(1), 0, 5), signal, context).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('failed after 6 attempts: timed out');
+  });
+
+  it('fails at once, calling no handler, a job whose data is not a crawl job', async () => {
+    const { log, context } = world();
+    const job = { id: 'x', data: { hello: 'world' }, attemptsMade: 0, opts: {} };
+    await expect(runCrawlJob(job, signal, context)).rejects.toThrow(UnrecoverableError);
+    expect(log).toEqual([]);
+  });
+
+  it('fails at once a job naming a connector this worker cannot load', async () => {
+    const { context } = world();
+    const job = { ...jobFor(pageTask(1)), data: { connector: 'elsewhere', task: pageTask(1), depth: 0 } };
+    const error = await runCrawlJob(job, signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toContain('no connector elsewhere');
+  });
+
+  it('fails at once, storing nothing, a page whose next tasks go beyond the maximum depth', async () => {
+    const { log, context } = world({ maxDepth: 2 });
+    const error = await runCrawlJob(jobFor(pageTask(1), 2), signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toContain('beyond maxDepth 2');
+    expect(log).toEqual(['permit test:key', 'handler 1']);
+  });
+
+  it('uses the worker’s base URL over the job’s, and the job’s over none', async () => {
+    const { baseUrls, context } = world();
+    await runCrawlJob(jobFor(pageTask(3), 0, 0, 'http://from-job'), signal, context);
+    await runCrawlJob(jobFor(pageTask(3), 0, 0, 'http://from-job'), signal, {
+      ...context,
+      baseUrl: 'http://own',
+    });
+    await runCrawlJob(jobFor(pageTask(3)), signal, context);
+    expect(baseUrls).toEqual(['http://from-job', 'http://own', undefined]);
+  });
+});

@@ -1,0 +1,173 @@
+import {
+  type Connector,
+  type Handler,
+  isRetryable,
+  type Logger,
+  labelTask,
+  MaxDepthExceededError,
+  type RateLimiter,
+  retryAfterOf,
+  runHandler,
+  type Task,
+  TransientError,
+  taskKey,
+  toError,
+} from '@capital/core';
+import type { Sink } from '@capital/sinks';
+import type { JobsOptions } from 'bullmq';
+import { attemptError, unrecoverable } from './attempt-error.js';
+import { type CrawlJob, crawlJob, parseCrawlJobData } from './crawl-job.js';
+import { inheritedJobOptions } from './crawl-job-options.js';
+
+/** What a worker holds for one connector, loaded once and shared by its jobs. */
+export type ConnectorEntry = {
+  readonly connector: Connector;
+  /** The handler for a base URL (`undefined`: the connector's default). */
+  handlerFor(baseUrl: string | undefined): Handler;
+  readonly sink: Sink;
+  /** The shared rate limiter; none means no limit. */
+  readonly limiter: RateLimiter | undefined;
+};
+
+/** The parts of a BullMQ job that running it reads. */
+export type CrawlJobRun = {
+  readonly id?: string | undefined;
+  readonly data: unknown;
+  /** Attempts finished before this one (stalls do not count). */
+  readonly attemptsMade: number;
+  readonly opts: JobsOptions;
+};
+
+/** What running a job needs from the worker around it. */
+export type RunCrawlJobContext = {
+  /** The entry of a connector, loaded (with its sink) for its first task if need be. */
+  connectorNamed(name: string, task: Task): Promise<ConnectorEntry>;
+  /** Adds jobs (BullMQ ignores those whose id exists). */
+  enqueue(jobs: readonly CrawlJob[]): Promise<unknown>;
+  /** The worker's own base URL, which wins over the job's. */
+  readonly baseUrl: string | undefined;
+  readonly maxDepth: number;
+  readonly maxRetryAfterMs: number;
+  readonly logger: Logger;
+  /** The clock of `fetchedAt`. */
+  readonly now: () => number;
+};
+
+/** What a completed job returns (BullMQ keeps it as the job's return value). */
+export type CrawlJobOutcome = {
+  readonly key: string;
+  readonly records: number;
+  readonly nextTasks: number;
+};
+
+/** Sink failures that another attempt cannot fix: the page itself cannot be stored. */
+const permanentSinkCodes = new Set(['RECORD_NOT_SERIALISABLE', 'RECORD_KEY_INVALID']);
+
+/**
+ * Runs one crawl job, in the order that makes a crash at any point lose nothing:
+ *
+ *     permit ──► handler (once) ──► sink.write (durable) ──► add next tasks ──► return
+ *
+ * The job completes only when this returns. A crash before that leaves the job active; its lock
+ * runs out and BullMQ's stalled-job check runs it again. The replay fetches the page again, the
+ * idempotent sink absorbs the second write, and next tasks already added are ignored by id.
+ *
+ * A 429's `Retry-After` also pauses the limiter key, so every worker sharing it waits.
+ *
+ * @throws an error shaped for BullMQ by {@link attemptError}: retried with backoff when
+ * transient, failed at once (`UnrecoverableError`) when permanent.
+ */
+export async function runCrawlJob(
+  job: CrawlJobRun,
+  signal: AbortSignal,
+  context: RunCrawlJobContext,
+): Promise<CrawlJobOutcome> {
+  let data: ReturnType<typeof parseCrawlJobData>;
+  let key: string;
+  try {
+    data = parseCrawlJobData(job.data, job.id);
+    key = taskKey(data.task);
+  } catch (error) {
+    throw unrecoverable(toError(error));
+  }
+  const { task, depth } = data;
+  const label = labelTask(task, key);
+  const attempt = job.attemptsMade + 1;
+  const fail = (error: unknown) =>
+    attemptError(error, {
+      label,
+      attempt,
+      attempts: job.opts.attempts ?? 1,
+      maxRetryAfterMs: context.maxRetryAfterMs,
+    });
+
+  let entry: ConnectorEntry;
+  try {
+    entry = await context.connectorNamed(data.connector, task);
+  } catch (error) {
+    throw fail(error);
+  }
+  const { limiter, sink } = entry;
+  const limiterKey = limiter ? entry.connector.limiterKey(task) : '';
+  let result: Awaited<ReturnType<typeof runHandler>>;
+  try {
+    if (limiter) await limiter.acquire(limiterKey, signal);
+    const handler = entry.handlerFor(context.baseUrl ?? data.baseUrl);
+    result = await runHandler(
+      handler,
+      task,
+      { signal, logger: context.logger, taskKey: key, attempt },
+      label,
+    );
+  } catch (error) {
+    const retryAfterMs = retryAfterOf(error);
+    if (limiter && retryAfterMs !== undefined) {
+      // Tell every worker on this key, not only this job's next attempt.
+      await Promise.resolve(limiter.pause(limiterKey, retryAfterMs)).catch((pauseError: unknown) =>
+        context.logger.warn('Could not pause the shared limiter', { limiterKey, error: String(pauseError) }),
+      );
+    }
+    throw fail(error);
+  }
+
+  const [firstNext] = result.nextTasks;
+  if (firstNext !== undefined && depth + 1 > context.maxDepth) {
+    throw fail(new MaxDepthExceededError(labelTask(firstNext), context.maxDepth));
+  }
+  let next: CrawlJob[];
+  try {
+    const jobOptions = inheritedJobOptions(job.opts);
+    next = result.nextTasks.map((nextTask) =>
+      crawlJob(data.connector, nextTask, depth + 1, { baseUrl: data.baseUrl, jobOptions }),
+    );
+  } catch (error) {
+    throw fail(error);
+  }
+
+  try {
+    await sink.write({ key, task, data: result.data, nextTasks: result.nextTasks, fetchedAt: context.now() });
+  } catch (error) {
+    throw fail(storeError(error));
+  }
+  if (next.length > 0) {
+    try {
+      await context.enqueue(next);
+    } catch (error) {
+      // The page is stored; a retry stores it again (idempotently) and adds the tasks then.
+      throw fail(
+        new TransientError(`Could not add the next tasks: ${toError(error).message}`, { cause: error }),
+      );
+    }
+  }
+  return { key, records: result.data.length, nextTasks: next.length };
+}
+
+/** A sink failure, as retryable unless the page itself cannot be stored. */
+function storeError(thrown: unknown): Error {
+  const error = toError(thrown);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && permanentSinkCodes.has(code)) return error;
+  if (isRetryable(error)) return error;
+  // A database that is down for longer than the sink's own retries is worth the job's backoff.
+  return new TransientError(error.message, { code: 'SINK_WRITE_FAILED', cause: error });
+}

@@ -1,0 +1,155 @@
+import { type Connector, RedisLimiter, resolveRetryPolicy, type Task } from '@capital/core';
+import type { Sink, SinkSummary } from '@capital/sinks';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { ConnectorCache } from './connector-cache.js';
+import { crawlBackoff } from './crawl-backoff.js';
+import type { CrawlJobData } from './crawl-job.js';
+import { untilReady } from './queue-connection.js';
+import { type CrawlJobOutcome, runCrawlJob } from './run-crawl-job.js';
+import { resolveStartWorkerOptions, type StartWorkerOptions } from './start-worker-options.js';
+
+/** What a worker has done since it started. */
+export type CrawlWorkerStats = {
+  /** Pages fetched, stored and followed: jobs completed by this worker. */
+  readonly pages: number;
+  readonly records: number;
+  /** Attempts that failed and were scheduled again. */
+  readonly retries: number;
+  /** Jobs that failed for good here. */
+  readonly failed: number;
+};
+
+/** A running worker. */
+export type CrawlWorker = {
+  /** The queue it takes jobs from. */
+  readonly queue: string;
+  stats(): CrawlWorkerStats;
+  /**
+   * Takes no new job, lets the jobs in flight finish (fetched, stored, followed), then closes the
+   * sinks, limiters and connections. Idempotent.
+   * @returns the final counts and what each sink reported.
+   * @throws the first error closing a sink threw, once everything else is closed.
+   */
+  close(): Promise<CrawlWorkerStats & { readonly sinks: readonly SinkSummary[] }>;
+};
+
+/**
+ * Starts a worker on a crawl's queue: it takes jobs (one task each) and, per job, takes a permit
+ * from the shared limiter, calls the connector's handler once, writes the page to the sink,
+ * adds the next tasks, and only then completes the job (see `runCrawlJob`). Transient failures
+ * are retried by BullMQ with the crawl's backoff; permanent ones fail the job at once. Jobs of a
+ * worker that dies are taken again by the others once their lock runs out.
+ *
+ * Resolves once connected to Redis.
+ * @throws {QueueUnavailableError} when Redis does not answer within `connectTimeoutMs`.
+ * @throws {InvalidOptionError} for options out of range.
+ * @example
+ * const worker = await startWorker({ redis: 'redis://127.0.0.1:6379', queue: 'wtd-inc',
+ *   sink: (connector) => new PostgresSink({ connection, stream: 'wtd', recordKey: connector.recordKey }),
+ *   loadConnector: async () => connector });
+ * process.once('SIGTERM', () => void worker.close());
+ */
+export async function startWorker(options: StartWorkerOptions): Promise<CrawlWorker> {
+  const config = resolveStartWorkerOptions(options);
+  const { connection, logger } = config;
+  const redis = { url: connection.redis };
+  const policy = resolveRetryPolicy({ ...config.backoff, retries: 0 });
+  const stats = { pages: 0, records: 0, retries: 0, failed: 0 };
+  const openSink = typeof options.sink === 'function' ? options.sink : () => options.sink as Sink;
+  const connectors = new ConnectorCache({
+    load: options.loadConnector,
+    openSink,
+    openLimiter: (connector: Connector) => {
+      const rate = config.rate ?? connector.defaultRate;
+      if (rate === false) return undefined;
+      return new RedisLimiter({ redis: connection.redis, rate, prefix: config.limiterPrefix, logger });
+    },
+    runtime: { resolveCredential: config.resolveCredential, timeoutMs: config.timeoutMs, logger },
+  });
+  // Next tasks are added through a queue of its own: the worker's connections block on BZPOPMIN.
+  const queue = new Queue<CrawlJobData>(connection.queue, { connection: redis, prefix: connection.prefix });
+  const context = {
+    connectorNamed: (name: string, task: Task) => connectors.get(name, task),
+    enqueue: (jobs: readonly { name: string; data: CrawlJobData; opts: object }[]) =>
+      queue.addBulk([...jobs]),
+    baseUrl: config.baseUrl,
+    maxDepth: config.maxDepth,
+    maxRetryAfterMs: policy.maxRetryAfterMs,
+    logger,
+    now: Date.now,
+  };
+  const worker = new Worker<CrawlJobData, CrawlJobOutcome>(
+    connection.queue,
+    // Three parameters: BullMQ hands an AbortSignal only to processors that declare one.
+    async (job, _token, signal) => {
+      const outcome = await runCrawlJob(job, signal ?? new AbortController().signal, context);
+      stats.pages += 1;
+      stats.records += outcome.records;
+      return outcome;
+    },
+    {
+      connection: redis,
+      prefix: connection.prefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      maxStalledCount: config.maxStalledCount,
+      settings: { backoffStrategy: crawlBackoff(config.backoff) },
+      autorun: false,
+    },
+  );
+  worker.on('failed', (job, error) => {
+    const final =
+      error instanceof UnrecoverableError ||
+      (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+    if (final) stats.failed += 1;
+    else stats.retries += 1;
+    logger.warn(final ? `${error.message} (the task is in the failed set)` : `${error.message}; retrying`);
+  });
+  worker.on('stalled', (jobId) =>
+    logger.warn('A job stalled (its worker stopped); running it again', { jobId }),
+  );
+  let ready = false;
+  let lastError: unknown;
+  // Before the worker is ready, connection errors repeat as ioredis retries: keep the last one
+  // for the timeout's message rather than log each.
+  const onError = (what: string) => (error: Error) => {
+    lastError = error;
+    if (ready) logger.warn(`${what} error`, { error: error.message });
+  };
+  worker.on('error', onError('Worker'));
+  queue.on('error', onError('Queue'));
+
+  await untilReady(
+    Promise.all([worker.waitUntilReady(), queue.waitUntilReady()]),
+    connection,
+    async () => {
+      await Promise.allSettled([worker.close(true), queue.close()]);
+    },
+    () => lastError,
+  );
+  ready = true;
+  const running = worker
+    .run()
+    .catch((error: unknown) => logger.error('The worker stopped', { error: String(error) }));
+
+  let closing: Promise<CrawlWorkerStats & { sinks: SinkSummary[] }> | undefined;
+  return {
+    queue: connection.queue,
+    stats: () => ({ ...stats }),
+    close: () => {
+      closing ??= (async () => {
+        try {
+          // Waits for the jobs in flight: they complete (stored, followed) before anything closes.
+          await worker.close();
+          await running;
+        } finally {
+          await queue.close().catch(() => {});
+        }
+        const sinks = await connectors.close();
+        return { ...stats, sinks };
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { InvalidOptionError } from '@capital/core';
+import { Redis } from 'ioredis';
+import { type CrawlStatus, isCrawlComplete, readCrawlCounts, readPagesPerSecond } from './crawl-status.js';
+import { type FailedCrawlJob, readFailedJobs } from './failed-jobs.js';
+import { type QueueConnectionOptions, resolveQueueConnection, withQueue } from './queue-connection.js';
+
+/** Options of {@link waitForCrawl}. */
+export type WaitForCrawlOptions = QueueConnectionOptions & {
+  /**
+   * How often to read the counts, in ms.
+   * @default 1000
+   */
+  readonly intervalMs?: number | undefined;
+  /**
+   * Failed jobs to report with the result, the most recent first.
+   * @default 10
+   */
+  readonly failuresToReport?: number | undefined;
+  /** Stops waiting (rejecting with the signal's reason); the crawl goes on without the waiter. */
+  readonly signal?: AbortSignal | undefined;
+  /** Told of every reading, for progress reports. */
+  readonly onProgress?: ((status: CrawlStatus) => void) | undefined;
+};
+
+/** A crawl that is over. */
+export type CrawlOutcome = CrawlStatus & {
+  /** The most recent failures (`failed` counts them all). */
+  readonly failures: readonly FailedCrawlJob[];
+};
+
+/**
+ * Waits until a crawl is complete (see `isCrawlComplete`), reading the queue's counts every
+ * `intervalMs`. Polling, rather than BullMQ's event stream, because the counts are the truth and
+ * a waiter that starts late, or reconnects, must not miss an event.
+ *
+ * Waits for ever if no worker runs: a job left active by a crashed worker is recovered only by a
+ * live worker's stalled-job check.
+ *
+ * @throws the signal's reason when aborted; {@link QueueUnavailableError} when Redis does not
+ * answer within `connectTimeoutMs` at the start.
+ * @example const outcome = await waitForCrawl({ queue: 'wtd-inc', onProgress: console.log });
+ */
+export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<CrawlOutcome> {
+  const connection = resolveQueueConnection(options);
+  const intervalMs = options.intervalMs ?? 1000;
+  if (!(intervalMs >= 10) || !Number.isFinite(intervalMs)) {
+    throw new InvalidOptionError('intervalMs', `must be a number of ms ≥ 10, got ${intervalMs}.`);
+  }
+  const signal = options.signal;
+  return withQueue(
+    connection,
+    async (queue) => {
+      const redis = new Redis(connection.redis, { maxRetriesPerRequest: 1 });
+      redis.on('error', () => {});
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const counts = await readCrawlCounts(queue);
+          const pagesPerSecond = await readPagesPerSecond(redis, queue.keys.completed ?? '', 10_000);
+          const status = { ...counts, complete: isCrawlComplete(counts), pagesPerSecond };
+          options.onProgress?.(status);
+          if (status.complete) {
+            const failures = await readFailedJobs(
+              queue,
+              Math.min(status.failed, options.failuresToReport ?? 10),
+            );
+            return { ...status, failures };
+          }
+          await sleep(intervalMs, signal);
+        }
+      } finally {
+        redis.disconnect();
+      }
+    },
+    { readOnly: true },
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

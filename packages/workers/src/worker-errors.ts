@@ -1,0 +1,57 @@
+import { CapitalError } from '@capital/core';
+
+/**
+ * A job whose data is not a crawl job (`{ connector, task, depth, baseUrl? }`): added by hand,
+ * or by another program sharing the queue. Retrying cannot fix it, so the job fails at once.
+ */
+export class InvalidCrawlJobError extends CapitalError {
+  readonly jobId: string | undefined;
+  constructor(jobId: string | undefined, problem: string) {
+    super(`Job ${jobId ?? '(without an id)'} is not a crawl job: ${problem}`, { code: 'INVALID_CRAWL_JOB' });
+    this.jobId = jobId;
+  }
+  override name = 'InvalidCrawlJobError' as const;
+}
+
+/** The worker cannot load the connector a job names (not installed where the worker runs). */
+export class ConnectorUnavailableError extends CapitalError {
+  readonly connector: string;
+  constructor(connector: string, options: { cause?: unknown } = {}) {
+    const reason = options.cause instanceof Error ? `: ${options.cause.message}` : '.';
+    super(`This worker cannot load the connector "${connector}"${reason}`, {
+      code: 'CONNECTOR_UNAVAILABLE',
+      cause: options.cause,
+    });
+    this.connector = connector;
+  }
+  override name = 'ConnectorUnavailableError' as const;
+}
+
+/** Redis did not accept a connection within the bounded wait. */
+export class QueueUnavailableError extends CapitalError {
+  override readonly retryable = true;
+  readonly queue: string;
+  constructor(queue: string, message: string, options: { cause?: unknown } = {}) {
+    super(`Queue ${queue} is unavailable: ${message}`, { code: 'QUEUE_UNAVAILABLE', cause: options.cause });
+    this.queue = queue;
+  }
+  override name = 'QueueUnavailableError' as const;
+}
+
+/** A crawl ended with tasks in the failed set; `failed` holds their reasons. */
+export class CrawlFailedError extends CapitalError {
+  readonly queue: string;
+  readonly failed: readonly string[];
+  constructor(queue: string, failedCount: number, reasons: readonly string[]) {
+    const listed = reasons.map((reason) => `\n  ${reason}`).join('');
+    const more = failedCount > reasons.length ? `\n  … and ${failedCount - reasons.length} more` : '';
+    super(
+      `${failedCount} task${failedCount === 1 ? '' : 's'} failed on queue ${queue}:${listed}${more}\n` +
+        '(`capital failed` lists them, `capital retry` runs them again)',
+      { code: 'CRAWL_FAILED' },
+    );
+    this.queue = queue;
+    this.failed = reasons;
+  }
+  override name = 'CrawlFailedError' as const;
+}
