@@ -1,5 +1,4 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { crawlStatus } from '@capital/workers';
 import {
@@ -9,21 +8,13 @@ import {
   startEmulator,
 } from '@capital/wtd-connector/testing';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 
 // Real `capital worker` processes on one BullMQ queue, crawling the emulator into PostgreSQL:
 // killed with SIGKILL (nothing runs on the way out, only what Redis and PostgreSQL hold
 // survives), stopped with SIGTERM, fed a seed twice and a token that the API refuses.
-
-/** pg is a dependency of @capital/sinks, not of the CLI: load it from there. */
-type Pool = {
-  query<R>(sql: string): Promise<{ rows: R[] }>;
-  end(): Promise<void>;
-};
-const { Pool } = createRequire(new URL('../../../sinks/package.json', import.meta.url))('pg') as {
-  Pool: new (config: object) => Pool;
-};
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const server = {
@@ -39,7 +30,7 @@ const symbolsOf = (term: string) =>
     .sort();
 
 let redis: Redis;
-let admin: Pool;
+let admin: pg.Pool;
 let emulator: RunningEmulator;
 let root: string;
 let schema: string;
@@ -48,7 +39,7 @@ const children: RunningCli[] = [];
 beforeAll(async () => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
-  admin = new Pool({ ...server, max: 2 });
+  admin = new pg.Pool({ ...server, max: 2 });
 });
 afterAll(async () => {
   await redis.quit();
