@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -64,6 +65,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const stats = new StatsRecorder();
   // Aborts answers still waiting out `latencyMs` when the emulator closes.
   const closing = new AbortController();
+  // Every delayed answer listens on it; many at once are normal here, not a leak.
+  setMaxListeners(0, closing.signal);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://emulator.invalid');
