@@ -116,6 +116,22 @@ async function storedSymbols(): Promise<string[]> {
   return rows.map((row) => row.record_key).sort();
 }
 
+/** Every key under `pattern` and its value, as text. */
+async function redisDump(pattern: string): Promise<string> {
+  const keys = await redis.keys(pattern);
+  const parts: string[] = [...keys];
+  for (const key of keys) {
+    const type = await redis.type(key);
+    if (type === 'string') parts.push(String(await redis.get(key)));
+    else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
+    else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+    else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
+    else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+    else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
+  }
+  return parts.join('\n');
+}
+
 describe('capital worker', () => {
   it('three workers crawl into PostgreSQL, one SIGKILLed twice: every listing once, no 429', async () => {
     emulator = await startEmulator({ tokens: [token] });
@@ -156,6 +172,10 @@ describe('capital worker', () => {
     const logs = stderrOfKilled + ends.map((end) => end.stderr).join('');
     expect(logs).toContain('A job stalled');
     expect(logs).not.toContain(token);
+    // Job payloads and limiter keys carry the credential reference, never the token.
+    const stored = await redisDump(`${root}*`);
+    expect(stored).toContain('env:WTD_API_TOKEN');
+    expect(stored).not.toContain(token);
   });
 
   it('runs a seed enqueued twice once: every page fetched exactly once', async () => {
