@@ -60,6 +60,12 @@ export type OpenSinkOptions = {
   readonly table?: string | undefined;
   /** The first seed, whose `type` names the PostgreSQL table by default (`wtd_stock_search`). */
   readonly seed?: Task | undefined;
+  /**
+   * Names this process among several writing the same sink at once (workers). Kafka needs it:
+   * one transactional id per writer, or each new writer fences the others off. A single
+   * `capital run` leaves it out, so its re-run fences off a crashed run's open transaction.
+   */
+  readonly instance?: string | undefined;
 };
 
 /** Opens the sink a target names, with the connector's record key travelling with every record. */
@@ -83,8 +89,19 @@ export function openSink<T extends Task, D>(
           recordKey,
         });
       }
-      case 'kafka':
-        return new KafkaSink<D>({ ...target.options, connector: connector.name, recordKey });
+      case 'kafka': {
+        const { transactionalId, topic } = target.options;
+        const instanceId =
+          options.instance === undefined ? undefined : `capital.${topic}.${options.instance}`;
+        return new KafkaSink<D>({
+          ...target.options,
+          ...(transactionalId === undefined && instanceId !== undefined
+            ? { transactionalId: instanceId }
+            : {}),
+          connector: connector.name,
+          recordKey,
+        });
+      }
     }
   } catch (error) {
     if (isCapitalError(error) && error.code === 'INVALID_OPTION') throw new CliUsageError(error.message);

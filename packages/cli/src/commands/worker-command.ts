@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type Connector, createCredentialResolver, formatRate } from '@capital/core';
 import { redactRedisUrl, startWorker } from '@capital/workers';
 import { CliUsageError } from '../cli-error.js';
@@ -37,6 +38,10 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
   if (flags.sink === undefined)
     throw new CliUsageError('--sink is required, e.g. --sink postgres://host/db.');
   const target = parseSinkFlag(flags.sink);
+  if (target.kind === 'file') {
+    // A file is renamed into place by one process at the end of its run: workers share no such end.
+    throw new CliUsageError('Workers need a shared sink: --sink postgres://… or kafka://…, not a file.');
+  }
   const connection = queueConnectionOf(flags, io.env);
   const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
   const lockDurationMs = parseWholeNumber('--lock-duration', flags.lockDuration, 100, 3_600_000);
@@ -54,7 +59,12 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
   const worker = await asUsageError(() =>
     startWorker({
       ...connection,
-      sink: (connector, firstTask) => openSink(target, connector, { table: flags.table, seed: firstTask }),
+      sink: (connector, firstTask) =>
+        openSink(target, connector, {
+          table: flags.table,
+          seed: firstTask,
+          instance: `${hostname()}-${process.pid}`,
+        }),
       loadConnector: async (name) => {
         const connector = fromPaths.get(name) ?? (await loadConnector({ name }, io.cwd));
         // Tasks name the variable, never the secret: without it every task of the connector fails.

@@ -2,7 +2,6 @@
 // way out, so its open transaction is left on the broker. The re-run fences it off, skips the
 // pages whose transactions committed, and consumers reading committed data see every listing once.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +11,12 @@ import {
   searchListings,
   startEmulator,
 } from '@capital/wtd-connector/testing';
-import { Admin, Consumer, FetchIsolationLevels, stringDeserializers } from '@platformatic/kafka';
+import type { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokers, committedKeys, connectAdmin, deleteTopicsAndGroups, topicFor } from './fixtures/kafka.js';
 
 const bin = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));
-const brokers = process.env.KAFKA_BROKERS ?? '';
-const topic = `capital-test.cli-kill.${randomUUID().slice(0, 8)}`;
+const topic = topicFor('cli-kill');
 const expected = searchListings(generateListings(), 'new york')
   .map((listing) => listing.symbol)
   .sort();
@@ -26,14 +25,12 @@ let emulator: RunningEmulator;
 let admin: Admin;
 
 beforeAll(async () => {
-  if (brokers === '') throw new Error('Set KAFKA_BROKERS: node scripts/kafka/kafka.mjs with -- npx vitest …');
-  admin = new Admin({ clientId: 'capital-test', bootstrapBrokers: brokers.split(',') });
+  admin = connectAdmin();
   emulator = await startEmulator({ rateLimit: false });
 });
 afterAll(async () => {
   await emulator.close();
-  const mine = (await admin.listTopics()).filter((name) => name.startsWith(topic));
-  if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  await deleteTopicsAndGroups(admin, (name) => name.startsWith(topic));
   await admin.close();
 });
 
@@ -72,34 +69,6 @@ function pagesServed(): number {
     .reduce((sum, page) => sum + page.served, 0);
 }
 
-/** The record keys a read_committed consumer sees in the topic, once no more arrive. */
-async function committedKeys(): Promise<string[]> {
-  const consumer = new Consumer({
-    clientId: 'capital-test',
-    groupId: `capital-test-${randomUUID()}`,
-    bootstrapBrokers: brokers.split(','),
-    deserializers: stringDeserializers,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-  });
-  try {
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'earliest',
-      autocommit: false,
-      maxWaitTime: 100,
-    });
-    const keys: string[] = [];
-    stream.on('data', (message) => keys.push(message.key ?? ''));
-    // Wait for every expected key, then a little longer so that a duplicate would show too.
-    for (let waited = 0; keys.length < expected.length && waited < 30_000; waited += 100) await sleep(100);
-    await sleep(1500);
-    await stream.close();
-    return keys.sort();
-  } finally {
-    await consumer.close(true);
-  }
-}
-
 describe('capital run wtd --sink kafka://, killed with SIGKILL midway', () => {
   it('resumes to every listing exactly once for read_committed consumers, skipping the committed pages', async () => {
     const first = capitalRun();
@@ -118,6 +87,6 @@ describe('capital run wtd --sink kafka://, killed with SIGKILL midway', () => {
     expect(skipped).toBeGreaterThanOrEqual(1);
     // The re-run fetched only what the killed run had not committed.
     expect(pagesServed() - servedByTheKilledRun).toBe(9 - skipped);
-    expect(await committedKeys()).toEqual(expected);
+    expect(await committedKeys(topic)).toEqual(expected);
   });
 });

@@ -2,7 +2,6 @@
 // unreachable broker, a record JSON cannot hold, an abort mid-page, a crash mid-transaction and
 // a second sink with the same transactional id. Every test has topics of its own, deleted
 // afterwards; what consumers see is read with the Kafka client's read_committed consumer.
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { runConnector } from '@capital/cli';
@@ -14,25 +13,23 @@ import {
   searchListings,
   startEmulator,
 } from '@capital/wtd-connector/testing';
-import { Admin, Consumer, FetchIsolationLevels, Producer, stringDeserializers } from '@platformatic/kafka';
+import { type Admin, FetchIsolationLevels, Producer } from '@platformatic/kafka';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaUnavailableError } from '../../src/kafka/kafka-errors.js';
 import { KafkaSink } from '../../src/kafka/kafka-sink.js';
 import type { KafkaSinkOptions } from '../../src/kafka/kafka-sink-options.js';
 import type { SinkPage } from '../../src/sink.js';
 import { SinkWriteError } from '../../src/sink-error.js';
+import { brokers, committedKeys, connectAdmin, deleteTopicsAndGroups, topicFor } from './fixtures/kafka.js';
 
-const brokers = process.env.KAFKA_BROKERS ?? '';
 const expected = searchListings(generateListings(), 'new york');
 
 let admin: Admin;
 const topics = new Set<string>();
-const groups: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(() => {
-  if (brokers === '') throw new Error('Set KAFKA_BROKERS: node scripts/kafka/kafka.mjs with -- npx vitest …');
-  admin = new Admin({ clientId: 'capital-test', bootstrapBrokers: brokers.split(',') });
+  admin = connectAdmin();
   return async () => {
     await admin.close();
   };
@@ -40,11 +37,9 @@ beforeAll(() => {
 
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => {})));
-  const created = new Set(await admin.listTopics());
-  const mine = [...topics].filter((topic) => created.has(topic));
+  const mine = new Set(topics);
   topics.clear();
-  if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-  if (groups.length > 0) await admin.deleteGroups({ groups: groups.splice(0) }).catch(() => {});
+  await deleteTopicsAndGroups(admin, (topic) => mine.has(topic));
 });
 
 function kafkaSink(topic: string, options: Partial<KafkaSinkOptions<Listing>> = {}): KafkaSink<Listing> {
@@ -60,10 +55,6 @@ function kafkaSink(topic: string, options: Partial<KafkaSinkOptions<Listing>> = 
   return sink;
 }
 
-function topicFor(test: string): string {
-  return `capital-test.${test}.${randomUUID().slice(0, 8)}`;
-}
-
 /** Page `page` of the "new york" search, as the crawl would hand it to a sink. */
 function wtdPage(
   page: number,
@@ -71,66 +62,6 @@ function wtdPage(
 ): SinkPage<Listing> {
   const task = stockSearchTask({ searchTerm: 'new york', page });
   return { key: taskKey(task), task, data: data as Listing[], nextTasks: [], fetchedAt: Date.now() };
-}
-
-/** The symbols a read_committed consumer sees in `topic`, up to its last stable offset now. */
-async function committedSymbols(topic: string): Promise<string[]> {
-  const groupId = `capital-test-${randomUUID()}`;
-  groups.push(groupId);
-  const consumer = new Consumer({
-    clientId: 'capital-test',
-    groupId,
-    bootstrapBrokers: brokers.split(','),
-    deserializers: stringDeserializers,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-  });
-  try {
-    const ends = await settledEnds(consumer, topic);
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'earliest',
-      autocommit: false,
-      maxWaitTime: 100,
-    });
-    const symbols: string[] = [];
-    stream.on('data', (message) => symbols.push(message.key ?? ''));
-    const deadline = Date.now() + 60_000;
-    const passed = () =>
-      ends.every(
-        (end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end,
-      );
-    while (!passed()) {
-      if (Date.now() > deadline) throw new Error(`Reading ${topic} did not reach its end in 60 s.`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await stream.close();
-    return symbols.sort();
-  } finally {
-    await consumer.close(true);
-  }
-}
-
-/**
- * The ends of `topic`'s partitions once no transaction is open in it: the commit or abort markers
- * of a transaction follow its end by a moment, and read_committed readers stop short until then.
- */
-async function settledEnds(
-  consumer: Consumer<string, string, string, string>,
-  topic: string,
-): Promise<bigint[]> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const [committed, written] = await Promise.all(
-      [FetchIsolationLevels.READ_COMMITTED, FetchIsolationLevels.READ_UNCOMMITTED].map(
-        async (isolationLevel) =>
-          (await consumer.listOffsets({ topics: [topic], isolationLevel })).get(topic) ?? [],
-      ),
-    );
-    if (committed?.every((end, partition) => end === written?.[partition])) return committed;
-    if (Date.now() > deadline) throw new Error(`${topic} still has an open transaction after 30 s.`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Messages on the broker in `topic`, committed or not (the high watermarks, markers included). */
@@ -192,7 +123,7 @@ describe('KafkaSink failures', () => {
   it('resolves a write only once its page is committed: read_committed consumers then get all of it', async () => {
     const sink = kafkaSink(topicFor('durable'));
     await sink.write(wtdPage(1));
-    expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1));
+    expect(await committedKeys(sink.topic)).toEqual(symbolsOf(1));
   });
 
   it('rejects a page with a record JSON cannot hold, naming the page, and sends nothing of it', async () => {
@@ -206,7 +137,7 @@ describe('KafkaSink failures', () => {
     expect((error as Error).message).toMatch(/page 2\).*record 10 cannot be serialised as JSON/);
 
     await sink.write(wtdPage(3));
-    expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1, 3));
+    expect(await committedKeys(sink.topic)).toEqual(symbolsOf(1, 3));
     const stored = await kafkaSink(sink.topic).checkpoint.completed([
       wtdPage(1).key,
       bad.key,
@@ -231,7 +162,7 @@ describe('KafkaSink failures', () => {
 
     expect(await writing).toMatchObject({ code: 'SINK_ABORTED', taskKey: all.key });
     expect(await waiting).toMatchObject({ code: 'SINK_ABORTED', taskKey: wtdPage(3).key });
-    expect(await committedSymbols(sink.topic)).toEqual(symbolsOf(1));
+    expect(await committedKeys(sink.topic)).toEqual(symbolsOf(1));
     const stored = await kafkaSink(sink.topic).checkpoint.completed([
       wtdPage(1).key,
       all.key,
@@ -250,7 +181,7 @@ describe('KafkaSink failures', () => {
     expect(error).toMatchObject({ code: 'KAFKA_PRODUCER_FENCED', taskKey: wtdPage(2).key });
     expect((error as Error).message).toContain(`capital.${older.topic}`);
     await newer.write(wtdPage(3));
-    expect(await committedSymbols(older.topic)).toEqual(symbolsOf(1, 3));
+    expect(await committedKeys(older.topic)).toEqual(symbolsOf(1, 3));
   });
 
   it('never shows a page whose run crashed mid-transaction: the next run aborts it and fetches it again', async () => {
@@ -281,8 +212,8 @@ describe('KafkaSink failures', () => {
     const next = kafkaSink(first.topic);
     const stored = await next.checkpoint.completed([wtdPage(1).key, wtdPage(2).key]);
     expect([...stored.keys()]).toEqual([wtdPage(1).key]);
-    expect(await committedSymbols(first.topic)).toEqual(symbolsOf(1));
+    expect(await committedKeys(first.topic)).toEqual(symbolsOf(1));
     await next.write(wtdPage(2));
-    expect(await committedSymbols(first.topic)).toEqual(symbolsOf(1, 2));
+    expect(await committedKeys(first.topic)).toEqual(symbolsOf(1, 2));
   });
 });

@@ -2,7 +2,6 @@
 // Trading Data connector and its emulator through `runConnector`, as `capital run` does. Every
 // test has topics of its own, deleted afterwards. What consumers see is read with the Kafka
 // client's own read_committed consumer, not with the sink's checkpoint reader.
-import { randomUUID } from 'node:crypto';
 import { tracingChannel } from 'node:diagnostics_channel';
 import { runConnector } from '@capital/cli';
 import { type Connector, type CrawlEvent, createCredentialResolver, type Task, taskKey } from '@capital/core';
@@ -13,14 +12,22 @@ import {
   searchListings,
   startEmulator,
 } from '@capital/wtd-connector/testing';
-import { Admin, Consumer, FetchIsolationLevels, stringDeserializers } from '@platformatic/kafka';
+import type { Admin } from '@platformatic/kafka';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaSink } from '../../src/kafka/kafka-sink.js';
 import type { KafkaSinkOptions } from '../../src/kafka/kafka-sink-options.js';
 import type { Sink, SinkPage } from '../../src/sink.js';
 import { SinkWriteError } from '../../src/sink-error.js';
+import {
+  brokers,
+  type CommittedMessage,
+  connectAdmin,
+  deleteTopicsAndGroups,
+  endOffset,
+  readCommitted,
+  topicFor,
+} from './fixtures/kafka.js';
 
-const brokers = process.env.KAFKA_BROKERS ?? '';
 const wtd = connector as unknown as Connector;
 const expected = searchListings(generateListings(), 'new york');
 const bySymbol = (a: Listing, b: Listing) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
@@ -28,12 +35,10 @@ const bySymbol = (a: Listing, b: Listing) => (a.symbol < b.symbol ? -1 : a.symbo
 let admin: Admin;
 const topics: string[] = [];
 const sinks: KafkaSink<Listing>[] = [];
-const groups: string[] = [];
 let emulator: RunningEmulator | undefined;
 
 beforeAll(() => {
-  if (brokers === '') throw new Error('Set KAFKA_BROKERS: node scripts/kafka/kafka.mjs with -- npx vitest …');
-  admin = new Admin({ clientId: 'capital-test', bootstrapBrokers: brokers.split(',') });
+  admin = connectAdmin();
   return async () => {
     await admin.close();
   };
@@ -43,16 +48,9 @@ afterEach(async () => {
   await Promise.all(sinks.splice(0).map((sink) => sink.abort().catch(() => {})));
   await emulator?.close();
   emulator = undefined;
-  const created = new Set(await admin.listTopics());
-  const mine = [...new Set(topics.splice(0))].filter((topic) => created.has(topic));
-  if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-  if (groups.length > 0) await admin.deleteGroups({ groups: groups.splice(0) }).catch(() => {});
+  const mine = new Set(topics.splice(0));
+  await deleteTopicsAndGroups(admin, (topic) => mine.has(topic));
 });
-
-/** A topic name of its own for one test. */
-function topicFor(test: string): string {
-  return `capital-test.${test}.${randomUUID().slice(0, 8)}`;
-}
 
 function kafkaSink(topic: string, options: Partial<KafkaSinkOptions<Listing>> = {}): KafkaSink<Listing> {
   const sink = new KafkaSink<Listing>({
@@ -113,79 +111,7 @@ function observed(
   };
 }
 
-type Read = { key: string; value: string; headers: Record<string, string> };
-
-/**
- * What a read_committed consumer sees in `topic`, from the start up to its last stable offset
- * as it is now: the stream has passed that offset in every partition before this returns.
- */
-async function readCommitted(topic: string): Promise<Read[]> {
-  const groupId = `capital-test-${randomUUID()}`;
-  groups.push(groupId);
-  const consumer = new Consumer({
-    clientId: 'capital-test',
-    groupId,
-    bootstrapBrokers: brokers.split(','),
-    deserializers: stringDeserializers,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-  });
-  try {
-    const ends = await settledEnds(consumer, topic);
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'earliest',
-      autocommit: false,
-      maxWaitTime: 100,
-    });
-    const read: Read[] = [];
-    stream.on('data', (message) => {
-      read.push({
-        key: message.key ?? '',
-        value: message.value ?? '',
-        headers: Object.fromEntries(message.headers),
-      });
-    });
-    const passed = () =>
-      ends.every(
-        (end, partition) => end === 0n || (stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) >= end,
-      );
-    const deadline = Date.now() + 60_000;
-    while (!passed()) {
-      if (Date.now() > deadline) throw new Error(`Reading ${topic} did not reach its end in 60 s.`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    // Records of the last fetch are pushed with it; let the stream hand them out.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await stream.close();
-    return read;
-  } finally {
-    await consumer.close(true);
-  }
-}
-
-/**
- * The ends of `topic`'s partitions once no transaction is open in it: the commit or abort markers
- * of a transaction follow its end by a moment, and read_committed readers stop short until then.
- */
-async function settledEnds(
-  consumer: Consumer<string, string, string, string>,
-  topic: string,
-): Promise<bigint[]> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const [committed, written] = await Promise.all(
-      [FetchIsolationLevels.READ_COMMITTED, FetchIsolationLevels.READ_UNCOMMITTED].map(
-        async (isolationLevel) =>
-          (await consumer.listOffsets({ topics: [topic], isolationLevel })).get(topic) ?? [],
-      ),
-    );
-    if (committed?.every((end, partition) => end === written?.[partition])) return committed;
-    if (Date.now() > deadline) throw new Error(`${topic} still has an open transaction after 30 s.`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function listingsOf(read: readonly Read[]): Listing[] {
+function listingsOf(read: readonly CommittedMessage[]): Listing[] {
   return read.map((message) => JSON.parse(message.value) as Listing).sort(bySymbol);
 }
 
@@ -344,25 +270,6 @@ function watchCommits(id: string, onCommit: (phase: 'start' | 'end') => void): (
   };
   channel.subscribe(handlers);
   return () => channel.unsubscribe(handlers);
-}
-
-/** Messages on the broker in the one partition of `topic`, commit markers included. */
-async function endOffset(topic: string): Promise<bigint> {
-  const consumer = new Consumer({
-    clientId: 'capital-test',
-    groupId: `capital-test-${randomUUID()}`,
-    bootstrapBrokers: brokers.split(','),
-  });
-  try {
-    await settledEnds(consumer as unknown as Consumer<string, string, string, string>, topic);
-    const ends = await consumer.listOffsets({
-      topics: [topic],
-      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
-    });
-    return ends.get(topic)?.[0] ?? 0n;
-  } finally {
-    await consumer.close(true);
-  }
 }
 
 describe('KafkaSink group commit', () => {

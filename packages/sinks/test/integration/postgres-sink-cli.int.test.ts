@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +8,9 @@ import {
   searchListings,
   startEmulator,
 } from '@capital/wtd-connector/testing';
-import { Pool, escapeIdentifier as q } from 'pg';
+import { type Pool, escapeIdentifier as q } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { adminPool, dropSchema, schemaName, serverUrl } from './fixtures/postgres.js';
 
 // The real `capital` command in a process of its own, killed with SIGKILL midway: nothing runs
 // on the way out, so only what was committed survives.
@@ -19,12 +19,6 @@ const bin = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));
 const builtSink = new URL('../../dist/postgres/postgres-sink.js', import.meta.url);
 const sourceSink = new URL('../../src/postgres/postgres-sink.ts', import.meta.url);
 
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
 const expectedSymbols = searchListings(generateListings(), 'new york')
   .map((listing) => listing.symbol)
   .sort();
@@ -44,7 +38,7 @@ beforeAll(async () => {
       'packages/cli/dist or packages/sinks/dist is missing or older than the sources: run `pnpm build`.',
     );
   }
-  admin = new Pool({ ...server, max: 2 });
+  admin = adminPool();
   emulator = await startEmulator({ rateLimit: false });
 });
 afterAll(async () => {
@@ -52,7 +46,7 @@ afterAll(async () => {
   await admin.end();
 });
 beforeEach(() => {
-  schema = `capital_test_${randomBytes(6).toString('hex')}`;
+  schema = schemaName();
   emulator.resetStats();
 });
 afterEach(async () => {
@@ -62,7 +56,7 @@ afterEach(async () => {
       await once(child, 'exit');
     }
   }
-  await admin.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
+  await dropSchema(admin, schema);
 });
 
 /** `capital run wtd --search "new york" --sink postgres://… --rate 2/1s` against the test's emulator. */
@@ -71,7 +65,7 @@ function capitalRun(): {
   output: () => string;
   exit: Promise<[number | null, string | null]>;
 } {
-  const url = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}&table=listings`;
+  const url = `${serverUrl}?schema=${schema}&table=listings`;
   const child = spawn(
     process.execPath,
     [

@@ -28,15 +28,8 @@ import type { PostgresSinkOptions } from '../../src/postgres/postgres-sink-optio
 import type { Sink, SinkPage } from '../../src/sink.js';
 import { SinkWriteError } from '../../src/sink-error.js';
 import { writeTo } from '../../src/write-to.js';
+import { adminPool, dropSchema, schemaName, server, serverUrl } from './fixtures/postgres.js';
 
-// The PostgreSQL on loopback, as the PG* variables say, else 127.0.0.1:5432, user postgres, db test.
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
-const serverUrl = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}`;
 const expectedSymbols = searchListings(generateListings(), 'new york')
   .map((listing) => listing.symbol)
   .sort();
@@ -49,7 +42,7 @@ let schema: string;
 const q = escapeIdentifier;
 
 beforeAll(async () => {
-  admin = new Pool({ ...server, max: 2 });
+  admin = adminPool();
   emulator = await startEmulator({ rateLimit: false });
 });
 afterAll(async () => {
@@ -58,14 +51,14 @@ afterAll(async () => {
 });
 // Each test in a schema of its own, dropped afterwards.
 beforeEach(() => {
-  schema = `capital_test_${randomBytes(6).toString('hex')}`;
+  schema = schemaName();
   emulator.resetStats();
 });
 /** What a test holds that must be let go before its schema can be dropped. */
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => {})));
-  await admin.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
+  await dropSchema(admin, schema);
 });
 
 /** A sink for the WTD job, opened from a `postgres://` URL as the CLI does. */
@@ -381,7 +374,7 @@ describe('PostgresSink and names that carry SQL', () => {
         { key: 'b', record: { id: 'b' } },
       ]);
     } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS ${q(weirdSchema)} CASCADE`);
+      await dropSchema(admin, weirdSchema);
     }
   });
 
@@ -396,14 +389,20 @@ describe('PostgresSink and names that carry SQL', () => {
   });
 });
 
+/** A sink of plain records, keyed by their `id`, into the table `records` of the test's schema. */
+function recordsSink(
+  extra: Partial<PostgresSinkOptions<Record<string, unknown>>> = {},
+): PostgresSink<Record<string, unknown>> {
+  return new PostgresSink<Record<string, unknown>>({
+    connection: serverUrl,
+    schema,
+    table: 'records',
+    recordKey: (record) => String(record.id),
+    ...extra,
+  });
+}
+
 describe('PostgresSink and records it cannot store', () => {
-  const sink = () =>
-    new PostgresSink<Record<string, unknown>>({
-      connection: serverUrl,
-      schema,
-      table: 'records',
-      recordKey: (record) => String(record.id),
-    });
   const count = async (table: string) =>
     Number((await admin.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(table)}`)).rows[0].n);
   const cycle: Record<string, unknown> = { id: 'c' };
@@ -425,7 +424,7 @@ describe('PostgresSink and records it cannot store', () => {
   ])(
     'fails the page with RECORD_NOT_SERIALISABLE for %s, committing nothing of it',
     async (_, bad, message) => {
-      const target = sink();
+      const target = recordsSink();
       await target.write(page(1, [{ id: 'ok' }]));
 
       const error = await target
@@ -447,14 +446,6 @@ describe('PostgresSink and records it cannot store', () => {
 });
 
 describe('PostgresSink storing pages', () => {
-  const sink = (extra: Partial<PostgresSinkOptions<Record<string, unknown>>> = {}) =>
-    new PostgresSink<Record<string, unknown>>({
-      connection: serverUrl,
-      schema,
-      table: 'records',
-      recordKey: (record) => String(record.id),
-      ...extra,
-    });
   const rows = async (table = 'records', key = 'record_key', record = 'record') =>
     (
       await admin.query(
@@ -463,7 +454,7 @@ describe('PostgresSink storing pages', () => {
     ).rows;
 
   it('keeps the last of two records with one key in a page, and one row per record when a page is replayed', async () => {
-    const target = sink();
+    const target = recordsSink();
     const first = page(1, [
       { id: 'a', v: 1 },
       { id: 'b', v: 1 },
@@ -498,7 +489,7 @@ describe('PostgresSink storing pages', () => {
       text,
       nested: { list: [text, index] },
     }));
-    const target = sink();
+    const target = recordsSink();
 
     await target.write(page(1, records));
     await target.close();
@@ -528,7 +519,7 @@ describe('PostgresSink storing pages', () => {
       key: fc.string({ unit, maxLength: 6 }),
       value: fc.jsonValue({ stringUnit: unit, maxDepth: 3 }),
     });
-    const target = sink({ recordKey: (record) => String(record.key) });
+    const target = recordsSink({ recordKey: (record) => String(record.key) });
     let run = 0;
 
     await fc.assert(
@@ -554,7 +545,7 @@ describe('PostgresSink storing pages', () => {
       { type: 'test.list', page: 2 },
       { type: 'test.list', page: 3 },
     ];
-    const target = sink();
+    const target = recordsSink();
     await target.write(page(1, [{ id: 'a' }], next));
     await target.write(page(9, []));
 
@@ -574,7 +565,7 @@ describe('PostgresSink storing pages', () => {
       `CREATE SCHEMA ${q(schema)};
        CREATE TABLE ${q(schema)}.listings (symbol text PRIMARY KEY, doc jsonb NOT NULL, seen timestamptz, extra int DEFAULT 7)`,
     );
-    const target = sink({
+    const target = recordsSink({
       table: 'listings',
       columns: { record: 'doc', recordKey: 'symbol', fetchedAt: 'seen' },
     });
@@ -590,7 +581,7 @@ describe('PostgresSink storing pages', () => {
   });
 
   it('fails with POSTGRES_TABLE_MISSING when the tables are missing and createTable is false', async () => {
-    const target = sink({ createTable: false });
+    const target = recordsSink({ createTable: false });
 
     const error = await target.write(page(1, [{ id: 'a' }])).catch((thrown: unknown) => thrown);
 
@@ -602,21 +593,21 @@ describe('PostgresSink storing pages', () => {
   it('ends the pool it made on close, and leaves a pool of yours open', async () => {
     const pool = new Pool({ ...server, max: 2 });
     try {
-      const target = sink({ connection: pool });
+      const target = recordsSink({ connection: pool });
       await target.write(page(1, [{ id: 'a' }]));
       await target.close();
       expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await pool.end();
     }
-    const owned = sink();
+    const owned = recordsSink();
     await owned.write(page(2, [{ id: 'b' }]));
     await owned.close();
     await expect(owned.write(page(3, [{ id: 'c' }]))).rejects.toMatchObject({ code: 'SINK_CLOSED' });
   });
 
   it('retries a batch whose connection is cut mid-transaction, storing each of its pages once', async () => {
-    const target = sink();
+    const target = recordsSink();
     await target.write(page(1, [{ id: 'a' }]));
     const blocker = await admin.connect();
     try {
@@ -656,7 +647,7 @@ describe('PostgresSink storing pages', () => {
     const pool = new Pool({ ...server, max: 3 });
     const blocker = await admin.connect();
     try {
-      const target = sink({ connection: pool });
+      const target = recordsSink({ connection: pool });
       await target.write(page(1, [{ id: 'a' }]));
       // Hold the pages table so that the next batch waits inside its transaction.
       await blocker.query(`BEGIN; LOCK TABLE ${q(schema)}.records__pages IN EXCLUSIVE MODE`);
@@ -696,14 +687,6 @@ describe('PostgresSink storing pages', () => {
 });
 
 describe('PostgresSink group commit', () => {
-  const sink = (extra: Partial<PostgresSinkOptions<Record<string, unknown>>> = {}) =>
-    new PostgresSink<Record<string, unknown>>({
-      connection: serverUrl,
-      schema,
-      table: 'records',
-      recordKey: (record) => String(record.id),
-      ...extra,
-    });
   const pages = (numbers: readonly number[]) =>
     numbers.map((number) => page(number, [{ id: `r${number}-a` }, { id: `r${number}-b` }]));
   const count = async (table: string) =>
@@ -757,7 +740,7 @@ describe('PostgresSink group commit', () => {
   }
 
   it('stores pages written at once in one transaction, resolving none before its COMMIT', async () => {
-    const target = sink();
+    const target = recordsSink();
     await target.write(page(0, []));
     const commits = await holdCommits();
     const burst = pages([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -792,7 +775,7 @@ describe('PostgresSink group commit', () => {
   });
 
   it('puts the pages that arrive while a transaction runs together into the next one', async () => {
-    const target = sink();
+    const target = recordsSink();
     await target.write(page(0, []));
     const commits = await holdCommits();
     const [first, ...later] = pages([1, 2, 3, 4, 5, 6]);
@@ -817,8 +800,8 @@ describe('PostgresSink group commit', () => {
   });
 
   it('takes at most maxBatchRows records or maxPendingWrites pages into one transaction', async () => {
-    const byRows = sink({ maxBatchRows: 4 });
-    const byPages = sink({ maxPendingWrites: 3 });
+    const byRows = recordsSink({ maxBatchRows: 4 });
+    const byPages = recordsSink({ maxPendingWrites: 3 });
     expect(byPages.maxPendingWrites).toBe(3);
     await byRows.write(page(0, []));
 
@@ -842,7 +825,7 @@ describe('PostgresSink group commit', () => {
   });
 
   it('lets the last record of a key to arrive win across the pages of a batch, and records a page twice once', async () => {
-    const target = sink();
+    const target = recordsSink();
 
     await Promise.all([
       target.write(page(1, [{ id: 'a', v: 1 }])),
@@ -889,7 +872,7 @@ describe('PostgresSink group commit', () => {
       `CREATE SCHEMA ${q(schema)};
        CREATE TABLE ${q(schema)}.records (record jsonb NOT NULL CHECK (record->>'id' <> 'bad'), record_key text PRIMARY KEY)`,
     );
-    const target = sink({ columns: { record: 'record', recordKey: 'record_key' } });
+    const target = recordsSink({ columns: { record: 'record', recordKey: 'record_key' } });
     const burst = pages([1, 2, 3, 4, 5, 6, 7, 8]);
     burst[4] = page(5, [{ id: 'ok' }, { id: 'bad' }]);
     burst[6] = page(7, [{ id: 'big', n: 1n }]);
@@ -920,7 +903,7 @@ describe('PostgresSink group commit', () => {
   });
 
   it('keeps a writeTo crawl within concurrency + buffer while it batches', async () => {
-    const target = sink();
+    const target = recordsSink();
     await target.write(page(0, []));
     const commits = await holdCommits();
     const concurrency = 2;
