@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   generateListings,
   type RunningEmulator,
@@ -12,30 +10,12 @@ import {
 } from '@capital/wtd-connector/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../run-cli.js';
 
-const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const token = `shared-${randomBytes(6).toString('hex')}`;
 const searchTerm = 'group';
 const expected = searchListings(generateListings(), searchTerm).map((listing) => listing.symbol);
-
-type Run = { code: number | null; stderr: string };
-
-/** One real `capital run wtd` process. */
-function capitalRun(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'run', 'wtd', '--search', searchTerm, '--quiet', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, REDIS_URL: '' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += String(chunk);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 async function symbolsIn(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
@@ -69,18 +49,27 @@ describe('two capital processes with one token against one emulator (10 requests
     if (keys.length > 0) await redis.del(...keys);
   });
 
+  /** Two real `capital run wtd` processes at once, writing a.ndjson and b.ndjson. */
   const both = (extra: readonly string[]) =>
     Promise.all(
       ['a', 'b'].map((name) =>
-        capitalRun([
-          '--base-url',
-          emulator.url,
-          '--token',
-          token,
-          '--out',
-          join(folder, `${name}.ndjson`),
-          ...extra,
-        ]),
+        runCli(
+          [
+            'run',
+            'wtd',
+            '--search',
+            searchTerm,
+            '--quiet',
+            '--base-url',
+            emulator.url,
+            '--token',
+            token,
+            '--out',
+            join(folder, `${name}.ndjson`),
+            ...extra,
+          ],
+          { cwd: folder, env: { REDIS_URL: '' } },
+        ),
       ),
     );
 

@@ -76,6 +76,17 @@ function expectExit(result: CliResult, code: number): void {
   expect(result.code, describeRun(result)).toBe(code);
 }
 
+/**
+ * `capital run wtd --search "new york" --base-url URL --token TOKEN --out OUT ...extra`, run to the
+ * end in the test's folder.
+ */
+function runWtd(url: string, out: string, extra: readonly string[] = []): Promise<CliResult> {
+  return runCli(
+    ['run', 'wtd', '--search', searchTerm, '--base-url', url, '--token', token, '--out', out, ...extra],
+    { cwd: folder },
+  );
+}
+
 /** A loopback URL nothing listens on (not a well-known port such as 9: fetch refuses those itself). */
 async function closedLoopbackUrl(): Promise<string> {
   const server = createServer();
@@ -90,10 +101,7 @@ describe('capital run wtd', () => {
     const api = await start();
     const out = join(folder, 'new-york.ndjson');
 
-    const result = await runCli(
-      ['run', 'wtd', '--search', searchTerm, '--base-url', api.url, '--token', token, '--out', out],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out);
 
     expectExit(result, 0);
     await expectEveryListingOnce(out);
@@ -110,10 +118,7 @@ describe('capital run wtd', () => {
     const api = await start();
     const out = join(folder, 'out.ndjson');
 
-    const result = await runCli(
-      ['run', 'wtd', '--search', searchTerm, '--base-url', api.url, '--token', token, '--out', out],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out);
 
     expectExit(result, 0);
     expect(await readLines(out)).toHaveLength(expected.length);
@@ -138,23 +143,7 @@ describe('capital run wtd', () => {
     const api = await start({ latencyMs: 20, faultRate: 0.2, malformedRate: 0.1, seed: 42 });
     const out = join(folder, 'out.ndjson');
 
-    const result = await runCli(
-      [
-        'run',
-        'wtd',
-        '--search',
-        searchTerm,
-        '--base-url',
-        api.url,
-        '--token',
-        token,
-        '--out',
-        out,
-        '--retries',
-        '10',
-      ],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out, ['--retries', '10']);
 
     expectExit(result, 0);
     await expectEveryListingOnce(out);
@@ -187,10 +176,7 @@ describe('capital run wtd', () => {
     const api = await start({ tokens: ['the-right-token'] });
     const out = join(folder, 'out.ndjson');
 
-    const result = await runCli(
-      ['run', 'wtd', '--search', searchTerm, '--base-url', api.url, '--token', token, '--out', out],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out);
 
     expectExit(result, 1);
     expect(result.stderr).toMatch(/HTTP 401: Invalid API token/);
@@ -205,25 +191,7 @@ describe('capital run wtd', () => {
     const api = await start({ rateLimit: { limit: 3, windowMs: 600_000 } });
     const out = join(folder, 'out.ndjson');
 
-    const result = await runCli(
-      [
-        'run',
-        'wtd',
-        '--search',
-        searchTerm,
-        '--base-url',
-        api.url,
-        '--token',
-        token,
-        '--out',
-        out,
-        '--rate',
-        'off',
-        '--retries',
-        '0',
-      ],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out, ['--rate', 'off', '--retries', '0']);
 
     expectExit(result, 1);
     expect(result.stderr).toMatch(/HTTP 429/);
@@ -235,23 +203,7 @@ describe('capital run wtd', () => {
     const url = await closedLoopbackUrl();
     const out = join(folder, 'out.ndjson');
 
-    const result = await runCli(
-      [
-        'run',
-        'wtd',
-        '--search',
-        searchTerm,
-        '--base-url',
-        url,
-        '--token',
-        token,
-        '--out',
-        out,
-        '--retries',
-        '1',
-      ],
-      { cwd: folder },
-    );
+    const result = await runWtd(url, out, ['--retries', '1']);
 
     expectExit(result, 1);
     expect(result.stderr).toMatch(
@@ -295,23 +247,7 @@ describe('capital run wtd', () => {
     const out = join(folder, 'out.ndjson');
 
     // 2 requests a second: nine pages take four seconds, long enough for a progress line.
-    const result = await runCli(
-      [
-        'run',
-        'wtd',
-        '--search',
-        searchTerm,
-        '--base-url',
-        api.url,
-        '--token',
-        token,
-        '--out',
-        out,
-        '--rate',
-        '2/1s',
-      ],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out, ['--rate', '2/1s']);
 
     expectExit(result, 0);
     const progressLines = result.stderr
@@ -329,24 +265,7 @@ describe('capital run wtd', () => {
     const api = await start();
     const out = join(folder, 'out.ndjson');
 
-    const result = await runCli(
-      [
-        'run',
-        'wtd',
-        '--search',
-        searchTerm,
-        '--base-url',
-        api.url,
-        '--token',
-        token,
-        '--out',
-        out,
-        '--rate',
-        '2/1s',
-        '--quiet',
-      ],
-      { cwd: folder },
-    );
+    const result = await runWtd(api.url, out, ['--rate', '2/1s', '--quiet']);
 
     expectExit(result, 0);
     expect(result.stderr).toMatch(/^capital: done in /m);
