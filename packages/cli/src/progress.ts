@@ -31,11 +31,16 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   return createLines(stream, options.intervalMs ?? 2000);
 }
 
-/** One line of figures: `12 pages · 600 records · 8.9 req/s · 1.2 s waiting on the limiter`. */
-export function describeProgress(stats: RunStatsSnapshot): string {
+/**
+ * One line of figures: `12 pages · 600 records · 8.9 req/s · 1.2 s waiting on the limiter`. The
+ * bar shows the pages itself, so it asks for the line without them (`withPages: false`).
+ */
+export function describeProgress(stats: RunStatsSnapshot, options: { withPages?: boolean } = {}): string {
   const seconds = Math.max(stats.elapsedMs / 1000, 0.001);
   const parts = [
-    `${stats.pagesFetched} page${stats.pagesFetched === 1 ? '' : 's'}`,
+    ...(options.withPages === false
+      ? []
+      : [`${stats.pagesFetched} page${stats.pagesFetched === 1 ? '' : 's'}`]),
     `${stats.records} record${stats.records === 1 ? '' : 's'}`,
     `${(stats.requests / seconds).toFixed(1)} req/s`,
     `${(stats.limiterWaitMs / 1000).toFixed(1)} s waiting on the limiter`,
@@ -53,14 +58,15 @@ function createBar(stream: NodeJS.WriteStream): Progress {
   let started = false;
   return {
     update: (stats) => {
-      const total = stats.pagesFetched + stats.queued;
+      const done = stats.pagesFetched + stats.pagesSkipped;
+      const details = describeProgress(stats, { withPages: false });
       if (!started) {
-        bar.start(total, stats.pagesFetched, { details: describeProgress(stats) });
+        bar.start(done + stats.queued, done, { details });
         started = true;
         return;
       }
-      bar.setTotal(total);
-      bar.update(stats.pagesFetched, { details: describeProgress(stats) });
+      bar.setTotal(done + stats.queued);
+      bar.update(done, { details });
     },
     stop: () => {
       if (started) bar.stop();

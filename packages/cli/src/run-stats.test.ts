@@ -46,13 +46,30 @@ describe('RunStats', () => {
     expect(stats.snapshot().requests).toBe(4);
   });
 
-  it('reports the queue length the last page reported', () => {
+  it('reports the queue length the last page reported, besides the tasks in flight', () => {
     const stats = new RunStats(clock().now);
+    const started = { type: 'task-started', key: 'k', depth: 0 } as const;
 
+    stats.record(started);
+    stats.record(started);
     stats.record(page(50, 1, 8));
     stats.record(page(50, 1, 7));
 
     expect(stats.snapshot().queued).toBe(7);
+  });
+
+  it('counts the tasks in flight among the pages not done yet', () => {
+    const stats = new RunStats(clock().now);
+    const started = { type: 'task-started', key: 'k', depth: 0 } as const;
+
+    stats.record(started);
+    stats.record(page(50, 1, 10));
+    for (let i = 0; i < 4; i += 1) stats.record(started);
+
+    // 10 were waiting when page 1 came; 4 of them started since: 6 wait, 4 are in flight.
+    expect(stats.snapshot().queued).toBe(10);
+    stats.record(page(50, 1, 6));
+    expect(stats.snapshot().queued).toBe(9);
   });
 
   it('counts retries', () => {
@@ -81,13 +98,13 @@ describe('RunStats', () => {
     expect(stats.snapshot()).toMatchObject({ pagesSkipped: 1, pagesFetched: 0, requests: 0 });
   });
 
-  it('ignores task starts and duplicates', () => {
+  it('counts a started task as a page not done yet, and ignores duplicates', () => {
     const stats = new RunStats(clock().now);
 
     stats.record({ type: 'task-started', key: 'k', depth: 0 });
     stats.record({ type: 'duplicate', key: 'k' });
 
-    expect(stats.snapshot()).toEqual(new RunStats(clock().now).snapshot());
+    expect(stats.snapshot()).toEqual({ ...new RunStats(clock().now).snapshot(), queued: 1 });
   });
 
   it('measures the time elapsed since it was created on its clock', () => {

@@ -8,7 +8,7 @@ export type RunStatsSnapshot = {
   /** HTTP requests made: every attempt, retries included. */
   readonly requests: number;
   readonly retries: number;
-  /** Pages known but not fetched yet. */
+  /** Pages known but not done yet: waiting in the frontier or in flight. */
   readonly queued: number;
   /** Summed over tasks: time spent waiting for the rate limiter. */
   readonly limiterWaitMs: number;
@@ -24,7 +24,8 @@ export class RunStats {
   #records = 0;
   #requests = 0;
   #retries = 0;
-  #queued = 0;
+  #waiting = 0;
+  #started = 0;
   #limiterWaitMs = 0;
 
   constructor(now: () => number = () => performance.now()) {
@@ -38,7 +39,12 @@ export class RunStats {
         this.#pagesFetched += 1;
         this.#records += event.records;
         this.#requests += event.attempts;
-        this.#queued = event.queued;
+        this.#waiting = event.queued;
+        break;
+      case 'task-started':
+        this.#started += 1;
+        // A task leaves the frontier when it starts.
+        this.#waiting = Math.max(0, this.#waiting - 1);
         break;
       case 'page-skipped':
         this.#pagesSkipped += 1;
@@ -61,7 +67,7 @@ export class RunStats {
       records: this.#records,
       requests: this.#requests,
       retries: this.#retries,
-      queued: this.#queued,
+      queued: this.#waiting + this.#started - this.#pagesFetched - this.#pagesSkipped,
       limiterWaitMs: this.#limiterWaitMs,
       elapsedMs: this.#now() - this.#startedAt,
     };
