@@ -7,9 +7,11 @@ import {
   searchListings,
   startEmulator,
 } from '@capital/wtd-connector/testing';
-import { Admin, Consumer, FetchIsolationLevels, stringDeserializers } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The sinks' read_committed reader: reads up to the topic's settled end, so a duplicate would show.
+import { committedKeys } from '../../../sinks/test/integration/fixtures/kafka.js';
 import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 
 // Two `capital worker` processes writing one Kafka topic at once: each needs a transactional id
@@ -49,34 +51,6 @@ afterAll(async () => {
   await admin.close();
 });
 
-/** The record keys a read_committed consumer sees in the topic, once no more arrive. */
-async function committedKeys(): Promise<string[]> {
-  const consumer = new Consumer({
-    clientId: 'capital-test',
-    groupId: `capital-test-${randomUUID()}`,
-    bootstrapBrokers: brokers.split(','),
-    deserializers: stringDeserializers,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-  });
-  try {
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'earliest',
-      autocommit: false,
-      maxWaitTime: 100,
-    });
-    const keys: string[] = [];
-    stream.on('data', (message) => keys.push(message.key ?? ''));
-    for (let waited = 0; keys.length < expected.length && waited < 30_000; waited += 100) await sleep(100);
-    // A little longer, so that a duplicate would show too.
-    await sleep(1500);
-    await stream.close();
-    return keys.sort();
-  } finally {
-    await consumer.close(true);
-  }
-}
-
 describe('capital worker --sink kafka://', () => {
   it('lets two workers write one topic at once: every listing once for read_committed consumers', async () => {
     for (const _ of [1, 2]) {
@@ -111,6 +85,6 @@ describe('capital worker --sink kafka://', () => {
       expect(end.code, end.stderr).toBe(0);
       expect(end.stderr).not.toContain('FENCED');
     }
-    expect(await committedKeys()).toEqual(expected);
+    expect(await committedKeys(topic)).toEqual(expected);
   });
 });

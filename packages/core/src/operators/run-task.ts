@@ -1,7 +1,6 @@
 import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
 import { callHandler } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
-import { fromMaybePromise } from '../maybe-promise.js';
 import type { Handler, Task, TaskResult } from '../task.js';
 import type { CrawlConfig } from './crawl-config.js';
 import { rateLimit } from './rate-limit.js';
@@ -70,10 +69,10 @@ function fetchPage<T extends Task, D>(
             config.onEvent({ type: 'retry', key: label.taskKey, retry, delayMs, error }),
           onRetryAfter: (retryAfterMs) => {
             // Tell every process sharing the limit, not only this task's next attempt.
-            if (config.limiter)
-              void fromMaybePromise(config.limiter.pause(limiterKey, retryAfterMs)).subscribe({
-                error: () => {},
-              });
+            if (!config.limiter) return;
+            Promise.resolve(config.limiter.pause(limiterKey, retryAfterMs)).catch((error: unknown) =>
+              config.logger.warn('Could not pause the shared limiter', { limiterKey, error: String(error) }),
+            );
           },
         }),
       )
