@@ -109,6 +109,7 @@ async function waitFor(
 
 const servedPages = () => emulator.stats().pages.reduce((sum, page) => sum + page.served, 0);
 const status = () => crawlStatus({ redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` });
+const isCrawlComplete = async () => (await status()).complete;
 async function storedSymbols(): Promise<string[]> {
   const { rows } = await admin.query<{ record_key: string }>(
     `SELECT record_key FROM "${schema}".wtd_stock_search ORDER BY record_key`,
@@ -135,28 +136,42 @@ async function redisDump(pattern: string): Promise<string> {
 describe('capital worker', () => {
   it('three workers crawl into PostgreSQL, one SIGKILLed twice: every listing once, no 429', async () => {
     emulator = await startEmulator({ tokens: [token] });
-    const workers = [await startWorker(['--concurrency', '2'])];
-    workers.push(await startWorker(['--concurrency', '2']), await startWorker(['--concurrency', '2']));
+    const running = emulator;
+    // Each kill lands on a state that must come, whatever the machine's speed: the emulator
+    // holds its answers, so the crawl (49 pages) cannot end, and the victim, the only worker
+    // running at that moment, has a request in flight, so its job is active and will stall.
+    running.hold();
     const waiter = startCli([...enqueueArgs('group'), '--wait'], options());
     children.push(waiter);
-
-    // Kill the first worker at a random moment of the crawl (49 pages at 9/s), restart it, and
-    // once the new one runs, kill it again a few pages later.
     let stderrOfKilled = '';
-    for (const ahead of [randomInt(5, 13), randomInt(3, 9)]) {
-      const threshold = servedPages() + ahead;
+    const killVictimMidRequest = async (victim: RunningCli) => {
       await waitFor(
-        () => servedPages() >= threshold,
+        () => running.heldRequests() > 0,
         60_000,
-        () => `served ${servedPages()}`,
+        () => `held ${running.heldRequests()}, served ${servedPages()}`,
       );
-      const victim = workers[0] as RunningCli;
+      expect(await isCrawlComplete()).toBe(false);
       victim.child.kill('SIGKILL');
       const killed = await victim.exited;
       expect(killed.signal).toBe('SIGKILL');
       stderrOfKilled += killed.stderr;
-      workers[0] = await startWorker(['--concurrency', '2']);
-    }
+    };
+
+    // First kill: while its first request is held.
+    await killVictimMidRequest(await startWorker(['--concurrency', '2']));
+    // Second kill: the restarted victim, alone, is let through a few pages, then held mid-request.
+    const restarted = await startWorker(['--concurrency', '2']);
+    running.release();
+    running.hold(randomInt(3, 13));
+    await killVictimMidRequest(restarted);
+
+    // Then three workers finish the crawl, with the killed jobs coming back as stalled.
+    const workers = [
+      await startWorker(['--concurrency', '2']),
+      await startWorker(['--concurrency', '2']),
+      await startWorker(['--concurrency', '2']),
+    ];
+    running.release();
 
     const waited = await waiter.exited;
     expect(waited.stderr).toContain('crawl complete: 49 pages');
@@ -237,13 +252,25 @@ describe('capital worker', () => {
   });
 
   it('finishes the pages in flight on SIGTERM, takes no new one, and exits 0', async () => {
-    emulator = await startEmulator({ tokens: [token], latencyMs: 1500, rateLimit: false });
+    emulator = await startEmulator({ tokens: [token], rateLimit: false });
+    const running = emulator;
+    // Page 1 is answered and fans out; the next three requests are held, so three pages are in
+    // flight when the signal comes, however fast or slow the machine is.
+    running.hold(1);
     const worker = await startWorker(['--concurrency', '3', '--rate', 'off']);
     await runCli(enqueueArgs('group'), options());
-    // Page 1 fans out; then three pages are in flight, each for 1.5 s.
-    await waitFor(async () => (await status()).completed >= 1 && (await status()).active === 3, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(
+      () => running.heldRequests() === 3,
+      30_000,
+      () => `held ${running.heldRequests()}`,
+    );
     worker.child.kill('SIGTERM');
+    await waitFor(
+      () => worker.stderr().includes('stopping'),
+      30_000,
+      () => worker.stderr(),
+    );
+    running.release();
     const ended = await worker.exited;
     expect(ended.code).toBe(0);
     expect(ended.stderr).toContain('capital: worker stopped');

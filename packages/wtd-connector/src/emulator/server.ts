@@ -26,6 +26,18 @@ export type RunningEmulator = {
   stats(): EmulatorStats;
   /** Sets the stats back to zero (the rate limiter keeps its state). */
   resetStats(): void;
+  /**
+   * Holds every API answer from now on until {@link RunningEmulator.release}: requests are
+   * still counted and rate-limited as they arrive, but their answers wait. Tests use it to
+   * freeze a crawl in a known state (e.g. a worker with a request in flight) instead of racing it.
+   *
+   * @param after - How many more answers go through before holding starts.
+   */
+  hold(after?: number): void;
+  /** Sends the held answers and stops holding. */
+  release(): void;
+  /** How many answers are being held right now. */
+  heldRequests(): number;
   /** Stops listening and closes every connection, keep-alive ones too. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -67,6 +79,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const closing = new AbortController();
   // Every delayed answer listens on it; many at once are normal here, not a leak.
   setMaxListeners(0, closing.signal);
+  const gate = new AnswerGate();
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://emulator.invalid');
@@ -75,6 +88,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return;
     }
     const answer = answerApiRequest(request.method ?? 'GET', url, context);
+    await gate.pass();
     if (resolved.latencyMs > 0) {
       try {
         await delay(resolved.latencyMs, undefined, { signal: closing.signal });
@@ -109,8 +123,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: `http://${host}:${address.port}`,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
+    hold: (after = 0) => gate.hold(after),
+    release: () => gate.release(),
+    heldRequests: () => gate.waiting,
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {
+        gate.release();
         closing.abort();
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         server.closeAllConnections();
@@ -118,6 +136,49 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closed;
     },
   };
+}
+
+/** Lets answers through, or holds them all until released. */
+class AnswerGate {
+  // One hold at a time; answers held by an earlier hold are not counted in `waiting`.
+  #held: { promise: Promise<void>; open: () => void; waiting: number } | undefined;
+  #passesLeft = 0;
+
+  get waiting(): number {
+    return this.#held?.waiting ?? 0;
+  }
+
+  hold(after: number): void {
+    if (!Number.isSafeInteger(after) || after < 0)
+      throw new RangeError(`hold(after): ${after} is not a count`);
+    this.#passesLeft = after;
+    if (this.#held !== undefined) return;
+    let open = () => {};
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.#held = { promise, open, waiting: 0 };
+  }
+
+  release(): void {
+    this.#held?.open();
+    this.#held = undefined;
+  }
+
+  async pass(): Promise<void> {
+    const held = this.#held;
+    if (held === undefined) return;
+    if (this.#passesLeft > 0) {
+      this.#passesLeft -= 1;
+      return;
+    }
+    held.waiting += 1;
+    try {
+      await held.promise;
+    } finally {
+      held.waiting -= 1;
+    }
+  }
 }
 
 function write(response: ServerResponse, answer: EmulatorResponse): void {
