@@ -6,6 +6,9 @@ export default defineConfig({
     projects,
     // The JSON report lets .ci/run print one closing line of counts (VITEST_REPORT: where, for a
     // second run such as the Node.js 24 one).
-    reporters: ['default', ['json', { outputFile: process.env.VITEST_REPORT || '.cache/vitest-report.json' }]],
+    reporters: [
+      'default',
+      ['json', { outputFile: process.env.VITEST_REPORT || '.cache/vitest-report.json' }],
+    ],
   },
 });

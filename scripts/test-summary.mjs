@@ -15,7 +15,8 @@ for (const path of paths.map((each) => resolve(each))) {
   }
   const report = JSON.parse(readFileSync(path, 'utf8'));
   const brokenFiles = (report.testResults ?? []).filter(
-    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+    (file) =>
+      file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
   ).length;
   total.passed += report.numPassedTests;
   total.failed += report.numFailedTests + brokenFiles;
