@@ -20,7 +20,7 @@ export type RateLimitConfig<T> = {
    * @default asyncScheduler
    */
   readonly scheduler?: SchedulerLike;
-  /** Told of every wait longer than 0 ms, for progress reports. */
+  /** Told of every wait longer than 0 ms, for progress reports. When it throws, the value errors. */
   readonly onWait?: (waitMs: number, value: T) => void;
 };
 
@@ -82,9 +82,10 @@ function waitForPermit<T>(
     };
     // A synchronous reservation (in-memory) keeps marble tests on virtual time.
     const follow = (reservation: Reservation | Promise<Reservation>): void => {
-      if (isPromiseLike(reservation))
-        reservation.then(onReservation, (error: unknown) => subscriber.error(error));
-      else onReservation(reservation);
+      if (isPromiseLike(reservation)) {
+        // Thrown in a promise callback (by `onWait`, say), an error would otherwise be lost.
+        reservation.then(onReservation).then(undefined, (error: unknown) => subscriber.error(error));
+      } else onReservation(reservation);
     };
     follow(config.limiter.reserve(key));
     return () => {
