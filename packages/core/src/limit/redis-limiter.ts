@@ -19,6 +19,11 @@ import { defineLimiterCommands, type LimiterCommands } from './redis-scripts.js'
  * caller asks once, learns its exact wait, and sleeps once: one round trip per permit, no
  * window of the period holds more than the limit, and no permit goes unused while someone waits.
  *
+ * A pause (a 429) also holds back permits already reserved and still waiting: `recheck` compares
+ * their grant with the pause's end, both on Redis' clock. This process learns of its own pauses
+ * at once, and of another process's from its next reply from Redis on that key (each carries the
+ * key's pause), so no round trip is added per permit.
+ *
  * When Redis is unreachable, calls wait at most `unavailableAfterMs`, then throw
  * {@link RateLimiterUnavailableError}; once such a wait has run out they fail at once until the
  * connection is back. With `fallback`, they grant from a local limiter instead.
