@@ -20,7 +20,8 @@ export const sleepWithTimers: Sleep = (ms, signal) =>
 
 /**
  * `acquire` for any limiter that can `reserve`: one reservation, one sleep of exactly its wait,
- * and the permit released when the signal aborts before it is granted.
+ * and the permit released when the signal aborts before it is granted. A permit voided by a
+ * pause while it waited (see `Reservation.recheck`) is replaced, and the wait starts over.
  */
 export async function acquireByReserving(
   reservation: Reservation | Promise<Reservation>,
@@ -28,13 +29,18 @@ export async function acquireByReserving(
   sleep: Sleep,
 ): Promise<Reservation> {
   signal?.throwIfAborted();
-  const granted = await reservation;
-  if (granted.waitMs <= 0) return granted;
-  try {
-    await sleep(granted.waitMs, signal);
-  } catch (error) {
-    await granted.release();
-    throw error;
+  let granted = await reservation;
+  for (;;) {
+    if (granted.waitMs > 0) {
+      try {
+        await sleep(granted.waitMs, signal);
+      } catch (error) {
+        await granted.release();
+        throw error;
+      }
+    }
+    const replacement = granted.recheck?.();
+    if (replacement === undefined) return granted;
+    granted = await replacement;
   }
-  return granted;
 }

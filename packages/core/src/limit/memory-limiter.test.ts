@@ -90,6 +90,55 @@ describe('MemoryLimiter', () => {
     expect((limiter.reserve('k') as Reservation).grantAt).toBe(300);
   });
 
+  it("gives a permit back once only, so a second release cannot give away the next holder's", async () => {
+    const { limiter } = virtualLimiter();
+    limiter.reserve('k');
+    const first = limiter.reserve('k') as Reservation;
+    await first.release();
+    const second = limiter.reserve('k') as Reservation;
+    await first.release();
+    expect(second.grantAt).toBe(100);
+    expect((limiter.reserve('k') as Reservation).grantAt).toBe(200);
+  });
+
+  it('gives back every waiting reservation released together, oldest first', async () => {
+    const { limiter } = virtualLimiter();
+    limiter.reserve('k');
+    const waiting = [1, 2, 3, 4].map(() => limiter.reserve('k') as Reservation);
+    for (const reservation of waiting) await reservation.release();
+    expect((limiter.reserve('k') as Reservation).grantAt).toBe(100);
+  });
+
+  it('does not shorten a pause by giving permits back', async () => {
+    const { limiter } = virtualLimiter();
+    limiter.reserve('k');
+    const waiting = [1, 2, 3, 4].map(() => limiter.reserve('k') as Reservation);
+    limiter.pause('k', 300);
+    for (const reservation of waiting.reverse()) await reservation.release();
+    expect((limiter.reserve('k') as Reservation).grantAt).toBe(300);
+  });
+
+  it('holds back an acquire already waiting when the key is paused, until the pause ends', async () => {
+    const { limiter, advanceTo } = virtualLimiter();
+    await limiter.acquire('k');
+    const waiting = track(limiter.acquire('k'));
+    await advanceTo(50);
+    limiter.pause('k', 1000);
+    await advanceTo(1049);
+    expect(waiting.settled).toBe(false);
+    await advanceTo(1050);
+    expect(waiting).toMatchObject({ settled: true, value: { grantAt: 1050 } });
+    expect((limiter.reserve('k') as Reservation).grantAt).toBe(1150);
+  });
+
+  it('lets a permit reserved after the pause through at its time', () => {
+    const { scheduler, limiter } = virtualLimiter();
+    limiter.pause('k', 300);
+    const reservation = limiter.reserve('k') as Reservation;
+    scheduler.frame = reservation.grantAt;
+    expect(reservation.recheck?.()).toBeUndefined();
+  });
+
   it('pauses a key: nothing is granted before the pause ends', () => {
     const { scheduler, limiter } = virtualLimiter();
     scheduler.frame = 1000;

@@ -3,7 +3,14 @@ import { asyncScheduler } from 'rxjs';
 import { acquireByReserving, type Sleep } from './acquire-by-reserving.js';
 import { checkRate, parseRate, type Rate } from './rate.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
-import { pauseSlot, releaseSlot, reserveSlot, toMicroseconds } from './token-bucket.js';
+import {
+  pauseEndOf,
+  pauseFloor,
+  pauseSlot,
+  releaseSlot,
+  reserveSlot,
+  toMicroseconds,
+} from './token-bucket.js';
 
 /** Options of {@link MemoryLimiter}. */
 export type MemoryLimiterOptions = {
@@ -32,6 +39,10 @@ export class MemoryLimiter implements RateLimiter {
   readonly #scheduler: SchedulerLike;
   /** Theoretical arrival time per key, in whole µs. */
   readonly #tats = new Map<string, number>();
+  /** When the latest pause of a key ends, in whole µs. */
+  readonly #pauseEnds = new Map<string, number>();
+  /** Per key, the `tat`s of reservations given back that still have later permits behind them. */
+  readonly #released = new Map<string, readonly number[]>();
 
   constructor(options: MemoryLimiterOptions = {}) {
     const rate = options.rate ?? '9/1s';
@@ -45,7 +56,7 @@ export class MemoryLimiter implements RateLimiter {
     const slot = reserveSlot(this.#tats.get(key), now, this.rate);
     this.#tats.set(key, slot.tatUs);
     let released = false;
-    return {
+    const reservation: Reservation = {
       key,
       waitMs: slot.waitUs / 1000,
       grantAt: slot.grantAtUs / 1000,
@@ -53,11 +64,17 @@ export class MemoryLimiter implements RateLimiter {
         // Once only: a second release of the same tat could give back someone else's permit.
         if (released) return;
         released = true;
-        const stored = this.#tats.get(key);
-        const tat = stored === undefined ? undefined : releaseSlot(stored, slot.tatUs, this.rate);
-        if (tat !== undefined) this.#tats.set(key, tat);
+        this.#release(key, slot.tatUs);
+      },
+      recheck: () => {
+        // A pause that began after this reservation and ends after its grant voids the permit.
+        if ((this.#pauseEnds.get(key) ?? Number.NEGATIVE_INFINITY) <= slot.grantAtUs) return undefined;
+        // Given back first: when it was the newest, its replacement may take its place.
+        void reservation.release();
+        return this.reserve(key);
       },
     };
+    return reservation;
   }
 
   acquire(key: string, signal?: AbortSignal): Promise<Reservation> {
@@ -69,10 +86,30 @@ export class MemoryLimiter implements RateLimiter {
   pause(key: string, durationMs: number): void {
     const now = toMicroseconds(this.#scheduler.now());
     this.#tats.set(key, pauseSlot(this.#tats.get(key), now, durationMs, this.rate));
+    this.#pauseEnds.set(key, Math.max(this.#pauseEnds.get(key) ?? 0, pauseEndOf(now, durationMs)));
   }
 
   async close(): Promise<void> {
     this.#tats.clear();
+    this.#pauseEnds.clear();
+    this.#released.clear();
+  }
+
+  #release(key: string, reservedTatUs: number): void {
+    const stored = this.#tats.get(key);
+    if (stored === undefined) return;
+    const pauseEnd = this.#pauseEnds.get(key);
+    const { tatUs, releasedUs } = releaseSlot(
+      stored,
+      reservedTatUs,
+      this.#released.get(key) ?? [],
+      pauseEnd === undefined ? 0 : pauseFloor(pauseEnd, this.rate),
+      toMicroseconds(this.#scheduler.now()),
+      this.rate,
+    );
+    this.#tats.set(key, tatUs);
+    if (releasedUs.length > 0) this.#released.set(key, releasedUs);
+    else this.#released.delete(key);
   }
 
   readonly #sleep: Sleep = (ms, signal) =>
@@ -89,9 +126,15 @@ export class MemoryLimiter implements RateLimiter {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
 
-  /** A key whose `tat` has passed holds no state worth keeping: drop it, so the map stays small. */
+  /** A key whose `tat` has passed holds no state worth keeping: drop it, so the maps stay small. */
   #forgetIdleKeys(now: number): void {
     if (this.#tats.size < 1024) return;
-    for (const [key, tat] of this.#tats) if (tat <= now) this.#tats.delete(key);
+    for (const [key, tat] of this.#tats) {
+      if (tat > now) continue;
+      // tat ≥ the pause floor ≥ its end, and released tats are below tat: all in the past.
+      this.#tats.delete(key);
+      this.#pauseEnds.delete(key);
+      this.#released.delete(key);
+    }
   }
 }

@@ -17,10 +17,18 @@ export type Reservation = {
   /** When the permit is granted, in ms on the limiter's own clock (Redis' clock for Redis). */
   readonly grantAt: number;
   /**
-   * Gives the permit back when it will not be used (cancellation). A store returns what it can:
-   * the newest reservation on a key, not one with later permits behind it.
+   * Gives the permit back when it will not be used (cancellation). Reservations on a key given
+   * back together go back whatever the order; one with later permits behind it goes back once
+   * those have gone back too. Calls after the first do nothing.
    */
   release(): Promise<void>;
+  /**
+   * Asked once the wait has passed, just before the permit is used: whether a pause (a 429)
+   * that the limiter learnt of while the permit waited has voided it. `undefined` when the
+   * permit holds; otherwise the permit is given back and a new reservation, after the pause,
+   * takes its place: wait for it and recheck it in turn. Absent on limiters with no pauses.
+   */
+  recheck?(): Reservation | Promise<Reservation> | undefined;
 };
 
 /** A rate limiter keyed by what is limited (an API and a credential, say). */

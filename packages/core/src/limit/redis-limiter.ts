@@ -19,6 +19,11 @@ import { defineLimiterCommands, type LimiterCommands } from './redis-scripts.js'
  * caller asks once, learns its exact wait, and sleeps once: one round trip per permit, no
  * window of the period holds more than the limit, and no permit goes unused while someone waits.
  *
+ * A pause (a 429) also holds back permits already reserved and still waiting: `recheck` compares
+ * their grant with the pause's end, both on Redis' clock. This process learns of its own pauses
+ * at once, and of another process's from its next reply from Redis on that key (each carries the
+ * key's pause), so no round trip is added per permit.
+ *
  * When Redis is unreachable, calls wait at most `unavailableAfterMs`, then throw
  * {@link RateLimiterUnavailableError}; once such a wait has run out they fail at once until the
  * connection is back. With `fallback`, they grant from a local limiter instead.
@@ -48,6 +53,8 @@ export class RedisLimiter implements RateLimiter {
   /** Local time when the newest tat Redis gave this process passes: where a fallback may start. */
   #redisHorizon = 0;
   readonly #keysHeldToHorizon = new Set<string>();
+  /** Per key, when its latest pause known here ends, in µs on Redis' clock. */
+  readonly #pauseEnds = new Map<string, number>();
 
   /** @throws {InvalidOptionError} for options out of range (see {@link RedisLimiterOptions}). */
   constructor(options: RedisLimiterOptions = {}) {
@@ -76,10 +83,10 @@ export class RedisLimiter implements RateLimiter {
    */
   async reserve(key: string): Promise<Reservation> {
     const redisKey = this.#prefix + key;
-    let reply: [string, string, string];
+    let reply: [string, string, string, string];
     try {
       reply = await this.#send(key, () =>
-        this.#redis.capitalReserve(redisKey, ...this.#rateArgs, this.#nowArg()),
+        this.#redis.capitalReserve(redisKey, `${redisKey}:pause`, ...this.#rateArgs, this.#nowArg()),
       );
     } catch (error) {
       if (this.#fallback === undefined || !(error instanceof RateLimiterUnavailableError)) throw error;
@@ -89,7 +96,8 @@ export class RedisLimiter implements RateLimiter {
     this.#reservations++;
     if (this.#local) this.#backOnRedis();
     // The script answers in whole µs on Redis' clock.
-    const [grantAtUs, waitUs, tatUs] = reply.map(Number) as [number, number, number];
+    const [grantAtUs, waitUs, tatUs, pauseEndUs] = reply.map(Number) as [number, number, number, number];
+    this.#notePause(key, pauseEndUs, grantAtUs - waitUs);
     const grantAt = grantAtUs / 1000;
     const waitMs = waitUs / 1000;
     this.#redisHorizon = Math.max(this.#redisHorizon, receivedAt + (tatUs - (grantAtUs - waitUs)) / 1000);
@@ -98,17 +106,36 @@ export class RedisLimiter implements RateLimiter {
       // Once only: a second release of the same tat could give back someone else's permit.
       if (released) return;
       released = true;
-      const [limit, periodMs] = this.#rateArgs;
       try {
         await this.#send(key, () =>
-          this.#redis.capitalRelease(redisKey, limit, periodMs, reply[2], this.#nowArg()),
+          this.#redis.capitalRelease(
+            redisKey,
+            `${redisKey}:pause`,
+            `${redisKey}:released`,
+            ...this.#rateArgs,
+            reply[2],
+            this.#nowArg(),
+          ),
         );
       } catch (error) {
         // A lost release wastes one permit; it never lets anyone exceed the limit.
         this.#logger.warn('Could not give a permit back to Redis', { limiterKey: key, error: String(error) });
       }
     };
-    return { key, grantAt, waitMs, release };
+    const reservation: Reservation = {
+      key,
+      grantAt,
+      waitMs,
+      release,
+      recheck: () => {
+        // A pause this process learnt of (its own, or another's in a later reply) that ends after
+        // this grant voids the permit. Both times are on Redis' clock: no clock skew matters.
+        if ((this.#pauseEnds.get(key) ?? 0) <= grantAtUs) return undefined;
+        void release();
+        return this.reserve(key);
+      },
+    };
+    return reservation;
   }
 
   /**
@@ -131,15 +158,24 @@ export class RedisLimiter implements RateLimiter {
     if (!(durationMs >= 0) || !Number.isFinite(durationMs)) {
       throw new InvalidOptionError('durationMs', `must be a finite number of ms ≥ 0, got ${durationMs}.`);
     }
+    let reply: [string, string];
     try {
-      await this.#send(key, () =>
-        this.#redis.capitalPause(this.#prefix + key, ...this.#rateArgs, String(durationMs), this.#nowArg()),
+      reply = await this.#send(key, () =>
+        this.#redis.capitalPause(
+          this.#prefix + key,
+          `${this.#prefix}${key}:pause`,
+          ...this.#rateArgs,
+          String(durationMs),
+          this.#nowArg(),
+        ),
       );
     } catch (error) {
       if (this.#fallback === undefined || !(error instanceof RateLimiterUnavailableError)) throw error;
       this.#goLocal();
       this.#fallback.pause(key, durationMs);
+      return;
     }
+    this.#notePause(key, Number(reply[1]), Number.NEGATIVE_INFINITY);
   }
 
   /** Permits and round trips so far, to report Redis commands per permit. */
@@ -185,6 +221,18 @@ export class RedisLimiter implements RateLimiter {
       const reason = error instanceof Error ? error.message : String(error);
       throw new RateLimiterUnavailableError(key, `Redis failed to answer: ${reason}`, { cause: error });
     }
+  }
+
+  /**
+   * Remembers the end of a key's pause (Redis µs), for `recheck`. Ends already past when Redis
+   * answered (`redisNowUs`) are dropped, so the map holds only pauses still running.
+   */
+  #notePause(key: string, pauseEndUs: number, redisNowUs: number): void {
+    if (pauseEndUs > redisNowUs && pauseEndUs > (this.#pauseEnds.get(key) ?? 0)) {
+      this.#pauseEnds.set(key, pauseEndUs);
+    }
+    if (this.#pauseEnds.size < 1024 || !Number.isFinite(redisNowUs)) return;
+    for (const [pausedKey, end] of this.#pauseEnds) if (end <= redisNowUs) this.#pauseEnds.delete(pausedKey);
   }
 
   #reserveLocally(fallback: MemoryLimiter, key: string): Reservation {

@@ -6,35 +6,40 @@ import type { Redis } from 'ioredis';
  * in and come out as text; times come out in whole µs. `now` is `''` outside tests.
  */
 export type LimiterCommands = {
-  /** `lua/reserve-1.lua`: resolves to `[grantAtUs, waitUs, tatUs]`. */
+  /** `lua/reserve-2.lua`: resolves to `[grantAtUs, waitUs, tatUs, pauseEndUs]` (`'0'`: no pause). */
   capitalReserve(
     key: string,
+    pauseKey: string,
     limit: string,
     periodMs: string,
     burst: string,
     now: string,
-  ): Promise<[string, string, string]>;
-  /** `lua/pause-1.lua`: resolves to the new tat, in µs. */
+  ): Promise<[string, string, string, string]>;
+  /** `lua/pause-2.lua`: resolves to `[tatUs, pauseEndUs]`. */
   capitalPause(
     key: string,
+    pauseKey: string,
     limit: string,
     periodMs: string,
     burst: string,
     durationMs: string,
     now: string,
-  ): Promise<string>;
-  /** `lua/release-1.lua`: resolves to 1 when the permit was given back, 0 when not. */
+  ): Promise<[string, string]>;
+  /** `lua/release-3.lua`: resolves to 1 when the tat moved back, 0 when not. */
   capitalRelease(
     key: string,
+    pauseKey: string,
+    releasedKey: string,
     limit: string,
     periodMs: string,
+    burst: string,
     reservedTat: string,
     now: string,
   ): Promise<number>;
 };
 
 /** The script files, named `<command>-<numKeys>.lua` as BullMQ names them. */
-const files = ['reserve-1.lua', 'pause-1.lua', 'release-1.lua'] as const;
+const files = ['reserve-2.lua', 'pause-2.lua', 'release-3.lua'] as const;
 
 let cache:
   | ReadonlyArray<{ readonly name: string; readonly numberOfKeys: number; readonly lua: string }>
@@ -83,7 +88,8 @@ function withIncludes(lua: string, directory: URL): string {
  * @throws when the `.lua` files cannot be read (a broken install).
  * @example
  * const client = defineLimiterCommands(new Redis());
- * const [grantAtUs, waitUs, tatUs] = await client.capitalReserve('capital:limit:wtd:5f1c', '9', '1000', '1', '');
+ * const [grantAtUs, waitUs, tatUs, pauseEndUs] = await client.capitalReserve(
+ *   'capital:limit:wtd:5f1c', 'capital:limit:wtd:5f1c:pause', '9', '1000', '1', '');
  */
 export function defineLimiterCommands(redis: Redis): Redis & LimiterCommands {
   for (const { name, numberOfKeys, lua } of loadScripts()) redis.defineCommand(name, { numberOfKeys, lua });

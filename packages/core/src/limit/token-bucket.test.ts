@@ -109,13 +109,48 @@ describe('pauseSlot', () => {
 });
 
 describe('releaseSlot', () => {
+  const interval = intervalOf(ninePerSecond);
+
   it('gives back the newest reservation', () => {
     const [first, second] = reserveMany(2, 0, ninePerSecond);
-    expect(releaseSlot(second?.tatUs ?? 0, second?.tatUs ?? 0, ninePerSecond)).toBe(first?.tatUs);
+    const stored = second?.tatUs ?? 0;
+    expect(releaseSlot(stored, stored, [], 0, 0, ninePerSecond)).toEqual({
+      tatUs: first?.tatUs,
+      releasedUs: [],
+    });
   });
 
-  it('refuses an older reservation, which has later permits behind it', () => {
+  it('keeps an older reservation, which has later permits behind it, for later', () => {
     const [first, second] = reserveMany(2, 0, ninePerSecond);
-    expect(releaseSlot(second?.tatUs ?? 0, first?.tatUs ?? 0, ninePerSecond)).toBeUndefined();
+    expect(releaseSlot(second?.tatUs ?? 0, first?.tatUs ?? 0, [], 0, 0, ninePerSecond)).toEqual({
+      tatUs: second?.tatUs,
+      releasedUs: [first?.tatUs],
+    });
+  });
+
+  it('gives back every reservation cancelled together, oldest first too', () => {
+    const slots = reserveMany(4, 0, ninePerSecond);
+    let bucket = { tatUs: slots[3]?.tatUs ?? 0, releasedUs: [] as readonly number[] };
+    for (const slot of slots.slice(1)) {
+      bucket = releaseSlot(bucket.tatUs, slot.tatUs, bucket.releasedUs, 0, 0, ninePerSecond);
+    }
+    expect(bucket).toEqual({ tatUs: interval, releasedUs: [] });
+  });
+
+  it('never moves the tat below the floor of a pause', () => {
+    const tat = pauseSlot(3 * interval, 0, 100, ninePerSecond);
+    expect(tat).toBe(3 * interval);
+    expect(releaseSlot(tat, tat, [2 * interval], 100 * ms, 0, ninePerSecond)).toEqual({
+      tatUs: interval,
+      releasedUs: [],
+    });
+    expect(releaseSlot(tat, tat, [2 * interval], 250 * ms, 0, ninePerSecond).tatUs).toBe(250 * ms);
+  });
+
+  it('forgets released tats already past, which are worth no more than now', () => {
+    const [first, second] = reserveMany(2, 0, ninePerSecond);
+    const stored = second?.tatUs ?? 0;
+    const now = (first?.tatUs ?? 0) + 1;
+    expect(releaseSlot(stored, first?.tatUs ?? 0, [], 0, now, ninePerSecond).releasedUs).toEqual([]);
   });
 });

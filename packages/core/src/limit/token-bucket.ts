@@ -3,7 +3,7 @@ import type { Rate } from './rate.js';
 /**
  * The arithmetic of the limiter, with no I/O and no clock: a token bucket with reservations,
  * written as GCRA (the generic cell rate algorithm). One number per key, the theoretical
- * arrival time `tat`, stands for the whole bucket. The Redis script `lua/reserve-1.lua`
+ * arrival time `tat`, stands for the whole bucket. The Redis script `lua/reserve-2.lua`
  * computes exactly the same, so the in-memory and Redis limiters agree (a property test says so).
  *
  *   interval  = ⌈periodMs × 1000 / limit⌉ µs   spacing between permits at the steady rate
@@ -50,19 +50,63 @@ export function reserveSlot(tatUs: number | undefined, nowUs: number, rate: Rate
   return { grantAtUs, waitUs: grantAtUs - nowUs, tatUs: base + interval };
 }
 
+/** When a pause of `durationMs` from `nowUs` ends, in whole µs: no permit is granted before then. */
+export function pauseEndOf(nowUs: number, durationMs: number): number {
+  return nowUs + toMicroseconds(durationMs);
+}
+
+/**
+ * The lowest `tat` a key may hold while a pause ending at `untilUs` matters: the first permit
+ * is granted at `untilUs`, and the burst is not refilled by the pause.
+ */
+export function pauseFloor(untilUs: number, rate: Rate): number {
+  return untilUs + intervalOf(rate) * (rate.burst - 1);
+}
+
 /**
  * The `tat` after the API asked every caller to stop until `now + durationMs` (a 429 with
  * `Retry-After`): no permit is granted before then, and the burst is not refilled by the pause.
  */
 export function pauseSlot(tatUs: number | undefined, nowUs: number, durationMs: number, rate: Rate): number {
-  const until = nowUs + toMicroseconds(durationMs) + intervalOf(rate) * (rate.burst - 1);
-  return Math.max(tatUs ?? nowUs, until);
+  return Math.max(tatUs ?? nowUs, pauseFloor(pauseEndOf(nowUs, durationMs), rate));
 }
 
+/** A key's bucket after {@link releaseSlot}. */
+export type Released = {
+  /** The key's new `tat`. */
+  readonly tatUs: number;
+  /** Reservations given back that still have later permits behind them: their `tat`s. */
+  readonly releasedUs: readonly number[];
+};
+
 /**
- * The `tat` after a cancelled reservation gives its permit back. Only the newest reservation can
- * be returned (its `tat` is still the stored one); an older one has later permits behind it.
+ * Gives back the permit of a cancelled reservation, whose `tat` was `reservedTatUs`.
+ *
+ * The newest reservation goes back at once (the stored `tat` is its own: one interval off). An
+ * older one has later permits behind it, which keep their times; it is remembered in
+ * `releasedUs` instead, and goes back when the ones behind it have gone back too. So when
+ * several waiting reservations are cancelled together, in any order, they all go back.
+ *
+ * The `tat` never falls below `floorUs` ({@link pauseFloor} of a pause, 0 when none): a
+ * permit given back does not shorten a pause. Released `tat`s already past (≤ `nowUs`) are
+ * dropped: a `tat` in the past is worth the same as `nowUs`.
  */
-export function releaseSlot(storedTatUs: number, reservedTatUs: number, rate: Rate): number | undefined {
-  return storedTatUs === reservedTatUs ? storedTatUs - intervalOf(rate) : undefined;
+export function releaseSlot(
+  storedTatUs: number,
+  reservedTatUs: number,
+  releasedUs: readonly number[],
+  floorUs: number,
+  nowUs: number,
+  rate: Rate,
+): Released {
+  const pending = new Set(releasedUs.filter((tat) => tat > nowUs));
+  if (reservedTatUs !== storedTatUs) {
+    // A `tat` above the stored one belongs to a bucket that expired since: nothing to give back.
+    if (reservedTatUs < storedTatUs && reservedTatUs > nowUs) pending.add(reservedTatUs);
+    return { tatUs: storedTatUs, releasedUs: [...pending] };
+  }
+  const interval = intervalOf(rate);
+  let tat = storedTatUs - interval;
+  while (tat > floorUs && pending.delete(tat)) tat -= interval;
+  return { tatUs: Math.max(tat, floorUs), releasedUs: [...pending] };
 }

@@ -51,7 +51,10 @@ export type CrawlOptions<T extends Task> = {
   readonly logger?: Logger;
   /** Ends the crawl with the signal's reason when aborted (unsubscribing does the same, silently). */
   readonly signal?: AbortSignal;
-  /** Told of everything that happens, for progress reports and metrics. */
+  /**
+   * Told of everything that happens, for progress reports and metrics. When it throws, the
+   * crawl ends with that error.
+   */
   readonly onEvent?: (event: CrawlEvent) => void;
   /**
    * The retry jitter's source of randomness.

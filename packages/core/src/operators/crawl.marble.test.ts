@@ -174,6 +174,26 @@ describe('crawl on virtual time', () => {
   });
 });
 
+describe('crawl on virtual time, when the seeds fail', () => {
+  it('errors with the seeds’ error at its frame and unsubscribes the tasks in flight', () => {
+    marbles(({ cold, expectObservable, expectSubscriptions }, scheduler) => {
+      const failure = new Error('the seed file is unreadable');
+      const pages = {
+        a: cold('-(r|)', { r: page('a') }),
+        b: cold('----(r|)', { r: page('b') }),
+      };
+      const seeds = cold('ab#', seedValues, failure);
+      const bSubs = '     -^!  ';
+      const expected = '  -a#  ';
+
+      expectObservable(
+        seeds.pipe(crawl(serve(pages), { concurrency: 2, retry: false, scheduler }), ackAndName),
+      ).toBe(expected, undefined, failure);
+      expectSubscriptions(pages.b.subscriptions).toBe(bSubs);
+    });
+  });
+});
+
 describe('crawl on virtual time, when a task fails', () => {
   it('errors at the frame the task fails and unsubscribes the tasks in flight and the seeds', () => {
     marbles(({ cold, expectObservable, expectSubscriptions }, scheduler) => {
@@ -466,6 +486,27 @@ describe('crawl on virtual time, with a rate limiter', () => {
       expectObservable(seeds.pipe(crawl(handler, { limiter, retry, scheduler }), ackAndName)).toBe(expected);
       expectSubscriptions(b.subscriptions).toBe(bSubs);
       expectSubscriptions(aAttempts[1]?.subscriptions ?? []).toBe(aRetrySubs);
+    });
+  });
+
+  it('holds back the tasks already granted a later permit when a 429 pauses the key', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      // b and c hold the permits at 2 and 4 when a's 429 at 1 pauses the key until 7: they run
+      // at 7 and 9, a permit apart, and a's retry, reserving at 7, at 11.
+      const limiter = new MemoryLimiter({ rate: { limit: 1, periodMs: 2, burst: 1 }, scheduler });
+      const slowDown = new HttpStatusError(429, 'Too Many Requests', { retryAfterMs: 6 });
+      const aAttempts = [cold('-#', undefined, slowDown), cold('-(r|)', { r: page('a') })];
+      const handler: Handler<Node, string> = (task, context) =>
+        task.id === 'a'
+          ? (aAttempts[context.attempt - 1] as Observable<Page>)
+          : cold('-(r|)', { r: page(task.id) });
+      const retry = { retries: 2, minTimeoutMs: 3, factor: 2, randomize: false };
+      const seeds = cold('(abc|)          ', seedValues);
+      const expected = '  --------b-c-(a|)';
+
+      expectObservable(
+        seeds.pipe(crawl(handler, { limiter, retry, concurrency: 3, scheduler }), ackAndName),
+      ).toBe(expected);
     });
   });
 });

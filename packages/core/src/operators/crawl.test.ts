@@ -12,6 +12,7 @@ import {
   TaskFailedError,
   TransientError,
 } from '../errors.js';
+import { MemoryLimiter } from '../limit/memory-limiter.js';
 import type { Handler, Task, TaskResult } from '../task.js';
 import { taskKey } from '../task.js';
 import { crawl } from './crawl.js';
@@ -173,8 +174,21 @@ describe('crawl options', () => {
     expect(call).toThrow(`Invalid option ${option}:`);
   });
 
-  it('accepts buffer 0 and concurrency 1', () => {
-    expect(() => crawl(walk({}), { concurrency: 1, buffer: 0 })).not.toThrow();
+  it('accepts buffer 0 and concurrency 1, and crawls with them one task at a time', async () => {
+    let running = 0;
+    let most = 0;
+    const graph = walk({ a: ['b', 'c'], b: ['d'] });
+    const handler: Handler<Step, string> = async (task) => {
+      most = Math.max(most, ++running);
+      await Promise.resolve();
+      running -= 1;
+      return graph(task);
+    };
+
+    const pages = await crawlAll(of(step('a')), handler, { concurrency: 1, buffer: 0 });
+
+    expect(ids(pages)).toEqual(['a', 'b', 'c', 'd']);
+    expect(most).toBe(1);
   });
 });
 
@@ -362,6 +376,59 @@ describe('crawl events', () => {
       { type: 'task-started', key: keyOf('a'), depth: 0 },
       { type: 'page-skipped', key: keyOf('a'), nextTasks: 0 },
     ]);
+  });
+});
+
+describe('crawl events, when onEvent throws', () => {
+  it.each<CrawlEvent['type']>(['task-started', 'page', 'duplicate', 'retry', 'limiter-wait'])(
+    'ends the crawl with the error onEvent threw on a %s event',
+    async (type) => {
+      const thrown = new Error(`onEvent failed on ${type}`);
+      let failedOnce = false;
+      const graph = walk({ a: ['b', 'c'], b: ['c'] });
+      const handler: Handler<Step, string> = async (task) => {
+        if (task.id === 'b' && !failedOnce) {
+          failedOnce = true;
+          throw new TransientError('busy');
+        }
+        return graph(task);
+      };
+      const limiter = new MemoryLimiter({ rate: { limit: 1, periodMs: 5, burst: 1 } });
+      const onEvent = (event: CrawlEvent): void => {
+        if (event.type === type) throw thrown;
+      };
+
+      const error = await failureOf(of(step('a')), handler, {
+        concurrency: 1,
+        limiter,
+        retry: { retries: 1, minTimeoutMs: 0, randomize: false },
+        onEvent,
+      });
+
+      expect(error).toBe(thrown);
+    },
+  );
+});
+
+describe('crawl acknowledgements', () => {
+  it('counts a page acknowledged twice as acknowledged once', async () => {
+    const handler = vi.fn(walk({ a: ['b', 'c'] }));
+    const pages: CrawlPage<Step, string>[] = [];
+    const subscription = of(step('a'))
+      .pipe(crawl(handler, { concurrency: 1, buffer: 0, retry: false }))
+      .subscribe((page) => {
+        pages.push(page);
+        if (page.task.id !== 'a') return;
+        page.ack();
+        page.ack();
+      });
+
+    await vi.waitFor(() => expect(ids(pages)).toEqual(['a', 'b']));
+    // b is out and not acknowledged: with buffer 0, c must not start.
+    expect(handler).toHaveBeenCalledTimes(2);
+    pages[1]?.ack();
+    await vi.waitFor(() => expect(ids(pages)).toEqual(['a', 'b', 'c']));
+    subscription.unsubscribe();
   });
 });
 

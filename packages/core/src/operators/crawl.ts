@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import { type Handler, labelTask, type Task, taskKey } from '../task.js';
 import { type CrawlOptions, type CrawlPage, resolveCrawlConfig } from './crawl-config.js';
+import type { CrawlEvent } from './crawl-event.js';
 import { Frontier, type FrontierEntry, isAncestorOrSelf } from './frontier.js';
 import { runTask, type TaskOutcome } from './run-task.js';
 
@@ -39,9 +40,21 @@ export function crawl<T extends Task, D>(
   handler: Handler<T, D>,
   options: CrawlOptions<T> = {},
 ): OperatorFunction<T, CrawlPage<T, D>> {
-  const config = resolveCrawlConfig(options);
+  const resolved = resolveCrawlConfig(options);
   return (seeds) =>
     new Observable<CrawlPage<T, D>>((subscriber) => {
+      // An `onEvent` that throws ends the crawl with its error, wherever the event came from (a
+      // timer, a promise, a consumer's `ack`), rather than escaping as an uncaught exception.
+      const config = {
+        ...resolved,
+        onEvent: (event: CrawlEvent): void => {
+          try {
+            resolved.onEvent(event);
+          } catch (error) {
+            fail(error);
+          }
+        },
+      };
       const frontier = new Frontier<T>();
       const seen = new Set<string>();
       const abort = new AbortController();
@@ -133,6 +146,7 @@ export function crawl<T extends Task, D>(
       const start = (entry: FrontierEntry<T>): void => {
         active += 1;
         config.onEvent({ type: 'task-started', key: entry.key, depth: entry.depth });
+        if (subscriber.closed) return;
         let settled = false;
         const label = labelTask(entry.task, entry.key);
         running.add(

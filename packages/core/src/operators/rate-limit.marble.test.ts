@@ -124,6 +124,35 @@ describe('rateLimit', () => {
     });
   });
 
+  it('gives back every permit still waiting when unsubscribed, whatever the order', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: { limit: 1, periodMs: 10, burst: 1 }, scheduler });
+      const limit = rateLimit<string>({ limiter, key: 'k', scheduler });
+      // b, c, d and e hold the slots at 10, 20, 30 and 40 and all leave at 5: f, asking at 6,
+      // gets the slot at 10, not the one at 40.
+      const values = cold('(abcde)   ');
+      const leave = '      ^----!    ';
+      const valuesOut = '   a         ';
+      const later = cold('  ------f   ');
+      const laterOut = '    10ms f   ';
+
+      expectObservable(values.pipe(limit), leave).toBe(valuesOut);
+      expectObservable(later.pipe(limit)).toBe(laterOut);
+    });
+  });
+
+  it('holds back permits already scheduled when the key is paused, keeping them a permit apart', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const limiter = new MemoryLimiter({ rate: { limit: 1, periodMs: 10, burst: 1 }, scheduler });
+      // b, c and d hold the slots at 10, 20 and 30; at 5 the API says "wait 100 ms" (a 429).
+      const values = cold('(abcd|)                      ');
+      const expected = '   a 104ms b 9ms c 9ms (d|)';
+      scheduler.schedule(() => limiter.pause('k', 100), 5);
+
+      expectObservable(values.pipe(rateLimit({ limiter, key: 'k', scheduler }))).toBe(expected);
+    });
+  });
+
   it('keeps a permit that was granted', () => {
     marbles(({ cold, expectObservable }, scheduler) => {
       const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });

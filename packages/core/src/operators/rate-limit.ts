@@ -20,14 +20,15 @@ export type RateLimitConfig<T> = {
    * @default asyncScheduler
    */
   readonly scheduler?: SchedulerLike;
-  /** Told of every wait longer than 0 ms, for progress reports. */
+  /** Told of every wait longer than 0 ms, for progress reports. When it throws, the value errors. */
   readonly onWait?: (waitMs: number, value: T) => void;
 };
 
 /**
  * Delays each value until the limiter grants it a permit: one reservation per value, then one
  * timer of exactly the reserved wait (no polling). Values on one key keep their order. A value
- * unsubscribed from while it waits gives its permit back.
+ * unsubscribed from while it waits gives its permit back; a permit voided by a pause (a 429)
+ * while it waited is exchanged for one after the pause.
  *
  * ```
  * limiter 2/4ms, burst 1:   source  abcd|
@@ -42,7 +43,10 @@ export function rateLimit<T>(config: RateLimitConfig<T>): MonoTypeOperatorFuncti
   return (source) => source.pipe(mergeMap((value) => waitForPermit(value, keyOf(value), config, scheduler)));
 }
 
-/** One value: reserve, wait exactly, emit; a permit not used (unsubscribed) is given back. */
+/**
+ * One value: reserve, wait exactly, recheck, emit; a permit not used (unsubscribed) is given
+ * back. A permit voided by a pause while it waited is replaced by one after the pause.
+ */
 function waitForPermit<T>(
   value: T,
   key: string,
@@ -60,6 +64,11 @@ function waitForPermit<T>(
         return;
       }
       const grant = (): void => {
+        const replacement = reservation.recheck?.();
+        if (replacement !== undefined) {
+          follow(replacement);
+          return;
+        }
         granted = true;
         subscriber.next(value);
         subscriber.complete();
@@ -71,11 +80,14 @@ function waitForPermit<T>(
       config.onWait?.(reservation.waitMs, value);
       timer = scheduler.schedule(grant, reservation.waitMs);
     };
-    const reservation = config.limiter.reserve(key);
     // A synchronous reservation (in-memory) keeps marble tests on virtual time.
-    if (isPromiseLike(reservation))
-      reservation.then(onReservation, (error: unknown) => subscriber.error(error));
-    else onReservation(reservation);
+    const follow = (reservation: Reservation | Promise<Reservation>): void => {
+      if (isPromiseLike(reservation)) {
+        // Thrown in a promise callback (by `onWait`, say), an error would otherwise be lost.
+        reservation.then(onReservation).then(undefined, (error: unknown) => subscriber.error(error));
+      } else onReservation(reservation);
+    };
+    follow(config.limiter.reserve(key));
     return () => {
       timer?.unsubscribe();
       // Unsubscribed before its grant, or before the store even answered (given back on arrival).

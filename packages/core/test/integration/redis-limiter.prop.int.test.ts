@@ -12,7 +12,8 @@ import { deleteKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js
 type Step =
   | { readonly op: 'reserve'; readonly key: number; readonly advance: number }
   | { readonly op: 'pause'; readonly key: number; readonly advance: number; readonly durationMs: number }
-  | { readonly op: 'release'; readonly pick: number; readonly advance: number };
+  | { readonly op: 'release'; readonly pick: number; readonly advance: number }
+  | { readonly op: 'recheck'; readonly pick: number; readonly advance: number };
 
 const rateArbitrary: fc.Arbitrary<Rate> = fc
   .record({
@@ -56,6 +57,7 @@ function stepsArbitrary(rate: Rate): fc.Arbitrary<Step[]> {
         }),
       },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat(), advance }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('recheck' as const), pick: fc.nat(), advance }) },
     ),
     { minLength: 1, maxLength: 30 },
   );
@@ -107,8 +109,18 @@ describe('RedisLimiter and MemoryLimiter', () => {
             } else if (step.op === 'pause') {
               memory.pause(`k${step.key}`, step.durationMs);
               await redis.pause(`k${step.key}`, step.durationMs);
+            } else if (step.op === 'recheck' && held.length > 0) {
+              // A permit voided by a pause is given back and replaced by the same new one in both.
+              const [picked] = held.splice(step.pick % held.length, 1);
+              const fromMemory = picked?.memory.recheck?.() as Reservation | undefined;
+              const fromRedis = await picked?.redis.recheck?.();
+              if (fromMemory && fromRedis) held.push({ memory: fromMemory, redis: fromRedis });
+              else if (picked && !fromMemory && !fromRedis) held.push(picked);
+              outcomes.push({
+                memory: fromMemory && [fromMemory.grantAt, fromMemory.waitMs],
+                redis: fromRedis && [fromRedis.grantAt, fromRedis.waitMs],
+              });
             } else if (held.length > 0) {
-              // Each permit is released at most once: MemoryLimiter does not guard a second release.
               const [picked] = held.splice(step.pick % held.length, 1);
               await picked?.memory.release();
               await picked?.redis.release();

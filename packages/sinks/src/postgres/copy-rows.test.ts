@@ -16,6 +16,11 @@ function readCopyText(field: string): string {
   return field.replace(/\\(.)/g, (_, character: string) => escapes[character] ?? character);
 }
 
+/** The records of COPY lines, as PostgreSQL reads their third field and jsonb parses it. */
+function recordsReadBack(lines: readonly string[]): unknown[] {
+  return lines.map((line) => JSON.parse(readCopyText(line.split('\t')[2] ?? '')));
+}
+
 const awkward = fc.constantFrom(
   '\\',
   '\t',
@@ -92,11 +97,21 @@ describe('copyRows', () => {
   });
 
   it('does not mistake an escaped backslash before "u0000" for a NUL character', () => {
-    expect(() => copyRows(page([{ text: '\\u0000' }]), () => 'k')).not.toThrow();
+    const record = { text: '\\u0000' };
+
+    const rows = copyRows(page([record]), () => 'k');
+
+    expect(rows.lines).toEqual([`0\tk\t${String.raw`{"text":"\\\\u0000"}`}`]);
+    expect(recordsReadBack(rows.lines)).toEqual([record]);
   });
 
   it('takes surrogate pairs, and the text "\\ud800" after a backslash, which jsonb stores', () => {
-    expect(() => copyRows(page([{ text: '𝄞 \ud834\udd1e', raw: '\\ud800' }]), () => 'k')).not.toThrow();
+    const record = { text: '𝄞 \ud834\udd1e', raw: '\\ud800' };
+
+    const rows = copyRows(page([record]), () => 'k');
+
+    expect(rows.lines).toEqual([`0\tk\t${String.raw`{"text":"𝄞 𝄞","raw":"\\\\ud800"}`}`]);
+    expect(recordsReadBack(rows.lines)).toEqual([record]);
   });
 
   it.each([

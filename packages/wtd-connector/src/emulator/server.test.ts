@@ -183,9 +183,14 @@ describe('RunningEmulator.close', () => {
     await expect(fetch(searchUrl(emulator, { search_term: 'a', api_token: 'demo' }))).rejects.toThrow();
   });
 
-  it('can be called twice', async () => {
+  it('can be called twice, at once or after it closed, and stays closed', async () => {
     const emulator = await startEmulator({ dataset });
-    await emulator.close();
+    const url = searchUrl(emulator, { search_term: 'a', api_token: 'demo' });
+    expect((await fetch(url)).status).toBe(200);
+
+    await expect(Promise.all([emulator.close(), emulator.close()])).resolves.toEqual([undefined, undefined]);
     await expect(emulator.close()).resolves.toBeUndefined();
+
+    await expect(fetch(url)).rejects.toThrow();
   });
 });

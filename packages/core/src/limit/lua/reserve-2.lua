@@ -10,6 +10,7 @@
 
   Input:
     KEYS[1]  the bucket; its value is the theoretical arrival time (tat), whole µs, as text
+    KEYS[2]  the end of the key's latest pause, whole µs, as text (pause-2.lua writes it)
 
     ARGV[1]  limit      permits per period, a whole number >= 1
     ARGV[2]  periodMs   the period, ms
@@ -19,8 +20,10 @@
                         times to this script and to the in-memory limiter.
 
   Output:
-    { grantAt, wait, tat } in whole µs, as text: Redis would truncate Lua numbers to integers
-    of 64 bits anyway, but text keeps one format for every reply.
+    { grantAt, wait, tat, pauseEnd } in whole µs, as text: Redis would truncate Lua numbers to
+    integers of 64 bits anyway, but text keeps one format for every reply. pauseEnd is '0' when
+    the key has no pause: the caller learns of pauses asked by other processes, so that its
+    permits still waiting are rechecked against them.
 
   The key expires a second past its tat: by then it is worth the same as an absent key
   (max(tat, now) = now), and the second of slack keeps it while its tat can still matter.
@@ -41,4 +44,5 @@ local tat = base + interval
 
 local text = string.format('%.0f', tat)
 redis.call('SET', KEYS[1], text, 'PX', string.format('%.0f', math.ceil((tat - now) / 1000) + 1000))
-return { string.format('%.0f', grantAt), string.format('%.0f', grantAt - now), text }
+local pauseEnd = redis.call('GET', KEYS[2]) or '0'
+return { string.format('%.0f', grantAt), string.format('%.0f', grantAt - now), text, pauseEnd }
