@@ -24,3 +24,31 @@ test.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 2000 }), g
     }
   },
 );
+
+const steps = fc.array(
+  fc.record({ gap: fc.integer({ min: 0, max: 400 }), newLimit: fc.option(fc.integer({ min: 1, max: 12 })) }),
+  { minLength: 1, maxLength: 200 },
+);
+
+test.prop([fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 2000 }), steps])(
+  'never allows more than the limit of the moment in any window, whenever the limit changes',
+  (limit, windowMs, changes) => {
+    const limiter = new RollingWindowLimiter({ limit, windowMs });
+    const allowedAt: number[] = [];
+    let now = 0;
+    for (const { gap, newLimit } of changes) {
+      now += gap;
+      if (newLimit !== null) limiter.setLimit({ limit: newLimit });
+      const decision = limiter.check('demo', now);
+      const inWindow = allowedAt.filter((time) => now < time + windowMs);
+      expect(decision.allowed).toBe(inWindow.length < limiter.limit);
+      if (decision.allowed) allowedAt.push(now);
+      else {
+        // Once retryAfterMs has passed, and not a millisecond before, a slot is free again.
+        const stillIn = (at: number) => inWindow.filter((time) => at < time + windowMs).length;
+        expect(stillIn(now + decision.retryAfterMs)).toBeLessThan(limiter.limit);
+        expect(stillIn(now + decision.retryAfterMs - 1)).toBeGreaterThanOrEqual(limiter.limit);
+      }
+    }
+  },
+);
