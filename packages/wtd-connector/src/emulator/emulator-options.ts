@@ -132,5 +132,7 @@ export function toServerOptions(resolved: ResolvedEmulatorOptions, statsPath: st
     now: resolved.now,
     errorResponse: wtdErrorResponse,
     statsPath,
+    // The stats in this emulator's shape have no arrivals; keeping them would only grow.
+    recordArrivals: false,
   };
 }

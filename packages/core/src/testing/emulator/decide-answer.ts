@@ -51,7 +51,10 @@ const ANONYMOUS = '(anonymous)';
  * 5. for a 2xx, an injected fault if one is drawn: 5xx, broken body, 429 or reset;
  * 6. the good answer.
  *
+ * @param method - The request's method, upper case.
+ * @param path - The request's path, still percent-encoded.
  * @param readRequest - Builds the request once the route is known (reading a body only then).
+ * @param context - Routes, token check, limits, faults, clock, error wording and stats.
  * @returns The answer.
  */
 export async function decideAnswer(

@@ -203,6 +203,12 @@ describe('startEmulatorServer rate limits', () => {
     expect(emulator.stats().arrivals).toEqual({ a: [0, 10, 150], b: [160] });
     expect(emulator.stats().byStatus).toEqual({ 200: 3, 401: 1, 429: 1 });
   });
+
+  it('keeps no arrivals with recordArrivals: false', async () => {
+    const emulator = await start({ auth, recordArrivals: false });
+    await lines(emulator, 'x');
+    expect(emulator.stats()).toMatchObject({ requests: 1, arrivals: {} });
+  });
 });
 
 describe('startEmulatorServer faults', () => {

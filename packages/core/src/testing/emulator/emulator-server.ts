@@ -65,7 +65,7 @@ export type RunningEmulatorServer = {
  */
 export async function startEmulatorServer(options: EmulatorServerOptions): Promise<RunningEmulatorServer> {
   const resolved = resolveServerOptions(options);
-  const stats = new StatsRecorder();
+  const stats = new StatsRecorder(resolved.recordArrivals);
   const context: AnswerContext = {
     table: new RouteTable(resolved.routes),
     auth: resolved.auth,

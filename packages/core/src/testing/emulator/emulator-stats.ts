@@ -46,6 +46,12 @@ export class StatsRecorder {
   #records = 0;
   #served = new Map<string, number>();
   #arrivals = new Map<string, number[]>();
+  readonly #recordArrivals: boolean;
+
+  /** @param recordArrivals - Whether to keep arrival times (they grow with every request). */
+  constructor(recordArrivals = true) {
+    this.#recordArrivals = recordArrivals;
+  }
 
   /** A request arrived; pair with {@link StatsRecorder.finished}. */
   started(): void {
@@ -60,6 +66,7 @@ export class StatsRecorder {
 
   /** A request by `principal` passed the token check at `nowMs`. */
   arrived(principal: string, nowMs: number): void {
+    if (!this.#recordArrivals) return;
     const times = this.#arrivals.get(principal);
     if (times === undefined) this.#arrivals.set(principal, [nowMs]);
     else times.push(nowMs);
