@@ -5,6 +5,8 @@ export type {
   QueryTokenAuthOptions,
 } from './testing/emulator/auth.js';
 export { bearerAuth, queryTokenAuth } from './testing/emulator/auth.js';
+export type { CursorPageOptions, CursorPageResult } from './testing/emulator/cursor-page.js';
+export { cursorPage } from './testing/emulator/cursor-page.js';
 export type { EmulatorError, EmulatorErrorCode, ErrorResponder } from './testing/emulator/emulator-error.js';
 export { defaultErrorResponse } from './testing/emulator/emulator-error.js';
 export type { EmulatorResponse } from './testing/emulator/emulator-response.js';
