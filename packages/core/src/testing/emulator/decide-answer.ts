@@ -109,8 +109,10 @@ export async function decideAnswer(
   } catch {
     return { route, release, response: error({ status: 500, code: 'internal', message: 'Emulator error.' }) };
   }
-  if (good.status < 200 || good.status > 299)
-    return { route, release, response: withHeaders(good, admitted.headers) };
+  const { served, ...response } = good;
+  if (response.status < 200 || response.status > 299) {
+    return { route, release, response: withHeaders(response, admitted.headers) };
+  }
 
   const fault = context.decideFault();
   const slowMs = context.drawSlowMs();
@@ -133,19 +135,17 @@ export async function decideAnswer(
         ),
       };
     case 'malformed': {
-      const broken = malformedResponse(good, fault.body, context.faults.dataField);
+      const broken = malformedResponse(response, fault.body, context.faults.dataField);
       return { ...base, malformed: true, response: withHeaders(broken, admitted.headers) };
     }
     case 'reset':
       return { ...base, response: 'reset' };
-    case 'none': {
-      const { served, ...response } = good;
+    case 'none':
       return {
         ...base,
         response: withHeaders(response, admitted.headers),
         ...(served === undefined ? {} : { served }),
       };
-    }
   }
 }
 
