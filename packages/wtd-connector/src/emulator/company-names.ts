@@ -1,5 +1,5 @@
+import { pick } from '@capital/core/testing';
 import type { Exchange } from './exchanges.js';
-import { pick } from './pick.js';
 
 // None of these words contains "new" or "york", so that an ordinary name can never match a
 // search for "new york" and the number of matches is exactly the number of names made to match.

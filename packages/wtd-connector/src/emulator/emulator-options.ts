@@ -1,8 +1,10 @@
+import type { EmulatorServerOptions, RollingWindowLimiterOptions } from '@capital/core/testing';
+import { isLoopback, queryTokenAuth } from '@capital/core/testing';
 import type { Listing } from './dataset.js';
 import { generateListings } from './dataset.js';
+import { wtdErrorResponse } from './emulator-response.js';
 import type { FaultOptions } from './faults.js';
-import { checkLatency } from './faults.js';
-import type { RollingWindowLimiterOptions } from './rolling-window-limiter.js';
+import { stockSearchRoute } from './stock-search.js';
 
 /** Options of `startEmulator`, including the fault injection ones of {@link FaultOptions}. */
 export type EmulatorOptions = FaultOptions & {
@@ -48,7 +50,7 @@ export type EmulatorOptions = FaultOptions & {
 
 /** {@link EmulatorOptions} with every default applied and every value checked. */
 export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, keyof FaultOptions>> & {
-  readonly faults: FaultOptions;
+  readonly faults: Omit<FaultOptions, 'latencyMs'>;
   readonly latencyMs: number;
 };
 
@@ -58,7 +60,7 @@ export type ResolvedEmulatorOptions = Required<Omit<EmulatorOptions, keyof Fault
  * @param options - What the caller gave.
  * @returns Every option, with defaults.
  * @throws {RangeError} when the host is not loopback, the port or `maxLimit` is out of range,
- * or `latencyMs` is negative. The fault rates are checked by `createFaultInjector`.
+ * or `latencyMs` is negative. The fault rates are checked by the emulator kit.
  * @example resolveEmulatorOptions({}).maxLimit // 50
  */
 export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulatorOptions {
@@ -80,6 +82,9 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
   if (!Number.isSafeInteger(maxLimit) || maxLimit < 1) {
     throw new RangeError(`maxLimit must be a positive integer, got ${maxLimit}.`);
   }
+  if (!(Number.isFinite(latencyMs) && latencyMs >= 0)) {
+    throw new RangeError(`latencyMs must be a non-negative number, got ${latencyMs}.`);
+  }
   return {
     port,
     host,
@@ -89,10 +94,45 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     maxLimit,
     now,
     faults,
-    latencyMs: checkLatency(latencyMs),
+    latencyMs,
   };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+/**
+ * The emulator kit's options for World Trading Data: one route, the token in `api_token`, one
+ * rolling-window limit per token whose 429 also says `Retry-After-Ms`, and `{ "message": … }` errors.
+ *
+ * @param resolved - The resolved options.
+ * @param statsPath - Where the stats are served.
+ * @returns Options for `startEmulatorServer`.
+ */
+export function toServerOptions(resolved: ResolvedEmulatorOptions, statsPath: string): EmulatorServerOptions {
+  const { rateLimit, faults } = resolved;
+  const { seed, faultRate, malformedRate, burst429Rate } = faults;
+  return {
+    routes: [stockSearchRoute(resolved.dataset, resolved.maxLimit)],
+    auth: queryTokenAuth({ param: 'api_token', tokens: resolved.tokens }),
+    rateLimits: {
+      layers:
+        rateLimit === false
+          ? []
+          : [{ name: 'token', limit: rateLimit.limit ?? 10, windowMs: rateLimit.windowMs ?? 1000 }],
+      retryAfterMs: true,
+    },
+    // Only the rates given: the kit refuses an explicit undefined as it refuses NaN.
+    faults: {
+      ...(faultRate === undefined ? {} : { faultRate }),
+      ...(malformedRate === undefined ? {} : { malformedRate }),
+      ...(burst429Rate === undefined ? {} : { burst429Rate }),
+    },
+    latencyMs: resolved.latencyMs,
+    host: resolved.host,
+    port: resolved.port,
+    ...(seed === undefined ? {} : { seed }),
+    now: resolved.now,
+    errorResponse: wtdErrorResponse,
+    statsPath,
+    // The stats in this emulator's shape have no arrivals; keeping them would only grow.
+    recordArrivals: false,
+  };
 }

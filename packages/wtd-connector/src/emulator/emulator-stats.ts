@@ -1,3 +1,5 @@
+import type { EmulatorServerStats } from '@capital/core/testing';
+
 /** How many times one good page — one (search term, limit, page) — was served. */
 export type PageServed = {
   /** The `search_term` as the client sent it (decoded, not trimmed). */
@@ -30,50 +32,21 @@ export type EmulatorStats = {
 };
 
 /**
- * Counts what the emulator answers. Not part of the public API: the server exposes its
- * snapshots through `stats()` and `GET /__emulator/stats`.
+ * The kit's stats in this emulator's shape: its pages are the kit's served keys, which the
+ * stock search route writes as `JSON.stringify([searchTerm, limit, page])`.
+ *
+ * @param stats - A snapshot of the kit's stats.
+ * @returns The emulator's stats.
+ * @example toEmulatorStats(server.stats()).pages // [{ searchTerm: 'new york', limit: 50, page: 1, served: 1 }]
  */
-export class StatsRecorder {
-  #requests = 0;
-  #byStatus = new Map<number, number>();
-  #malformed = 0;
-  // Keyed by JSON.stringify([term, limit, page]): unambiguous whatever characters the term holds.
-  #pages = new Map<string, PageServed>();
-
-  /** Counts one answer with `status`; `malformed` when its body was broken on purpose. */
-  recordAnswer(status: number, malformed = false): void {
-    this.#requests += 1;
-    this.#byStatus.set(status, (this.#byStatus.get(status) ?? 0) + 1);
-    if (malformed) this.#malformed += 1;
-  }
-
-  /** Counts one good page served for (`searchTerm`, `limit`, `page`). */
-  recordPage(searchTerm: string, limit: number, page: number): void {
-    const key = JSON.stringify([searchTerm, limit, page]);
-    const served = (this.#pages.get(key)?.served ?? 0) + 1;
-    this.#pages.set(key, { searchTerm, limit, page, served });
-  }
-
-  /** A copy of the counts, safe to keep and to serialise. */
-  snapshot(): EmulatorStats {
-    const pages = [...this.#pages.values()].sort(
-      (a, b) => compare(a.searchTerm, b.searchTerm) || a.limit - b.limit || a.page - b.page,
-    );
-    return {
-      requests: this.#requests,
-      byStatus: Object.fromEntries([...this.#byStatus].sort(([a], [b]) => a - b)),
-      malformed: this.#malformed,
-      pages,
-    };
-  }
-
-  /** Sets every count back to zero. */
-  reset(): void {
-    this.#requests = 0;
-    this.#byStatus.clear();
-    this.#malformed = 0;
-    this.#pages.clear();
-  }
+export function toEmulatorStats(stats: EmulatorServerStats): EmulatorStats {
+  const pages = Object.entries(stats.served)
+    .map(([key, served]): PageServed => {
+      const [searchTerm, limit, page] = JSON.parse(key) as [string, number, number];
+      return { searchTerm, limit, page, served };
+    })
+    .sort((a, b) => compare(a.searchTerm, b.searchTerm) || a.limit - b.limit || a.page - b.page);
+  return { requests: stats.requests, byStatus: stats.byStatus, malformed: stats.malformed, pages };
 }
 
 function compare(a: string, b: string): number {

@@ -1,7 +1,11 @@
+import type { EmulatorResponse, Route } from '@capital/core/testing';
+import { jsonResponse } from '@capital/core/testing';
 import type { Listing } from './dataset.js';
 import { searchListings } from './dataset.js';
-import type { EmulatorResponse } from './emulator-response.js';
 import { errorResponse } from './emulator-response.js';
+
+/** The path of World Trading Data's stock search. */
+export const STOCK_SEARCH_PATH = '/api/v1/stock_search';
 
 /** The body of a successful `stock_search` answer, field for field as the real API sent it. */
 export type StockSearchPage = {
@@ -92,6 +96,30 @@ export function createStockSearch(
         data,
       },
     };
+  };
+}
+
+/**
+ * The emulator's one route, `GET /api/v1/stock_search`: a page, or a 400 for an invalid query.
+ * Each good page is counted in the stats under `JSON.stringify([searchTerm, limit, page])`.
+ *
+ * @param dataset - The listings to search.
+ * @param maxLimit - The largest page size.
+ * @returns The route, for `startEmulatorServer`.
+ * @example stockSearchRoute(generateListings(), 50).path // '/api/v1/stock_search'
+ */
+export function stockSearchRoute(dataset: readonly Listing[], maxLimit: number): Route {
+  const search = createStockSearch(dataset, maxLimit);
+  return {
+    method: 'GET',
+    path: STOCK_SEARCH_PATH,
+    handle: (request) => {
+      const outcome = search(request.query);
+      if (!outcome.ok) return outcome.response;
+      const { searchTerm, limit, page } = outcome.query;
+      const served = { key: JSON.stringify([searchTerm, limit, page]), records: outcome.page.data.length };
+      return { ...jsonResponse(200, outcome.page), served };
+    },
   };
 }
 

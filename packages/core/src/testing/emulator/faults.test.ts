@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { FaultDecision, FaultOptions } from './faults.js';
-import { checkLatency, createFaultInjector } from './faults.js';
+import { checkLatency, createFaultInjector, createSlowInjector } from './faults.js';
 
-function draw(options: FaultOptions, count: number): FaultDecision[] {
-  const decide = createFaultInjector(options);
+function draw(options: FaultOptions & { seed?: number }, count: number): FaultDecision[] {
+  const { seed, ...rates } = options;
+  const decide = createFaultInjector(rates, seed);
   return Array.from({ length: count }, () => decide());
 }
 
@@ -60,6 +61,16 @@ describe('createFaultInjector', () => {
     expect(draw({ ...options, seed: 1 }, 500)).not.toEqual(draw({ ...options, seed: 2 }, 500));
   });
 
+  it('resets connections at roughly resetRate, after the other kinds, leaving their draws as they were', () => {
+    const without = draw({ faultRate: 0.2, seed: 5 }, 2000);
+    const withResets = draw({ faultRate: 0.2, resetRate: 0.1, seed: 5 }, 2000);
+    expect(share(withResets, 'reset')).toBeGreaterThan(0.08);
+    expect(share(withResets, 'reset')).toBeLessThan(0.12);
+    expect(withResets.filter((decision) => decision.kind !== 'reset')).toEqual(
+      without.filter((_, index) => withResets[index]?.kind !== 'reset'),
+    );
+  });
+
   it('fails every request when the rates add up to 1', () => {
     const decisions = draw({ faultRate: 0.1, malformedRate: 0.2, burst429Rate: 0.7 }, 1000);
     expect(share(decisions, 'none')).toBe(0);
@@ -70,6 +81,29 @@ describe('createFaultInjector', () => {
     expect(() => createFaultInjector({ malformedRate: 1.5 })).toThrow(RangeError);
     expect(() => createFaultInjector({ burst429Rate: Number.NaN })).toThrow(RangeError);
     expect(() => createFaultInjector({ faultRate: 0.6, malformedRate: 0.6 })).toThrow(RangeError);
+    expect(() => createFaultInjector({ faultRate: 0.6, resetRate: 0.6 })).toThrow(RangeError);
+  });
+});
+
+describe('createSlowInjector', () => {
+  it('delays roughly slowRate of the requests by slowMs, the same ones for the same seed', () => {
+    const delays = (seed: number) => {
+      const next = createSlowInjector({ slowRate: 0.25, slowMs: 40 }, seed);
+      return Array.from({ length: 4000 }, () => next());
+    };
+    const first = delays(3);
+    expect(new Set(first)).toEqual(new Set([0, 40]));
+    const slow = first.filter((ms) => ms === 40).length / first.length;
+    expect(slow).toBeGreaterThan(0.22);
+    expect(slow).toBeLessThan(0.28);
+    expect(delays(3)).toEqual(first);
+  });
+
+  it('delays nothing by default and refuses a rate or a delay out of range', () => {
+    const next = createSlowInjector({}, 1);
+    expect(Array.from({ length: 100 }, () => next()).every((ms) => ms === 0)).toBe(true);
+    expect(() => createSlowInjector({ slowRate: 2 })).toThrow(RangeError);
+    expect(() => createSlowInjector({ slowRate: 0.5, slowMs: -1 })).toThrow(RangeError);
   });
 });
 

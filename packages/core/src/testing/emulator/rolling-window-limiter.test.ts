@@ -67,4 +67,34 @@ describe('RollingWindowLimiter', () => {
     expect(() => new RollingWindowLimiter({ windowMs: 0 })).toThrow(RangeError);
     expect(() => new RollingWindowLimiter({ windowMs: Number.NaN })).toThrow(RangeError);
   });
+
+  it('probes without taking a slot, and records without asking', () => {
+    const limiter = new RollingWindowLimiter({ limit: 1, windowMs: 1000 });
+    expect(limiter.probe('demo', 0)).toEqual({ allowed: true });
+    expect(limiter.probe('demo', 0)).toEqual({ allowed: true });
+    limiter.record('demo', 0);
+    expect(limiter.probe('demo', 10)).toEqual({ allowed: false, retryAfterMs: 990 });
+  });
+
+  it('tells the free slots and when the oldest request leaves the window', () => {
+    const limiter = new RollingWindowLimiter({ limit: 3, windowMs: 1000 });
+    expect(limiter.state('demo', 0)).toEqual({ remaining: 3, resetMs: 0 });
+    limiter.check('demo', 100);
+    limiter.check('demo', 200);
+    expect(limiter.state('demo', 300)).toEqual({ remaining: 1, resetMs: 800 });
+  });
+
+  it('binds a lower limit at once, freeing a slot when enough requests have left', () => {
+    const limiter = new RollingWindowLimiter({ limit: 5, windowMs: 1000 });
+    for (const time of [0, 100, 200, 300, 400]) limiter.check('demo', time);
+    limiter.setLimit({ limit: 2 });
+    expect(limiter.limit).toBe(2);
+    // Five in the window, two allowed: a slot frees when the fourth oldest (at 300) leaves.
+    expect(limiter.check('demo', 500)).toEqual({ allowed: false, retryAfterMs: 800 });
+    expect(limiter.state('demo', 500).remaining).toBe(0);
+    expect(limiter.check('demo', 1300)).toEqual({ allowed: true });
+    limiter.setLimit({ windowMs: 10 });
+    expect(limiter.windowMs).toBe(10);
+    expect(() => limiter.setLimit({ limit: -1 })).toThrow(RangeError);
+  });
 });
