@@ -11,7 +11,7 @@ import {
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
-import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
+import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
@@ -60,7 +60,8 @@ export async function runCommand(
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
   const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
-  const token = flags.token ?? io.env[connector.credential.envVar];
+  const token =
+    flags.token === undefined ? io.env[connector.credential.envVar] || undefined : parseToken('--token', flags.token);
 
   let emulator: RunningEmulator | undefined;
   let baseUrl: string;
