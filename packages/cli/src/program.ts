@@ -38,7 +38,7 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
 function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   const program = new Command('capital')
     .description('Pull data from third-party APIs, one page at a time, into files, PostgreSQL or Kafka.')
-    .version(cliVersion(), '-V, --version', "print the version of capital and exit")
+    .version(cliVersion(), '-V, --version', 'print the version of capital and exit')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError();

@@ -61,7 +61,9 @@ export async function runCommand(
   const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
   const token =
-    flags.token === undefined ? io.env[connector.credential.envVar] || undefined : parseToken('--token', flags.token);
+    flags.token === undefined
+      ? io.env[connector.credential.envVar] || undefined
+      : parseToken('--token', flags.token);
 
   let emulator: RunningEmulator | undefined;
   let baseUrl: string;
@@ -86,7 +88,11 @@ export async function runCommand(
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
-  const progress = createProgress({ stream: io.stderr, quiet: flags.quiet === true });
+  const progress = createProgress({
+    stream: io.stderr,
+    quiet: flags.quiet === true,
+    secrets: token ? [token] : [],
+  });
   const shared = rate && redisUrl ? ` shared through Redis at ${redactUrl(redisUrl)}` : '';
   io.stderr.write(
     `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,

@@ -163,7 +163,11 @@ const queueKeyTypes = [
  * counts (all zero), and a crawl that never began must not read as complete.
  * @throws {QueueNotFoundError} when none of the queue's keys exists.
  */
-export async function assertQueueExists(redis: Redis, queue: Queue, connection: QueueConnection): Promise<void> {
+export async function assertQueueExists(
+  redis: Redis,
+  queue: Queue,
+  connection: QueueConnection,
+): Promise<void> {
   const keys = queueKeyTypes.map((type) => queue.keys[type] ?? '');
   if ((await redis.exists(...keys)) > 0) return;
   throw new QueueNotFoundError(connection.queue, connection.prefix, redactRedisUrl(connection.redis));
@@ -181,7 +185,11 @@ export async function readCrawlStatus(
   const counts = await readCrawlCounts(queue);
   const stalled =
     counts.active === 0 ? 0 : await countStalledJobs(redis, queue, options.lockDurationMs ?? 30_000);
-  const pagesPerSecond = await readPagesPerSecond(redis, queue.keys.completed ?? '', options.windowMs ?? 10_000);
+  const pagesPerSecond = await readPagesPerSecond(
+    redis,
+    queue.keys.completed ?? '',
+    options.windowMs ?? 10_000,
+  );
   return {
     ...counts,
     complete: isCrawlComplete(counts),

@@ -39,9 +39,7 @@ export async function countStalledJobs(redis: Redis, queue: Queue, lockDurationM
   const activeKey = queue.keys.active ?? '';
   const ids = await redis.lrange(activeKey, 0, maxActiveRead - 1);
   if (ids.length === 0) return 0;
-  const ttls = await redis
-    .pipeline(ids.map((id) => ['pttl', `${queue.keys[''] ?? ''}${id}:lock`]))
-    .exec();
+  const ttls = await redis.pipeline(ids.map((id) => ['pttl', `${queue.keys[''] ?? ''}${id}:lock`])).exec();
   const suspects = ids.filter((_id, index) => {
     const [error, pttl] = ttls?.[index] ?? [null, -2];
     return !error && isLockLapsing(Number(pttl), lockDurationMs);

@@ -22,7 +22,11 @@ export async function describeInstalledConnectors(commandName: string, cwd: stri
   for (const connector of connectors) {
     lines.push(`  ${connector.name}  ${connector.description}`);
     for (const param of connector.params) {
-      const note = param.required ? ' (required)' : param.default === undefined ? '' : ` (default: ${param.default})`;
+      const note = param.required
+        ? ' (required)'
+        : param.default === undefined
+          ? ''
+          : ` (default: ${param.default})`;
       lines.push(`      --${param.name} <value>  ${param.description}${note}`);
     }
   }

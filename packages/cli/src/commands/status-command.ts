@@ -1,4 +1,4 @@
-import { type CrawlReport, CrawlFailedError, crawlStatus, redactRedisUrl } from '@capital/workers';
+import { CrawlFailedError, type CrawlReport, crawlStatus, redactRedisUrl } from '@capital/workers';
 import { parseWholeNumber } from '../parse-values.js';
 import { describeStalled, describeStatus } from './enqueue-command.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';

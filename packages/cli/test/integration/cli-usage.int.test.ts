@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { startEmulator } from '@capital/wtd-connector/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertCliBuilt, runCli } from '../run-cli.js';
 
-// What a new user meets first: help, --version, an empty token, a PostgreSQL URL without a user.
+// What a new user meets first: help, --version, an empty token, a PostgreSQL URL without a user,
+// and the progress figures on a pipe.
 
 const server = {
   host: process.env.PGHOST ?? '127.0.0.1',
@@ -26,10 +28,12 @@ afterEach(async () => {
 });
 
 describe('capital help and version', () => {
-  it("lists the installed connectors and their parameters in `capital run --help`", async () => {
+  it('lists the installed connectors and their parameters in `capital run --help`', async () => {
     const result = await runCli(['run', '--help'], { cwd: folder });
     expect(result.stdout).toMatch(/Connectors installed .*:\n {2}wtd {2}World Trading Data's stock search/);
-    expect(result.stdout).toMatch(/\n {6}--search <value> {2}the search term, e\.g\. "new york" \(required\)\n/);
+    expect(result.stdout).toMatch(
+      /\n {6}--search <value> {2}the search term, e\.g\. "new york" \(required\)\n/,
+    );
     expect(result.code).toBe(0);
   });
 
@@ -45,7 +49,7 @@ describe('capital run --token', () => {
   it.each([
     ['without --base-url', []],
     ['with --base-url', ['--base-url', 'http://127.0.0.1:9']],
-  ])("refuses an empty token as a bad command line (exit 2), %s", async (_case, extra) => {
+  ])('refuses an empty token as a bad command line (exit 2), %s', async (_case, extra) => {
     const result = await runCli(['run', 'wtd', '--search', 'new york', '--token', '', ...extra], {
       cwd: folder,
     });
@@ -97,6 +101,49 @@ describe('capital run --sink postgres://HOST/DB (no user)', () => {
       expect(result.code).toBe(1);
     } else {
       expect(result.code).toBe(0);
+    }
+  });
+});
+
+describe('capital run progress on a pipe', () => {
+  const token = `usage-${randomBytes(6).toString('hex')}`;
+
+  it('shows figures a user can check against the 9/1s limit: req/s at most 9, limiter wait within the run', async () => {
+    const api = await startEmulator({ tokens: [token] });
+    try {
+      const out = join(folder, 'out.ndjson');
+      const result = await runCli(
+        ['run', 'wtd', '--search', 'new york', '--base-url', api.url, '--token', token, '--out', out],
+        { cwd: folder },
+      );
+      expect(result.code).toBe(0);
+      const lines = [
+        ...result.stderr.matchAll(/ ([\d.]+) req\/s · ([\d.]+) s of ([\d.]+) s waiting on the limiter/g),
+      ];
+      // A line at the first page (piped output used to stay silent for 2 s), and the summary.
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      for (const [, rate, waited, elapsed] of lines) {
+        expect(Number(rate)).toBeLessThanOrEqual(9);
+        expect(Number(waited)).toBeLessThanOrEqual(Number(elapsed));
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('says at once which page it retries, when and why, without the token', async () => {
+    const api = await startEmulator({ tokens: [token], faultRate: 1 });
+    try {
+      const result = await runCli(
+        ['run', 'wtd', '--search', 'new york', '--base-url', api.url, '--token', token, '--retries', '2'],
+        { cwd: folder },
+      );
+      expect(result.stderr).toMatch(/^capital: retrying page 1 in \d+\.\d s: HTTP 50[023]: /m);
+      expect(result.stderr.match(/^capital: retrying page 1 /gm)).toHaveLength(2);
+      expect(result.stdout + result.stderr).not.toContain(token);
+      expect(result.code).toBe(1);
+    } finally {
+      await api.close();
     }
   });
 });

@@ -60,7 +60,15 @@ const options = (env: Record<string, string> = {}) => ({
   killAfterMs: 60_000,
 });
 const status = () => crawlStatus({ redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` });
-const enqueueArgs = (url: string) => ['enqueue', 'wtd', '--search', 'new york', ...queueFlags(), '--base-url', url];
+const enqueueArgs = (url: string) => [
+  'enqueue',
+  'wtd',
+  '--search',
+  'new york',
+  ...queueFlags(),
+  '--base-url',
+  url,
+];
 
 /** `capital worker` into this test's schema; resolves once it takes jobs. */
 async function startWorker(workerToken: string, extra: readonly string[] = []): Promise<RunningCli> {
@@ -70,7 +78,11 @@ async function startWorker(workerToken: string, extra: readonly string[] = []): 
     options({ WTD_API_TOKEN: workerToken }),
   );
   children.push(cli);
-  await waitFor(() => cli.stderr().includes('capital: worker on queue'), 20_000, () => cli.stderr());
+  await waitFor(
+    () => cli.stderr().includes('capital: worker on queue'),
+    20_000,
+    () => cli.stderr(),
+  );
   return cli;
 }
 
@@ -101,7 +113,12 @@ describe('capital status', () => {
     expect(shown.code).toBe(1);
 
     const json = await runCli(['status', ...queueFlags(), '--json'], options());
-    expect(JSON.parse(json.stdout)).toMatchObject({ state: 'failed', complete: true, failed: 1, completed: 0 });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      state: 'failed',
+      complete: true,
+      failed: 1,
+      completed: 0,
+    });
     expect(json.code).toBe(1);
 
     const waited = await runCli([...enqueueArgs(emulator.url), '--wait', '--quiet'], options());

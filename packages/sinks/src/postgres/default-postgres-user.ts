@@ -31,7 +31,8 @@ export function withDefaultUser(connection: string, env: NodeJS.ProcessEnv = pro
   } catch {
     return connection;
   }
-  if ((url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.username !== '') return connection;
+  if ((url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.username !== '')
+    return connection;
   const user = defaultPostgresUser(env);
   if (user === undefined) return connection;
   url.username = encodeURIComponent(user);

@@ -110,7 +110,13 @@ export function connectWithin(
         clearTimeout(timer);
         if (!late) {
           reject(
-            toPostgresSinkError(error, 'connect', location, connection.secrets, describeUser(connection.user)),
+            toPostgresSinkError(
+              error,
+              'connect',
+              location,
+              connection.secrets,
+              describeUser(connection.user),
+            ),
           );
         }
       },
