@@ -103,8 +103,3 @@ export function describeStatus(status: CrawlStatus): string {
 
 const stalledReason =
   "their worker stopped; BullMQ moves them back to waiting at a running worker's next stalled-job check";
-
-/** `2 active tasks stalled: their worker stopped; …`, for a status headline. */
-export function describeStalled(stalled: number): string {
-  return `${stalled} active task${stalled === 1 ? '' : 's'} stalled: ${stalledReason}`;
-}

@@ -1,6 +1,6 @@
 import { CrawlFailedError, type CrawlReport, crawlStatus, redactRedisUrl } from '@capital/workers';
 import { parseWholeNumber } from '../parse-values.js';
-import { describeStalled, describeStatus } from './enqueue-command.js';
+import { describeStatus } from './enqueue-command.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
 
 /** The flags of `capital status`. */
@@ -48,10 +48,9 @@ function headline(status: CrawlReport): string {
     case 'failed':
       return `failed: ${status.failed} of ${status.completed + status.failed} tasks failed`;
     case 'stalled':
-      return `stalled: ${describeStalled(status.stalled)}`;
-    case 'running':
-      return status.stalled > 0 ? `running; ${describeStalled(status.stalled)}` : 'running';
+      // The counts line below says why and what happens next.
+      return 'stalled: no task runs';
     default:
-      return 'complete';
+      return status.state;
   }
 }

@@ -135,23 +135,24 @@ describe('capital status', () => {
   });
 
   it("shows a SIGKILLed worker's task as stalled, and a live worker's as running", async () => {
-    // Each page takes 4 s, so the seed is active long enough to be seen, then killed.
-    emulator = await startEmulator({ tokens: [token], latencyMs: 4000, rateLimit: false });
-    const lock = ['--lock-duration', '2000'];
+    // Each page takes 10 s, so the seed stays active while it is looked at, then killed.
+    emulator = await startEmulator({ tokens: [token], latencyMs: 10_000, rateLimit: false });
+    // Renewed every 2 s, a live lock keeps over 2 s left; under 1 s is stalled.
+    const lock = ['--lock-duration', '4000'];
     const worker = await startWorker(token, [...lock, '--concurrency', '1', '--rate', 'off']);
     expect((await runCli(enqueueArgs(emulator.url), options())).code).toBe(0);
     const waiter = startCli([...enqueueArgs(emulator.url), '--wait', ...lock], options());
     children.push(waiter);
     await waitFor(async () => (await status()).active === 1, 30_000);
 
-    // The live worker renews its lock every second: running, never stalled.
+    // The live worker renews its lock: running, not stalled.
     const live = await runCli(['status', ...queueFlags(), ...lock, '--json'], options());
     expect(JSON.parse(live.stdout)).toMatchObject({ state: 'running', active: 1, stalled: 0 });
     expect(live.code).toBe(0);
 
     worker.child.kill('SIGKILL');
     await worker.exited;
-    // No worker is left to recover the task, so it stays active; its lock lapses within 2 s.
+    // No worker is left to recover the task, so it stays active; its lock lapses within 4 s.
     let shown = await runCli(['status', ...queueFlags(), ...lock], options());
     await waitFor(
       async () => {
@@ -161,8 +162,10 @@ describe('capital status', () => {
       30_000,
       () => shown.stdout + shown.stderr,
     );
-    expect(shown.stdout).toMatch(/: stalled: 1 active task stalled: their worker stopped; BullMQ moves/);
-    expect(shown.stdout).toMatch(/1 active · 1 stalled \(/);
+    expect(shown.stdout).toMatch(/^crawl at redis:\/\/\S+: stalled: no task runs\n/);
+    expect(shown.stdout).toMatch(
+      / · 1 active · 1 stalled \(their worker stopped; BullMQ moves them back to waiting/,
+    );
     expect(shown.code).toBe(0);
     await waitFor(() => waiter.stderr().includes('1 stalled (their worker stopped'), 30_000, waiter.stderr);
   });
