@@ -144,7 +144,10 @@ export async function readPagesPerSecond(
   return count / (spanMs / 1000);
 }
 
-/** The keys a queue has once a task was enqueued on it; workers alone create none of them. */
+/**
+ * The keys a queue has once a task was enqueued on it, or a worker or `capital enqueue` opened it
+ * (`meta`): `meta` outlives the jobs, which BullMQ removes some time after they complete.
+ */
 const queueKeyTypes = [
   'meta',
   'id',

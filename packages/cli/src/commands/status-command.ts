@@ -50,7 +50,9 @@ function headline(status: CrawlReport): string {
     case 'stalled':
       // The counts line below says why and what happens next.
       return 'stalled: no task runs';
-    default:
-      return status.state;
+    default: {
+      const total = status.completed + status.failed + status.active + status.waiting + status.delayed;
+      return total === 0 ? `${status.state} (the queue holds no task)` : status.state;
+    }
   }
 }
