@@ -86,7 +86,7 @@ export async function enqueueCommand(
 
 /**
  * `40 done · 3 active · 12 waiting · 1 delayed · 0 failed · 8.9 pages/s`, and after the active
- * ones, when some stalled: `2 stalled (their worker stopped; a running worker moves them back)`.
+ * ones, when some stalled: `2 stalled (their worker stopped; BullMQ moves them back to waiting …)`.
  */
 export function describeStatus(status: CrawlStatus): string {
   const parts = [

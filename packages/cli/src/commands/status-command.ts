@@ -51,7 +51,8 @@ function headline(status: CrawlReport): string {
       // The counts line below says why and what happens next.
       return 'stalled: no task runs';
     default: {
-      const total = status.completed + status.failed + status.active + status.waiting + status.delayed;
+      const { completed, failed, active, waiting, delayed, prioritized, waitingChildren } = status;
+      const total = completed + failed + active + waiting + delayed + prioritized + waitingChildren;
       return total === 0 ? `${status.state} (the queue holds no task)` : status.state;
     }
   }
