@@ -39,7 +39,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
 /**
  * One line of figures, each one a user can check against the run:
  * `12 pages · 600 records · 8.9 req/s · 1.2 s of 2.0 s waiting on the limiter` — the requests per
- * second of the last few seconds (never above the limit), and the wall-clock time during which
+ * second of the last few seconds (within the limit), and the wall-clock time during which
  * at least one task waited for the limiter, out of the run's. The bar shows the pages itself, so
  * it asks for the line without them (`withPages: false`).
  */

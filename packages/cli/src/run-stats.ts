@@ -24,8 +24,9 @@ export type RunStatsSnapshot = {
   /**
    * Requests per second over the last `rateWindowMs`: the requests after the first one of the
    * window, over the time since that first one (at least a second). Under a limit of N per
-   * second it never reads above N, whereas requests over elapsed time does at the start of a
-   * run, and it falls when requests stop (a `Retry-After` pause).
+   * second it reads at most N (give or take the spread of response times, as requests are timed
+   * when they end), whereas requests over elapsed time reads above N at the start of a run; and
+   * it falls when requests stop (a `Retry-After` pause).
    */
   readonly requestsPerSecond: number;
   readonly retries: number;
@@ -155,7 +156,7 @@ export class RunStats {
     const first = this.#requestTimes[0];
     if (first === undefined) return 0;
     // n requests spaced at least 1/N s apart span at least (n − 1)/N s, so (n − 1) over the time
-    // since the first never exceeds N; a burst within the first second is counted over a second.
+    // since the first stays within N; a burst within the first second is counted over a second.
     return ((this.#requestTimes.length - 1) * 1000) / Math.max(now - first, 1000);
   }
 }
