@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,7 +31,7 @@ export async function loadConnector(
     throw new CliUsageError(`"${name}" is not a connector name (lower-case letters, digits and dashes).`);
   }
   const candidates = connectorPackageNames(name);
-  const requirers = [createRequire(import.meta.url), createRequire(join(resolve(cwd), 'package.json'))];
+  const requirers = requirersFrom(cwd);
   for (const packageName of candidates) {
     for (const requirer of requirers) {
       let resolved: string;
@@ -45,6 +46,40 @@ export async function loadConnector(
   throw new CliUsageError(
     `No connector "${name}": install one of ${candidates.join(' or ')}, or pass --connector PATH to a module that exports \`connector\`.`,
   );
+}
+
+/**
+ * The names of the connectors installed where {@link loadConnector} looks (beside the CLI and in
+ * the current folder), sorted: `wtd` for `@capital/wtd-connector`.
+ *
+ * @example await listInstalledConnectors(process.cwd()) // ['wtd']
+ */
+export async function listInstalledConnectors(cwd = process.cwd()): Promise<string[]> {
+  const folders = new Set(requirersFrom(cwd).flatMap((requirer) => requirer.resolve.paths('x') ?? []));
+  const names = new Set<string>();
+  for (const folder of folders) {
+    for (const entry of await entriesOf(join(folder, '@capital'))) {
+      const match = /^([a-z0-9][a-z0-9-]*)-connector$/.exec(entry);
+      if (match?.[1]) names.add(match[1]);
+    }
+    for (const entry of await entriesOf(folder)) {
+      const match = /^capital-connector-([a-z0-9][a-z0-9-]*)$/.exec(entry);
+      if (match?.[1]) names.add(match[1]);
+    }
+  }
+  return [...names].sort();
+}
+
+function requirersFrom(cwd: string): NodeJS.Require[] {
+  return [createRequire(import.meta.url), createRequire(join(resolve(cwd), 'package.json'))];
+}
+
+async function entriesOf(folder: string): Promise<string[]> {
+  try {
+    return await readdir(folder);
+  } catch {
+    return [];
+  }
 }
 
 async function importConnector(url: string, what: string): Promise<Connector> {

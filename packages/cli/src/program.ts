@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliUsageError } from './cli-error.js';
 import { addConnectorParams } from './commands/connector-params.js';
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
 function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   const program = new Command('capital')
     .description('Pull data from third-party APIs, one page at a time, into files, PostgreSQL or Kafka.')
+    .version(cliVersion(), '-V, --version', 'print the version of capital and exit')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError();
@@ -101,6 +103,14 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   });
   registerWorkerCommands(program, io, signal);
   return program;
+}
+
+/** The version in the CLI package's package.json, which sits one folder above src/ and dist/. */
+function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
 function messageOf(error: unknown): string {

@@ -11,7 +11,7 @@ import {
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
-import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
+import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
@@ -60,7 +60,10 @@ export async function runCommand(
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
   const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
-  const token = flags.token ?? io.env[connector.credential.envVar];
+  const token =
+    flags.token === undefined
+      ? io.env[connector.credential.envVar] || undefined
+      : parseToken('--token', flags.token);
 
   let emulator: RunningEmulator | undefined;
   let baseUrl: string;
@@ -85,7 +88,11 @@ export async function runCommand(
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
-  const progress = createProgress({ stream: io.stderr, quiet: flags.quiet === true });
+  const progress = createProgress({
+    stream: io.stderr,
+    quiet: flags.quiet === true,
+    secrets: token ? [token] : [],
+  });
   const shared = rate && redisUrl ? ` shared through Redis at ${redactUrl(redisUrl)}` : '';
   io.stderr.write(
     `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,

@@ -55,3 +55,22 @@ export class CrawlFailedError extends CapitalError {
   }
   override name = 'CrawlFailedError' as const;
 }
+
+/**
+ * No queue of that name exists under that prefix: no task was ever enqueued there. Most often a
+ * mistyped `--queue` or `--prefix`; reading it would report an empty queue as a finished crawl.
+ */
+export class QueueNotFoundError extends CapitalError {
+  readonly queue: string;
+  readonly prefix: string;
+  constructor(queue: string, prefix: string, where: string) {
+    super(
+      `no queue named "${queue}" under prefix "${prefix}" at ${where}: check --queue and --prefix ` +
+        '(`capital enqueue` creates a queue).',
+      { code: 'QUEUE_NOT_FOUND' },
+    );
+    this.queue = queue;
+    this.prefix = prefix;
+  }
+  override name = 'QueueNotFoundError' as const;
+}

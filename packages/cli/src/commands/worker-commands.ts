@@ -7,6 +7,13 @@ import { addQueueOptions, type QueueFlags } from './queue-flags.js';
 import { type StatusFlags, statusCommand } from './status-command.js';
 import { type WorkerFlags, workerCommand } from './worker-command.js';
 
+/** The workers' `--lock-duration`, for the commands that tell a stalled task from a running one. */
+const lockDurationOption = [
+  '--lock-duration <ms>',
+  "the workers' --lock-duration: a task whose lock has less than a quarter of it left is stalled",
+  '30000',
+] as const;
+
 /**
  * Adds the commands that run one crawl on many workers through a BullMQ queue in Redis:
  * `enqueue`, `worker`, `status`, `failed` and `retry`.
@@ -23,7 +30,8 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
   )
     .option('--base-url <url>', "the API's base URL, carried by every task (default: each worker's)")
     .option('--attempts <n>', 'attempts of a task before it fails for good', '6')
-    .option('--wait', 'wait until the crawl is complete; exit 1 if any task failed')
+    .option('--wait', 'wait until the crawl is over; exit 1 if any task failed')
+    .option(...lockDurationOption)
     .option('--quiet', 'no progress on stderr while waiting');
   const connectorOf = addConnectorParams(program, enqueue, io.cwd);
   enqueue.action(async (_name: string | undefined, flags: EnqueueFlags) => {
@@ -57,9 +65,14 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     });
 
   addQueueOptions(
-    program.command('status').description("a crawl's counts, pages per second, and whether it is complete"),
+    program
+      .command('status')
+      .description(
+        "a crawl's state (running, stalled, complete, failed: exit 1), counts and pages per second",
+      ),
   )
     .option('--window <seconds>', 'measure pages per second over this many seconds', '10')
+    .option(...lockDurationOption)
     .option('--json', 'print one JSON object')
     .action(async (flags: StatusFlags) => {
       await statusCommand(flags, io);

@@ -71,13 +71,15 @@ const networkCodes = new Set([
 /**
  * Turns whatever pg threw into a {@link PostgresSinkError} with a code, keeping the original as
  * `cause`. `phase` tells a failure to connect from one of a statement. `secrets` (the password
- * of a connection string) are cut out of the message, whatever pg put in it.
+ * of a connection string) are cut out of the message, whatever pg put in it. `detail` (which user
+ * a connection tried) is added to the message in parentheses.
  */
 export function toPostgresSinkError(
   thrown: unknown,
   phase: 'connect' | 'query',
   location: string,
   secrets: readonly string[] = [],
+  detail?: string,
 ): PostgresSinkError {
   if (thrown instanceof PostgresSinkError) return thrown;
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -85,6 +87,7 @@ export function toPostgresSinkError(
   const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
   let message = error.message;
   for (const secret of secrets) if (secret) message = message.split(secret).join('***');
+  if (detail !== undefined) message = `${message} (${detail})`;
   const make = (kind: string, retryable: boolean, text = message) =>
     new PostgresSinkError(kind, text, { location, sqlState, retryable, cause: error });
   if (sqlState !== undefined) {
