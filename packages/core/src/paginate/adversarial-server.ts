@@ -76,6 +76,9 @@ export function pagesOf(spec: ServerSpec): number {
 export function serve(spec: ServerSpec, mode: Mode, task: ServerTask, request: number): Page<Body, Row> {
   const { pageSize: k, lie } = spec;
   const n = spec.records;
+  if (task.url !== undefined && new URL(task.url).origin !== origin) {
+    throw new Error(`the credentials went to ${new URL(task.url).origin}`);
+  }
   let start = startOf(mode, task, k);
   const numbered = mode === 'page-number' || mode === 'offset';
   if (numbered && lie.kind === 'cycle' && request > lie.at) {

@@ -179,10 +179,11 @@ export function continueChain<T extends Task, B, R>(
   return { nextTasks: [build(next)], done: false, ...(expected === undefined ? {} : { expected }) };
 }
 
-type Brent = Pick<PaginationState, 'previous' | 'mark' | 'power' | 'steps'>;
+type Brent = Pick<PaginationState, 'first' | 'previous' | 'mark' | 'power' | 'steps'>;
 
 function pick(state: PaginationState): Brent {
   return {
+    ...(state.first === undefined ? {} : { first: state.first }),
     ...(state.previous === undefined ? {} : { previous: state.previous }),
     ...(state.mark === undefined ? {} : { mark: state.mark }),
     power: state.power,
@@ -194,8 +195,9 @@ function pick(state: PaginationState): Brent {
  * Brent's cycle detection, one position at a time, in O(1) state. `mark` is the position at
  * index 1, 2, 4, 8…; each is compared with the positions up to twice its index. If position j
  * is the first to repeat an earlier one and the source is deterministic from then on (the same
- * cursor leads to the same page), the repeat is caught by position 3j at the latest — and an
- * echo (a position equal to the previous one) at once, through `previous`.
+ * cursor leads to the same page), the repeat is caught by position 3j at the latest. Two common
+ * cases are caught at once: an echo (the previous position again, through `previous`) and a
+ * link back to the chain's start (through `first`).
  */
 export function advance(
   state: Brent,
@@ -203,14 +205,17 @@ export function advance(
   fail: (code: PaginationErrorCode, reason: string) => PaginationError,
 ): Brent {
   const value = digest(position);
+  if (value === state.first) throw fail('cycle', 'the chain came back to its first page');
   if (value === state.previous)
     throw fail('cycle', 'the next page is the same as this one (an echoed cursor)');
   if (value === state.mark) throw fail('cycle', 'the chain came back to a page it had already had');
-  if (state.mark === undefined) return { previous: value, mark: value, power: 1, steps: 0 };
+  if (state.mark === undefined || state.first === undefined) {
+    return { first: value, previous: value, mark: value, power: 1, steps: 0 };
+  }
   const steps = state.steps + 1;
   return steps >= state.power
-    ? { previous: value, mark: value, power: state.power * 2, steps: 0 }
-    : { previous: value, mark: state.mark, power: state.power, steps };
+    ? { first: state.first, previous: value, mark: value, power: state.power * 2, steps: 0 }
+    : { first: state.first, previous: value, mark: state.mark, power: state.power, steps };
 }
 
 /** The state of a chain's first page, where the task carries none. */
@@ -234,7 +239,7 @@ export function readState(task: Task, field: string): PaginationState {
     if (state[key] !== undefined && !isWhole(state[key]))
       throw fail(`has a ${key} that is not a whole number`);
   }
-  for (const key of ['lastKey', 'previous', 'mark'] as const) {
+  for (const key of ['lastKey', 'first', 'previous', 'mark'] as const) {
     if (state[key] !== undefined && typeof state[key] !== 'string')
       throw fail(`has a ${key} that is not a string`);
   }
