@@ -245,3 +245,62 @@ describe('pageNumber', () => {
     expect(() => pageNumber({ stop: 'empty-page', stateField: 'page' })).toThrow(InvalidOptionError);
   });
 });
+
+describe('pageNumber with fanOut', () => {
+  const fanned = () =>
+    pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'total-pages',
+      totalPages: (body) => body.total_pages,
+      totalRecords: (body) => body.total_results,
+      pageSize: 2,
+      fanOut: true,
+    });
+
+  it('names every page from page 1, so the crawl can fetch them at once; each fanned page is a leaf', () => {
+    const paginator = fanned();
+    const first = paginator.step(seed, page(wtd(1)));
+    expect(first.nextTasks.map((task) => task.page)).toEqual([2, 3]);
+    expect(first.expected).toEqual({ records: 5, pages: 3 });
+    const [second, third] = first.nextTasks as [SearchTask, SearchTask];
+    expect(paginator.step(second, page({ data: rows(2, 2) }))).toMatchObject({ nextTasks: [], done: true });
+    expect(paginator.step(third, page({ data: rows(4, 1) }))).toMatchObject({ nextTasks: [], done: true });
+  });
+
+  it('fails with ended-early on a short page that is not the last, and on a last page short of the total', () => {
+    const paginator = fanned();
+    const [second, third] = paginator.next(seed, page(wtd(1))) as [SearchTask, SearchTask];
+    expectFailure(() => paginator.next(second, page({ data: rows(2, 1) })), 'ended-early', 2);
+    expectFailure(() => paginator.next(third, page({ data: [] })), 'ended-early', 3);
+  });
+
+  it('continues from the last page as a chain when it says more follow', () => {
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'total-pages',
+      totalPages: (body) => body.total_pages,
+      hasMore: (body) => body.has_more,
+      pageSize: 2,
+      fanOut: true,
+    });
+    const [, third] = paginator.next(seed, page({ ...wtd(1), has_more: true })) as [SearchTask, SearchTask];
+    const [fourth] = paginator.next(third, page({ data: rows(4, 2), has_more: true }));
+    expect(fourth?.page).toBe(4);
+  });
+
+  it('fails with max-pages when page 1 announces more pages than maxPages', () => {
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'total-pages',
+      totalPages: (body) => body.total_pages,
+      pageSize: 2,
+      fanOut: true,
+      maxPages: 2,
+    });
+    expectFailure(() => paginator.next(seed, page(wtd(1))), 'max-pages', 1);
+  });
+
+  it('refuses fanOut without a page size or a total', () => {
+    expect(() => pageNumber({ stop: 'empty-page', fanOut: true, pageSize: 2 })).toThrow(InvalidOptionError);
+    expect(() => pageNumber({ stop: 'total-pages', totalPages: () => 1, fanOut: true })).toThrow(
+      InvalidOptionError,
+    );
+  });
+});

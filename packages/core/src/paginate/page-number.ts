@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import type { Task } from '../task.js';
+import { fanOutStep } from './fan-out-internals.js';
 import { checkPolicy, numberedMore, stopReason } from './numbered-internals.js';
 import type { NumberedStopPolicy, Page, PageStep, Paginator, PaginatorBaseOptions } from './paginator.js';
 import {
@@ -31,6 +32,14 @@ export type PageNumberOptions<B, R> = PaginatorBaseOptions<B, R> & {
    * @default none
    */
   readonly pageSize?: number;
+  /**
+   * Name every page at once: page 1 returns pages 2…P as next tasks (P from `totalPages`, or
+   * `totalRecords` and `pageSize`), so the crawl fetches them concurrently. Each fanned page is
+   * checked on its own (full unless last, totals as page 1's); the last continues as a chain if
+   * it says more follow. Needs `pageSize` and a total.
+   * @default false
+   */
+  readonly fanOut?: boolean;
 };
 
 /**
@@ -47,6 +56,7 @@ export type PageNumberOptions<B, R> = PaginatorBaseOptions<B, R> & {
  * });
  * // in the handler:
  * const body = await fetchPage({ ...pages.params(task), search: task.search_term });
+ * // with `fanOut: true, pageSize: 50`, page 1 names every page at once, for a concurrent crawl.
  * return { task, data: body.data, nextTasks: pages.next(task, { records: body.data, body }) };
  * @throws {InvalidOptionError} when the stop policy lacks the accessor it reads.
  */
@@ -59,6 +69,13 @@ export function pageNumber<T extends Task, B = unknown, R = unknown>(
     throw new InvalidOptionError('first', `must be a whole number, not ${first}`);
   const base = resolveBase(options, param);
   checkPolicy(options);
+  const fanOutSize = options.fanOut === true ? options.pageSize : undefined;
+  if (
+    options.fanOut === true &&
+    (fanOutSize === undefined || (options.totalPages ?? options.totalRecords) === undefined)
+  ) {
+    throw new InvalidOptionError('fanOut', 'needs pageSize and totalPages or totalRecords');
+  }
   const current = (task: T): number => {
     const value = task[param];
     if (value === undefined) return first;
@@ -69,6 +86,17 @@ export function pageNumber<T extends Task, B = unknown, R = unknown>(
   const step = (task: T, page: Page<B, R>): PageStep<T> => {
     const number = current(task);
     const context = examine(task, page, base);
+    const fanned =
+      fanOutSize === undefined
+        ? undefined
+        : fanOutStep(
+            context,
+            base,
+            fanOutSize,
+            (chainPage, state) =>
+              ({ ...task, [param]: number + chainPage - context.state.page, [base.stateField]: state }) as T,
+          );
+    if (fanned !== undefined) return fanned;
     // A page that says more follow is followed, whatever the policy: a short page or a reached
     // total with `has_more: true` is a source that caps pages or grew; the next page decides.
     const more =

@@ -239,6 +239,8 @@ export function readState(task: Task, field: string): PaginationState {
     if (state[key] !== undefined && !isWhole(state[key]))
       throw fail(`has a ${key} that is not a whole number`);
   }
+  if (state.fanned !== undefined && typeof state.fanned !== 'boolean')
+    throw fail('has a fanned that is not a boolean');
   for (const key of ['lastKey', 'first', 'previous', 'mark'] as const) {
     if (state[key] !== undefined && typeof state[key] !== 'string')
       throw fail(`has a ${key} that is not a string`);

@@ -49,6 +49,8 @@ export type PaginationState = {
   readonly totalPages?: number;
   /** Digest of the last record key of the previous non-empty page (with `recordKey`). */
   readonly lastKey?: string;
+  /** Set on the pages a fan-out named: each is a leaf, checked on its own. */
+  readonly fanned?: boolean;
   /** The digest of the chain's first position, to catch a link back to the start at once. */
   readonly first?: string;
   /** Brent: the digest of the previous position, to catch an echo at once. */

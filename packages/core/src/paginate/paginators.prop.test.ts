@@ -27,14 +27,17 @@ import type { NumberedStopPolicy, Paginator, PaginatorBaseOptions } from './pagi
  */
 
 /** The lies a server of `pages` pages can tell, at requests where they matter. */
-export function lies(pages: number, urlMode: boolean): fc.Arbitrary<Lie> {
+function lies(pages: number, urlMode: boolean, cursorMode: boolean): fc.Arbitrary<Lie> {
+  const backFrom = (kind: 'cycle' | 'revisit') =>
+    fc
+      .nat({ max: Math.max(0, pages - 1) })
+      .chain((at) => fc.nat({ max: at }).map((back): Lie => ({ kind, at, back })));
   const options: fc.Arbitrary<Lie>[] = [
     fc.constant({ kind: 'honest' }),
     fc.constant({ kind: 'has-more-forever' }),
-    fc
-      .nat({ max: Math.max(0, pages - 1) })
-      .chain((at) => fc.nat({ max: at }).map((back): Lie => ({ kind: 'cycle', at, back }))),
+    backFrom('cycle'),
   ];
+  if (cursorMode) options.push(backFrom('revisit'));
   if (pages >= 1) options.push(fc.constant({ kind: 'full-last-page' }));
   if (pages >= 2) {
     const early = fc.nat({ max: pages - 2 });
@@ -48,7 +51,7 @@ export function lies(pages: number, urlMode: boolean): fc.Arbitrary<Lie> {
 }
 
 /** A source of up to 40 records in pages of 1 to 7, with one lie. */
-export function specs(urlMode = false): fc.Arbitrary<ServerSpec> {
+function specs(urlMode: boolean, cursorMode: boolean): fc.Arbitrary<ServerSpec> {
   return fc
     .record({
       records: fc.nat({ max: 40 }),
@@ -57,7 +60,7 @@ export function specs(urlMode = false): fc.Arbitrary<ServerSpec> {
     })
     .chain((base) => {
       const pages = pagesOf({ ...base, lie: { kind: 'honest' } });
-      return lies(pages, urlMode).map((lie) => {
+      return lies(pages, urlMode, cursorMode).map((lie) => {
         // A full last page needs a record count that fills it.
         const records = lie.kind === 'full-last-page' ? Math.max(1, pages) * base.pageSize : base.records;
         return { ...base, records, lie };
@@ -76,9 +79,21 @@ function crossChecks(withRecordKey: boolean): PaginatorBaseOptions<Body, Row> {
 }
 
 /** A run: a source that can tell its lie, how the paginator is configured. */
-function runs<P extends string>(policies: readonly P[], urlMode = false, needsTotals: readonly P[] = []) {
+function runs<P extends string>(
+  policies: readonly P[],
+  options: {
+    readonly urlMode?: boolean;
+    readonly cursorMode?: boolean;
+    readonly needsTotals?: readonly P[];
+  } = {},
+) {
+  const { urlMode = false, cursorMode = true, needsTotals = [] } = options;
   return fc
-    .record({ spec: specs(urlMode), withRecordKey: fc.boolean(), stop: fc.constantFrom(...policies) })
+    .record({
+      spec: specs(urlMode, cursorMode),
+      withRecordKey: fc.boolean(),
+      stop: fc.constantFrom(...policies),
+    })
     .filter(
       ({ spec, withRecordKey, stop }) =>
         detectable(spec, withRecordKey) && !(spec.totals === 'none' && needsTotals.includes(stop)),
@@ -107,7 +122,7 @@ const numbered: readonly NumberedStopPolicy[] = [
 const totalsPolicies: readonly NumberedStopPolicy[] = ['total-pages', 'total-records'];
 
 describe('pageNumber against adversarial servers', () => {
-  it.prop([runs(numbered, false, totalsPolicies)], { numRuns: 300 })(
+  it.prop([runs(numbered, { cursorMode: false, needsTotals: totalsPolicies })], { numRuns: 300 })(
     'ends within ⌈N/k⌉ + 1 requests with every record once, or fails with a PaginationError',
     ({ spec, withRecordKey, stop }) => {
       holds(
@@ -119,8 +134,26 @@ describe('pageNumber against adversarial servers', () => {
   );
 });
 
+describe('pageNumber with fanOut against adversarial servers', () => {
+  // A fanned page cannot see its siblings: a server that serves one page under two numbers (a
+  // cycle, a shifted record) is caught in a chain, not in a fan-out. Every other lie is.
+  const fanOutRuns = runs(totalsPolicies, { cursorMode: false, needsTotals: totalsPolicies }).filter(
+    ({ spec }) => spec.lie.kind !== 'cycle' && spec.lie.kind !== 'duplicate',
+  );
+  it.prop([fanOutRuns], { numRuns: 300 })(
+    'ends within ⌈N/k⌉ + 1 requests with every record once, or fails with a PaginationError',
+    ({ spec, withRecordKey, stop }) => {
+      holds(
+        spec,
+        'page-number',
+        pageNumber({ stop, pageSize: spec.pageSize, fanOut: true, ...crossChecks(withRecordKey) }),
+      );
+    },
+  );
+});
+
 describe('offset against adversarial servers', () => {
-  it.prop([runs(numbered, false, totalsPolicies)], { numRuns: 300 })(
+  it.prop([runs(numbered, { cursorMode: false, needsTotals: totalsPolicies })], { numRuns: 300 })(
     'ends within ⌈N/k⌉ + 1 requests with every record once, or fails with a PaginationError',
     ({ spec, withRecordKey, stop }) => {
       holds(spec, 'offset', offset({ stop, pageSize: spec.pageSize, ...crossChecks(withRecordKey) }));
@@ -155,7 +188,7 @@ describe('cursor against adversarial servers', () => {
 });
 
 describe('linkHeader against adversarial servers', () => {
-  it.prop([runs(['no-next', 'empty-page'] as const, true)], { numRuns: 300 })(
+  it.prop([runs(['no-next', 'empty-page'] as const, { urlMode: true })], { numRuns: 300 })(
     'ends within ⌈N/k⌉ + 1 requests with every record once, or fails with a PaginationError',
     ({ spec, withRecordKey, stop }) => {
       holds(spec, 'link-header', linkHeader({ stop, baseUrl: origin, ...crossChecks(withRecordKey) }));
@@ -164,7 +197,7 @@ describe('linkHeader against adversarial servers', () => {
 });
 
 describe('nextUrl against adversarial servers', () => {
-  it.prop([runs(['no-next', 'empty-page'] as const, true)], { numRuns: 300 })(
+  it.prop([runs(['no-next', 'empty-page'] as const, { urlMode: true })], { numRuns: 300 })(
     'ends within ⌈N/k⌉ + 1 requests with every record once, or fails with a PaginationError',
     ({ spec, withRecordKey, stop }) => {
       holds(
