@@ -1,7 +1,8 @@
 import { InvalidOptionError } from '../errors.js';
 import type { Task } from '../task.js';
+import { advance } from './brent-internals.js';
 import type { Page, PageAccessor, PageStep, Paginator, PaginatorBaseOptions } from './paginator.js';
-import { advance, continueChain, endChain, examine, resolveBase, stateError } from './paginator-internals.js';
+import { continueChain, endChain, examine, resolveBase, stateError } from './paginator-internals.js';
 
 /**
  * When a cursor chain ends:

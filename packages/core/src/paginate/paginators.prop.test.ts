@@ -11,7 +11,7 @@ import {
   type Row,
   type ServerSpec,
   type ServerTask,
-} from './adversarial-server.js';
+} from '../testing/adversarial-server.js';
 import { cursor } from './cursor.js';
 import { linkHeader } from './link-header.js';
 import { nextUrl } from './next-url.js';
@@ -20,7 +20,7 @@ import { pageNumber } from './page-number.js';
 import type { NumberedStopPolicy, Paginator, PaginatorBaseOptions } from './paginator.js';
 
 /**
- * Every paginator against generated adversarial servers (see adversarial-server.ts): for N records
+ * Every paginator against generated adversarial servers (see ../testing/adversarial-server.ts): for N records
  * at page size k, the chain ends within ⌈N/k⌉ + 1 requests with every record exactly once, or
  * fails with a PaginationError naming the refused page and the reason. Lies no paginator can see
  * (a source that says "the end" everywhere and gives no total) are left out by `detectable`.

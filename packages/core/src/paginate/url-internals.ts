@@ -1,8 +1,8 @@
 import { InvalidOptionError } from '../errors.js';
 import type { Task } from '../task.js';
+import { advance } from './brent-internals.js';
 import type { Page, PageStep, UrlOptions } from './paginator.js';
 import {
-  advance,
   continueChain,
   endChain,
   type ResolvedBase,

@@ -1,6 +1,6 @@
-import { drivePaginator } from '../testing/drive-paginator.js';
-import { isPaginationError, type PaginationError } from './pagination-error.js';
-import type { Page, Paginator } from './paginator.js';
+import { isPaginationError, type PaginationError } from '../paginate/pagination-error.js';
+import type { Page, Paginator } from '../paginate/paginator.js';
+import { drivePaginator } from './drive-paginator.js';
 
 /**
  * An in-memory paged API for the paginators' property tests, with the lies that make
