@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../errors.js';
 import { pageNumber } from './page-number.js';
 import { PaginationError } from './pagination-error.js';
-import type { Page } from './paginator.js';
+import type { Page, PaginationState } from './paginator.js';
 
 type SearchTask = {
   type: 'wtd.stock_search';

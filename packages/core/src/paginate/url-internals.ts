@@ -79,8 +79,14 @@ export function urlStep<T extends Task, B, R>(
     );
   }
   next.hash = '';
-  const allowed =
-    settings.origins.size > 0 ? settings.origins : new Set([own === undefined ? '' : originOf(own)]);
+  const ownOrigin = own === undefined ? undefined : originOf(own);
+  if (settings.origins.size === 0 && ownOrigin === undefined) {
+    throw context.fail(
+      'invalid-page',
+      'no baseUrl and no request URL to check the next URL’s origin against',
+    );
+  }
+  const allowed = settings.origins.size > 0 ? settings.origins : new Set([ownOrigin]);
   if (!allowed.has(next.origin)) {
     throw context.fail(
       'foreign-next-url',
