@@ -114,6 +114,14 @@ describe('linkHeader', () => {
     expect(error.code).toBe('invalid-page');
   });
 
+  it('fails with invalid-page on an absolute link with neither a baseUrl nor a request URL to check its origin', () => {
+    const paginator = linkHeader<IssuesTask, number[], number>({ stop: 'no-next' });
+    const headers = { link: '<https://api.github.test/x>; rel=next' };
+    expect(failureOf(() => paginator.next(seed, { records: [1], body: [1], headers })).code).toBe(
+      'invalid-page',
+    );
+  });
+
   it('refuses a baseUrl that is not an absolute http(s) URL', () => {
     expect(() => issues({ baseUrl: '/relative' })).toThrow(InvalidOptionError);
     expect(() => issues({ allowedOrigins: ['ftp://files.test'] })).toThrow(InvalidOptionError);
