@@ -180,6 +180,30 @@ describe('pageNumber', () => {
     );
   });
 
+  it('fails with duplicate-record on a repeated long key, which the task carries as a digest', () => {
+    const long = (n: number) => ({ id: `${'k'.repeat(80)}${n}` });
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'empty-page',
+      recordKey: (row) => row.id,
+    });
+    const [second] = paginator.next(seed, page({ data: [long(1), long(2)] })) as [SearchTask];
+    expect(JSON.stringify(second.pagination)).not.toContain('k'.repeat(80));
+    expectFailure(() => paginator.next(second, page({ data: [long(2), long(3)] })), 'duplicate-record', 2);
+    expect(paginator.next(second, page({ data: [long(3), long(4)] }))).toHaveLength(1);
+  });
+
+  it('fails with duplicate-record on a key repeated within a page', () => {
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'empty-page',
+      recordKey: (row) => row.id,
+    });
+    expectFailure(
+      () => paginator.next(seed, page({ data: [{ id: 'a' }, { id: 'b' }, { id: 'a' }] })),
+      'duplicate-record',
+      1,
+    );
+  });
+
   it('fails with max-pages when the chain would grow past maxPages', () => {
     const paginator = pageNumber<SearchTask, Body, { id: string }>({ stop: 'empty-page', maxPages: 2 });
     expectFailure(() => run(paginator, (number) => ({ data: rows(number * 10, 1) })), 'max-pages', 2);

@@ -238,20 +238,35 @@ function checkKeys<R>(
   fail: (code: PaginationErrorCode, reason: string) => PaginationError,
 ): string | undefined {
   if (recordKey === undefined || records.length === 0) return previousLast;
-  const seen = new Set<string>();
+  const keys = new Map<string, number>();
   for (const [index, record] of records.entries()) {
-    const key = digest(String(recordKey(record)));
-    if (key === previousLast) {
-      throw fail(
-        'duplicate-record',
-        `record ${index + 1} of the page repeats the last record of the previous page`,
-      );
-    }
-    if (seen.has(key))
+    const key = String(recordKey(record));
+    if (keys.has(key))
       throw fail('duplicate-record', `record ${index + 1} of the page repeats an earlier one of it`);
-    seen.add(key);
+    keys.set(key, index);
   }
-  return digest(String(recordKey(records[records.length - 1] as R)));
+  // Only long keys are hashed, and only when the previous page's last key was: hashing every
+  // key of every page would cost more than the rest of the paginator.
+  const repeated = previousLast?.startsWith('k:')
+    ? keys.get(previousLast.slice(2))
+    : previousLast === undefined
+      ? undefined
+      : [...keys].find(([key]) => key.length > maxPlainKey && keyToken(key) === previousLast)?.[1];
+  if (repeated !== undefined) {
+    throw fail(
+      'duplicate-record',
+      `record ${repeated + 1} of the page repeats the last record of the previous page`,
+    );
+  }
+  return keyToken(String(recordKey(records[records.length - 1] as R)));
+}
+
+/** Keys up to this length travel as they are; longer ones as a digest, so the state stays small. */
+const maxPlainKey = 64;
+
+/** A record key as the task carries it: `k:<key>`, or `h:<digest>` for a long key. */
+function keyToken(key: string): string {
+  return key.length > maxPlainKey ? `h:${digest(key)}` : `k:${key}`;
 }
 
 /** The digest of a page's content for content-based cycle detection: its keys, or its JSON. */

@@ -47,7 +47,7 @@ export type PaginationState = {
   readonly records: number;
   readonly totalRecords?: number;
   readonly totalPages?: number;
-  /** Digest of the last record key of the previous non-empty page (with `recordKey`). */
+  /** The last record key of the previous non-empty page (with `recordKey`): `k:<key>`, or `h:<digest>` when longer than 64. */
   readonly lastKey?: string;
   /** Set on the pages a fan-out named: each is a leaf, checked on its own. */
   readonly fanned?: boolean;
