@@ -38,6 +38,23 @@ describe('nextUrl', () => {
     expect(last).toEqual({ nextTasks: [], done: true, expected: { records: 3 } });
   });
 
+  it('drops the named query parameters from next URLs, so an echoed token never enters a task', () => {
+    const paginator = nextUrl<ItemsTask, Body, number>({
+      stop: 'no-next',
+      baseUrl: 'https://api.test',
+      from: (body) => body.next,
+      dropParams: ['api_token'],
+    });
+    const next = 'https://api.test/items/?page=2&api_token=s3cret&page_size=2';
+    const [second] = paginator.next(seed, {
+      records: [1, 2],
+      body: { results: [1, 2], next },
+      url: firstUrl,
+    });
+    expect(JSON.stringify(second)).not.toContain('s3cret');
+    expect(paginator.url(second as ItemsTask)).toBe('https://api.test/items/?page=2&page_size=2');
+  });
+
   it('fails with ended-early when the next URL is null before the count is reached', () => {
     const error = failureOf(() =>
       items().next(seed, { records: [1], body: { results: [1], next: null, count: 3 } }),

@@ -13,8 +13,8 @@ import type {
 } from './paginator.js';
 
 /**
- * Shared machinery of the paginators: the chain state a task carries, the checks every page
- * goes through, and Brent's cycle detection. Not exported from the package.
+ * Shared machinery of the paginators: the chain state a task carries and the checks every page
+ * goes through (Brent's cycle detection is in brent-internals.ts). Not exported from the package.
  */
 
 /** The base options with their defaults, checked once where the options enter. */

@@ -153,6 +153,13 @@ export type UrlOptions<B, R> = PaginatorBaseOptions<B, R> & {
    */
   readonly baseUrl?: string;
   /**
+   * Query parameters removed from every next URL before it goes into a task, for APIs that echo
+   * the credential into their links (`?api_token=…`): tasks travel through queues, logs and
+   * sinks, so the handler adds the credential back to the URL it fetches.
+   * @default []
+   */
+  readonly dropParams?: readonly string[];
+  /**
    * Further origins next URLs may point to (`'https://files.example.com'`).
    * @default []
    */

@@ -79,6 +79,7 @@ export function urlStep<T extends Task, B, R>(
     );
   }
   next.hash = '';
+  for (const name of options.dropParams ?? []) next.searchParams.delete(name);
   const ownOrigin = own === undefined ? undefined : originOf(own);
   if (settings.origins.size === 0 && ownOrigin === undefined) {
     throw context.fail(
