@@ -8,7 +8,7 @@ type SearchTask = {
   type: 'wtd.stock_search';
   search_term: string;
   page?: number;
-  pagination?: Record<string, never>;
+  pagination?: PaginationState;
 };
 type Body = { data: { id: string }[]; total_pages?: number; total_results?: number; has_more?: boolean };
 
