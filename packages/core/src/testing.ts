@@ -1,3 +1,5 @@
+export type { DrivenChain, DrivePaginatorOptions } from './testing/drive-paginator.js';
+export { drivePaginator } from './testing/drive-paginator.js';
 export type {
   AuthDecision,
   Authenticator,
