@@ -25,6 +25,8 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (signal.aborted) {
+      // A failure that came before (or instead of) the stop is still worth knowing.
+      if (error !== signal.reason) io.stderr.write(`capital: error: ${messageOf(error)}\n`);
       io.stderr.write('capital: interrupted; nothing was finalised.\n');
       return 130;
     }

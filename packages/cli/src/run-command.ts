@@ -14,6 +14,7 @@ import { readConnectorParams } from './commands/connector-params.js';
 import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
+import { settleWithin } from './settle-within.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
 
@@ -115,10 +116,20 @@ export async function runCommand(
     io.stdout.write(`${summary.location}\n`);
   } finally {
     progress.stop();
-    await limiter?.close();
-    await emulator?.close();
+    // Bounded, so that a Redis that stopped answering cannot keep the error from being printed.
+    const warn = (message: string) => logger.warn(message);
+    await settleWithin(
+      "closing the rate limiter's Redis connection",
+      () => limiter?.close(),
+      closeTimeoutMs,
+      warn,
+    );
+    await settleWithin('closing the emulator', () => emulator?.close(), closeTimeoutMs, warn);
   }
 }
+
+/** How long each shutdown step may take before the run goes on without it. */
+const closeTimeoutMs = 5000;
 
 function createLimiter(
   rate: Rate,
