@@ -60,6 +60,10 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
       '--table <name>',
       'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)',
     )
+    .option(
+      '--sink-retry-budget <duration>',
+      'how long the PostgreSQL sink retries a database that is unreachable, restarting or dropped the connection, as 30s, 2m or 500ms, before the run fails (default: 30s)',
+    )
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option(
       '--token <token>',

@@ -11,6 +11,7 @@ import {
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
+import { parseDurationFlag } from './parse-duration.js';
 import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
@@ -33,6 +34,7 @@ export type RunFlags = {
   readonly redis?: string;
   readonly limiterPrefix?: string;
   readonly table?: string;
+  readonly sinkRetryBudget?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -60,6 +62,10 @@ export async function runCommand(
   const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
   const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
+  const retryBudgetMs =
+    flags.sinkRetryBudget === undefined
+      ? undefined
+      : parseDurationFlag('--sink-retry-budget', flags.sinkRetryBudget);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
   const token = flags.token ?? io.env[connector.credential.envVar];
 
@@ -95,7 +101,11 @@ export async function runCommand(
     const summary = await runConnector({
       connector,
       params,
-      sink: openSink(target, connector, { table: flags.table, seed: connector.seeds(params)[0] }),
+      sink: openSink(target, connector, {
+        table: flags.table,
+        seed: connector.seeds(params)[0],
+        retryBudgetMs,
+      }),
       baseUrl,
       resolveCredential,
       limiter,
