@@ -88,7 +88,8 @@ describe('capital run --redis with a Redis that freezes mid-run', () => {
   it('stops on SIGINT while stuck on the frozen Redis, and exits 130', async () => {
     // With retries, the crawl would keep waiting on Redis for a long while: the signal ends it.
     const cli = await startAndFreeze('5');
-    // A state that must come: the process has asked the frozen Redis and is waiting.
+    // Give it time to send a reserve to the frozen Redis (one goes out every 200 ms at 5/s); the
+    // signal must end the run whether or not one is waiting.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const signalledAt = Date.now();
     cli.child.kill('SIGINT');
