@@ -26,6 +26,8 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (signal.aborted) {
+      // A failure that came before (or instead of) the stop is still worth knowing.
+      if (error !== signal.reason) io.stderr.write(`capital: error: ${messageOf(error)}\n`);
       io.stderr.write('capital: interrupted; nothing was finalised.\n');
       return 130;
     }
@@ -59,6 +61,10 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     .option(
       '--table <name>',
       'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)',
+    )
+    .option(
+      '--sink-retry-budget <duration>',
+      'how long the PostgreSQL sink retries a database that is unreachable, restarting or dropped the connection, as 30s, 2m or 500ms, before the run fails (default: 30s)',
     )
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option(

@@ -11,9 +11,11 @@ import {
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
+import { parseDurationFlag } from './parse-duration.js';
 import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
+import { settleWithin } from './settle-within.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
 
@@ -32,6 +34,7 @@ export type RunFlags = {
   readonly redis?: string;
   readonly limiterPrefix?: string;
   readonly table?: string;
+  readonly sinkRetryBudget?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -59,6 +62,10 @@ export async function runCommand(
   const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
   const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
+  const retryBudgetMs =
+    flags.sinkRetryBudget === undefined
+      ? undefined
+      : parseDurationFlag('--sink-retry-budget', flags.sinkRetryBudget);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
   const token =
     flags.token === undefined
@@ -101,7 +108,11 @@ export async function runCommand(
     const summary = await runConnector({
       connector,
       params,
-      sink: openSink(target, connector, { table: flags.table, seed: connector.seeds(params)[0] }),
+      sink: openSink(target, connector, {
+        table: flags.table,
+        seed: connector.seeds(params)[0],
+        retryBudgetMs,
+      }),
       baseUrl,
       resolveCredential,
       limiter,
@@ -122,10 +133,20 @@ export async function runCommand(
     io.stdout.write(`${summary.location}\n`);
   } finally {
     progress.stop();
-    await limiter?.close();
-    await emulator?.close();
+    // Bounded, so that a Redis that stopped answering cannot keep the error from being printed.
+    const warn = (message: string) => logger.warn(message);
+    await settleWithin(
+      "closing the rate limiter's Redis connection",
+      () => limiter?.close(),
+      closeTimeoutMs,
+      warn,
+    );
+    await settleWithin('closing the emulator', () => emulator?.close(), closeTimeoutMs, warn);
   }
 }
+
+/** How long each shutdown step may take before the run goes on without it. */
+const closeTimeoutMs = 5000;
 
 function createLimiter(
   rate: Rate,

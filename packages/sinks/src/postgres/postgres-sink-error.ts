@@ -8,6 +8,10 @@ export type PostgresSinkErrorContext = {
   readonly sqlState?: string | undefined;
   /** `true` when another attempt may succeed (the connection dropped, a deadlock). */
   readonly retryable?: boolean;
+  /** Attempts made, when the sink gave up retrying a transient failure. */
+  readonly attempts?: number | undefined;
+  /** How long the sink retried before it gave up, in ms. */
+  readonly retriedForMs?: number | undefined;
   readonly cause?: unknown;
 };
 
@@ -30,11 +34,18 @@ export class PostgresSinkError extends CapitalError {
   override readonly retryable: boolean;
   readonly location: string;
   readonly sqlState: string | undefined;
+  readonly attempts: number | undefined;
+  readonly retriedForMs: number | undefined;
+  /** The message without the sink's location in front. */
+  readonly detail: string;
   constructor(code: string, message: string, context: PostgresSinkErrorContext) {
     super(`PostgreSQL sink ${context.location}: ${message}`, { code, cause: context.cause });
     this.location = context.location;
     this.sqlState = context.sqlState;
     this.retryable = context.retryable ?? false;
+    this.attempts = context.attempts;
+    this.retriedForMs = context.retriedForMs;
+    this.detail = message;
   }
   override name = 'PostgresSinkError' as const;
 }
@@ -105,4 +116,24 @@ export function toPostgresSinkError(
     return make(phase === 'connect' ? 'POSTGRES_UNREACHABLE' : 'POSTGRES_CONNECTION_LOST', true);
   }
   return make(phase === 'connect' ? 'POSTGRES_UNREACHABLE' : 'POSTGRES_QUERY_FAILED', false);
+}
+
+/**
+ * The error of a transient failure that outlasted the retry budget: the last failure's code
+ * and SQLSTATE, no longer retryable (every retry is spent), and a message that says how long
+ * the sink tried, so that an operator can tell a blip from an outage.
+ */
+export function retriesSpentError(
+  last: unknown,
+  attempts: number,
+  elapsedMs: number,
+  location: string,
+): PostgresSinkError {
+  const error = toPostgresSinkError(last, 'query', location);
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  return new PostgresSinkError(
+    error.code,
+    `${error.detail} (gave up after ${attempts} attempts in ${seconds} s: the retry budget is spent)`,
+    { location, sqlState: error.sqlState, retryable: false, attempts, retriedForMs: elapsedMs, cause: last },
+  );
 }
