@@ -8,6 +8,7 @@ import {
   type RateLimiter,
   RedisLimiter,
   type RunningEmulator,
+  restrictCredentials,
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
@@ -78,10 +79,12 @@ export async function runCommand(
       `capital: no --base-url given, so the ${connector.name} emulator runs at ${baseUrl} (pass --base-url to use a real API).\n`,
     );
   }
-  // The token goes to the resolver only, never into tasks, keys or messages.
-  const resolveCredential = createCredentialResolver(io.env, {
-    [connector.credential.envVar]: token ?? 'demo',
-  });
+  // The token goes to the resolver only, never into tasks, keys or messages. Tasks read back
+  // from a sink's checkpoint may have been written by others: resolve the connector's reference only.
+  const resolveCredential = restrictCredentials(
+    createCredentialResolver(io.env, { [connector.credential.envVar]: token ?? 'demo' }),
+    [connector.credential.reference],
+  );
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
@@ -97,6 +100,7 @@ export async function runCommand(
       sink: openSink(target, connector, { table: flags.table, seed: connector.seeds(params)[0] }),
       baseUrl,
       resolveCredential,
+      keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
       limiter,
       concurrency,
       buffer,
