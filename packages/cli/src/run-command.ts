@@ -141,7 +141,8 @@ function createLimiter(
 
 /** A URL without its password, for messages. */
 function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  // Up to the last `@` before the path: a password may hold an unencoded `@`.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i, '$1:***@');
 }
 
 function describeParams(params: Record<string, string>): string {

@@ -71,6 +71,13 @@ export type Connector<T extends Task = Task, D = unknown> = {
   readonly recordKeyField: string;
   /** The first tasks of a crawl, from parameter values. */
   seeds(params: Readonly<Record<string, string>>): T[];
+  /**
+   * Checks a task that came from outside the process (a job on a queue anyone with access to its
+   * Redis can write) and returns it typed: its fields, types and sizes. A worker fails a job
+   * whose task this rejects, at once.
+   * @throws {InvalidTaskError} naming what is wrong.
+   */
+  checkTask?(task: Task): T;
   /** The handler, bound to a base URL and credentials. */
   createHandler(runtime: ConnectorRuntime): Handler<T, D>;
   /**

@@ -34,6 +34,7 @@ function world(
     maxDepth?: number;
     baseUrls?: BaseUrlPolicy;
     refuseCredential?: boolean;
+    checkTask?: (task: Task) => Task;
   } = {},
 ) {
   const log: string[] = [];
@@ -69,6 +70,7 @@ function world(
     name: 'test',
     defaultBaseUrl: 'http://api.test',
     limiterKey: () => 'test:key',
+    checkTask: options.checkTask,
   } as unknown as Connector;
   const entry: ConnectorEntry = {
     connector,
@@ -268,6 +270,18 @@ describe('runCrawlJob', () => {
     const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect((error as Error).message).toContain('Refused the credential reference');
+    expect(log).toEqual([]);
+  });
+
+  it('fails at once, before any permit or request, a job whose task its connector rejects', async () => {
+    const { log, context } = world({
+      checkTask: () => {
+        throw new Error('Not a test.page task: `page` is not a whole number.');
+      },
+    });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toMatch(/^Job \w+ is not a crawl job: Not a test.page task: `page`/);
     expect(log).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import { attemptError, unrecoverable } from './attempt-error.js';
 import { type BaseUrlPolicy, chooseBaseUrl } from './choose-base-url.js';
 import { type CrawlJob, crawlJob, parseCrawlJobData } from './crawl-job.js';
 import { inheritedJobOptions } from './crawl-job-options.js';
+import { InvalidCrawlJobError } from './worker-errors.js';
 
 /** What a worker holds for one connector, loaded once and shared by its jobs. */
 export type ConnectorEntry = {
@@ -112,6 +113,11 @@ export async function runCrawlJob(
     entry = await context.connectorNamed(data.connector, task);
   } catch (error) {
     throw fail(error);
+  }
+  try {
+    entry.connector.checkTask?.(task);
+  } catch (error) {
+    throw unrecoverable(new InvalidCrawlJobError(job.id, toError(error).message));
   }
   const { limiter, sink } = entry;
   let limiterKey: string | undefined;

@@ -3,7 +3,12 @@ import { parseRate } from '@capital/core';
 import { startEmulator } from './emulator/server.js';
 import { createStockSearchHandler } from './handler.js';
 import type { Listing } from './schema.js';
-import { defaultCredentialReference, type StockSearchTask, stockSearchTask } from './task.js';
+import {
+  checkStockSearchTask,
+  defaultCredentialReference,
+  type StockSearchTask,
+  stockSearchTask,
+} from './task.js';
 
 /** The API has closed, so no public URL is left to default to: the emulator's usual port. */
 const defaultBaseUrl = 'http://127.0.0.1:8080';
@@ -21,6 +26,7 @@ export const connector: Connector<StockSearchTask, Listing> = {
   defaultRate: '9/1s',
   recordKeyField: 'symbol',
   seeds: (params) => [stockSearchTask({ searchTerm: params.search ?? '' })],
+  checkTask: checkStockSearchTask,
   createHandler: (runtime) =>
     createStockSearchHandler({
       baseUrl: runtime.baseUrl ?? defaultBaseUrl,

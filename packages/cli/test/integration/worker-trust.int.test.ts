@@ -154,6 +154,14 @@ describe('capital worker, given jobs written by someone else', () => {
       handWrittenJob('foreign-url', 'env:WTD_API_TOKEN', foreign.url),
       // Another variable, to the worker's own API: the password would reach the API's logs.
       handWrittenJob('other-variable', 'env:MY_DB_PASSWORD'),
+      // A task no `capital enqueue` makes: a page size the API never allows.
+      {
+        ...handWrittenJob('hostile-task', 'env:WTD_API_TOKEN'),
+        data: {
+          ...handWrittenJob('x', '').data,
+          task: { ...handWrittenJob('x', 'env:WTD_API_TOKEN').data.task, limit: 1e6 },
+        },
+      },
     ];
     await withQueue(connection(), (queue) => queue.addBulk(jobs));
     const failed = async () =>
@@ -177,8 +185,9 @@ describe('capital worker, given jobs written by someone else', () => {
     expect(reasons[2]?.reason).toContain(
       'Refused the credential reference "env:MY_DB_PASSWORD": this process resolves only env:WTD_API_TOKEN',
     );
+    expect(reasons[3]?.reason).toContain('is not a crawl job: Not a wtd.stock_search task: `limit`');
     // Failed at once, not retried six times.
-    expect(reasons.map((job) => job.attempts)).toEqual([1, 1, 1]);
+    expect(reasons.map((job) => job.attempts)).toEqual([1, 1, 1, 1]);
     expect(foreign.requests).toEqual([]);
     expect(emulator.stats().pages.reduce((sum, page) => sum + page.served, 0)).toBe(0);
 
@@ -201,7 +210,7 @@ describe('capital worker, given jobs written by someone else', () => {
       ],
       options(),
     );
-    expect(crawl.stderr).toContain('3 tasks failed');
+    expect(crawl.stderr).toContain('4 tasks failed');
     const { rows } = await admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "${schema}".wtd_stock_search WHERE record_key <> 'PWNED'`,
     );
