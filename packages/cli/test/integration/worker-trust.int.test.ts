@@ -226,4 +226,15 @@ describe('capital worker, given jobs written by someone else', () => {
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(encodeURIComponent(dbPassword));
   });
+
+  it('takes only references with --allow-credential, and never echoes what it was given', async () => {
+    const secretLike = `sk_live_${randomBytes(8).toString('hex')}`;
+    const result = await runCli(
+      ['worker', ...queueFlags(), '--sink', 'postgres://x@127.0.0.1/test', '--allow-credential', secretLike],
+      options(),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--allow-credential takes a reference such as env:');
+    expect(result.stderr).not.toContain(secretLike);
+  });
 });
