@@ -74,7 +74,8 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     .option('--rate <rate>', "the rate limit, as 9/1s, or off (default: the API's own)")
     .option(
       '--redis <url>',
-      'share the rate limit with every process through this Redis (default: REDIS_URL)',
+      'share the rate limit with every process through this Redis (default: REDIS_URL); ' +
+        'set CAPITAL_KEY_SECRET alike everywhere to key it by an HMAC of the token',
     )
     .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
     .option('--concurrency <n>', 'requests in flight at once', '4')

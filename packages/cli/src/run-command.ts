@@ -8,6 +8,7 @@ import {
   type RateLimiter,
   RedisLimiter,
   type RunningEmulator,
+  restrictCredentials,
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
@@ -88,10 +89,12 @@ export async function runCommand(
       `capital: no --base-url given, so the ${connector.name} emulator runs at ${baseUrl} (pass --base-url to use a real API).\n`,
     );
   }
-  // The token goes to the resolver only, never into tasks, keys or messages.
-  const resolveCredential = createCredentialResolver(io.env, {
-    [connector.credential.envVar]: token ?? 'demo',
-  });
+  // The token goes to the resolver only, never into tasks, keys or messages. Tasks read back
+  // from a sink's checkpoint may have been written by others: resolve the connector's reference only.
+  const resolveCredential = restrictCredentials(
+    createCredentialResolver(io.env, { [connector.credential.envVar]: token ?? 'demo' }),
+    [connector.credential.reference],
+  );
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
@@ -115,6 +118,7 @@ export async function runCommand(
       }),
       baseUrl,
       resolveCredential,
+      keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
       limiter,
       concurrency,
       buffer,
@@ -165,7 +169,8 @@ function createLimiter(
 
 /** A URL without its password, for messages. */
 function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  // Up to the last `@` before the path: a password may hold an unencoded `@`.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i, '$1:***@');
 }
 
 function describeParams(params: Record<string, string>): string {

@@ -4,6 +4,7 @@ import {
   type CrawlEvent,
   type CredentialResolver,
   crawl,
+  createLimiterKeys,
   type Logger,
   type RateLimiter,
   type RetryOptions,
@@ -24,6 +25,11 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   /** The API's base URL. */
   readonly baseUrl: string;
   readonly resolveCredential: CredentialResolver;
+  /**
+   * The deployment's secret for limiter keys (`CAPITAL_KEY_SECRET`); see `createLimiterKeys`.
+   * @default undefined — a slow hash of the credential instead
+   */
+  readonly keySecret?: string | undefined;
   /** No limiter, no limit. */
   readonly limiter?: RateLimiter | undefined;
   /** @default 4 */
@@ -65,12 +71,16 @@ export async function runConnector<T extends Task, D>(
       timeoutMs: options.timeoutMs,
       logger: options.logger,
     });
+    const keys = createLimiterKeys({
+      resolveCredential: options.resolveCredential,
+      secret: options.keySecret,
+    });
     const pages$ = from(connector.seeds(options.params)).pipe(
       crawl<T, D>(handler, {
         concurrency,
         buffer: options.buffer ?? concurrency * 2,
         ...(options.limiter
-          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) }
+          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task, keys) }
           : {}),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
         // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.

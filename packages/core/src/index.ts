@@ -31,7 +31,8 @@ export {
 } from './errors.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
-export { limiterKey } from './limit/limiter-key.js';
+export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';
+export { createLimiterKeys } from './limit/limiter-key.js';
 export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
 export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';
@@ -84,6 +85,7 @@ export type {
 } from './paginate/paginator.js';
 export type { LinkValue } from './paginate/parse-link-header.js';
 export { parseLinkHeader } from './paginate/parse-link-header.js';
+export { CredentialRefusedError, restrictCredentials } from './restrict-credentials.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';

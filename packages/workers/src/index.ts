@@ -1,5 +1,7 @@
 export type { AttemptContext } from './attempt-error.js';
 export { attemptError, unrecoverable } from './attempt-error.js';
+export type { BaseUrlPolicy } from './choose-base-url.js';
+export { chooseBaseUrl } from './choose-base-url.js';
 export type { ConnectorCacheOptions } from './connector-cache.js';
 export { ConnectorCache } from './connector-cache.js';
 export type { CrawlBackoffOptions } from './crawl-backoff.js';
@@ -46,6 +48,7 @@ export { resolveStartWorkerOptions } from './start-worker-options.js';
 export type { CrawlOutcome, WaitForCrawlOptions } from './wait-for-crawl.js';
 export { waitForCrawl } from './wait-for-crawl.js';
 export {
+  BaseUrlRefusedError,
   ConnectorUnavailableError,
   CrawlFailedError,
   InvalidCrawlJobError,

@@ -74,3 +74,24 @@ export class QueueNotFoundError extends CapitalError {
   }
   override name = 'QueueNotFoundError' as const;
 }
+
+/**
+ * A job asked the worker to send its requests — and so its credential — to a base URL the
+ * worker was not started with. Anyone who can write to the queue's Redis can add such a job, so
+ * the worker refuses it, and the job fails at once.
+ */
+export class BaseUrlRefusedError extends CapitalError {
+  /** The base URL refused, as the job gave it (at most 200 characters). */
+  readonly baseUrl: string;
+  constructor(baseUrl: string, allowed: readonly string[]) {
+    const shown = JSON.stringify(baseUrl.slice(0, 200));
+    const list = allowed.length > 0 ? allowed.join(', ') : "the connector's default";
+    super(
+      `Refused the base URL ${shown}: this worker sends requests only to ${list} ` +
+        '(a worker allows more with `--allow-base-url`).',
+      { code: 'BASE_URL_REFUSED' },
+    );
+    this.baseUrl = baseUrl.slice(0, 200);
+  }
+  override name = 'BaseUrlRefusedError' as const;
+}

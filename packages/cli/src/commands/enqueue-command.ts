@@ -52,7 +52,10 @@ export async function enqueueCommand(
       (known > 0
         ? ` (${known} already there: a task runs once per queue; use a new --queue to crawl again)`
         : '') +
-      '.\n',
+      '.\n' +
+      (baseUrl === undefined
+        ? ''
+        : `capital: the tasks carry ${baseUrl}: only workers started with --base-url or --allow-base-url ${baseUrl} run them.\n`),
   );
   if (!flags.wait) return;
 

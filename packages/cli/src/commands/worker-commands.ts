@@ -57,7 +57,18 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     .option('--rate <rate>', "the shared rate limit, as 9/1s, or off (default: each connector's own)")
     .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
     .option('--lock-duration <ms>', "a task's lock; a dead worker's tasks are run again after it", '30000')
-    .option('--base-url <url>', "the API's base URL, over the one the tasks carry")
+    .option(
+      '--base-url <url>',
+      "the API's base URL for tasks that carry none (default: the connector's); tasks may also carry it",
+    )
+    .option(
+      '--allow-base-url <url...>',
+      'more base URLs tasks may carry; a task carrying any other is refused (its credential goes there)',
+    )
+    .option(
+      '--allow-credential <reference...>',
+      "more credential references to resolve, e.g. env:WTD_TOKEN_2 (default: only each connector's own)",
+    )
     .option('--timeout <ms>', 'per-request timeout in ms')
     .option('--connector <path...>', 'also serve the connectors these modules export')
     .action(async (flags: WorkerFlags) => {

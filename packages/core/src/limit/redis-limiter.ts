@@ -30,7 +30,7 @@ import { defineLimiterCommands, type LimiterCommands } from './redis-scripts.js'
  *
  * @example
  * const limiter = new RedisLimiter({ redis: 'redis://127.0.0.1:6379', rate: '9/1s' });
- * await limiter.acquire(limiterKey('wtd', 'vault:wtd/token')); // resolves when the permit is granted
+ * await limiter.acquire(keys.forCredential('wtd', 'env:WTD_API_TOKEN')); // resolves when the permit is granted
  * await limiter.close();
  */
 export class RedisLimiter implements RateLimiter {
