@@ -43,7 +43,9 @@ describe('the main entry of @capital/wtd-connector', () => {
   it('loads no module of the emulator, which only the testing entry serves', () => {
     const emulatorDirectory = fileURLToPath(new URL('./emulator/', import.meta.url));
     const testingEntry = fileURLToPath(new URL('./testing.ts', import.meta.url));
-    const loaded = [...graph.files].filter((file) => file.startsWith(emulatorDirectory) || file === testingEntry);
+    const loaded = [...graph.files].filter(
+      (file) => file.startsWith(emulatorDirectory) || file === testingEntry,
+    );
     expect(loaded).toEqual([]);
   });
 
