@@ -85,9 +85,12 @@ async function expectSuccess(pending: Promise<Result>): Promise<Result> {
   return result;
 }
 
-/** `npx capital …` in the project; `--no` so that npx never fetches a `capital` from the registry. */
+/**
+ * `npx capital …` in the project; `--no` so that npx never fetches a `capital` from the registry.
+ * Killed after 90 s, within the test's own timeout, so a hung run fails with its output.
+ */
 const capital = (args: readonly string[]): Promise<Result> =>
-  run('npx', ['--no', '--', 'capital', ...args], project);
+  run('npx', ['--no', '--', 'capital', ...args], project, 90_000);
 
 const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 
