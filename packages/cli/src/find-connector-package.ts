@@ -19,11 +19,7 @@ export type ConnectorPackage = {
  * @example findConnectorPackage('wtd', process.cwd())?.packageName // '@capital/wtd-connector'
  */
 export function findConnectorPackage(name: string, cwd: string): ConnectorPackage | undefined {
-  const folders = new Set([
-    ...nodeModulesFolders(join(resolve(cwd), 'package.json')),
-    ...nodeModulesFolders(import.meta.url),
-  ]);
-  for (const folder of folders) {
+  for (const folder of connectorFolders(cwd)) {
     for (const packageName of [`@capital/${name}-connector`, `capital-connector-${name}`]) {
       const url = packageEntry(join(folder, packageName));
       if (url) return { packageName, url };
@@ -41,6 +37,21 @@ export function findConnectorPackage(name: string, cwd: string): ConnectorPackag
     if (packageName !== undefined && url) return { packageName, url };
   }
   return undefined;
+}
+
+/**
+ * The `node_modules` folders where connectors are looked for, in order: those Node searches from
+ * the project in `cwd`, nearest first, then those it searches from the CLI.
+ *
+ * @example connectorFolders('/home/me/app')[0] // '/home/me/app/node_modules'
+ */
+export function connectorFolders(cwd: string): string[] {
+  return [
+    ...new Set([
+      ...nodeModulesFolders(join(resolve(cwd), 'package.json')),
+      ...nodeModulesFolders(import.meta.url),
+    ]),
+  ];
 }
 
 /** The `node_modules` folders Node searches from `from` (a file path or URL), nearest first. */

@@ -147,6 +147,11 @@ describe('the packed packages, installed in a project outside the repository', (
         dependencies: Record<string, string>;
       };
       expect(manifest.license, name).toBe('MIT');
+      // A subpath added to `exports` in the repository and forgotten in `publishConfig.exports`.
+      const inRepository = JSON.parse(
+        readFileSync(join(repository, 'packages', name.replace('@capital/', ''), 'package.json'), 'utf8'),
+      ) as { exports: Record<string, unknown> };
+      expect(Object.keys(manifest.exports), name).toEqual(Object.keys(inRepository.exports));
       expect(readFileSync(join(folder, 'LICENSE'), 'utf8')).toContain('Capital connectors contributors');
       expect(Object.values(manifest.dependencies).filter((range) => range.startsWith('workspace:'))).toEqual(
         [],
