@@ -1,6 +1,5 @@
 import type { Connector } from '@capital/core';
 import { parseRate } from '@capital/core';
-import { startEmulator } from './emulator/server.js';
 import { createStockSearchHandler } from './handler.js';
 import type { Listing } from './schema.js';
 import {
@@ -15,7 +14,9 @@ const defaultBaseUrl = 'http://127.0.0.1:8080';
 
 /**
  * World Trading Data's stock search as a Capital connector: `capital run wtd --search "new york"`.
- * The public API has closed; `startEmulator` serves a faithful copy on loopback.
+ * The public API has closed; `startEmulator` serves a faithful copy on loopback, from the
+ * `./testing` entry, which it imports only when called: the emulator is test code, and a
+ * production run (or a program that imports this package) loads none of it.
  */
 export const connector: Connector<StockSearchTask, Listing> = {
   name: 'wtd',
@@ -36,7 +37,8 @@ export const connector: Connector<StockSearchTask, Listing> = {
   // One budget per token (the API limits each account), whatever reference leads to it.
   limiterKey: (task, keys) => keys.forCredential('wtd', task.credentials),
   recordKey: (listing) => listing.symbol,
-  startEmulator: ({ rateLimit, ...options } = {}) => {
+  startEmulator: async ({ rateLimit, ...options } = {}) => {
+    const { startEmulator } = await import('./testing.js');
     const rate = typeof rateLimit === 'string' ? parseRate(rateLimit, 'rateLimit') : undefined;
     return startEmulator({
       ...options,
