@@ -1,5 +1,15 @@
 export { callHandler, checkTaskResult, runHandler } from './call-handler.js';
 export type { Checkpoint } from './checkpoint.js';
+export type { CheckCompletenessOptions } from './completeness/check-completeness.js';
+export { checkCompleteness } from './completeness/check-completeness.js';
+export type { CompletenessReport, ScopeReport } from './completeness/completeness-ledger.js';
+export { CompletenessLedger } from './completeness/completeness-ledger.js';
+export type { Expectation } from './completeness/expectation.js';
+export {
+  IncompleteResultError,
+  IncompleteRunError,
+  isIncompleteResultError,
+} from './completeness/incomplete-errors.js';
 export type {
   Connector,
   ConnectorParam,
@@ -11,6 +21,7 @@ export type { CredentialResolver } from './credentials.js';
 export { createCredentialResolver, MissingCredentialError, redactSecrets } from './credentials.js';
 export type { TaskLabel } from './errors.js';
 export {
+  AuthenticationError,
   CapitalError,
   describeTask,
   HttpStatusError,
@@ -56,6 +67,10 @@ export type { RateLimitConfig } from './operators/rate-limit.js';
 export { rateLimit } from './operators/rate-limit.js';
 export type { RetryTransientConfig } from './operators/retry-transient.js';
 export { retryTransient } from './operators/retry-transient.js';
+export { redactError } from './redact/redact-error.js';
+export { redactedMark, redactText, secretSpellings } from './redact/redact-text.js';
+export { redactingLogger } from './redact/redacting-logger.js';
+export { handedOutSecrets, rememberSecret } from './redact/secret-registry.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';
