@@ -9,7 +9,20 @@ export const redactedMark = '[redacted]';
  * body that quotes the request back). Percent escapes come in upper and lower case: servers echo
  * either.
  */
-export function secretSpellings(secret: string): string[] {
+export function secretSpellings(secret: string): readonly string[] {
+  let spellings = spellingCache.get(secret);
+  if (spellings === undefined) {
+    // Bounded: secrets are few; this only stops a pathological caller from growing it forever.
+    if (spellingCache.size >= 1024) spellingCache.clear();
+    spellings = spellOut(secret);
+    spellingCache.set(secret, spellings);
+  }
+  return spellings;
+}
+
+const spellingCache = new Map<string, readonly string[]>();
+
+function spellOut(secret: string): readonly string[] {
   const json = JSON.stringify(secret).slice(1, -1);
   const asciiJson = json.replace(
     /[\u007f-\uffff]/g,
