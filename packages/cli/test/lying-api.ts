@@ -6,6 +6,7 @@ import { generateListings, type Listing, searchListings } from '@capital/wtd-con
 export type LyingAnswer = (
   page: number,
   honest: HonestPage,
+  url: URL,
 ) => { status?: number; body: string; type?: string };
 
 /** The page the API should send: 431 "new york" listings at 50 a page. */
@@ -48,7 +49,7 @@ export async function startLyingApi(answer: LyingAnswer): Promise<LyingApi> {
     const url = new URL(request.url ?? '/', 'http://stub.invalid');
     const page = Number(url.searchParams.get('page') ?? '1');
     pages.push(page);
-    const { status = 200, body, type = 'application/json' } = answer(page, honestPage(page));
+    const { status = 200, body, type = 'application/json' } = answer(page, honestPage(page), url);
     response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
