@@ -5,6 +5,7 @@ export { checkCompleteness } from './completeness/check-completeness.js';
 export type { CompletenessReport, ScopeReport } from './completeness/completeness-ledger.js';
 export { CompletenessLedger } from './completeness/completeness-ledger.js';
 export type { Expectation } from './completeness/expectation.js';
+export { parseExpectation } from './completeness/expectation.js';
 export {
   IncompleteResultError,
   IncompleteRunError,

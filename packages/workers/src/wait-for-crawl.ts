@@ -1,5 +1,6 @@
-import { InvalidOptionError } from '@capital/core';
+import { type CompletenessReport, InvalidOptionError } from '@capital/core';
 import { Redis } from 'ioredis';
+import { readCrawlCompleteness } from './crawl-completeness.js';
 import { type CrawlStatus, isCrawlComplete, readCrawlCounts, readPagesPerSecond } from './crawl-status.js';
 import { type FailedCrawlJob, readFailedJobs } from './failed-jobs.js';
 import { type QueueConnectionOptions, resolveQueueConnection, withQueue } from './queue-connection.js';
@@ -26,6 +27,8 @@ export type WaitForCrawlOptions = QueueConnectionOptions & {
 export type CrawlOutcome = CrawlStatus & {
   /** The most recent failures (`failed` counts them all). */
   readonly failures: readonly FailedCrawlJob[];
+  /** The completed pages against what they said the whole result must hold. */
+  readonly completeness: CompletenessReport;
 };
 
 /**
@@ -64,7 +67,7 @@ export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<C
               queue,
               Math.min(status.failed, options.failuresToReport ?? 10),
             );
-            return { ...status, failures };
+            return { ...status, failures, completeness: await readCrawlCompleteness(queue) };
           }
           await sleep(intervalMs, signal);
         }

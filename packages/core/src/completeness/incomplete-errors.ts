@@ -44,11 +44,15 @@ export function isIncompleteResultError(value: unknown): value is IncompleteResu
  */
 export class IncompleteRunError extends CapitalError {
   readonly faults: readonly string[];
-  constructor(faults: readonly string[]) {
-    super(
-      `The run is incomplete, so nothing was finalised (pass --allow-incomplete to keep what was stored): ${faults.join('; ')}`,
-      { code: 'INCOMPLETE_RUN' },
-    );
+  /**
+   * @param faults each problem, in words.
+   * @param consequence what became of the data, for the message.
+   */
+  constructor(
+    faults: readonly string[],
+    consequence = 'nothing was finalised (--allow-incomplete keeps what was stored)',
+  ) {
+    super(`The run is incomplete, so ${consequence}: ${faults.join('; ')}`, { code: 'INCOMPLETE_RUN' });
     this.faults = faults;
   }
   override name = 'IncompleteRunError' as const;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LyingApi, startLyingApi } from '../lying-api.js';
+import { type HonestPage, type LyingApi, startLyingApi } from '../lying-api.js';
 import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 
 // A real `capital worker` against an API that echoes the token back — in a 200 that is not JSON
@@ -33,7 +33,9 @@ beforeAll(async () => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
   admin = new pg.Pool({ ...server, max: 2 });
-  api = await startLyingApi((_page, _honest, url) => answer(url.searchParams.get('search_term') ?? ''));
+  api = await startLyingApi((page, honest, url) =>
+    answer(url.searchParams.get('search_term') ?? '', page, honest),
+  );
 });
 afterAll(async () => {
   await api.close();
@@ -54,6 +56,13 @@ afterEach(async () => {
   if (keys.length > 0) await redis.del(...keys);
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 });
+
+/** How the shared stub answers, by search term: each test sets it. */
+let answer: (
+  term: string,
+  page: number,
+  honest: HonestPage,
+) => { status?: number; body: string; type?: string } = () => ({ body: '' });
 
 const queueFlags = () => ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:queue`];
 const options = () => ({ cwd: tmpdir(), env: { REDIS_URL: '', WTD_API_TOKEN: token }, killAfterMs: 110_000 });
@@ -88,41 +97,54 @@ async function rowsDump(): Promise<string> {
   return parts.join('\n');
 }
 
+/** `capital worker` on this test's queue, into this test's schema, taking the stub as its API. */
+async function startWorker(): Promise<RunningCli> {
+  const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
+  const worker = startCli(
+    ['worker', ...queueFlags(), '--sink', sink, '--limiter-prefix', `${root}:limit:`, '--base-url', api.url],
+    options(),
+  );
+  children.push(worker);
+  await waitFor(
+    () => worker.stderr().includes('capital: worker on queue'),
+    20_000,
+    () => worker.stderr(),
+  );
+  return worker;
+}
+
+/** `capital enqueue wtd --search TERM --wait`, two attempts a task. */
+function enqueueAndWait(term: string) {
+  return runCli(
+    [
+      'enqueue',
+      'wtd',
+      '--search',
+      term,
+      ...queueFlags(),
+      '--base-url',
+      api.url,
+      '--attempts',
+      '2',
+      '--wait',
+      '--quiet',
+    ],
+    options(),
+  );
+}
+
 describe('capital worker against an API that echoes the token', () => {
   it('puts the token into no failure reason, stack trace, event, log line or row', async () => {
     // "gold": a 200 that is not JSON; "silver": a 500 whose JSON body quotes it form-encoded.
-    const echo = echoToken();
-    const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
-    const worker = startCli(
-      ['worker', ...queueFlags(), '--sink', sink, '--limiter-prefix', `${root}:limit:`, '--base-url', echo],
-      options(),
-    );
-    children.push(worker);
-    await waitFor(
-      () => worker.stderr().includes('capital: worker on queue'),
-      20_000,
-      () => worker.stderr(),
-    );
+    const form = spellings[2] as string;
+    answer = (term) =>
+      term === 'silver'
+        ? { status: 500, body: JSON.stringify({ message: `Internal error for api_token=${form}` }) }
+        : { body: `Unknown api_token ${token}, see docs`, type: 'text/plain' };
+    const worker = await startWorker();
 
-    const enqueue = (term: string) =>
-      runCli(
-        [
-          'enqueue',
-          'wtd',
-          '--search',
-          term,
-          ...queueFlags(),
-          '--base-url',
-          echo,
-          '--attempts',
-          '2',
-          '--wait',
-          '--quiet',
-        ],
-        options(),
-      );
-    const gold = await enqueue('gold');
-    const silver = await enqueue('silver');
+    const gold = await enqueueAndWait('gold');
+    const silver = await enqueueAndWait('silver');
     const failed = await runCli(['failed', ...queueFlags()], options());
     const failedJson = await runCli(['failed', ...queueFlags(), '--json'], options());
 
@@ -144,16 +166,42 @@ describe('capital worker against an API that echoes the token', () => {
   });
 });
 
-/** Points the shared stub at the echoing answers of this test, and returns its URL. */
-function echoToken(): string {
-  const form = spellings[2] as string;
-  answer = (term) =>
-    term === 'silver'
-      ? { status: 500, body: JSON.stringify({ message: `Internal error for api_token=${form}` }) }
-      : { body: `Unknown api_token ${token}, see docs`, type: 'text/plain' };
-  return api.url;
-}
-let answer: (term: string) => { status?: number; body: string; type?: string } = () => ({ body: '' });
+describe('capital enqueue --wait against an API that lies about its totals', () => {
+  it('exits 1 when the pages contradict each other or their own totals, naming the fault', async () => {
+    // "gold": page 5 says 430 results where every other page says 431, which no page shows by
+    // itself; "silver": total_pages 1 while total_results 431, which the handler sees.
+    answer = (term, page, honest) => ({
+      body: JSON.stringify(
+        term === 'gold'
+          ? page === 5
+            ? { ...honest, total_results: 430 }
+            : honest
+          : { ...honest, total_pages: 1 },
+      ),
+    });
+    await startWorker();
+
+    const gold = await enqueueAndWait('gold');
+    const silver = await enqueueAndWait('silver');
+
+    expect(gold.code, gold.stderr).toBe(1);
+    expect(gold.stderr).toMatch(
+      /The run is incomplete.*it says the result holds 43[01] records, an earlier page said 43[01]/,
+    );
+    expect(silver.code, silver.stderr).toBe(1);
+    expect(silver.stderr).toMatch(/total_pages is 1, but 431 results at 50 per page make 9/);
+  });
+
+  it('exits 0 when every page tells the truth', async () => {
+    answer = (_term, _page, honest) => ({ body: JSON.stringify(honest) });
+    await startWorker();
+
+    const honest = await enqueueAndWait('gold');
+
+    expect(honest.code, honest.stderr).toBe(0);
+    expect(honest.stderr).toMatch(/crawl complete: 9 pages/);
+  });
+});
 
 async function waitFor(condition: () => boolean, timeoutMs: number, detail = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
