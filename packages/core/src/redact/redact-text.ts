@@ -30,7 +30,9 @@ function spellOut(secret: string): readonly string[] {
   );
   const component = encodeURIComponent(secret);
   const form = new URLSearchParams({ s: secret }).toString().slice(2);
-  const spellings = new Set([secret, json, asciiJson, component, form]);
+  // PHP's json_encode, behind many APIs, also escapes "/" as "\/".
+  const phpJson = json.replaceAll('/', '\\/');
+  const spellings = new Set([secret, json, asciiJson, phpJson, component, form]);
   for (const encoded of [component, form]) {
     spellings.add(encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
     // A JSON body may quote a URL: the encoded form, JSON-escaped.

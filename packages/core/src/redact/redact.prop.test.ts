@@ -36,6 +36,7 @@ const encodings = {
       .slice(1, -1)
       .replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
   jsonOfUri: (token: string) => JSON.stringify(encodeURIComponent(token)).slice(1, -1),
+  jsonPhp: (token: string) => JSON.stringify(token).slice(1, -1).replaceAll('/', '\\/'),
 } as const;
 type Encoding = keyof typeof encodings;
 const encodingArb = fc.constantFrom(...(Object.keys(encodings) as Encoding[]));
