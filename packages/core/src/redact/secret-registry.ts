@@ -4,7 +4,12 @@
  * connector or third-party body put them there. Process-wide on purpose: an error may leave a
  * handler long after, and far from, the resolver that resolved its token.
  */
-const handedOut = new Set<string>();
+const registryKey = Symbol.for('capital.handedOutSecrets');
+// On `globalThis` under a registered symbol, so that two copies of this package (a duplicate
+// install) share one registry, as they share one brand of errors.
+const slots = globalThis as unknown as Record<symbol, Set<string> | undefined>;
+slots[registryKey] ??= new Set<string>();
+const handedOut = slots[registryKey];
 
 /**
  * Records a secret, so that {@link redactText} removes it from then on. Empty values are ignored.
