@@ -144,6 +144,30 @@ describe('checkCompleteness', () => {
     ]);
   });
 
+  it('fails at once, without a retry, a handler whose expect is not one', async () => {
+    let calls = 0;
+    const handler: Handler<PageTask, Row> = async (task) => {
+      calls += 1;
+      return { task, data: rows(0, 2), nextTasks: [], expect: { records: -1 } };
+    };
+
+    await expect(run(handler)).rejects.toThrow(/invalid TaskResult: `expect.records` is not a whole number/);
+    expect(calls).toBe(1);
+  });
+
+  it('counts records whose key cannot be read as distinct, leaving them to the sink', async () => {
+    const handler: Handler<PageTask, Row> = async (task) => ({
+      task,
+      // Neither has an id: two missing keys are not one key twice.
+      data: [{} as Row, {} as Row],
+      nextTasks: [],
+    });
+
+    const { records } = await run(handler);
+
+    expect(records).toHaveLength(2);
+  });
+
   it('reports figures as unchecked, not failed, when a checkpoint skipped pages', () => {
     const ledger = new CompletenessLedger();
     ledger.record('a', { scope: 's', records: 10, pages: 2 }, ['x']);
