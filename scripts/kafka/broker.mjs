@@ -204,15 +204,7 @@ async function launch() {
     classpath(),
   ];
   const clusterId = newClusterId();
-  const format = [
-    'kafka.tools.StorageTool',
-    'format',
-    '--standalone',
-    '-t',
-    clusterId,
-    '-c',
-    paths.config,
-  ];
+  const format = ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', paths.config];
   const fmt = spawnSync(java, [...jvm, ...format], { encoding: 'utf8' });
   if (fmt.error?.code === 'ENOENT') throw new Error(`${java} not found: Java 17+ is needed`);
   if (fmt.status !== 0)
