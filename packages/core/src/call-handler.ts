@@ -11,7 +11,7 @@ import {
   throwIfEmpty,
 } from 'rxjs';
 import { InvalidTaskResultError, type TaskLabel, toError } from './errors.js';
-import type { Handler, HandlerContext, Task, TaskResult } from './task.js';
+import type { Handler, HandlerContext, HandlerResult, NextTasks, Task, TaskResult } from './task.js';
 
 /**
  * Calls a handler once and checks its answer: a Promise or an Observable (its first value
@@ -24,7 +24,7 @@ export function callHandler<T extends Task, D>(
   task: T,
   context: HandlerContext,
   label: TaskLabel,
-): Observable<TaskResult<T, D>> {
+): Observable<HandlerResult<T, D>> {
   return defer(() => {
     const output = handler(task, context);
     return isObservable(output) ? output : from(output);
@@ -37,34 +37,56 @@ export function callHandler<T extends Task, D>(
 }
 
 /**
- * {@link callHandler} as a Promise: one attempt, no retry (the caller's queue retries).
+ * {@link callHandler} as a Promise: one attempt, no retry (the caller's queue retries). Lazy
+ * next tasks are collected into an array, since the caller stores them.
  *
  * @throws what the handler throws, or `InvalidTaskResultError` when its answer is not a TaskResult.
  * @example const page = await runHandler(handler, task, context, labelTask(task));
  */
-export function runHandler<T extends Task, D>(
+export async function runHandler<T extends Task, D>(
   handler: Handler<T, D>,
   task: T,
   context: HandlerContext,
   label: TaskLabel,
 ): Promise<TaskResult<T, D>> {
-  return firstValueFrom(callHandler(handler, task, context, label));
+  const result = await firstValueFrom(callHandler(handler, task, context, label));
+  return { ...result, nextTasks: await collectTasks(result.nextTasks) };
+}
+
+/** Every task of `tasks` in an array (the array itself when it is one). */
+export async function collectTasks<T extends Task>(tasks: NextTasks<T>): Promise<readonly T[]> {
+  if (Array.isArray(tasks)) return tasks as readonly T[];
+  const collected: T[] = [];
+  for await (const task of tasks as AsyncIterable<T> | Iterable<T>) collected.push(task);
+  return collected;
 }
 
 /**
- * Checks that a handler's answer is a TaskResult: an object with `data` and `nextTasks` arrays.
+ * Checks that a handler's answer is a TaskResult: an object with a `data` array and `nextTasks`
+ * as an array, an iterable or an async iterable.
  * @throws {InvalidTaskResultError} naming the task otherwise.
  */
 export function checkTaskResult<T extends Task, D>(
   result: unknown,
   task: T,
   label: TaskLabel,
-): TaskResult<T, D> {
+): HandlerResult<T, D> {
   if (typeof result !== 'object' || result === null) {
     throw new InvalidTaskResultError(label, `expected { task, data, nextTasks }, got ${String(result)}.`);
   }
-  const { data, nextTasks } = result as Partial<TaskResult<T, D>>;
+  const { data, nextTasks } = result as Partial<HandlerResult<T, D>>;
   if (!Array.isArray(data)) throw new InvalidTaskResultError(label, '`data` is not an array.');
-  if (!Array.isArray(nextTasks)) throw new InvalidTaskResultError(label, '`nextTasks` is not an array.');
+  if (!isNextTasks(nextTasks)) {
+    throw new InvalidTaskResultError(label, '`nextTasks` is not an array, an iterable or an async iterable.');
+  }
   return { task, data, nextTasks };
+}
+
+function isNextTasks(value: unknown): value is NextTasks<Task> {
+  if (Array.isArray(value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  return (
+    typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function' ||
+    typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function'
+  );
 }

@@ -24,6 +24,23 @@ export type TaskResult<T extends Task = Task, D = unknown> = {
   readonly nextTasks: readonly T[];
 };
 
+/**
+ * A handler's next tasks: an array, or an iterable or async iterable (a generator) that the
+ * crawl draws from only as it has room, so that a fan-out of millions never sits in memory at
+ * once. See `crawl` for how a lazy fan-out is recorded by a checkpointing sink.
+ */
+export type NextTasks<T extends Task = Task> = readonly T[] | Iterable<T> | AsyncIterable<T>;
+
+/** What a handler returns: a {@link TaskResult} whose next tasks may be lazy. */
+export type HandlerResult<T extends Task = Task, D = unknown> = {
+  /** The task that produced this page. */
+  readonly task: T;
+  /** The page's records, in the source's order. */
+  readonly data: readonly D[];
+  /** The tasks to run next: none when done, one for the next page, many (or a generator) for a fan-out. */
+  readonly nextTasks: NextTasks<T>;
+};
+
 /** What a handler receives besides its task. */
 export type HandlerContext = {
   /** Aborted when the crawl is cancelled or fails; pass it to every request. */
@@ -37,13 +54,13 @@ export type HandlerContext = {
 
 /**
  * Executes one task and returns its page. A Promise, or an Observable that emits exactly one
- * TaskResult (handy in marble tests). Throw a `TransientError` (or an error with
+ * result (handy in marble tests). Throw a `TransientError` (or an error with
  * `retryable: true`) for failures worth retrying, anything else fails the task at once.
  */
 export type Handler<T extends Task = Task, D = unknown> = (
   task: T,
   context: HandlerContext,
-) => Promise<TaskResult<T, D>> | Observable<TaskResult<T, D>>;
+) => Promise<HandlerResult<T, D>> | Observable<HandlerResult<T, D>>;
 
 /**
  * The stable identity of a task across processes and runs: the SHA-256 of its canonical JSON
