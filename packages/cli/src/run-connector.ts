@@ -1,16 +1,17 @@
 import {
   type Checkpoint,
   type Connector,
+  type CrawlDedupe,
   type CrawlEvent,
   type CredentialResolver,
-  crawl,
+  crawlFrom,
   type Logger,
   type RateLimiter,
   type RetryOptions,
   type Task,
 } from '@capital/core';
 import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
-import { from, lastValueFrom } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 
 /** Options of {@link runConnector}. */
@@ -31,6 +32,17 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly buffer?: number | undefined;
   /** @default the crawl's retry defaults */
   readonly retry?: RetryOptions | false | undefined;
+  /**
+   * How the crawl remembers tasks seen: every key (~32 bytes each) or a bounded window of them,
+   * for crawls too big for one process's memory (see `CrawlDedupe`).
+   * @default 'memory'
+   */
+  readonly dedupe?: CrawlDedupe | undefined;
+  /**
+   * Fails a chain of next tasks longer than this (`MaxDepthExceededError`): an opt-in guard.
+   * @default Infinity
+   */
+  readonly maxDepth?: number | undefined;
   /** Per-request timeout, in ms. @default the connector's */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -64,25 +76,25 @@ export async function runConnector<T extends Task, D>(
       timeoutMs: options.timeoutMs,
       logger: options.logger,
     });
-    const pages$ = from(connector.seeds(options.params)).pipe(
-      crawl<T, D>(handler, {
-        concurrency,
-        buffer: options.buffer ?? concurrency * 2,
-        ...(options.limiter
-          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) }
-          : {}),
-        ...(options.retry === undefined ? {} : { retry: options.retry }),
-        // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
-        ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.logger ? { logger: options.logger } : {}),
-        onEvent: (event) => {
-          stats.record(event);
-          options.onEvent?.(event, stats);
-        },
-      }),
-      writeTo(sink),
-    );
+    // Seeds are drawn as the crawl has room for them, not all admitted up front.
+    const pages$ = crawlFrom<T, D>(connector.seeds(options.params), handler, {
+      concurrency,
+      buffer: options.buffer ?? concurrency * 2,
+      ...(options.limiter
+        ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) }
+        : {}),
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      ...(options.dedupe === undefined ? {} : { dedupe: options.dedupe }),
+      ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
+      // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
+      ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      onEvent: (event) => {
+        stats.record(event);
+        options.onEvent?.(event, stats);
+      },
+    }).pipe(writeTo(sink));
     await lastValueFrom(pages$, { defaultValue: undefined });
   } catch (error) {
     await sink.abort(error).catch(() => {});

@@ -79,8 +79,8 @@ export type CrawlOptions<T extends Task> = {
  * - `{ maxKeys }`: at least the last `maxKeys / 2` and at most the last `maxKeys` keys, so memory
  *   stays bounded (~32 bytes × `maxKeys`) on crawls of any size. A task seen longer ago than that
  *   runs again (its page is emitted again: write to an idempotent sink). Cycles are still caught:
- *   a cycle within the window at once, a longer one by Brent's algorithm along its chain within
- *   about twice its length (so its pages are fetched up to about twice before the crawl fails).
+ *   a cycle within the window at once, a longer one by Brent's algorithm along its chain, before
+ *   the chain has fetched four times its length (so a loop's pages may be fetched a few times).
  */
 export type CrawlDedupe = 'memory' | { readonly maxKeys: number };
 

@@ -14,8 +14,8 @@ export type Lineage<T extends Task> = {
   /**
    * Brent's algorithm: the key of the chain's "tortoise", compared with every next task; it jumps
    * forward to the current task whenever `steps` reaches `power`, and `power` doubles. A chain
-   * that loops (when de-duplication forgot the loop's keys) meets its tortoise within about
-   * twice the loop's length.
+   * that loops (when de-duplication forgot the loop's keys) meets its tortoise before it has
+   * run four times its length.
    */
   readonly brentKey: string;
   readonly brentPower: number;
