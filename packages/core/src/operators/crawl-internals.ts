@@ -18,8 +18,8 @@ import { isPending, nextTaskSource, type Pulled, SeedQueue, type TaskSource } fr
 /** Seeds as `crawl` and `crawlFrom` take them. */
 export type CrawlSeeds<T extends Task> = Observable<T> | Iterable<T> | AsyncIterable<T>;
 
-/** How long admitting tasks may hold the event loop before it lets other work run. */
-const turnBudgetMs = 4;
+/** How long the crawl may hold the event loop before it lets other work run. */
+const sliceBudgetMs = 4;
 
 /** Next tasks in an array this short are admitted as their page arrives; longer, lazily. */
 const eagerLimit = 1000;
@@ -62,8 +62,8 @@ export function crawlSeeds<T extends Task, D>(
     let queued = 0;
     let pulling = false;
     let yielding = false;
-    let turnStartedAt = 0;
-    let pulls = 0;
+    // When the crawl last let the event loop run (it yields at least every `sliceBudgetMs`).
+    let sliceStartedAt = performance.now();
     let pumping = false;
     let pumpAgain = false;
     let emitting = false;
@@ -117,19 +117,19 @@ export function crawlSeeds<T extends Task, D>(
     };
 
     // The next task to start: the queue's head, or one drawn from the source at its head. None
-    // when the queue is empty, an async source makes us wait, or this turn has held the event
-    // loop long enough (drawing a long run of duplicates, say).
+    // when the queue is empty, an async source makes us wait, or the crawl has held the event
+    // loop long enough: a handler that answers at once (a cache, a test) chains every page in
+    // microtasks, and a long run of duplicates is drawn in one loop; neither may starve I/O.
     const next = (): FrontierEntry<T> | undefined => {
       while (queue.size > 0 && !pulling && !yielding) {
+        if (performance.now() - sliceStartedAt > sliceBudgetMs) {
+          yieldTurn();
+          return undefined;
+        }
         const head = queue.peek() as FrontierEntry<T> | TaskSource<T>;
         if (!('pull' in head)) {
           queued -= 1;
           return queue.shift() as FrontierEntry<T>;
-        }
-        pulls += 1;
-        if (pulls % 256 === 0 && performance.now() - turnStartedAt > turnBudgetMs) {
-          yieldTurn();
-          return undefined;
         }
         const pulled = head.pull();
         if (!isPending(pulled)) {
@@ -164,6 +164,7 @@ export function crawlSeeds<T extends Task, D>(
       const resume = (): void => {
         running.remove(pending);
         yielding = false;
+        sliceStartedAt = performance.now();
         pump();
       };
       if (config.scheduler === asyncScheduler) {
@@ -276,7 +277,6 @@ export function crawlSeeds<T extends Task, D>(
         return;
       }
       pumping = true;
-      turnStartedAt = performance.now();
       try {
         do {
           pumpAgain = false;
