@@ -11,7 +11,7 @@ import {
   throwIfEmpty,
 } from 'rxjs';
 import { InvalidTaskResultError, type TaskLabel, toError } from './errors.js';
-import type { Handler, HandlerContext, HandlerResult, NextTasks, Task, TaskResult } from './task.js';
+import type { HandlerContext, HandlerResult, LazyHandler, NextTasks, Task, TaskResult } from './task.js';
 
 /**
  * Calls a handler once and checks its answer: a Promise or an Observable (its first value
@@ -20,7 +20,7 @@ import type { Handler, HandlerContext, HandlerResult, NextTasks, Task, TaskResul
  * retries and rate limit around this; a distributed worker calls {@link runHandler}.
  */
 export function callHandler<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   context: HandlerContext,
   label: TaskLabel,
@@ -44,7 +44,7 @@ export function callHandler<T extends Task, D>(
  * @example const page = await runHandler(handler, task, context, labelTask(task));
  */
 export async function runHandler<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   context: HandlerContext,
   label: TaskLabel,

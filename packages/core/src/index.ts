@@ -62,6 +62,14 @@ export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';
 export { retryPromise } from './retry/retry-promise.js';
-export type { Handler, HandlerContext, HandlerResult, NextTasks, Task, TaskResult } from './task.js';
+export type {
+  Handler,
+  HandlerContext,
+  HandlerResult,
+  LazyHandler,
+  NextTasks,
+  Task,
+  TaskResult,
+} from './task.js';
 export { labelTask, taskKey } from './task.js';
 export { toAsyncIterable } from './to-async-iterable.js';

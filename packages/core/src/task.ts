@@ -54,10 +54,19 @@ export type HandlerContext = {
 
 /**
  * Executes one task and returns its page. A Promise, or an Observable that emits exactly one
- * result (handy in marble tests). Throw a `TransientError` (or an error with
+ * TaskResult (handy in marble tests). Throw a `TransientError` (or an error with
  * `retryable: true`) for failures worth retrying, anything else fails the task at once.
  */
 export type Handler<T extends Task = Task, D = unknown> = (
+  task: T,
+  context: HandlerContext,
+) => Promise<TaskResult<T, D>> | Observable<TaskResult<T, D>>;
+
+/**
+ * A {@link Handler} whose next tasks may be lazy (an iterable or async iterable, see
+ * {@link NextTasks}). `crawl` and `crawlFrom` take either; every Handler is a LazyHandler.
+ */
+export type LazyHandler<T extends Task = Task, D = unknown> = (
   task: T,
   context: HandlerContext,
 ) => Promise<HandlerResult<T, D>> | Observable<HandlerResult<T, D>>;

@@ -1,6 +1,6 @@
 import { isObservable, type Observable } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
-import type { Handler, Task } from '../task.js';
+import type { LazyHandler, Task } from '../task.js';
 import { type CrawlOptions, type CrawlPage, resolveCrawlConfig } from './crawl-config.js';
 import { type CrawlSeeds, crawlSeeds } from './crawl-internals.js';
 
@@ -14,7 +14,7 @@ import { type CrawlSeeds, crawlSeeds } from './crawl-internals.js';
  */
 export function crawlFrom<T extends Task, D>(
   seeds: CrawlSeeds<T>,
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   options: CrawlOptions<T> = {},
 ): Observable<CrawlPage<T, D>> {
   const config = resolveCrawlConfig(options);

@@ -7,7 +7,7 @@ import {
   TaskCycleError,
   toError,
 } from '../errors.js';
-import { type Handler, labelTask, type NextTasks, type Task, taskKey } from '../task.js';
+import { type LazyHandler, labelTask, type NextTasks, type Task, taskKey } from '../task.js';
 import type { CrawlConfig, CrawlPage } from './crawl-config.js';
 import type { CrawlEvent } from './crawl-event.js';
 import { Fifo, type FrontierEntry, type Lineage, lineageOf } from './frontier.js';
@@ -33,7 +33,7 @@ const eagerLimit = 1000;
  */
 export function crawlSeeds<T extends Task, D>(
   seeds: CrawlSeeds<T>,
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   resolved: CrawlConfig<T>,
 ): Observable<CrawlPage<T, D>> {
   return new Observable<CrawlPage<T, D>>((subscriber) => {

@@ -1,7 +1,7 @@
 import { lastValueFrom, type Observable, Subject, type Subscription, tap, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionError, InvalidTaskResultError } from '../errors.js';
-import type { Handler, HandlerResult, Task } from '../task.js';
+import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import { crawl } from './crawl.js';
 import type { CrawlOptions, CrawlPage } from './crawl-config.js';
 import { crawlFrom } from './crawl-from.js';
@@ -206,10 +206,10 @@ describe('crawl draws lazy next tasks as it has room', () => {
         finished = true;
       }
     }
-    const handler: Handler<Item, number> = handlerOf(fanOut);
+    const handler: LazyHandler<Item, number> = handlerOf(fanOut);
     const pages = holdPages(crawlFrom([item('seed', 0)], handler, bounded));
     await vi.waitFor(() => expect(pages.length).toBe(3));
-    subscriptions.splice(0).forEach((subscription) => subscription.unsubscribe());
+    for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
 
     expect(finished).toBe(true);
   });

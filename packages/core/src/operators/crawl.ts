@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { Handler, Task } from '../task.js';
+import type { LazyHandler, Task } from '../task.js';
 import { type CrawlOptions, type CrawlPage, resolveCrawlConfig } from './crawl-config.js';
 import { crawlSeeds } from './crawl-internals.js';
 
@@ -35,7 +35,7 @@ import { crawlSeeds } from './crawl-internals.js';
  * seeds$.pipe(crawl(handler, { concurrency: 4 }), ackAfter((page) => sink.write(page)))
  */
 export function crawl<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   options: CrawlOptions<T> = {},
 ): OperatorFunction<T, CrawlPage<T, D>> {
   const config = resolveCrawlConfig(options);

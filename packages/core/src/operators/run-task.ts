@@ -1,7 +1,7 @@
 import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
-import type { Handler, HandlerResult, Task } from '../task.js';
+import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import type { CrawlConfig } from './crawl-config.js';
 import { rateLimit } from './rate-limit.js';
 import { retryTransient } from './retry-transient.js';
@@ -17,7 +17,7 @@ export type TaskOutcome<T extends Task, D> =
  * caller before the retry waits it out.
  */
 export function runTask<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   label: TaskLabel,
   config: CrawlConfig<T>,
@@ -47,7 +47,7 @@ function collectNextTasks<T extends Task, D>(outcome: TaskOutcome<T, D>): Observ
 }
 
 function fetchPage<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   label: TaskLabel,
   config: CrawlConfig<T>,

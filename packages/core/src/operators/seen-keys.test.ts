@@ -10,9 +10,13 @@ describe('SeenKeys', () => {
     'finds every key it was given, by its sequence number, and none other',
     (numbers) => {
       const seen = new SeenKeys(Infinity);
-      numbers.forEach((n, index) => expect(seen.add(keyOf(n), index - 1)).toBe(index));
+      numbers.forEach((n, index) => {
+        expect(seen.add(keyOf(n), index - 1)).toBe(index);
+      });
 
-      numbers.forEach((n, index) => expect(seen.find(keyOf(n))).toBe(index));
+      numbers.forEach((n, index) => {
+        expect(seen.find(keyOf(n))).toBe(index);
+      });
       expect(seen.find(keyOf(-1))).toBe(-1);
     },
   );
