@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Observable } from 'rxjs';
 import type { TaskLabel } from './errors.js';
 import { InvalidTaskError } from './errors.js';
@@ -83,8 +83,14 @@ export function taskKey(task: Task): string {
     const what = task === null ? 'null' : Array.isArray(task) ? 'an array' : `a ${typeof task}`;
     throw new InvalidTaskError(`A task must be a plain JSON object, not ${what}.`);
   }
-  return createHash('sha256').update(canonicalJson(task)).digest('hex');
+  return sha256Hex(canonicalJson(task));
 }
+
+// `crypto.hash` (Node ≥ 20.12) hashes a string in one call, about twice as fast as a Hash object.
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The `type` and `page` of a task, where it has them, to name it in messages and progress. */
 export function labelTask(task: Task, key: string = taskKey(task)): TaskLabel {
