@@ -21,6 +21,9 @@ export type CrawlSeeds<T extends Task> = Observable<T> | Iterable<T> | AsyncIter
 /** How long the crawl may hold the event loop before it lets other work run. */
 const sliceBudgetMs = 4;
 
+/** A pause this long between two draws means the event loop had its turn meanwhile. */
+const idleGapMs = 1;
+
 /** Next tasks in an array this short are admitted as their page arrives; longer, lazily. */
 const eagerLimit = 1000;
 
@@ -67,6 +70,7 @@ export function crawlSeeds<T extends Task, D>(
     const realTime = config.scheduler === asyncScheduler;
     // When the crawl last let the event loop run (it yields at least every `sliceBudgetMs`).
     let sliceStartedAt = performance.now();
+    let lastDrawAt = sliceStartedAt;
     let pumping = false;
     let pumpAgain = false;
     let emitting = false;
@@ -125,9 +129,16 @@ export function crawlSeeds<T extends Task, D>(
     // microtasks, and a long run of duplicates is drawn in one loop; neither may starve I/O.
     const next = (): FrontierEntry<T> | undefined => {
       while (queue.size > 0 && !pulling && !yielding) {
-        if (realTime && performance.now() - sliceStartedAt > sliceBudgetMs) {
-          yieldTurn();
-          return undefined;
+        if (realTime) {
+          const now = performance.now();
+          // A gap since the crawl last drew means the event loop ran other work (the crawl waited
+          // for I/O): a new slice starts, and a crawl paced by its API never yields for nothing.
+          if (now - lastDrawAt > idleGapMs) sliceStartedAt = now;
+          lastDrawAt = now;
+          if (now - sliceStartedAt > sliceBudgetMs) {
+            yieldTurn();
+            return undefined;
+          }
         }
         const head = queue.peek() as FrontierEntry<T> | TaskSource<T>;
         if (!('pull' in head)) {
