@@ -21,9 +21,6 @@ export type CrawlSeeds<T extends Task> = Observable<T> | Iterable<T> | AsyncIter
 /** How long the crawl may hold the event loop before it lets other work run. */
 const sliceBudgetMs = 4;
 
-/** A pause this long between two draws means the event loop had its turn meanwhile. */
-const idleGapMs = 1;
-
 /** Next tasks in an array this short are admitted as their page arrives; longer, lazily. */
 const eagerLimit = 1000;
 
@@ -69,8 +66,21 @@ export function crawlSeeds<T extends Task, D>(
     // depended on how fast the machine is would make marble tests flaky.
     const realTime = config.scheduler === asyncScheduler;
     // When the crawl last let the event loop run (it yields at least every `sliceBudgetMs`).
-    let sliceStartedAt = performance.now();
-    let lastDrawAt = sliceStartedAt;
+    let sliceStartedAt = 0;
+    // Whether the event loop has had a turn since the slice started: a marker set by an
+    // immediate tells, so that a crawl paced by its API never yields for nothing.
+    let turnPassed = true;
+    let markerArmed = false;
+    const startSlice = (now: number): void => {
+      sliceStartedAt = now;
+      turnPassed = false;
+      if (markerArmed) return;
+      markerArmed = true;
+      setImmediate(() => {
+        markerArmed = false;
+        turnPassed = true;
+      });
+    };
     let pumping = false;
     let pumpAgain = false;
     let emitting = false;
@@ -131,11 +141,8 @@ export function crawlSeeds<T extends Task, D>(
       while (queue.size > 0 && !pulling && !yielding) {
         if (realTime) {
           const now = performance.now();
-          // A gap since the crawl last drew means the event loop ran other work (the crawl waited
-          // for I/O): a new slice starts, and a crawl paced by its API never yields for nothing.
-          if (now - lastDrawAt > idleGapMs) sliceStartedAt = now;
-          lastDrawAt = now;
-          if (now - sliceStartedAt > sliceBudgetMs) {
+          if (turnPassed) startSlice(now);
+          else if (now - sliceStartedAt > sliceBudgetMs) {
             yieldTurn();
             return undefined;
           }
@@ -178,7 +185,7 @@ export function crawlSeeds<T extends Task, D>(
       const resume = (): void => {
         running.remove(pending);
         yielding = false;
-        sliceStartedAt = performance.now();
+        turnPassed = true;
         pump();
       };
       const immediate = setImmediate(resume);
