@@ -17,6 +17,12 @@ const benches = [
     flags: ['--max-semi-space-size=4'],
     note: 'the same with a 4 MB young generation (V8 keeps less garbage between scavenges)',
   },
+  {
+    name: 'crawl-scale',
+    file: 'crawl-scale.mjs',
+    flags: ['--expose-gc'],
+    note: 'a 10M-page cursor chain and a 1M fan-out through crawl: heap after GC, event-loop stalls',
+  },
   { name: 'wtd-throughput', file: 'wtd-throughput.mjs', flags: [], note: 'capital vs a hand-written loop' },
   { name: 'limiter', file: 'limiter/limiter-bench.mjs', flags: [], note: 'Redis limiters, 8 processes, 9/s' },
   {

@@ -3,10 +3,11 @@ import {
   CompletenessLedger,
   type CompletenessReport,
   type Connector,
+  type CrawlDedupe,
   type CrawlEvent,
   type CredentialResolver,
   checkCompleteness,
-  crawl,
+  crawlFrom,
   createLimiterKeys,
   IncompleteRunError,
   type Logger,
@@ -17,7 +18,7 @@ import {
   type Task,
 } from '@capital/core';
 import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
-import { from, lastValueFrom } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 import { settleWithin } from './settle-within.js';
 
@@ -44,6 +45,17 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly buffer?: number | undefined;
   /** @default the crawl's retry defaults */
   readonly retry?: RetryOptions | false | undefined;
+  /**
+   * How the crawl remembers tasks seen: every key (~32 bytes each) or a bounded window of them,
+   * for crawls too big for one process's memory (see `CrawlDedupe`).
+   * @default 'memory'
+   */
+  readonly dedupe?: CrawlDedupe | undefined;
+  /**
+   * Fails a chain of next tasks longer than this (`MaxDepthExceededError`): an opt-in guard.
+   * @default Infinity
+   */
+  readonly maxDepth?: number | undefined;
   /** Per-request timeout, in ms. @default the connector's */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -107,26 +119,26 @@ export async function runConnector<T extends Task, D>(
       resolveCredential: options.resolveCredential,
       secret: options.keySecret,
     });
-    const pages$ = from(connector.seeds(options.params)).pipe(
-      crawl<T, D>(handler, {
-        concurrency,
-        buffer: options.buffer ?? concurrency * 2,
-        ...(options.limiter
-          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task, keys) }
-          : {}),
-        ...(options.retry === undefined ? {} : { retry: options.retry }),
-        // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
-        ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.logger ? { logger: options.logger } : {}),
-        onEvent: (event) => {
-          if (event.type === 'page-skipped') ledger.skipped();
-          stats.record(event);
-          options.onEvent?.(event, stats);
-        },
-      }),
-      writeTo(sink),
-    );
+    // Seeds are drawn as the crawl has room for them, not all admitted up front.
+    const pages$ = crawlFrom<T, D>(connector.seeds(options.params), handler, {
+      concurrency,
+      buffer: options.buffer ?? concurrency * 2,
+      ...(options.limiter
+        ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task, keys) }
+        : {}),
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      ...(options.dedupe === undefined ? {} : { dedupe: options.dedupe }),
+      ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
+      // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
+      ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      onEvent: (event) => {
+        if (event.type === 'page-skipped') ledger.skipped();
+        stats.record(event);
+        options.onEvent?.(event, stats);
+      },
+    }).pipe(writeTo(sink));
     await lastValueFrom(pages$, { defaultValue: undefined });
     completeness = ledger.report();
     if (!completeness.complete && !allowIncomplete) throw new IncompleteRunError(completeness.faults);

@@ -5,15 +5,15 @@ import {
   from,
   isObservable,
   map,
-  type Observable,
+  Observable,
   take,
   throwError,
   throwIfEmpty,
 } from 'rxjs';
 import { parseExpectation } from './completeness/expectation.js';
-import { InvalidTaskResultError, type TaskLabel } from './errors.js';
+import { InvalidTaskResultError, type TaskLabel, toError } from './errors.js';
 import { redactError } from './redact/redact-error.js';
-import type { Handler, HandlerContext, Task, TaskResult } from './task.js';
+import type { HandlerContext, HandlerResult, LazyHandler, NextTasks, Task, TaskResult } from './task.js';
 
 /**
  * Calls a handler once and checks its answer: a Promise or an Observable (its first value
@@ -22,15 +22,60 @@ import type { Handler, HandlerContext, Task, TaskResult } from './task.js';
  * retries and rate limit around this; a distributed worker calls {@link runHandler}.
  */
 export function callHandler<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   context: HandlerContext,
   label: TaskLabel,
-): Observable<TaskResult<T, D>> {
-  return defer(() => {
-    const output = handler(task, context);
-    return isObservable(output) ? output : from(output);
-  }).pipe(
+): Observable<HandlerResult<T, D>> {
+  return new Observable<HandlerResult<T, D>>((subscriber) => {
+    let output: ReturnType<LazyHandler<T, D>>;
+    try {
+      output = handler(task, context);
+    } catch (thrown) {
+      subscriber.error(toError(thrown));
+      return;
+    }
+    if (!isPromiseLike(output)) {
+      const answer = output;
+      return checkedFirst<T, D>(
+        defer(() => from(answer)),
+        task,
+        label,
+      ).subscribe(subscriber);
+    }
+    // The common case, a Promise, without the four operators an Observable answer needs: this
+    // runs once per attempt, and at 0 ms latency their cost showed.
+    let active = true;
+    output.then(
+      (result) => {
+        if (!active) return;
+        let checked: HandlerResult<T, D>;
+        try {
+          checked = checkTaskResult<T, D>(result, task, label);
+        } catch (error) {
+          subscriber.error(toError(error));
+          return;
+        }
+        subscriber.next(checked);
+        subscriber.complete();
+      },
+      (thrown: unknown) => {
+        if (active) subscriber.error(toError(thrown));
+      },
+    );
+    return () => {
+      active = false;
+    };
+  });
+}
+
+/** An Observable answer: its first value, checked; none is an error. */
+function checkedFirst<T extends Task, D>(
+  output: Observable<unknown>,
+  task: T,
+  label: TaskLabel,
+): Observable<HandlerResult<T, D>> {
+  return output.pipe(
     take(1),
     throwIfEmpty(() => new InvalidTaskResultError(label, 'its Observable completed without a TaskResult.')),
     map((result) => checkTaskResult<T, D>(result, task, label)),
@@ -39,38 +84,64 @@ export function callHandler<T extends Task, D>(
   );
 }
 
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return !isObservable(value) && typeof (value as Partial<PromiseLike<unknown>> | null)?.then === 'function';
+}
+
 /**
- * {@link callHandler} as a Promise: one attempt, no retry (the caller's queue retries).
+ * {@link callHandler} as a Promise: one attempt, no retry (the caller's queue retries). Lazy
+ * next tasks are collected into an array, since the caller stores them.
  *
  * @throws what the handler throws, or `InvalidTaskResultError` when its answer is not a TaskResult.
  * @example const page = await runHandler(handler, task, context, labelTask(task));
  */
-export function runHandler<T extends Task, D>(
-  handler: Handler<T, D>,
+export async function runHandler<T extends Task, D>(
+  handler: LazyHandler<T, D>,
   task: T,
   context: HandlerContext,
   label: TaskLabel,
 ): Promise<TaskResult<T, D>> {
-  return firstValueFrom(callHandler(handler, task, context, label));
+  const result = await firstValueFrom(callHandler(handler, task, context, label));
+  return { ...result, nextTasks: await collectTasks(result.nextTasks) };
+}
+
+/** Every task of `tasks` in an array (the array itself when it is one). */
+export async function collectTasks<T extends Task>(tasks: NextTasks<T>): Promise<readonly T[]> {
+  if (Array.isArray(tasks)) return tasks as readonly T[];
+  const collected: T[] = [];
+  for await (const task of tasks as AsyncIterable<T> | Iterable<T>) collected.push(task);
+  return collected;
 }
 
 /**
- * Checks that a handler's answer is a TaskResult: an object with `data` and `nextTasks` arrays.
+ * Checks that a handler's answer is a TaskResult: an object with a `data` array and `nextTasks`
+ * as an array, an iterable or an async iterable.
  * @throws {InvalidTaskResultError} naming the task otherwise.
  */
 export function checkTaskResult<T extends Task, D>(
   result: unknown,
   task: T,
   label: TaskLabel,
-): TaskResult<T, D> {
+): HandlerResult<T, D> {
   if (typeof result !== 'object' || result === null) {
     throw new InvalidTaskResultError(label, `expected { task, data, nextTasks }, got ${String(result)}.`);
   }
-  const { data, nextTasks, expect } = result as Partial<TaskResult<T, D>>;
+  const { data, nextTasks, expect } = result as Partial<HandlerResult<T, D>>;
   if (!Array.isArray(data)) throw new InvalidTaskResultError(label, '`data` is not an array.');
-  if (!Array.isArray(nextTasks)) throw new InvalidTaskResultError(label, '`nextTasks` is not an array.');
+  if (!isNextTasks(nextTasks)) {
+    throw new InvalidTaskResultError(label, '`nextTasks` is not an array, an iterable or an async iterable.');
+  }
   if (expect === undefined) return { task, data, nextTasks };
   const parsed = parseExpectation(expect);
   if (typeof parsed === 'string') throw new InvalidTaskResultError(label, parsed);
   return { task, data, nextTasks, expect: parsed };
+}
+
+function isNextTasks(value: unknown): value is NextTasks<Task> {
+  if (Array.isArray(value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  return (
+    typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function' ||
+    typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function'
+  );
 }

@@ -63,8 +63,10 @@ export { silentLogger } from './logger.js';
 export type { Acknowledgeable } from './operators/ack-after.js';
 export { ackAfter } from './operators/ack-after.js';
 export { crawl } from './operators/crawl.js';
-export type { CrawlOptions, CrawlPage } from './operators/crawl-config.js';
+export type { CrawlDedupe, CrawlOptions, CrawlPage } from './operators/crawl-config.js';
 export type { CrawlEvent } from './operators/crawl-event.js';
+export { crawlFrom } from './operators/crawl-from.js';
+export type { CrawlSeeds } from './operators/crawl-internals.js';
 export type { RateLimitConfig } from './operators/rate-limit.js';
 export { rateLimit } from './operators/rate-limit.js';
 export type { RetryTransientConfig } from './operators/retry-transient.js';
@@ -106,6 +108,14 @@ export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';
 export { retryPromise } from './retry/retry-promise.js';
-export type { Handler, HandlerContext, Task, TaskResult } from './task.js';
+export type {
+  Handler,
+  HandlerContext,
+  HandlerResult,
+  LazyHandler,
+  NextTasks,
+  Task,
+  TaskResult,
+} from './task.js';
 export { labelTask, taskKey } from './task.js';
 export { toAsyncIterable } from './to-async-iterable.js';

@@ -16,7 +16,56 @@ export type JsonObject = { readonly [key: string]: JsonValue };
  * @example canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  return serialise(value, '$', new Set());
+  // The fast path tracks no paths; when it meets something JSON cannot carry, the careful one
+  // runs again to say where (a task key is computed for every task, an error almost never).
+  const ancestors: object[] = [];
+  const text = fast(value, ancestors);
+  return text === undefined ? serialise(value, '$', new Set()) : text;
+}
+
+/** {@link serialise} without paths: undefined where it would throw. */
+function fast(value: unknown, ancestors: object[]): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  const object = value as object;
+  if (ancestors.includes(object)) return undefined;
+  ancestors.push(object);
+  let text: string | undefined;
+  if (Array.isArray(object)) {
+    text = '[';
+    for (let index = 0; index < object.length; index += 1) {
+      const item = fast(object[index], ancestors);
+      if (item === undefined) return undefined;
+      text += index === 0 ? item : `,${item}`;
+    }
+    text += ']';
+  } else {
+    const prototype = Object.getPrototypeOf(object);
+    if (prototype !== Object.prototype && prototype !== null) return undefined;
+    const record = object as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    text = '{';
+    for (let index = 0; index < keys.length; index += 1) {
+      const key = keys[index] as string;
+      const field = fast(record[key], ancestors);
+      if (field === undefined) return undefined;
+      text += `${index === 0 ? '' : ','}${JSON.stringify(key)}:${field}`;
+    }
+    text += '}';
+  }
+  ancestors.pop();
+  return text;
 }
 
 function serialise(value: unknown, path: string, ancestors: Set<object>): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Observable } from 'rxjs';
 import type { Expectation } from './completeness/expectation.js';
 import type { TaskLabel } from './errors.js';
@@ -30,6 +30,25 @@ export type TaskResult<T extends Task = Task, D = unknown> = {
   readonly expect?: Expectation | undefined;
 };
 
+/**
+ * A handler's next tasks: an array, or an iterable or async iterable (a generator) that the
+ * crawl draws from only as it has room, so that a fan-out of millions never sits in memory at
+ * once. See `crawl` for how a lazy fan-out is recorded by a checkpointing sink.
+ */
+export type NextTasks<T extends Task = Task> = readonly T[] | Iterable<T> | AsyncIterable<T>;
+
+/** What a handler returns: a {@link TaskResult} whose next tasks may be lazy. */
+export type HandlerResult<T extends Task = Task, D = unknown> = {
+  /** The task that produced this page. */
+  readonly task: T;
+  /** The page's records, in the source's order. */
+  readonly data: readonly D[];
+  /** The tasks to run next: none when done, one for the next page, many (or a generator) for a fan-out. */
+  readonly nextTasks: NextTasks<T>;
+  /** What the whole result must hold, as the page states it (see {@link TaskResult.expect}). */
+  readonly expect?: Expectation | undefined;
+};
+
 /** What a handler receives besides its task. */
 export type HandlerContext = {
   /** Aborted when the crawl is cancelled or fails; pass it to every request. */
@@ -52,6 +71,15 @@ export type Handler<T extends Task = Task, D = unknown> = (
 ) => Promise<TaskResult<T, D>> | Observable<TaskResult<T, D>>;
 
 /**
+ * A {@link Handler} whose next tasks may be lazy (an iterable or async iterable, see
+ * {@link NextTasks}). `crawl` and `crawlFrom` take either; every Handler is a LazyHandler.
+ */
+export type LazyHandler<T extends Task = Task, D = unknown> = (
+  task: T,
+  context: HandlerContext,
+) => Promise<HandlerResult<T, D>> | Observable<HandlerResult<T, D>>;
+
+/**
  * The stable identity of a task across processes and runs: the SHA-256 of its canonical JSON
  * (keys sorted), in hex. Equal tasks have equal keys whatever their key order.
  *
@@ -63,8 +91,14 @@ export function taskKey(task: Task): string {
     const what = task === null ? 'null' : Array.isArray(task) ? 'an array' : `a ${typeof task}`;
     throw new InvalidTaskError(`A task must be a plain JSON object, not ${what}.`);
   }
-  return createHash('sha256').update(canonicalJson(task)).digest('hex');
+  return sha256Hex(canonicalJson(task));
 }
+
+// `crypto.hash` (Node ≥ 20.12) hashes a string in one call, about twice as fast as a Hash object.
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The `type` and `page` of a task, where it has them, to name it in messages and progress. */
 export function labelTask(task: Task, key: string = taskKey(task)): TaskLabel {

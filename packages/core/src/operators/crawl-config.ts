@@ -22,10 +22,17 @@ export type CrawlOptions<T extends Task> = {
    */
   readonly buffer?: number;
   /**
-   * The longest chain of next tasks from a seed; deeper fails with `MaxDepthExceededError`.
-   * @default 100_000
+   * The longest chain of next tasks from a seed; deeper fails with `MaxDepthExceededError`. An
+   * opt-in guard: a cursor chain may be as long as the source is, and cycles are caught without it.
+   * @default Infinity
    */
   readonly maxDepth?: number;
+  /**
+   * How the crawl remembers the tasks it has seen, to run each once and to tell a cycle from a
+   * duplicate. See {@link CrawlDedupe}.
+   * @default 'memory'
+   */
+  readonly dedupe?: CrawlDedupe;
   /**
    * How transient failures are retried; `false` fails a task at its first error.
    * @default { retries: 5, factor: 2, minTimeoutMs: 200, maxTimeoutMs: 30_000, randomize: true }
@@ -64,11 +71,27 @@ export type CrawlOptions<T extends Task> = {
   readonly random?: () => number;
 };
 
+/**
+ * How much of the crawl's past it remembers.
+ *
+ * - `'memory'`: every task key, as a 16-byte digest with its parent's number (~32 bytes a task,
+ *   in flat typed arrays). Each task runs once per crawl; a next task equal to an ancestor fails
+ *   with `TaskCycleError`, however long the cycle.
+ * - `{ maxKeys }`: at least the last `maxKeys / 2` and at most the last `maxKeys` keys, so memory
+ *   stays bounded (~32 bytes × `maxKeys`) on crawls of any size. A task seen longer ago than that
+ *   runs again (its page is emitted again: write to an idempotent sink). Cycles are still caught:
+ *   a cycle within the window at once, a longer one by Brent's algorithm along its chain, before
+ *   the chain has fetched four times its length (so a loop's pages may be fetched a few times).
+ */
+export type CrawlDedupe = 'memory' | { readonly maxKeys: number };
+
 /** {@link CrawlOptions} checked, with defaults filled in. */
 export type CrawlConfig<T extends Task> = {
   readonly concurrency: number;
   readonly buffer: number;
   readonly maxDepth: number;
+  /** The most task keys remembered (`Infinity` for all). */
+  readonly maxKeys: number;
   readonly retry: RetryPolicy | undefined;
   readonly limiter: RateLimiter | undefined;
   readonly limiterKey: (task: T) => string;
@@ -103,21 +126,27 @@ export type CrawlPage<T extends Task = Task, D = unknown> = TaskResult<T, D> & {
 export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): CrawlConfig<T> {
   const concurrency = options.concurrency ?? 4;
   const buffer = options.buffer ?? 8;
-  const maxDepth = options.maxDepth ?? 100_000;
+  const maxDepth = options.maxDepth ?? Infinity;
+  const dedupe = options.dedupe ?? 'memory';
+  const maxKeys: unknown = dedupe === 'memory' ? Infinity : (dedupe as { maxKeys?: unknown } | null)?.maxKeys;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new InvalidOptionError('concurrency', `must be a whole number ≥ 1, got ${concurrency}.`);
   }
   if (!Number.isInteger(buffer) || buffer < 0) {
     throw new InvalidOptionError('buffer', `must be a whole number ≥ 0, got ${buffer}.`);
   }
-  if (!Number.isInteger(maxDepth) || maxDepth < 0) {
+  if ((!Number.isInteger(maxDepth) && maxDepth !== Infinity) || maxDepth < 0) {
     throw new InvalidOptionError('maxDepth', `must be a whole number ≥ 0, got ${maxDepth}.`);
+  }
+  if (maxKeys !== Infinity && (typeof maxKeys !== 'number' || !Number.isInteger(maxKeys) || maxKeys < 1)) {
+    throw new InvalidOptionError('dedupe', `maxKeys must be a whole number ≥ 1, got ${String(maxKeys)}.`);
   }
   const key = options.limiterKey ?? 'default';
   return {
     concurrency,
     buffer,
     maxDepth,
+    maxKeys: maxKeys as number,
     retry: options.retry === false ? undefined : resolveRetryPolicy(options.retry),
     limiter: options.limiter,
     limiterKey: typeof key === 'function' ? key : () => key,

@@ -1,14 +1,14 @@
 import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
-import { callHandler } from '../call-handler.js';
+import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
-import type { Handler, Task, TaskResult } from '../task.js';
+import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import type { CrawlConfig } from './crawl-config.js';
 import { rateLimit } from './rate-limit.js';
 import { retryTransient } from './retry-transient.js';
 
 /** What running one task gives: a fetched page, or a page a checkpoint knows already. */
 export type TaskOutcome<T extends Task, D> =
-  | { readonly kind: 'fetched'; readonly result: TaskResult<T, D>; readonly attempts: number }
+  | { readonly kind: 'fetched'; readonly result: HandlerResult<T, D>; readonly attempts: number }
   | { readonly kind: 'skipped'; readonly nextTasks: readonly T[] };
 
 /**
@@ -17,7 +17,7 @@ export type TaskOutcome<T extends Task, D> =
  * caller before the retry waits it out.
  */
 export function runTask<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   label: TaskLabel,
   config: CrawlConfig<T>,
@@ -29,14 +29,25 @@ export function runTask<T extends Task, D>(
     concatMap((stored) => {
       const nextTasks = stored.get(label.taskKey);
       return nextTasks === undefined
-        ? fetchPage(handler, task, label, config, signal)
+        ? fetchPage(handler, task, label, config, signal).pipe(concatMap(collectNextTasks))
         : of({ kind: 'skipped', nextTasks } as const);
     }),
   );
 }
 
+/**
+ * A checkpointing sink records each page's next tasks so that a resumed run can carry on from
+ * it: lazy ones are collected first, or the sink would record none and a resume would lose them.
+ */
+function collectNextTasks<T extends Task, D>(outcome: TaskOutcome<T, D>): Observable<TaskOutcome<T, D>> {
+  if (outcome.kind !== 'fetched' || Array.isArray(outcome.result.nextTasks)) return of(outcome);
+  return from(collectTasks(outcome.result.nextTasks)).pipe(
+    map((nextTasks) => ({ ...outcome, result: { ...outcome.result, nextTasks } })),
+  );
+}
+
 function fetchPage<T extends Task, D>(
-  handler: Handler<T, D>,
+  handler: LazyHandler<T, D>,
   task: T,
   label: TaskLabel,
   config: CrawlConfig<T>,
@@ -52,12 +63,14 @@ function fetchPage<T extends Task, D>(
           onWait: (waitMs) => config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs }),
         }),
       )
-    : of(task);
+    : undefined;
   let attempts = 0;
+  const call = (attempt: number) => () =>
+    callHandler(handler, task, { signal, logger: config.logger, taskKey: label.taskKey, attempt }, label);
+  // Without a limiter there is no permit to wait for: call the handler straight away.
   const attempt$ = defer(() => {
     attempts += 1;
-    const context = { signal, logger: config.logger, taskKey: label.taskKey, attempt: attempts };
-    return permit$.pipe(concatMap(() => callHandler(handler, task, context, label)));
+    return permit$ ? permit$.pipe(concatMap(call(attempts))) : call(attempts)();
   });
   const retried$ = config.retry
     ? attempt$.pipe(

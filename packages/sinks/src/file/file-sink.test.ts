@@ -120,6 +120,18 @@ describe('FileSink', () => {
     expect(summary).toEqual({ pages: 3, records: 3, location: path });
   });
 
+  it('takes several writes at once and keeps them in the order they came', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path });
+    const symbols = Array.from({ length: 40 }, (_, index) => `S${index}`);
+
+    expect(sink.maxPendingWrites).toBeGreaterThan(1);
+    await Promise.all(symbols.map((symbol, index) => sink.write(sinkPage(index + 1, [listing(symbol)]))));
+    await sink.close();
+
+    expect((await readLines(path)).map((line) => line.symbol)).toEqual(symbols);
+  });
+
   it('puts nothing at the target path until close()', async () => {
     const path = join(folder, 'out.ndjson');
     const sink = new FileSink<Listing>({ path });

@@ -18,6 +18,13 @@ export type FileSinkOptions<D> = {
    * @default true
    */
   readonly fsync?: boolean;
+  /**
+   * Pages `writeTo` hands over at once. The stream writes them in the order they came, so the
+   * file's lines keep the crawl's order whatever this is; above 1, the disk works on one page
+   * while the next is serialised, and each page is still acknowledged only once it is written.
+   * @default 8
+   */
+  readonly maxPendingWrites?: number;
 };
 
 /**
@@ -38,6 +45,8 @@ export type FileSinkOptions<D> = {
 export class FileSink<D = unknown> implements Sink<D> {
   readonly path: string;
   readonly temporaryPath: string;
+  /** See {@link FileSinkOptions.maxPendingWrites}. */
+  readonly maxPendingWrites: number;
   readonly #options: FileSinkOptions<D>;
   #stream: Promise<WriteStream> | undefined;
   #pages = 0;
@@ -47,6 +56,7 @@ export class FileSink<D = unknown> implements Sink<D> {
   constructor(options: FileSinkOptions<D>) {
     this.#options = options;
     this.path = resolve(options.path);
+    this.maxPendingWrites = options.maxPendingWrites ?? 8;
     this.temporaryPath = partialPathFor(this.path);
   }
 
