@@ -11,7 +11,7 @@ import {
   throwIfEmpty,
 } from 'rxjs';
 import { parseExpectation } from './completeness/expectation.js';
-import { InvalidTaskResultError, type TaskLabel, toError } from './errors.js';
+import { InvalidTaskResultError, type TaskLabel } from './errors.js';
 import { redactError } from './redact/redact-error.js';
 import type { HandlerContext, HandlerResult, LazyHandler, NextTasks, Task, TaskResult } from './task.js';
 
@@ -32,7 +32,7 @@ export function callHandler<T extends Task, D>(
     try {
       output = handler(task, context);
     } catch (thrown) {
-      subscriber.error(toError(thrown));
+      subscriber.error(redactError(thrown));
       return;
     }
     if (!isPromiseLike(output)) {
@@ -53,14 +53,15 @@ export function callHandler<T extends Task, D>(
         try {
           checked = checkTaskResult<T, D>(result, task, label);
         } catch (error) {
-          subscriber.error(toError(error));
+          subscriber.error(redactError(error));
           return;
         }
         subscriber.next(checked);
         subscriber.complete();
       },
+      // The one choke point of every connector's errors: no secret the resolver handed out leaves.
       (thrown: unknown) => {
-        if (active) subscriber.error(toError(thrown));
+        if (active) subscriber.error(redactError(thrown));
       },
     );
     return () => {
