@@ -1,4 +1,4 @@
-import { generateListings, type Listing, searchListings } from '@capital/wtd-connector/testing';
+import { generateListings, type StockSearchPage, searchListings } from '@capital/wtd-connector/testing';
 import { sendText, startStubApi } from '../../wtd-connector/test/stub-api.js';
 
 /** How a {@link startLyingApi} server answers a page of the stock search. */
@@ -9,14 +9,7 @@ export type LyingAnswer = (
 ) => { status?: number; body: string; type?: string };
 
 /** The page the API should send: 431 "new york" listings at 50 a page. */
-export type HonestPage = {
-  readonly total_returned: number;
-  readonly total_results: number;
-  readonly total_pages: number;
-  readonly limit: number;
-  readonly page: number;
-  readonly data: readonly Listing[];
-};
+export type HonestPage = StockSearchPage;
 
 /** A loopback stock-search API that lies as the test says, and counts the pages asked for. */
 export type LyingApi = {
