@@ -69,13 +69,18 @@ describe('capital run into a PostgreSQL that restarts mid-run', () => {
     }
   }
 
-  it('goes on after a restart and stores every listing exactly once', async () => {
-    const cli = startRun();
-    await waitFor(
+  /** Resolves once 3 pages are stored, or the run has ended (which the test then sees). */
+  function threePagesStored(cli: RunningCli): Promise<void> {
+    return waitFor(
       async () => (await pagesStored()) >= 3 || cli.child.exitCode !== null,
       60_000,
       () => 'Waiting for 3 pages stored.',
     );
+  }
+
+  it('goes on after a restart and stores every listing exactly once', async () => {
+    const cli = startRun();
+    await threePagesStored(cli);
     expect(cli.child.exitCode).toBeNull();
 
     await postgres.stop();
@@ -97,11 +102,7 @@ describe('capital run into a PostgreSQL that restarts mid-run', () => {
 
   it('fails cleanly once the retry budget is spent when the server stays down, saying how long it tried', async () => {
     const cli = startRun(['--sink-retry-budget', '3s']);
-    await waitFor(
-      async () => (await pagesStored()) >= 3 || cli.child.exitCode !== null,
-      60_000,
-      () => 'Waiting for 3 pages stored.',
-    );
+    await threePagesStored(cli);
     expect(cli.child.exitCode).toBeNull();
 
     await postgres.stop();
