@@ -1,6 +1,5 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { generateListings, type Listing, searchListings } from '@capital/wtd-connector/testing';
+import { generateListings, type StockSearchPage, searchListings } from '@capital/wtd-connector/testing';
+import { sendText, startStubApi } from '../../wtd-connector/test/stub-api.js';
 
 /** How a {@link startLyingApi} server answers a page of the stock search. */
 export type LyingAnswer = (
@@ -10,14 +9,7 @@ export type LyingAnswer = (
 ) => { status?: number; body: string; type?: string };
 
 /** The page the API should send: 431 "new york" listings at 50 a page. */
-export type HonestPage = {
-  readonly total_returned: number;
-  readonly total_results: number;
-  readonly total_pages: number;
-  readonly limit: number;
-  readonly page: number;
-  readonly data: readonly Listing[];
-};
+export type HonestPage = StockSearchPage;
 
 /** A loopback stock-search API that lies as the test says, and counts the pages asked for. */
 export type LyingApi = {
@@ -45,25 +37,13 @@ export function honestPage(page: number): HonestPage {
 /** Starts a {@link LyingApi} on 127.0.0.1, port 0. */
 export async function startLyingApi(answer: LyingAnswer): Promise<LyingApi> {
   const pages: number[] = [];
-  const server = createServer((request, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'http://stub.invalid');
+  const stub = await startStubApi((_request, response, url) => {
     const page = Number(url.searchParams.get('page') ?? '1');
     pages.push(page);
     const { status = 200, body, type = 'application/json' } = answer(page, honestPage(page), url);
-    response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-    response.end(body);
+    sendText(response, status, body, type);
   });
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pages,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: stub.url, pages, close: () => stub.close() };
 }
 
 /** A JSON answer. */

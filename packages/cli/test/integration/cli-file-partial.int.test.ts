@@ -10,6 +10,7 @@ import {
   startEmulator,
 } from '@capital/wtd-connector/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runWtdArgs } from '../fixtures/run-args.js';
 import { assertCliBuilt, runCli, startCli } from '../run-cli.js';
 
 const token = 'partial-token';
@@ -29,17 +30,7 @@ describe('capital run after a run to the same file was SIGKILLed', () => {
   });
 
   const args = (rate: string) => [
-    'run',
-    'wtd',
-    '--search',
-    'group',
-    '--quiet',
-    '--base-url',
-    emulator.url,
-    '--token',
-    token,
-    '--rate',
-    rate,
+    ...runWtdArgs({ search: 'group', baseUrl: emulator.url, token, rate }),
     '--out',
     join(folder, 'out.ndjson'),
   ];

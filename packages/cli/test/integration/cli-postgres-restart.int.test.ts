@@ -13,6 +13,8 @@ import {
 import { Pool } from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type OwnPostgres, startOwnPostgres } from '../../../sinks/test/integration/fixtures/own-postgres.js';
+import { runWtdArgs } from '../fixtures/run-args.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { assertCliBuilt, type RunningCli, startCli } from '../run-cli.js';
 
 const token = 'pg-restart-token';
@@ -20,15 +22,6 @@ const searchTerm = 'group';
 const expectedSymbols = searchListings(generateListings(), searchTerm)
   .map((listing) => listing.symbol)
   .sort();
-
-/** Resolves once `check` holds, polling; fails after `timeoutMs`. */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('capital run into a PostgreSQL that restarts mid-run', () => {
   let postgres: OwnPostgres;
@@ -55,17 +48,7 @@ describe('capital run into a PostgreSQL that restarts mid-run', () => {
   function startRun(extra: readonly string[] = []): RunningCli {
     return startCli(
       [
-        'run',
-        'wtd',
-        '--search',
-        searchTerm,
-        '--quiet',
-        '--base-url',
-        emulator.url,
-        '--token',
-        token,
-        '--rate',
-        '4/1s',
+        ...runWtdArgs({ search: searchTerm, baseUrl: emulator.url, token, rate: '4/1s' }),
         '--sink',
         postgres.url,
         ...extra,
@@ -86,9 +69,18 @@ describe('capital run into a PostgreSQL that restarts mid-run', () => {
     }
   }
 
+  /** Resolves once 3 pages are stored, or the run has ended (which the test then sees). */
+  function threePagesStored(cli: RunningCli): Promise<void> {
+    return waitFor(
+      async () => (await pagesStored()) >= 3 || cli.child.exitCode !== null,
+      60_000,
+      () => 'Waiting for 3 pages stored.',
+    );
+  }
+
   it('goes on after a restart and stores every listing exactly once', async () => {
     const cli = startRun();
-    await until(async () => (await pagesStored()) >= 3 || cli.child.exitCode !== null, '3 pages stored');
+    await threePagesStored(cli);
     expect(cli.child.exitCode).toBeNull();
 
     await postgres.stop();
@@ -110,7 +102,7 @@ describe('capital run into a PostgreSQL that restarts mid-run', () => {
 
   it('fails cleanly once the retry budget is spent when the server stays down, saying how long it tried', async () => {
     const cli = startRun(['--sink-retry-budget', '3s']);
-    await until(async () => (await pagesStored()) >= 3 || cli.child.exitCode !== null, '3 pages stored');
+    await threePagesStored(cli);
     expect(cli.child.exitCode).toBeNull();
 
     await postgres.stop();

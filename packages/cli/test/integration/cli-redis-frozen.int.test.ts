@@ -8,18 +8,11 @@ import { join } from 'node:path';
 import { type RunningEmulator, startEmulator } from '@capital/wtd-connector/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, kill, startRedisServer } from '../../../core/test/integration/fixtures/redis-keyspace.js';
+import { runWtdArgs } from '../fixtures/run-args.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { assertCliBuilt, type RunningCli, startCli } from '../run-cli.js';
 
 const token = 'frozen-redis-token';
-
-/** Resolves once `check` holds, polling; fails after `timeoutMs`. */
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('capital run --redis with a Redis that freezes mid-run', () => {
   let redis: ChildProcess;
@@ -47,17 +40,7 @@ describe('capital run --redis with a Redis that freezes mid-run', () => {
   async function startAndFreeze(retries: string): Promise<RunningCli> {
     const cli = startCli(
       [
-        'run',
-        'wtd',
-        '--search',
-        'group',
-        '--quiet',
-        '--base-url',
-        emulator.url,
-        '--token',
-        token,
-        '--rate',
-        '5/1s',
+        ...runWtdArgs({ search: 'group', baseUrl: emulator.url, token, rate: '5/1s' }),
         '--retries',
         retries,
         '--redis',
@@ -67,7 +50,11 @@ describe('capital run --redis with a Redis that freezes mid-run', () => {
       ],
       { cwd: folder, env: { REDIS_URL: '' }, killAfterMs: 110_000 },
     );
-    await until(() => emulator.stats().requests >= 3 || cli.child.exitCode !== null, '3 requests served');
+    await waitFor(
+      () => emulator.stats().requests >= 3 || cli.child.exitCode !== null,
+      60_000,
+      () => 'Waiting for 3 requests served.',
+    );
     expect(cli.child.exitCode).toBeNull();
     redis.kill('SIGSTOP');
     return cli;
@@ -104,7 +91,11 @@ describe('capital run --redis with a Redis that freezes mid-run', () => {
   it('exits at once, 130, on a second SIGINT', async () => {
     const cli = await startAndFreeze('5');
     cli.child.kill('SIGINT');
-    await until(() => cli.stderr().includes('stopping'), 'the first signal to be acknowledged');
+    await waitFor(
+      () => cli.stderr().includes('stopping'),
+      60_000,
+      () => 'Waiting for the first signal to be acknowledged.',
+    );
     const signalledAt = Date.now();
     cli.child.kill('SIGINT');
     const result = await cli.exited;

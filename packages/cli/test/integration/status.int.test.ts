@@ -5,19 +5,15 @@ import { type RunningEmulator, startEmulator } from '@capital/wtd-connector/test
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { postgresServer, postgresSinkUrl, redisUrl } from '../fixtures/services.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { killChildren, queueFlags, startWorker as startQueueWorker } from '../fixtures/workers.js';
 import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 
 // `capital status` and `capital enqueue --wait` against a real BullMQ queue worked by real
 // `capital worker` processes: a crawl whose every task failed, a queue that does not exist, and
 // a worker SIGKILLed while its task was active.
 
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
 const token = `status-${randomBytes(6).toString('hex')}`;
 
 let redis: Redis;
@@ -30,7 +26,7 @@ const children: RunningCli[] = [];
 beforeAll(() => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
-  admin = new pg.Pool({ ...server, max: 1 });
+  admin = new pg.Pool({ ...postgresServer, max: 1 });
 });
 afterAll(async () => {
   await redis.quit();
@@ -42,10 +38,7 @@ beforeEach(() => {
   schema = `capital_test_${id}`;
 });
 afterEach(async () => {
-  for (const cli of children.splice(0)) {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-    await cli.exited.catch(() => {});
-  }
+  await killChildren(children);
   await emulator?.close();
   emulator = undefined;
   const keys = await redis.keys(`${root}:*`);
@@ -53,49 +46,33 @@ afterEach(async () => {
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 });
 
-const queueFlags = () => ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:queue`];
 const options = (env: Record<string, string> = {}) => ({
   cwd: tmpdir(),
   env: { REDIS_URL: '', ...env },
   killAfterMs: 60_000,
 });
+/** Each poll of the queue runs `capital status` or reads Redis: every 100 ms is often enough. */
+const pollMs = 100;
 const status = () => crawlStatus({ redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` });
 const enqueueArgs = (url: string) => [
   'enqueue',
   'wtd',
   '--search',
   'new york',
-  ...queueFlags(),
+  ...queueFlags(root),
   '--base-url',
   url,
 ];
 
 /** `capital worker` into this test's schema; resolves once it takes jobs. */
-async function startWorker(workerToken: string, extra: readonly string[] = []): Promise<RunningCli> {
-  const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
-  const cli = startCli(
-    ['worker', ...queueFlags(), '--sink', sink, '--limiter-prefix', `${root}:limit:`, ...extra],
-    options({ WTD_API_TOKEN: workerToken }),
-  );
-  children.push(cli);
-  await waitFor(
-    () => cli.stderr().includes('capital: worker on queue'),
-    20_000,
-    () => cli.stderr(),
-  );
-  return cli;
-}
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  detail = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms. ${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function startWorker(workerToken: string, extra: readonly string[] = []): Promise<RunningCli> {
+  return startQueueWorker({
+    root,
+    sink: postgresSinkUrl(schema),
+    extra,
+    options: options({ WTD_API_TOKEN: workerToken }),
+    children,
+  });
 }
 
 describe('capital status', () => {
@@ -104,15 +81,15 @@ describe('capital status', () => {
     // The API refuses the worker's token: the seed fails at once, for good.
     await startWorker(`wrong-${randomBytes(6).toString('hex')}`);
     expect((await runCli(enqueueArgs(emulator.url), options())).code).toBe(0);
-    await waitFor(async () => (await status()).failed === 1, 30_000);
+    await waitFor(async () => (await status()).failed === 1, 30_000, undefined, pollMs);
 
-    const shown = await runCli(['status', ...queueFlags()], options());
+    const shown = await runCli(['status', ...queueFlags(root)], options());
     expect(shown.stdout).toMatch(/^crawl at redis:\/\/\S+: failed: 1 of 1 tasks failed\n/);
     expect(shown.stderr).toMatch(/1 task failed on queue crawl:\n {2}Task [0-9a-f]{12} .*HTTP 401/);
     expect(shown.stderr).toContain('`capital failed` lists them');
     expect(shown.code).toBe(1);
 
-    const json = await runCli(['status', ...queueFlags(), '--json'], options());
+    const json = await runCli(['status', ...queueFlags(root), '--json'], options());
     expect(JSON.parse(json.stdout)).toMatchObject({
       state: 'failed',
       complete: true,
@@ -127,7 +104,7 @@ describe('capital status', () => {
   });
 
   it('says there is no such queue, exits 2, and leaves no key behind', async () => {
-    const shown = await runCli(['status', ...queueFlags()], options());
+    const shown = await runCli(['status', ...queueFlags(root)], options());
     expect(shown.stderr).toContain(`no queue named "crawl" under prefix "${root}:queue"`);
     expect(shown.stdout).toBe('');
     expect(shown.code).toBe(2);
@@ -143,30 +120,36 @@ describe('capital status', () => {
     expect((await runCli(enqueueArgs(emulator.url), options())).code).toBe(0);
     const waiter = startCli([...enqueueArgs(emulator.url), '--wait', ...lock], options());
     children.push(waiter);
-    await waitFor(async () => (await status()).active === 1, 30_000);
+    await waitFor(async () => (await status()).active === 1, 30_000, undefined, pollMs);
 
     // The live worker renews its lock: running, not stalled.
-    const live = await runCli(['status', ...queueFlags(), ...lock, '--json'], options());
+    const live = await runCli(['status', ...queueFlags(root), ...lock, '--json'], options());
     expect(JSON.parse(live.stdout)).toMatchObject({ state: 'running', active: 1, stalled: 0 });
     expect(live.code).toBe(0);
 
     worker.child.kill('SIGKILL');
     await worker.exited;
     // No worker is left to recover the task, so it stays active; its lock lapses within 4 s.
-    let shown = await runCli(['status', ...queueFlags(), ...lock], options());
+    let shown = await runCli(['status', ...queueFlags(root), ...lock], options());
     await waitFor(
       async () => {
-        shown = await runCli(['status', ...queueFlags(), ...lock], options());
+        shown = await runCli(['status', ...queueFlags(root), ...lock], options());
         return shown.stdout.includes('stalled');
       },
       30_000,
       () => shown.stdout + shown.stderr,
+      pollMs,
     );
     expect(shown.stdout).toMatch(/^crawl at redis:\/\/\S+: stalled: no task runs\n/);
     expect(shown.stdout).toMatch(
       / · 1 active · 1 stalled \(their worker stopped; BullMQ moves them back to waiting/,
     );
     expect(shown.code).toBe(0);
-    await waitFor(() => waiter.stderr().includes('1 stalled (their worker stopped'), 30_000, waiter.stderr);
+    await waitFor(
+      () => waiter.stderr().includes('1 stalled (their worker stopped'),
+      30_000,
+      waiter.stderr,
+      pollMs,
+    );
   });
 });

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresServer, postgresSinkUrl, redisUrl } from '../fixtures/services.js';
 import { assertCliBuilt } from '../run-cli.js';
 import { writeThirdPartyConnector } from './fixtures/third-party-connector.js';
 
@@ -25,13 +26,6 @@ import { writeThirdPartyConnector } from './fixtures/third-party-connector.js';
 // CLI instead of in the user's project fails here.
 
 const repository = fileURLToPath(new URL('../../../../', import.meta.url));
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
 const id = randomBytes(6).toString('hex');
 const limiterPrefix = `capital-test:${id}:limit:`;
 const schema = `capital_test_${id}`;
@@ -97,7 +91,7 @@ const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n')
 beforeAll(async () => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
-  admin = new pg.Pool({ ...server, max: 1 });
+  admin = new pg.Pool({ ...postgresServer, max: 1 });
   // Outside the repository, so that Node finds nothing of it by walking up from the project.
   root = mkdtempSync(join(tmpdir(), 'capital-tarball-'));
   const tarballs = join(root, 'tarballs');
@@ -205,7 +199,7 @@ describe('the packed packages, installed in a project outside the repository', (
   });
 
   it('find a capital-connector-NAME installed in the project by name, with the Lua and SQL the packages ship', async () => {
-    const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}&table=tally`;
+    const sink = `${postgresSinkUrl(schema)}&table=tally`;
     // The Redis limiter reads core's Lua scripts and the PostgreSQL sink reads the sinks' SQL
     // files, both from the installed packages.
     const flags = ['--sink', sink, '--redis', redisUrl, '--limiter-prefix', limiterPrefix, '--quiet'];

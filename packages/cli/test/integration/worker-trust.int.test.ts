@@ -7,20 +7,17 @@ import { type RunningEmulator, startEmulator } from '@capital/wtd-connector/test
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
+import { redisDump } from '../fixtures/redis-dump.js';
+import { postgresServer, postgresSinkUrl, redisUrl } from '../fixtures/services.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { killChildren, queueFlags, startWorker } from '../fixtures/workers.js';
+import { assertCliBuilt, type RunningCli, runCli } from '../run-cli.js';
 
 // What a job on the queue may make a real `capital worker` do: the queue's Redis is often
 // shared, so its jobs are written by whoever can reach it. A job that names a variable the
 // connector does not declare, or a base URL the worker was not started with, must fail at once,
 // with nothing sent and the variable's value nowhere.
 
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
 const token = `trust-${randomBytes(6).toString('hex')}`;
 const dbPassword = `db-password-${randomBytes(12).toString('hex')}`;
 
@@ -35,7 +32,7 @@ const children: RunningCli[] = [];
 beforeAll(async () => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
-  admin = new pg.Pool({ ...server, max: 2 });
+  admin = new pg.Pool({ ...postgresServer, max: 2 });
 });
 afterAll(async () => {
   await redis.quit();
@@ -49,10 +46,7 @@ beforeEach(async () => {
   foreign = await startRecordingServer();
 });
 afterEach(async () => {
-  for (const cli of children.splice(0)) {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-    await cli.exited.catch(() => {});
-  }
+  await killChildren(children);
   await emulator.close();
   await new Promise<void>((resolve) => foreign.server.close(() => resolve()));
   const keys = await redis.keys(`${root}:*`);
@@ -83,7 +77,6 @@ async function startRecordingServer(): Promise<{ server: Server; url: string; re
 }
 
 const connection = () => resolveQueueConnection({ redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` });
-const queueFlags = () => ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:queue`];
 const options = () => ({
   cwd: tmpdir(),
   env: { REDIS_URL: '', WTD_API_TOKEN: token, MY_DB_PASSWORD: dbPassword },
@@ -100,52 +93,15 @@ function handWrittenJob(id: string, credentials: string, baseUrl?: string) {
   };
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, detail = () => '') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms. ${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every key under the test's root and its value, as text. */
-async function redisDump(): Promise<string> {
-  const keys = await redis.keys(`${root}:*`);
-  const parts: string[] = [...keys];
-  for (const key of keys) {
-    const type = await redis.type(key);
-    if (type === 'string') parts.push(String(await redis.get(key)));
-    else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-    else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-    else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-    else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-    else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-  }
-  return parts.join('\n');
-}
-
 describe('capital worker, given jobs written by someone else', () => {
   it('refuses a job that would send another variable, or the token, to a foreign URL; nothing leaves', async () => {
-    const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
-    const worker = startCli(
-      [
-        'worker',
-        ...queueFlags(),
-        '--sink',
-        sink,
-        '--limiter-prefix',
-        `${root}:limit:`,
-        '--base-url',
-        emulator.url,
-      ],
-      options(),
-    );
-    children.push(worker);
-    await waitFor(
-      async () => worker.stderr().includes('capital: worker on queue'),
-      20_000,
-      () => worker.stderr(),
-    );
+    const worker = await startWorker({
+      root,
+      sink: postgresSinkUrl(schema),
+      extra: ['--base-url', emulator.url],
+      options: options(),
+      children,
+    });
 
     const jobs = [
       // The exfiltration job: the database password, to the attacker's server.
@@ -191,7 +147,7 @@ describe('capital worker, given jobs written by someone else', () => {
     expect(foreign.requests).toEqual([]);
     expect(emulator.stats().pages.reduce((sum, page) => sum + page.served, 0)).toBe(0);
 
-    const listed = await runCli(['failed', ...queueFlags()], options());
+    const listed = await runCli(['failed', ...queueFlags(root)], options());
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('Refused the credential reference "env:MY_DB_PASSWORD"');
 
@@ -202,7 +158,7 @@ describe('capital worker, given jobs written by someone else', () => {
         'wtd',
         '--search',
         'new york',
-        ...queueFlags(),
+        ...queueFlags(root),
         '--base-url',
         emulator.url,
         '--wait',
@@ -219,9 +175,13 @@ describe('capital worker, given jobs written by someone else', () => {
     worker.child.kill('SIGTERM');
     const ended = await worker.exited;
     expect(ended.code).toBe(0);
-    const everything = [ended.stderr, listed.stdout, listed.stderr, crawl.stderr, await redisDump()].join(
-      '\n',
-    );
+    const everything = [
+      ended.stderr,
+      listed.stdout,
+      listed.stderr,
+      crawl.stderr,
+      await redisDump(redis, `${root}:*`),
+    ].join('\n');
     expect(everything).not.toContain(dbPassword);
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(encodeURIComponent(dbPassword));
@@ -230,7 +190,14 @@ describe('capital worker, given jobs written by someone else', () => {
   it('takes only references with --allow-credential, and never echoes what it was given', async () => {
     const secretLike = `sk_live_${randomBytes(8).toString('hex')}`;
     const result = await runCli(
-      ['worker', ...queueFlags(), '--sink', 'postgres://x@127.0.0.1/test', '--allow-credential', secretLike],
+      [
+        'worker',
+        ...queueFlags(root),
+        '--sink',
+        'postgres://x@127.0.0.1/test',
+        '--allow-credential',
+        secretLike,
+      ],
       options(),
     );
     expect(result.code).toBe(2);

@@ -6,6 +6,9 @@ import { connector as wtdConnector } from '@capital/wtd-connector';
 import { fc, it } from '@fast-check/vitest';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { redisDump } from '../fixtures/redis-dump.js';
+import { redisUrl } from '../fixtures/services.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { type LyingApi, startLyingApi } from '../lying-api.js';
 
 // A worker in this process, on a real Redis, against an API that echoes the token in generated
@@ -14,7 +17,6 @@ import { type LyingApi, startLyingApi } from '../lying-api.js';
 // in what `listFailedJobs` (`capital failed`) returns, in a log line, or in a stored row.
 
 const connector = wtdConnector as unknown as Connector;
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const root = `capital-test:${randomBytes(6).toString('hex')}`;
 const connection = { redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` };
 
@@ -83,29 +85,12 @@ afterAll(async () => {
   await redis.quit();
 });
 
-/** Every key under the test's prefix and its value, as text. */
-async function redisDump(): Promise<string> {
-  const keys = await redis.keys(`${root}:*`);
-  const parts: string[] = [...keys];
-  for (const key of keys) {
-    const type = await redis.type(key);
-    if (type === 'string') parts.push(String(await redis.get(key)));
-    else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-    else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-    else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-    else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-    else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-  }
-  return parts.join('\n');
-}
-
-async function waitForFailed(count: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await crawlStatus(connection)).failed < count) {
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${count} failed tasks. ${logs.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitForFailed(count: number): Promise<void> {
+  return waitFor(
+    async () => (await crawlStatus(connection)).failed >= count,
+    60_000,
+    () => `Waiting for ${count} failed tasks. ${logs.join('\n')}`,
+  );
 }
 
 let failedSoFar = 0;
@@ -157,9 +142,12 @@ describe('a worker against an API that echoes the token', () => {
       await waitForFailed(failedSoFar);
 
       const failed = await listFailedJobs({ ...connection, limit: 1000 });
-      const everything = [await redisDump(), JSON.stringify(failed), ...logs, JSON.stringify(rows)].join(
-        '\n',
-      );
+      const everything = [
+        await redisDump(redis, `${root}:*`),
+        JSON.stringify(failed),
+        ...logs,
+        JSON.stringify(rows),
+      ].join('\n');
       expect(failed.length).toBe(failedSoFar);
       for (const encode of Object.values(encodings)) expect(everything).not.toContain(encode(input.token));
     },

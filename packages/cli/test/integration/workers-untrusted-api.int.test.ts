@@ -3,21 +3,17 @@ import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { redisDump } from '../fixtures/redis-dump.js';
+import { postgresServer, postgresSinkUrl, redisUrl } from '../fixtures/services.js';
+import { killChildren, queueFlags, startWorker as startQueueWorker } from '../fixtures/workers.js';
 import { type HonestPage, type LyingApi, startLyingApi } from '../lying-api.js';
-import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
+import { assertCliBuilt, type RunningCli, runCli } from '../run-cli.js';
 
 // A real `capital worker` against an API that echoes the token back — in a 200 that is not JSON
 // and in a 500 body, raw and form-encoded. BullMQ stores failure reasons and stack traces in
 // Redis and on its events stream, `capital failed` prints them, the worker logs them: the token
 // must be in none of them, nor in any row.
 
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
 // A space, a slash and a plus: raw, URL-encoded and form-encoded, three spellings.
 const token = `w ${randomBytes(6).toString('hex')}/+${randomBytes(4).toString('hex')}`;
 const spellings = [token, encodeURIComponent(token), new URLSearchParams({ t: token }).toString().slice(2)];
@@ -32,7 +28,7 @@ const children: RunningCli[] = [];
 beforeAll(async () => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
-  admin = new pg.Pool({ ...server, max: 2 });
+  admin = new pg.Pool({ ...postgresServer, max: 2 });
   api = await startLyingApi((page, honest, url) =>
     answer(url.searchParams.get('search_term') ?? '', page, honest),
   );
@@ -48,10 +44,7 @@ beforeEach(() => {
   schema = `capital_test_${id}`;
 });
 afterEach(async () => {
-  for (const cli of children.splice(0)) {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-    await cli.exited.catch(() => {});
-  }
+  await killChildren(children);
   const keys = await redis.keys(`${root}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -64,24 +57,7 @@ let answer: (
   honest: HonestPage,
 ) => { status?: number; body: string; type?: string } = () => ({ body: '' });
 
-const queueFlags = () => ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:queue`];
 const options = () => ({ cwd: tmpdir(), env: { REDIS_URL: '', WTD_API_TOKEN: token }, killAfterMs: 110_000 });
-
-/** Every key under this test's root and its value, as text. */
-async function redisDump(): Promise<string> {
-  const keys = await redis.keys(`${root}:*`);
-  const parts: string[] = [...keys];
-  for (const key of keys) {
-    const type = await redis.type(key);
-    if (type === 'string') parts.push(String(await redis.get(key)));
-    else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-    else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-    else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-    else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-    else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-  }
-  return parts.join('\n');
-}
 
 /** Every row of every table in this test's schema, as text. */
 async function rowsDump(): Promise<string> {
@@ -98,19 +74,14 @@ async function rowsDump(): Promise<string> {
 }
 
 /** `capital worker` on this test's queue, into this test's schema, taking the stub as its API. */
-async function startWorker(): Promise<RunningCli> {
-  const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
-  const worker = startCli(
-    ['worker', ...queueFlags(), '--sink', sink, '--limiter-prefix', `${root}:limit:`, '--base-url', api.url],
-    options(),
-  );
-  children.push(worker);
-  await waitFor(
-    () => worker.stderr().includes('capital: worker on queue'),
-    20_000,
-    () => worker.stderr(),
-  );
-  return worker;
+function startWorker(): Promise<RunningCli> {
+  return startQueueWorker({
+    root,
+    sink: postgresSinkUrl(schema),
+    extra: ['--base-url', api.url],
+    options: options(),
+    children,
+  });
 }
 
 /** `capital enqueue wtd --search TERM --wait`, two attempts a task. */
@@ -121,7 +92,7 @@ function enqueueAndWait(term: string) {
       'wtd',
       '--search',
       term,
-      ...queueFlags(),
+      ...queueFlags(root),
       '--base-url',
       api.url,
       '--attempts',
@@ -145,8 +116,8 @@ describe('capital worker against an API that echoes the token', () => {
 
     const gold = await enqueueAndWait('gold');
     const silver = await enqueueAndWait('silver');
-    const failed = await runCli(['failed', ...queueFlags()], options());
-    const failedJson = await runCli(['failed', ...queueFlags(), '--json'], options());
+    const failed = await runCli(['failed', ...queueFlags(root)], options());
+    const failedJson = await runCli(['failed', ...queueFlags(root), '--json'], options());
 
     expect(gold.code, gold.stderr).toBe(1);
     expect(silver.code, silver.stderr).toBe(1);
@@ -156,7 +127,7 @@ describe('capital worker against an API that echoes the token', () => {
       'capital enqueue --wait': gold.stdout + gold.stderr + silver.stdout + silver.stderr,
       'capital failed': failed.stdout + failed.stderr + failedJson.stdout + failedJson.stderr,
       'the worker': worker.stdout() + worker.stderr(),
-      Redis: await redisDump(),
+      Redis: await redisDump(redis, `${root}:*`),
       PostgreSQL: await rowsDump(),
     };
     expect(outputs.Redis).toMatch(/\[redacted\]/);
@@ -202,11 +173,3 @@ describe('capital enqueue --wait against an API that lies about its totals', () 
     expect(honest.stderr).toMatch(/crawl complete: 9 pages/);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number, detail = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms. ${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

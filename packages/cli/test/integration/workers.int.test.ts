@@ -10,19 +10,16 @@ import {
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { redisDump } from '../fixtures/redis-dump.js';
+import { postgresServer, postgresSinkUrl, redisUrl } from '../fixtures/services.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { killChildren, queueFlags, startWorker as startQueueWorker } from '../fixtures/workers.js';
 import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 
 // Real `capital worker` processes on one BullMQ queue, crawling the emulator into PostgreSQL:
 // killed with SIGKILL (nothing runs on the way out, only what Redis and PostgreSQL hold
 // survives), stopped with SIGTERM, fed a seed twice and a token that the API refuses.
 
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const server = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
 const token = `workers-${randomBytes(6).toString('hex')}`;
 const symbolsOf = (term: string) =>
   searchListings(generateListings(), term)
@@ -39,7 +36,7 @@ const children: RunningCli[] = [];
 beforeAll(async () => {
   assertCliBuilt();
   redis = new Redis(redisUrl);
-  admin = new pg.Pool({ ...server, max: 2 });
+  admin = new pg.Pool({ ...postgresServer, max: 2 });
 });
 afterAll(async () => {
   await redis.quit();
@@ -51,18 +48,13 @@ beforeEach(() => {
   schema = `capital_test_${id}`;
 });
 afterEach(async () => {
-  for (const cli of children.splice(0)) {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-    await cli.exited.catch(() => {});
-  }
+  await killChildren(children);
   await emulator?.close();
   const keys = await redis.keys(`${root}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 });
 
-/** Where this test's queue and limiter live: keys under `root`, nothing shared with others. */
-const queueFlags = () => ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:queue`];
 const options = (env: Record<string, string> = {}) => ({
   cwd: tmpdir(),
   env: { REDIS_URL: '', ...env },
@@ -70,44 +62,15 @@ const options = (env: Record<string, string> = {}) => ({
 });
 
 /** `capital worker` into this test's schema; resolves once it is connected and taking jobs. */
-async function startWorker(extra: readonly string[] = [], workerToken = token): Promise<RunningCli> {
-  const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
-  const cli = startCli(
-    [
-      'worker',
-      ...queueFlags(),
-      '--sink',
-      sink,
-      '--limiter-prefix',
-      `${root}:limit:`,
-      '--lock-duration',
-      '2000',
-      // The jobs carry the emulator's URL: a worker sends only to base URLs it was started with.
-      '--base-url',
-      emulator.url,
-      ...extra,
-    ],
-    options({ WTD_API_TOKEN: workerToken }),
-  );
-  children.push(cli);
-  await waitFor(
-    () => cli.stderr().includes('capital: worker on queue'),
-    20_000,
-    () => cli.stderr(),
-  );
-  return cli;
-}
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  detail = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms. ${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function startWorker(extra: readonly string[] = [], workerToken = token): Promise<RunningCli> {
+  return startQueueWorker({
+    root,
+    sink: postgresSinkUrl(schema),
+    // The jobs carry the emulator's URL: a worker sends only to base URLs it was started with.
+    extra: ['--lock-duration', '2000', '--base-url', emulator.url, ...extra],
+    options: options({ WTD_API_TOKEN: workerToken }),
+    children,
+  });
 }
 
 const servedPages = () => emulator.stats().pages.reduce((sum, page) => sum + page.served, 0);
@@ -118,22 +81,6 @@ async function storedSymbols(): Promise<string[]> {
     `SELECT record_key FROM "${schema}".wtd_stock_search ORDER BY record_key`,
   );
   return rows.map((row) => row.record_key).sort();
-}
-
-/** Every key under `pattern` and its value, as text. */
-async function redisDump(pattern: string): Promise<string> {
-  const keys = await redis.keys(pattern);
-  const parts: string[] = [...keys];
-  for (const key of keys) {
-    const type = await redis.type(key);
-    if (type === 'string') parts.push(String(await redis.get(key)));
-    else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-    else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-    else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-    else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-    else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-  }
-  return parts.join('\n');
 }
 
 describe('capital worker', () => {
@@ -194,7 +141,7 @@ describe('capital worker', () => {
     expect(logs).toContain('A job stalled');
     expect(logs).not.toContain(token);
     // Job payloads and limiter keys carry the credential reference, never the token.
-    const stored = await redisDump(`${root}*`);
+    const stored = await redisDump(redis, `${root}*`);
     expect(stored).toContain('env:WTD_API_TOKEN');
     expect(stored).not.toContain(token);
   });
@@ -230,7 +177,7 @@ describe('capital worker', () => {
       /1 task failed on queue crawl:\n {2}Task [0-9a-f]{12} \(wtd\.stock_search page 1\) failed after 1 attempt: HTTP 401: Invalid API token\./,
     );
 
-    const listed = await runCli(['failed', ...queueFlags(), '--json'], options());
+    const listed = await runCli(['failed', ...queueFlags(root), '--json'], options());
     expect(listed.code).toBe(0);
     const [failure, ...others] = listed.stdout
       .trim()
@@ -249,7 +196,7 @@ describe('capital worker', () => {
 
     refused.child.kill('SIGTERM');
     expect((await refused.exited).code).toBe(0);
-    const retried = await runCli(['retry', ...queueFlags()], options());
+    const retried = await runCli(['retry', ...queueFlags(root)], options());
     expect(retried.stderr).toContain('1 failed task moved back to waiting');
     await startWorker();
     const rerun = await runCli([...enqueueArgs('new york'), '--wait', '--quiet'], options());
@@ -292,5 +239,5 @@ describe('capital worker', () => {
 });
 
 function enqueueArgs(term: string): string[] {
-  return ['enqueue', 'wtd', '--search', term, ...queueFlags(), '--base-url', emulator.url];
+  return ['enqueue', 'wtd', '--search', term, ...queueFlags(root), '--base-url', emulator.url];
 }

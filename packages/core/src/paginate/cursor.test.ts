@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { failureOf } from '../../test/fixtures/failure-of.js';
 import { InvalidOptionError } from '../errors.js';
 import { cursor } from './cursor.js';
-import { PaginationError } from './pagination-error.js';
 import type { Paginator } from './paginator.js';
 
 type Charge = { id: string };
@@ -39,16 +39,6 @@ function follow(
 }
 
 const feed = () => cursor<FeedTask, FeedBody>({ stop: 'no-cursor', from: (body) => body.next });
-
-const failureOf = (action: () => unknown): PaginationError => {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PaginationError) return error;
-    throw error;
-  }
-  throw new Error('expected a PaginationError');
-};
 
 describe('cursor', () => {
   it("pages Stripe's lists with starting_after the last id, until has_more is false", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { failureOf } from '../../test/fixtures/failure-of.js';
 import { InvalidOptionError } from '../errors.js';
 import { linkHeader } from './link-header.js';
-import { PaginationError } from './pagination-error.js';
 import type { HeadersLike } from './paginator.js';
 
 type IssuesTask = { type: 'github.issues'; repo: string; url?: string };
@@ -21,16 +21,6 @@ const step = (
   headers: HeadersLike | undefined,
   records = [1, 2],
 ) => paginator.step(task, { records, body: records, headers, url: paginator.url(task) ?? first });
-
-const failureOf = (action: () => unknown): PaginationError => {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PaginationError) return error;
-    throw error;
-  }
-  throw new Error('expected a PaginationError');
-};
 
 describe('linkHeader', () => {
   it('follows rel="next" among several links, resolving a relative link against the request URL', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { failureOf } from '../../test/fixtures/failure-of.js';
 import { nextUrl } from './next-url.js';
-import { PaginationError } from './pagination-error.js';
 
 type ItemsTask = { type: 'drf.items'; url?: string };
 type Body = { results: number[]; next: string | null; count?: number };
@@ -14,16 +14,6 @@ const items = () =>
     from: (body) => body.next,
     totalRecords: (body) => body.count,
   });
-
-const failureOf = (action: () => unknown): PaginationError => {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PaginationError) return error;
-    throw error;
-  }
-  throw new Error('expected a PaginationError');
-};
 
 describe('nextUrl', () => {
   it('follows the next URL in the body, relative or absolute, until it is null', () => {

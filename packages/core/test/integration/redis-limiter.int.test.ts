@@ -1,35 +1,15 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCredentialResolver } from '../../src/credentials.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { createLimiterKeys } from '../../src/limit/limiter-key.js';
 import { RedisLimiter } from '../../src/limit/redis-limiter.js';
-import type { RedisLimiterOptions } from '../../src/limit/redis-limiter-options.js';
-import { deleteKeys, listKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js';
+import { listKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js';
+import { useRedisLimiters } from './fixtures/redis-limiters.js';
 
-let admin: Redis;
 let prefix: string;
-const limiters: RedisLimiter[] = [];
-
-/** A limiter on this test's own prefix, closed after the test. */
-function limiter(options: RedisLimiterOptions = {}): RedisLimiter {
-  const created = new RedisLimiter({ redis: redisUrl, rate: '10/1s', prefix, ...options });
-  limiters.push(created);
-  return created;
-}
-
-beforeAll(() => {
-  admin = new Redis(redisUrl);
-});
-
-afterAll(async () => {
-  await admin.quit();
-});
-
-afterEach(async () => {
-  await Promise.all(limiters.splice(0).map((created) => created.close()));
-  await deleteKeys(admin, prefix);
-});
+/** `limiter()`: a limiter on this test's own prefix, closed after the test. */
+const { admin, limiter } = useRedisLimiters('10/1s', () => prefix);
 
 describe('RedisLimiter', () => {
   it('spaces the grants on a key by the interval, on Redis time', async ({ task }) => {
@@ -37,7 +17,7 @@ describe('RedisLimiter', () => {
     // A long interval: on a busy machine a round trip may take longer than 100 ms, and a grant
     // asked for after the previous one's time is due at once, not an interval later.
     const subject = limiter({ rate: '1/10s' });
-    const [seconds, micros] = await admin.time();
+    const [seconds, micros] = await admin().time();
     const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
     const grants: number[] = [];
     for (let i = 0; i < 5; i++) grants.push((await subject.reserve('k')).grantAt);
@@ -117,8 +97,8 @@ describe('RedisLimiter', () => {
     const subject = limiter();
     await subject.reserve('k');
     await subject.pause('p', 2000);
-    const reserved = await admin.pttl(`${prefix}k`);
-    const paused = await admin.pttl(`${prefix}p`);
+    const reserved = await admin().pttl(`${prefix}k`);
+    const paused = await admin().pttl(`${prefix}p`);
     expect(reserved).toBeGreaterThan(0);
     expect(reserved).toBeLessThanOrEqual(100 + 1000 + 1);
     expect(paused).toBeGreaterThan(2000);
@@ -134,7 +114,7 @@ describe('RedisLimiter', () => {
       secret: 'deployment-secret',
     });
     await subject.reserve(keys.forCredential('wtd', 'env:WTD_API_TOKEN'));
-    const stored = await listKeys(admin, prefix);
+    const stored = await listKeys(admin(), prefix);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatch(new RegExp(`^${prefix}wtd:[0-9a-f]{32}$`));
     expect(stored[0]).not.toContain(token);
@@ -165,7 +145,7 @@ describe('RedisLimiter', () => {
     const held = await subject.reserve(keys.forCredential('wtd', 'env:B'));
     await held.release();
     expect(held.waitMs).toBeGreaterThan(50_000);
-    expect(await listKeys(admin, prefix)).toHaveLength(1);
+    expect(await listKeys(admin(), prefix)).toHaveLength(1);
   });
 
   it('uses one round trip per reserve, counted by the client too', async ({ task }) => {

@@ -1,20 +1,11 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Reservation } from '../../src/limit/rate-limiter.js';
-import { RedisLimiter } from '../../src/limit/redis-limiter.js';
-import type { RedisLimiterOptions } from '../../src/limit/redis-limiter-options.js';
-import { deleteKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js';
+import { randomPrefix } from './fixtures/redis-keyspace.js';
+import { useRedisLimiters } from './fixtures/redis-limiters.js';
 
-let admin: Redis;
 let prefix: string;
-const limiters: RedisLimiter[] = [];
-
-/** A limiter on this test's own prefix, closed after the test. */
-function limiter(options: RedisLimiterOptions = {}): RedisLimiter {
-  const created = new RedisLimiter({ redis: redisUrl, rate: '2/1s', prefix, ...options });
-  limiters.push(created);
-  return created;
-}
+/** `limiter()`: a limiter on this test's own prefix, closed after the test. */
+const { limiter } = useRedisLimiters('2/1s', () => prefix);
 
 /** Grants in order, each at least `intervalMs` after the one before (to the µs, as doubles in ms). */
 function expectSpaced(grants: readonly number[], intervalMs: number): void {
@@ -23,19 +14,6 @@ function expectSpaced(grants: readonly number[], intervalMs: number): void {
     expect((sorted[i] ?? 0) - (sorted[i - 1] ?? 0)).toBeGreaterThanOrEqual(intervalMs - 0.001);
   }
 }
-
-beforeAll(() => {
-  admin = new Redis(redisUrl);
-});
-
-afterAll(async () => {
-  await admin.quit();
-});
-
-afterEach(async () => {
-  await Promise.all(limiters.splice(0).map((created) => created.close()));
-  await deleteKeys(admin, prefix);
-});
 
 describe('RedisLimiter, permits already reserved', () => {
   it('holds back permits already waiting when the key is paused, then grants them a permit apart', async ({
