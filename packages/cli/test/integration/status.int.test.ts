@@ -64,12 +64,12 @@ const enqueueArgs = (url: string) => [
   url,
 ];
 
-/** `capital worker` into this test's schema; resolves once it takes jobs. */
+/** `capital worker` for this test's emulator, into its schema; resolves once it takes jobs. */
 function startWorker(workerToken: string, extra: readonly string[] = []): Promise<RunningCli> {
   return startQueueWorker({
     root,
     sink: postgresSinkUrl(schema),
-    extra,
+    extra: ['--base-url', emulator?.url ?? '', ...extra],
     options: options({ WTD_API_TOKEN: workerToken }),
     children,
   });
