@@ -50,6 +50,15 @@ export type {
   SeededTimestampsOptions,
 } from './testing/emulator/seeded-data.js';
 export { createIdMinter, generateDataset, seededTimestamps } from './testing/emulator/seeded-data.js';
+export { ackAfterFrames } from './testing/marbles/ack-after-frames.js';
+export type {
+  MarbleCall,
+  MarbleHandler,
+  MarbleHandlerOptions,
+  MarblePage,
+  MarbleScript,
+} from './testing/marbles/marble-handler.js';
+export { marbleHandler, tooManyRequests } from './testing/marbles/marble-handler.js';
 export type {
   MemoryCheckpointSinkOptions,
   MemorySinkPage,

@@ -115,20 +115,27 @@ async function retryAfter<T extends Task, D>(resolved: ResolvedConformance<T, D>
 
 /** Requests that arrived after a 429 was answered and before its Retry-After ran out. */
 function requestsDuringPauses(answers: readonly ProxiedAnswer[]): string[] {
-  const early: string[] = [];
+  const early = new Map<number, string>();
   for (const [index, answer] of answers.entries()) {
     if (answer.status !== 429 || answer.answeredAt === undefined || answer.retryAfterMs === undefined)
       continue;
     const until = answer.answeredAt + answer.retryAfterMs - TIMER_SLACK_MS;
-    for (const later of answers.slice(index + 1)) {
-      if (later.arrivedAt > answer.answeredAt && later.arrivedAt < until) {
-        early.push(
-          `${(later.arrivedAt - answer.answeredAt).toFixed(1)} ms after a 429 saying ${answer.retryAfterMs} ms`,
+    for (const [laterIndex, later] of answers.entries()) {
+      if (
+        laterIndex > index &&
+        !early.has(laterIndex) &&
+        later.arrivedAt > answer.answeredAt &&
+        later.arrivedAt < until
+      ) {
+        const after = (later.arrivedAt - answer.answeredAt).toFixed(1);
+        early.set(
+          laterIndex,
+          `request ${laterIndex + 1}: ${after} ms after a 429 saying ${answer.retryAfterMs} ms`,
         );
       }
     }
   }
-  return early;
+  return [...early.values()];
 }
 
 async function faults<T extends Task, D>(resolved: ResolvedConformance<T, D>): Promise<void> {
