@@ -19,10 +19,11 @@ function checksFor(bugs: FixtureBugs = {}): Record<string, ConformanceCheck> {
   return {
     exactlyOnce: checks[0] as ConformanceCheck,
     retryAfter: checks[1] as ConformanceCheck,
-    faults: checks[2] as ConformanceCheck,
-    badToken: checks[3] as ConformanceCheck,
-    abort: checks[4] as ConformanceCheck,
-    sinkFailure: checks[5] as ConformanceCheck,
+    retryAfterConcurrent: checks[2] as ConformanceCheck,
+    faults: checks[3] as ConformanceCheck,
+    badToken: checks[4] as ConformanceCheck,
+    abort: checks[5] as ConformanceCheck,
+    sinkFailure: checks[6] as ConformanceCheck,
   };
 }
 
@@ -37,9 +38,11 @@ describe('conformanceChecks', () => {
     await expect(checks.abort?.run()).rejects.toThrow(/10 missing/);
   }, 30_000);
 
-  it('catches a connector that retries a 429 before its Retry-After ran out', async () => {
-    await expect(checksFor({ ignoreRetryAfter: true }).retryAfter?.run()).rejects.toThrow(
-      /requests reached the API before the Retry-After/,
+  it('catches a connector that retries a 429 before its Retry-After ran out, one task at a time or several', async () => {
+    const checks = checksFor({ ignoreRetryAfter: true });
+    await expect(checks.retryAfter?.run()).rejects.toThrow(/requests reached the API before the Retry-After/);
+    await expect(checks.retryAfterConcurrent?.run()).rejects.toThrow(
+      /requests reached the API before the Retry-After .* beyond the 3/,
     );
   }, 30_000);
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MemoryLimiter } from '../../limit/memory-limiter.js';
 import type { CrawlEvent } from '../../operators/crawl-event.js';
 import type { Task } from '../../task.js';
 import type { ConformanceOptions } from './conformance-options.js';
@@ -46,7 +47,11 @@ export function conformanceChecks<T extends Task, D>(options: ConformanceOptions
     },
     {
       name: 'honours Retry-After: no request reaches the API while a 429 it answered still holds',
-      run: () => retryAfter(resolved),
+      run: () => retryAfter(resolved, 1),
+    },
+    {
+      name: `holds every task back for a 429's Retry-After: at concurrency ${resolved.concurrency} under a limiter, only requests already on their way reach the API during it`,
+      run: () => retryAfter(resolved, resolved.concurrency),
     },
     {
       name: 'survives 5xx, malformed bodies, resets and 429 bursts with the same exact result',
@@ -80,19 +85,36 @@ async function exactlyOnce<T extends Task, D>(resolved: ResolvedConformance<T, D
   assert.deepEqual(placesOf(token, undefined, lines), [], 'The token shows in the logs of a good run.');
 }
 
-async function retryAfter<T extends Task, D>(resolved: ResolvedConformance<T, D>): Promise<void> {
+/**
+ * Under a tight limit, no request may reach the API during the `Retry-After` of a 429 it had
+ * already passed on, except those already on their way when the client read it: with one task at
+ * a time there are none; at `concurrency` n under a limiter (which a 429 pauses for every task)
+ * at most n − 1.
+ */
+async function retryAfter<T extends Task, D>(
+  resolved: ResolvedConformance<T, D>,
+  concurrency: number,
+): Promise<void> {
   const token = newToken('conformance');
   const sink = newSink(resolved);
   const { logger } = capturingLogger();
-  // One task at a time and no limiter of our own: every 429 is the emulator's, and any request
-  // after it was sent once the client had read it, so it must wait out its Retry-After.
+  // The client's own limit is far above the emulator's, so every 429 is one the emulator forced;
+  // the limiter is there for its pause, which holds back every task of the key.
+  const limiter =
+    concurrency > 1
+      ? {
+          limiter: new MemoryLimiter({ rate: '1000/1s' }),
+          limiterKey: (task: T) => resolved.connector.limiterKey(task),
+        }
+      : {};
   const answers = await withEmulator(
     resolved,
     { tokens: [token], rateLimit: resolved.rateLimit },
     async (proxy) => {
       await crawlConnector({
         ...base(resolved, proxy.url, token, sink),
-        concurrency: 1,
+        ...limiter,
+        concurrency,
         retry: FAST_RETRIES,
         logger,
       });
@@ -105,34 +127,34 @@ async function retryAfter<T extends Task, D>(resolved: ResolvedConformance<T, D>
     limited.length > 0,
     `The emulator answered no 429 at ${resolved.rateLimit.limit}/${resolved.rateLimit.windowMs}ms over ${answers.length} requests: tighten the conformance rateLimit so that Retry-After is tried.`,
   );
-  const early = requestsDuringPauses(answers);
+  const early = requestsDuringPauses(answers, concurrency - 1);
   assert.deepEqual(
     early,
     [],
-    `${early.length} requests reached the API before the Retry-After of a 429 it had already answered ran out (${limited.length} 429s in ${answers.length} requests).`,
+    `${early.length} requests reached the API before the Retry-After of a 429 it had already answered ran out, beyond the ${concurrency - 1} a client may have had on their way (${limited.length} 429s in ${answers.length} requests, concurrency ${concurrency}).`,
   );
 }
 
-/** Requests that arrived after a 429 was answered and before its Retry-After ran out. */
-function requestsDuringPauses(answers: readonly ProxiedAnswer[]): string[] {
+/**
+ * Requests that arrived after a 429 was answered and before its Retry-After ran out, beyond the
+ * first `onTheirWay` of them (sent before the client could have read the 429).
+ */
+function requestsDuringPauses(answers: readonly ProxiedAnswer[], onTheirWay: number): string[] {
   const early = new Map<number, string>();
   for (const [index, answer] of answers.entries()) {
     if (answer.status !== 429 || answer.answeredAt === undefined || answer.retryAfterMs === undefined)
       continue;
-    const until = answer.answeredAt + answer.retryAfterMs - TIMER_SLACK_MS;
-    for (const [laterIndex, later] of answers.entries()) {
-      if (
-        laterIndex > index &&
-        !early.has(laterIndex) &&
-        later.arrivedAt > answer.answeredAt &&
-        later.arrivedAt < until
-      ) {
-        const after = (later.arrivedAt - answer.answeredAt).toFixed(1);
-        early.set(
-          laterIndex,
-          `request ${laterIndex + 1}: ${after} ms after a 429 saying ${answer.retryAfterMs} ms`,
-        );
-      }
+    const from = answer.answeredAt;
+    const until = from + answer.retryAfterMs - TIMER_SLACK_MS;
+    const during = [...answers.entries()].filter(
+      ([laterIndex, later]) => laterIndex > index && later.arrivedAt > from && later.arrivedAt < until,
+    );
+    for (const [laterIndex, later] of during.slice(onTheirWay)) {
+      const after = (later.arrivedAt - from).toFixed(1);
+      early.set(
+        laterIndex,
+        `request ${laterIndex + 1}: ${after} ms after a 429 saying ${answer.retryAfterMs} ms`,
+      );
     }
   }
   return [...early.values()];

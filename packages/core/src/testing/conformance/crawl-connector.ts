@@ -1,6 +1,7 @@
 import { concatMap, from, lastValueFrom, map } from 'rxjs';
 import type { Checkpoint } from '../../checkpoint.js';
 import type { Connector } from '../../connector.js';
+import type { RateLimiter } from '../../limit/rate-limiter.js';
 import type { LogFields, Logger } from '../../logger.js';
 import { crawl } from '../../operators/crawl.js';
 import type { CrawlEvent } from '../../operators/crawl-event.js';
@@ -17,6 +18,9 @@ export type ConformanceCrawl<T extends Task, D> = {
   readonly token: string;
   readonly sink: MemoryCheckpointSink<D>;
   readonly concurrency: number;
+  /** The client's limiter, whose key a 429 pauses for every task; none by default. */
+  readonly limiter?: RateLimiter | undefined;
+  readonly limiterKey?: ((task: T) => string) | undefined;
   readonly retry: RetryOptions | false;
   /** Skip the pages the sink holds already, as a resumed run does. */
   readonly resume: boolean;
@@ -51,6 +55,8 @@ export async function crawlConnector<T extends Task, D>(run: ConformanceCrawl<T,
       // The sink gives back the next tasks this connector's pages recorded, so they are its tasks.
       ...(run.resume ? { checkpoint: run.sink.checkpoint as Checkpoint<T> } : {}),
       ...(run.signal ? { signal: run.signal } : {}),
+      ...(run.limiter ? { limiter: run.limiter } : {}),
+      ...(run.limiterKey ? { limiterKey: run.limiterKey } : {}),
       ...(run.onEvent ? { onEvent: run.onEvent } : {}),
     }),
     concatMap((page) => {
