@@ -78,7 +78,7 @@ describe('capital new connector', () => {
       testResults: { name: string }[];
     };
     expect(results.numFailedTests).toBe(0);
-    expect(results.numPassedTests).toBe(7); // six conformance checks and one marble test
+    expect(results.numPassedTests).toBe(8); // seven conformance checks and one marble test
     expect(results.testResults.map((file) => file.name.slice(dir.length + 1)).sort()).toEqual([
       'src/conformance.test.ts',
       'src/pipeline.marble.test.ts',
