@@ -70,7 +70,7 @@ async function measureWorkers(count, url) {
     queue: `bench-${count}`,
     prefix: `capital-bench:${randomBytes(6).toString('hex')}`,
   });
-  const workers = await startWorkerProcesses({ ...connection, count, concurrency: perWorker });
+  const workers = await startWorkerProcesses({ ...connection, count, concurrency: perWorker, baseUrl: url });
   const queue = await openQueue(connection);
   try {
     await throughQueue(queue, connection, url); // warm-up

@@ -2,12 +2,12 @@
 // connector and a no-op sink (it resolves every write at once, as if durable, and counts pages),
 // no rate limit. Prints "ready" once connected, then works until stdin closes; then closes the
 // worker (finishing the jobs in flight) and prints its stats as JSON.
-// Usage: REDIS_URL=… WTD_API_TOKEN=bench node workers-process.mjs QUEUE PREFIX CONCURRENCY
+// Usage: REDIS_URL=… WTD_API_TOKEN=bench node workers-process.mjs QUEUE PREFIX CONCURRENCY BASE_URL
 import { createCredentialResolver } from '@capital/core';
 import { startWorker } from '@capital/workers';
 import { connector } from '@capital/wtd-connector';
 
-const [queue, prefix, concurrency] = process.argv.slice(2);
+const [queue, prefix, concurrency, baseUrl] = process.argv.slice(2);
 
 /** A sink that stores nothing: the bench measures the queue, not a database. */
 const noopSink = {
@@ -24,6 +24,7 @@ const worker = await startWorker({
   rate: false,
   sink: noopSink,
   loadConnector: async () => connector,
+  baseUrl,
   resolveCredential: createCredentialResolver(process.env),
 });
 process.stdout.write('ready\n');

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 import { main } from './program.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
-// SIGINT/SIGTERM abort the run: pages in flight are dropped, the sink is aborted, nothing looks complete.
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => controller.abort(new Error(`Interrupted by ${signal}.`)));
-}
+// SIGINT/SIGTERM abort the run: pages in flight are dropped, the sink is aborted, nothing looks
+// complete. A second one exits at once.
+const signal = stopOnSignals(process);
 
 const code = await main(
   process.argv,
   { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
-  controller.signal,
+  signal,
 );
 process.exitCode = code;
+// Every shutdown step is bounded, but a socket some library left open would still keep the
+// process alive after its work is done: give the event loop a moment to drain, then exit. The
+// timer is unref'd, so it never delays a process that exits by itself.
+setTimeout(() => process.exit(code), 5000).unref();

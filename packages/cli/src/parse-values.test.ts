@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CliUsageError } from './cli-error.js';
-import { parseRateFlag, parseShare, parseUrl, parseWholeNumber, slug } from './parse-values.js';
+import { parseRateFlag, parseShare, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 
 describe('parseWholeNumber', () => {
   it('reads a whole number within its bounds', () => {
@@ -141,5 +141,15 @@ describe('slug', () => {
 
   it('never yields a path separator or a leading dot', () => {
     expect(slug('../../etc/passwd')).toBe('etc-passwd');
+  });
+});
+
+describe('parseToken', () => {
+  it('gives a token back as it is', () => {
+    expect(parseToken('--token', ' s3cret ')).toBe(' s3cret ');
+  });
+
+  it.each(['', '  '])('refuses the empty token %j as a usage error', (text) => {
+    expect(() => parseToken('--token', text)).toThrow(new CliUsageError('--token: the token is empty.'));
   });
 });

@@ -40,6 +40,16 @@ export function parseRateFlag(flag: string, text: string): Rate | undefined {
   }
 }
 
+/**
+ * A token given on the command line. An empty one (`--token ''`, or `--token "$UNSET_VAR"`) is a
+ * mistake in the command line, not a token the API should refuse; the token itself never goes
+ * into the message.
+ */
+export function parseToken(flag: string, text: string): string {
+  if (text.trim() === '') throw new CliUsageError(`${flag}: the token is empty.`);
+  return text;
+}
+
 /** An http(s) URL. */
 export function parseUrl(flag: string, text: string): string {
   let url: URL;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliUsageError } from './cli-error.js';
 import { addConnectorParams } from './commands/connector-params.js';
@@ -26,6 +27,8 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (signal.aborted) {
+      // A failure that came before (or instead of) the stop is still worth knowing.
+      if (error !== signal.reason) io.stderr.write(`capital: error: ${messageOf(error)}\n`);
       io.stderr.write('capital: interrupted; nothing was finalised.\n');
       return 130;
     }
@@ -38,6 +41,7 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
 function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   const program = new Command('capital')
     .description('Pull data from third-party APIs, one page at a time, into files, PostgreSQL or Kafka.')
+    .version(cliVersion(), '-V, --version', 'print the version of capital and exit')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError();
@@ -59,6 +63,10 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
       '--table <name>',
       'the PostgreSQL table (default: named after the task type, e.g. wtd_stock_search)',
     )
+    .option(
+      '--sink-retry-budget <duration>',
+      'how long the PostgreSQL sink retries a database that is unreachable, restarting or dropped the connection, as 30s, 2m or 500ms, before the run fails (default: 30s)',
+    )
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option(
       '--token <token>',
@@ -67,7 +75,8 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     .option('--rate <rate>', "the rate limit, as 9/1s, or off (default: the API's own)")
     .option(
       '--redis <url>',
-      'share the rate limit with every process through this Redis (default: REDIS_URL)',
+      'share the rate limit with every process through this Redis (default: REDIS_URL); ' +
+        'set CAPITAL_KEY_SECRET alike everywhere to key it by an HMAC of the token',
     )
     .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
     .option('--concurrency <n>', 'requests in flight at once', '4')
@@ -103,6 +112,14 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   registerWorkerCommands(program, io, signal);
   registerNewCommand(program, io);
   return program;
+}
+
+/** The version in the CLI package's package.json, which sits one folder above src/ and dist/. */
+function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
 function messageOf(error: unknown): string {

@@ -8,12 +8,15 @@ import {
   type RateLimiter,
   RedisLimiter,
   type RunningEmulator,
+  restrictCredentials,
 } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
-import { parseRateFlag, parseUrl, parseWholeNumber, slug } from './parse-values.js';
+import { parseDurationFlag } from './parse-duration.js';
+import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
+import { settleWithin } from './settle-within.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
 
@@ -32,6 +35,7 @@ export type RunFlags = {
   readonly redis?: string;
   readonly limiterPrefix?: string;
   readonly table?: string;
+  readonly sinkRetryBudget?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -59,8 +63,15 @@ export async function runCommand(
   const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
   const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
+  const retryBudgetMs =
+    flags.sinkRetryBudget === undefined
+      ? undefined
+      : parseDurationFlag('--sink-retry-budget', flags.sinkRetryBudget);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
-  const token = flags.token ?? io.env[connector.credential.envVar];
+  const token =
+    flags.token === undefined
+      ? io.env[connector.credential.envVar] || undefined
+      : parseToken('--token', flags.token);
 
   let emulator: RunningEmulator | undefined;
   let baseUrl: string;
@@ -78,14 +89,20 @@ export async function runCommand(
       `capital: no --base-url given, so the ${connector.name} emulator runs at ${baseUrl} (pass --base-url to use a real API).\n`,
     );
   }
-  // The token goes to the resolver only, never into tasks, keys or messages.
-  const resolveCredential = createCredentialResolver(io.env, {
-    [connector.credential.envVar]: token ?? 'demo',
-  });
+  // The token goes to the resolver only, never into tasks, keys or messages. Tasks read back
+  // from a sink's checkpoint may have been written by others: resolve the connector's reference only.
+  const resolveCredential = restrictCredentials(
+    createCredentialResolver(io.env, { [connector.credential.envVar]: token ?? 'demo' }),
+    [connector.credential.reference],
+  );
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
-  const progress = createProgress({ stream: io.stderr, quiet: flags.quiet === true });
+  const progress = createProgress({
+    stream: io.stderr,
+    quiet: flags.quiet === true,
+    secrets: token ? [token] : [],
+  });
   const shared = rate && redisUrl ? ` shared through Redis at ${redactUrl(redisUrl)}` : '';
   io.stderr.write(
     `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,
@@ -94,9 +111,14 @@ export async function runCommand(
     const summary = await runConnector({
       connector,
       params,
-      sink: openSink(target, connector, { table: flags.table, seed: connector.seeds(params)[0] }),
+      sink: openSink(target, connector, {
+        table: flags.table,
+        seed: connector.seeds(params)[0],
+        retryBudgetMs,
+      }),
       baseUrl,
       resolveCredential,
+      keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
       limiter,
       concurrency,
       buffer,
@@ -115,10 +137,20 @@ export async function runCommand(
     io.stdout.write(`${summary.location}\n`);
   } finally {
     progress.stop();
-    await limiter?.close();
-    await emulator?.close();
+    // Bounded, so that a Redis that stopped answering cannot keep the error from being printed.
+    const warn = (message: string) => logger.warn(message);
+    await settleWithin(
+      "closing the rate limiter's Redis connection",
+      () => limiter?.close(),
+      closeTimeoutMs,
+      warn,
+    );
+    await settleWithin('closing the emulator', () => emulator?.close(), closeTimeoutMs, warn);
   }
 }
+
+/** How long each shutdown step may take before the run goes on without it. */
+const closeTimeoutMs = 5000;
 
 function createLimiter(
   rate: Rate,
@@ -137,7 +169,8 @@ function createLimiter(
 
 /** A URL without its password, for messages. */
 function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  // Up to the last `@` before the path: a password may hold an unencoded `@`.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i, '$1:***@');
 }
 
 function describeParams(params: Record<string, string>): string {

@@ -4,6 +4,7 @@ import {
   type CrawlEvent,
   type CredentialResolver,
   crawl,
+  createLimiterKeys,
   type Logger,
   type RateLimiter,
   type RetryOptions,
@@ -12,6 +13,7 @@ import {
 import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
 import { from, lastValueFrom } from 'rxjs';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
+import { settleWithin } from './settle-within.js';
 
 /** Options of {@link runConnector}. */
 export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
@@ -23,6 +25,11 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   /** The API's base URL. */
   readonly baseUrl: string;
   readonly resolveCredential: CredentialResolver;
+  /**
+   * The deployment's secret for limiter keys (`CAPITAL_KEY_SECRET`); see `createLimiterKeys`.
+   * @default undefined — a slow hash of the credential instead
+   */
+  readonly keySecret?: string | undefined;
   /** No limiter, no limit. */
   readonly limiter?: RateLimiter | undefined;
   /** @default 4 */
@@ -64,12 +71,16 @@ export async function runConnector<T extends Task, D>(
       timeoutMs: options.timeoutMs,
       logger: options.logger,
     });
+    const keys = createLimiterKeys({
+      resolveCredential: options.resolveCredential,
+      secret: options.keySecret,
+    });
     const pages$ = from(connector.seeds(options.params)).pipe(
       crawl<T, D>(handler, {
         concurrency,
         buffer: options.buffer ?? concurrency * 2,
         ...(options.limiter
-          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task) }
+          ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task, keys) }
           : {}),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
         // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
@@ -85,9 +96,43 @@ export async function runConnector<T extends Task, D>(
     );
     await lastValueFrom(pages$, { defaultValue: undefined });
   } catch (error) {
-    await sink.abort(error).catch(() => {});
+    // Bounded: the error must reach the caller even when the sink's server stopped answering.
+    await settleWithin(
+      'aborting the sink',
+      () => sink.abort(error),
+      abortTimeoutMs,
+      (message) => options.logger?.warn(message),
+    );
     throw error;
   }
-  const summary = await sink.close();
+  const summary = await untilAborted(sink.close(), options.signal);
   return { ...summary, ...stats.snapshot() };
+}
+
+/** How long an aborting sink may take to let go of its connections and files. */
+const abortTimeoutMs = 10_000;
+
+/**
+ * Settles as `promise` does, or rejects with the signal's reason once it aborts: a sink's close
+ * waits for its last writes (bounded by its own retries), and a user who stops the run then
+ * should not have to wait for them. The run reports itself interrupted then, whatever the
+ * close goes on to do before the process exits.
+ */
+function untilAborted<R>(promise: Promise<R>, signal: AbortSignal | undefined): Promise<R> {
+  if (signal === undefined) return promise;
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

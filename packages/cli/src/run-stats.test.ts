@@ -21,10 +21,13 @@ describe('RunStats', () => {
       pagesSkipped: 0,
       records: 0,
       requests: 0,
+      requestsPerSecond: 0,
       retries: 0,
       queued: 0,
       limiterWaitMs: 0,
+      limiterWallMs: 0,
       elapsedMs: 0,
+      lastRetry: undefined,
     });
   });
 
@@ -88,6 +91,102 @@ describe('RunStats', () => {
     stats.record({ type: 'limiter-wait', key: 'b', waitMs: 222 });
 
     expect(stats.snapshot().limiterWaitMs).toBe(333);
+  });
+
+  it('counts the wall-clock time during which some task waited on the limiter, never more than the run', () => {
+    const time = clock();
+    const stats = new RunStats(time.now);
+
+    // Four tasks start at once under 9/1s: they wait 0.1, 0.2, 0.3 and 0.4 s, side by side.
+    for (const waitMs of [100, 200, 300, 400]) stats.record({ type: 'limiter-wait', key: 'k', waitMs });
+    time.advance(400);
+
+    expect(stats.snapshot()).toMatchObject({ limiterWaitMs: 1000, limiterWallMs: 400, elapsedMs: 400 });
+  });
+
+  it('counts a wait still running only up to now, and adds the gaps between waits', () => {
+    const time = clock();
+    const stats = new RunStats(time.now);
+
+    stats.record({ type: 'limiter-wait', key: 'a', waitMs: 300 });
+    time.advance(100);
+    expect(stats.snapshot().limiterWallMs).toBe(100);
+    stats.record({ type: 'limiter-wait', key: 'b', waitMs: 500 }); // until 600
+    time.advance(700); // 800: no task waits since 600
+    stats.record({ type: 'limiter-wait', key: 'c', waitMs: 100 }); // 800 to 900
+    time.advance(100);
+
+    expect(stats.snapshot()).toMatchObject({ limiterWallMs: 700, elapsedMs: 900 });
+  });
+
+  it('reads requests per second that never exceed a limit of 9/1s, even in the first second', () => {
+    const time = clock();
+    const stats = new RunStats(time.now);
+    const readings: number[] = [];
+
+    // Permits 1/9 s apart, as a 9/1s limit grants them; a page arrives 50 ms after each.
+    time.advance(50);
+    for (let request = 0; request < 45; request += 1) {
+      stats.record(page(50, 1, 0));
+      readings.push(stats.snapshot().requestsPerSecond);
+      time.advance(1000 / 9);
+    }
+
+    expect(Math.max(...readings)).toBeLessThanOrEqual(9);
+    expect(readings.at(-1)).toBeGreaterThan(8.5);
+  });
+
+  it('measures requests per second over the last five seconds, so the figure falls when requests stop', () => {
+    const time = clock();
+    const stats = new RunStats(time.now);
+    for (let request = 0; request < 20; request += 1) {
+      stats.record(page(50, 1, 0));
+      time.advance(100);
+    }
+    const running = stats.snapshot().requestsPerSecond;
+
+    time.advance(3000);
+    const paused = stats.snapshot().requestsPerSecond;
+    time.advance(5000);
+
+    expect(running).toBeCloseTo(9.5, 1);
+    expect(paused).toBeLessThan(running / 2);
+    expect(stats.snapshot().requestsPerSecond).toBe(0);
+  });
+
+  it('counts failed attempts as requests when they happen', () => {
+    const time = clock();
+    const stats = new RunStats(time.now);
+
+    stats.record({ type: 'retry', key: 'k', retry: 1, delayMs: 200, error: new Error('HTTP 503') });
+    time.advance(1000);
+    stats.record(page(50, 2, 0));
+
+    expect(stats.snapshot()).toMatchObject({ requests: 2, requestsPerSecond: 1 });
+  });
+
+  it('keeps the latest retry: its page, delay and the first line of its reason', () => {
+    const time = clock();
+    const stats = new RunStats(time.now);
+    time.advance(700);
+
+    stats.record({
+      type: 'retry',
+      key: 'abc',
+      page: 4,
+      retry: 2,
+      delayMs: 2000,
+      error: new Error('HTTP 503: Service Unavailable\n  at somewhere'),
+    });
+
+    expect(stats.snapshot().lastRetry).toEqual({
+      page: 4,
+      key: 'abc',
+      retry: 2,
+      delayMs: 2000,
+      reason: 'HTTP 503: Service Unavailable',
+      atMs: 700,
+    });
   });
 
   it('counts pages a checkpoint skipped apart from pages fetched', () => {

@@ -66,6 +66,8 @@ export type OpenSinkOptions = {
    * `capital run` leaves it out, so its re-run fences off a crashed run's open transaction.
    */
   readonly instance?: string | undefined;
+  /** `--sink-retry-budget`: how long the PostgreSQL sink retries a transient failure, in ms. */
+  readonly retryBudgetMs?: number | undefined;
 };
 
 /** Opens the sink a target names, with the connector's record key travelling with every record. */
@@ -84,6 +86,7 @@ export function openSink<T extends Task, D>(
         return new PostgresSink<D>({
           ...target.options,
           ...(options.table === undefined ? {} : { table: options.table }),
+          ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
           stream: typeof type === 'string' ? type : connector.name,
           connector: connector.name,
           recordKey,

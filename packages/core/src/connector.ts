@@ -1,4 +1,5 @@
 import type { CredentialResolver } from './credentials.js';
+import type { LimiterKeys } from './limit/limiter-key.js';
 import type { Logger } from './logger.js';
 import type { Handler, Task } from './task.js';
 
@@ -53,18 +54,38 @@ export type Connector<T extends Task = Task, D = unknown> = {
   readonly description: string;
   /** The parameters its seeds take. */
   readonly params: readonly ConnectorParam[];
-  /** The environment variable that holds its credential, and the reference tasks carry. */
+  /**
+   * The environment variable that holds its credential, and the reference its tasks carry. A
+   * worker resolves this reference only (and those its operator allows with
+   * `--allow-credential`): a task from the queue that names another is refused.
+   */
   readonly credential: { readonly envVar: string; readonly reference: string };
+  /**
+   * The API's base URL when none is given. A worker also accepts jobs that carry it; any other
+   * base URL must be one the worker was started with.
+   */
+  readonly defaultBaseUrl?: string;
   /** The API's own rate limit, as `9/1s`. */
   readonly defaultRate: string;
   /** The field that identifies a record, for idempotent sinks (`symbol`). */
   readonly recordKeyField: string;
   /** The first tasks of a crawl, from parameter values. */
   seeds(params: Readonly<Record<string, string>>): T[];
+  /**
+   * Checks a task that came from outside the process (a job on a queue anyone with access to its
+   * Redis can write) and returns it typed: its fields, types and sizes. A worker fails a job
+   * whose task this rejects, at once.
+   * @throws {InvalidTaskError} naming what is wrong.
+   */
+  checkTask?(task: Task): T;
   /** The handler, bound to a base URL and credentials. */
   createHandler(runtime: ConnectorRuntime): Handler<T, D>;
-  /** The rate limiter key of a task: the connector and a hash of its credential reference. */
-  limiterKey(task: T): string;
+  /**
+   * The rate limiter key of a task: `keys.forCredential(name, task.credentials)`, a keyed hash
+   * of the credential the task's reference resolves to, so each account has one budget. Never
+   * put a credential (or only its reference) into a key.
+   */
+  limiterKey(task: T, keys: LimiterKeys): string;
   /** The identity of a record. */
   recordKey(record: D): string;
   /** Starts the connector's emulator, for those that ship one. */

@@ -31,7 +31,8 @@ export {
 } from './errors.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
-export { limiterKey } from './limit/limiter-key.js';
+export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';
+export { createLimiterKeys } from './limit/limiter-key.js';
 export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
 export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';
@@ -56,6 +57,35 @@ export type { RateLimitConfig } from './operators/rate-limit.js';
 export { rateLimit } from './operators/rate-limit.js';
 export type { RetryTransientConfig } from './operators/retry-transient.js';
 export { retryTransient } from './operators/retry-transient.js';
+export type { CursorOptions, CursorStopPolicy } from './paginate/cursor.js';
+export { cursor } from './paginate/cursor.js';
+export type { LinkHeaderOptions } from './paginate/link-header.js';
+export { linkHeader } from './paginate/link-header.js';
+export type { NextUrlOptions } from './paginate/next-url.js';
+export { nextUrl } from './paginate/next-url.js';
+export type { OffsetOptions } from './paginate/offset.js';
+export { offset } from './paginate/offset.js';
+export type { PageNumberOptions } from './paginate/page-number.js';
+export { pageNumber } from './paginate/page-number.js';
+export type { PaginationErrorCode } from './paginate/pagination-error.js';
+export { isPaginationError, PaginationError } from './paginate/pagination-error.js';
+export type {
+  Expected,
+  HeadersLike,
+  NumberedStopPolicy,
+  Page,
+  PageAccessor,
+  PageStep,
+  PaginationState,
+  Paginator,
+  PaginatorBaseOptions,
+  UrlOptions,
+  UrlPaginator,
+  UrlStopPolicy,
+} from './paginate/paginator.js';
+export type { LinkValue } from './paginate/parse-link-header.js';
+export { parseLinkHeader } from './paginate/parse-link-header.js';
+export { CredentialRefusedError, restrictCredentials } from './restrict-credentials.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';

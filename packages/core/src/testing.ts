@@ -8,6 +8,8 @@ export type {
 } from './testing/conformance/conformance-options.js';
 export type { ProxiedAnswer, RecordingProxy } from './testing/conformance/recording-proxy.js';
 export { startRecordingProxy } from './testing/conformance/recording-proxy.js';
+export type { DrivenChain, DrivePaginatorOptions } from './testing/drive-paginator.js';
+export { drivePaginator } from './testing/drive-paginator.js';
 export type {
   AuthDecision,
   Authenticator,

@@ -1,13 +1,25 @@
-import type { Connector, RateLimiter } from '@capital/core';
+import {
+  type Connector,
+  type ConnectorRuntime,
+  CredentialRefusedError,
+  createCredentialResolver,
+  type RateLimiter,
+} from '@capital/core';
 import type { Sink } from '@capital/sinks';
 import { describe, expect, it } from 'vitest';
 import { ConnectorCache } from './connector-cache.js';
 import { ConnectorUnavailableError } from './worker-errors.js';
 
-function fakeConnector(name: string): Connector {
+function fakeConnector(name: string, runtimes: ConnectorRuntime[] = []): Connector {
   return {
     name,
-    createHandler: (runtime: { baseUrl?: string }) => async () => runtime.baseUrl,
+    credential: { envVar: 'TEST_TOKEN', reference: 'env:TEST_TOKEN' },
+    createHandler: (runtime: ConnectorRuntime) => {
+      runtimes.push(runtime);
+      return async () => runtime.baseUrl;
+    },
+    limiterKey: (task: { credentials: string }, keys: { forCredential(c: string, r: string): string }) =>
+      keys.forCredential(name, task.credentials),
   } as unknown as Connector;
 }
 
@@ -21,7 +33,7 @@ function fakeSink(log: string[], name: string): Sink {
 }
 
 const runtime = { resolveCredential: () => 'secret' };
-const task = { type: 'wtd.stock_search', page: 1 };
+const task = { type: 'wtd.stock_search', page: 1, credentials: 'env:TEST_TOKEN' };
 
 describe('ConnectorCache', () => {
   it('loads a connector once, however many jobs ask for it at once', async () => {
@@ -111,5 +123,28 @@ describe('ConnectorCache', () => {
     const summaries = await cache.close();
     expect(summaries).toHaveLength(1);
     expect(log).toEqual(['close shared', 'close limiter']);
+  });
+
+  it('gives handlers and limiter keys a resolver of the connector’s declared reference and those allowed only', async () => {
+    const runtimes: ConnectorRuntime[] = [];
+    const env = { TEST_TOKEN: 'test-token', SECOND: 'second-token', MY_DB_PASSWORD: 'db-password' };
+    const cache = new ConnectorCache({
+      load: async (name) => fakeConnector(name, runtimes),
+      openSink: () => fakeSink([], 's'),
+      openLimiter: () => undefined,
+      runtime: { resolveCredential: createCredentialResolver(env) },
+      allowedCredentials: ['env:SECOND'],
+      keySecret: 'k',
+    });
+    const entry = await cache.get('wtd', task);
+    entry.handlerFor(undefined);
+    const resolve = runtimes[0]?.resolveCredential ?? (() => '');
+    expect(resolve('env:TEST_TOKEN')).toBe('test-token');
+    expect(resolve('env:SECOND')).toBe('second-token');
+    expect(() => resolve('env:MY_DB_PASSWORD')).toThrow(CredentialRefusedError);
+    expect(entry.limiterKey(task)).toMatch(/^wtd:[0-9a-f]{32}$/);
+    expect(() => entry.limiterKey({ ...task, credentials: 'env:MY_DB_PASSWORD' })).toThrow(
+      'Refused the credential reference "env:MY_DB_PASSWORD"',
+    );
   });
 });

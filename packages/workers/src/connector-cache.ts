@@ -1,4 +1,12 @@
-import type { Connector, ConnectorRuntime, Handler, RateLimiter, Task } from '@capital/core';
+import {
+  type Connector,
+  type ConnectorRuntime,
+  createLimiterKeys,
+  type Handler,
+  type RateLimiter,
+  restrictCredentials,
+  type Task,
+} from '@capital/core';
 import type { Sink, SinkSummary } from '@capital/sinks';
 import { gateWrites } from './gate-writes.js';
 import type { ConnectorEntry } from './run-crawl-job.js';
@@ -15,8 +23,18 @@ export type ConnectorCacheOptions = {
   readonly openSink: (connector: Connector, firstTask: Task) => Sink;
   /** The shared limiter of a connector; `undefined` for none. Called once per connector. */
   readonly openLimiter: (connector: Connector) => RateLimiter | undefined;
-  /** Given to every handler, with the base URL of its jobs. */
+  /**
+   * Given to every handler, with the base URL of its jobs. Its `resolveCredential` is narrowed
+   * per connector to the connector's declared reference and `allowedCredentials`.
+   */
   readonly runtime: Omit<ConnectorRuntime, 'baseUrl'>;
+  /**
+   * Credential references resolved for every connector, besides each one's declared reference.
+   * @default []
+   */
+  readonly allowedCredentials?: readonly string[] | undefined;
+  /** The deployment's secret for limiter keys (see `createLimiterKeys`). */
+  readonly keySecret?: string | undefined;
 };
 
 /**
@@ -88,11 +106,19 @@ export class ConnectorCache {
     const limiter = this.#options.openLimiter(connector);
     if (limiter) this.#limiters.add(limiter);
     const handlers = new Map<string | undefined, Handler>();
-    const runtime = this.#options.runtime;
+    // Jobs come from a queue anyone with access to its Redis can write: resolve only what this
+    // connector declares, so a job cannot have another variable read and sent.
+    const resolveCredential = restrictCredentials(this.#options.runtime.resolveCredential, [
+      connector.credential.reference,
+      ...(this.#options.allowedCredentials ?? []),
+    ]);
+    const runtime = { ...this.#options.runtime, resolveCredential };
+    const keys = createLimiterKeys({ resolveCredential, secret: this.#options.keySecret });
     return {
       connector,
       sink,
       limiter,
+      limiterKey: (task) => connector.limiterKey(task, keys),
       handlerFor: (baseUrl) => {
         let handler = handlers.get(baseUrl);
         if (handler === undefined) {

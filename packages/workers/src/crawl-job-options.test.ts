@@ -41,4 +41,14 @@ describe('inheritedJobOptions', () => {
   it('falls back on the defaults for a job added without them', () => {
     expect(inheritedJobOptions({})).toEqual(crawlJobOptions());
   });
+
+  it('passes on nothing out of bounds from a job written by someone else', () => {
+    const hostile = {
+      attempts: 1e9,
+      backoff: { type: 'fixed', delay: 0 },
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+    expect(inheritedJobOptions(hostile)).toEqual(crawlJobOptions());
+  });
 });

@@ -51,15 +51,21 @@ export function crawlJobOptions(options: CrawlJobOptions = {}): JobsOptions {
 }
 
 /**
- * The options a next task inherits from the job that found it: the same attempts, backoff and
- * retention as the seed was given.
+ * The options a next task inherits from the job that found it: the same attempts and retention
+ * as the seed was given, within the bounds `crawlJobOptions` allows. The job came through Redis,
+ * where anyone could have written it, so its options are checked, not copied: the backoff is
+ * always the crawl's and failed jobs are always kept.
  */
 export function inheritedJobOptions(parent: JobsOptions): JobsOptions {
   const defaults = crawlJobOptions();
+  const attempts = parent.attempts;
+  const keep: unknown = parent.removeOnComplete;
+  const age = typeof keep === 'object' && keep !== null ? (keep as { age?: unknown }).age : undefined;
   return {
-    attempts: parent.attempts ?? defaults.attempts,
-    backoff: parent.backoff ?? defaults.backoff,
-    removeOnComplete: parent.removeOnComplete ?? defaults.removeOnComplete,
-    removeOnFail: parent.removeOnFail ?? defaults.removeOnFail,
-  } as JobsOptions;
+    ...defaults,
+    ...(typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 1 && attempts <= 100
+      ? { attempts }
+      : {}),
+    ...(typeof age === 'number' && Number.isInteger(age) && age >= 1 ? { removeOnComplete: { age } } : {}),
+  };
 }

@@ -68,6 +68,28 @@ describe('parseCrawlJobData', () => {
       { connector: 'wtd', task, depth: 0, baseUrl: 8080 },
       '`baseUrl` is not a string',
     ],
+    [
+      'a base URL with credentials in it',
+      { connector: 'wtd', task, depth: 0, baseUrl: 'http://user:pw@127.0.0.1:9' },
+      '`baseUrl` is not an http(s) URL without credentials',
+    ],
+    [
+      'a base URL that is not http(s)',
+      { connector: 'wtd', task, depth: 0, baseUrl: 'file:///etc/passwd' },
+      '`baseUrl` is not an http(s) URL without credentials',
+    ],
+    [
+      'a field no crawl job has',
+      { connector: 'wtd', task, depth: 0, headers: {} },
+      'it has a field no crawl job has ("headers")',
+    ],
+    ['a connector name that is a path', { connector: '../x', task, depth: 0 }, '`connector` is not a name'],
+    [
+      'a task larger than 16 KiB',
+      { connector: 'wtd', task: { ...task, search_term: 'x'.repeat(17_000) }, depth: 0 },
+      '`task` is larger than 16384 bytes',
+    ],
+    ['a depth beyond any maximum', { connector: 'wtd', task, depth: 1e12 }, '`depth` is not a whole number'],
   ])('rejects %s with an InvalidCrawlJobError naming the job', (_what, data, problem) => {
     expect(() => parseCrawlJobData(data, 'job-7')).toThrow(InvalidCrawlJobError);
     expect(() => parseCrawlJobData(data, 'job-7')).toThrow(`Job job-7 is not a crawl job: ${problem}`);

@@ -12,7 +12,10 @@ export type CrawlJobData = {
   readonly connector: string;
   /** The task, as the connector made it. */
   readonly task: Task;
-  /** The API's base URL the enqueuer chose; a worker's own `baseUrl` wins over it. */
+  /**
+   * The API's base URL the enqueuer chose. A worker sends to it only if it was started with it
+   * (or it is the connector's default); otherwise it refuses the job.
+   */
   readonly baseUrl?: string;
   /** 0 for a seed, 1 for its next tasks, … */
   readonly depth: number;
@@ -48,9 +51,19 @@ export function crawlJob(
   return { name: connector, data, opts: { ...options.jobOptions, jobId: taskKey(task) } };
 }
 
+/** The most a job's task may weigh, as JSON: a task is one page's request, never its data. */
+export const maxTaskBytes = 16 * 1024;
+/** The longest base URL a job may carry. */
+const maxBaseUrlLength = 2048;
+/** The deepest a job may be: far beyond any `maxDepth` a worker would be given. */
+const maxJobDepth = 10_000_000;
+const jobFields = new Set(['connector', 'task', 'baseUrl', 'depth']);
+
 /**
  * Reads a job's data back as a {@link CrawlJobData}, checking every field: the data came
- * through Redis, where anyone could have written it.
+ * through Redis, where anyone could have written it. Fields it does not know, a task heavier
+ * than {@link maxTaskBytes} or not plain JSON, and a base URL that is not a plain http(s) URL
+ * are refused. Whether the worker *sends* to that base URL is decided later (see `chooseBaseUrl`).
  *
  * @throws {InvalidCrawlJobError} naming the job and the field that is wrong.
  */
@@ -60,13 +73,42 @@ export function parseCrawlJobData(data: unknown, jobId?: string): CrawlJobData {
   };
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     return fail('its data is not an object.');
+  const unknown = Object.keys(data).find((field) => !jobFields.has(field));
+  if (unknown !== undefined)
+    return fail(`it has a field no crawl job has (${JSON.stringify(unknown.slice(0, 40))}).`);
   const { connector, task, baseUrl, depth } = data as Record<string, unknown>;
-  if (typeof connector !== 'string' || connector === '') return fail('`connector` is not a name.');
+  if (typeof connector !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(connector))
+    return fail('`connector` is not a name.');
   if (typeof task !== 'object' || task === null || Array.isArray(task))
     return fail('`task` is not an object.');
-  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 0) {
+  let taskJson: string;
+  try {
+    taskJson = JSON.stringify(task);
+  } catch {
+    return fail('`task` is not JSON.');
+  }
+  if (Buffer.byteLength(taskJson) > maxTaskBytes)
+    return fail(`\`task\` is larger than ${maxTaskBytes} bytes.`);
+  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 0 || depth > maxJobDepth) {
     return fail('`depth` is not a whole number ≥ 0.');
   }
-  if (baseUrl !== undefined && typeof baseUrl !== 'string') return fail('`baseUrl` is not a string.');
+  if (baseUrl !== undefined) {
+    if (typeof baseUrl !== 'string') return fail('`baseUrl` is not a string.');
+    if (baseUrl.length > maxBaseUrlLength || !isPlainHttpUrl(baseUrl))
+      return fail('`baseUrl` is not an http(s) URL without credentials.');
+  }
   return { connector, task: task as Task, depth, ...(baseUrl === undefined ? {} : { baseUrl }) };
+}
+
+/** An http(s) URL with no user name or password in it (those would go to whatever it names). */
+export function isPlainHttpUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === ''
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CrawlCounts, isCrawlComplete } from './crawl-status.js';
+import { type CrawlCounts, crawlStateOf, isCrawlComplete } from './crawl-status.js';
 
 const idle: CrawlCounts = {
   waiting: 0,
@@ -22,4 +22,31 @@ describe('isCrawlComplete', () => {
       expect(isCrawlComplete({ ...idle, [state]: 1 })).toBe(false);
     },
   );
+});
+
+describe('crawlStateOf', () => {
+  it('says failed, not complete, when every task failed', () => {
+    expect(crawlStateOf({ ...idle, completed: 0, failed: 3 }, 0)).toBe('failed');
+  });
+
+  it('says failed when some tasks failed and nothing more will run', () => {
+    expect(crawlStateOf(idle, 0)).toBe('failed');
+  });
+
+  it('says complete when nothing failed', () => {
+    expect(crawlStateOf({ ...idle, failed: 0 }, 0)).toBe('complete');
+  });
+
+  it('says running while tasks wait or run, even if some failed', () => {
+    expect(crawlStateOf({ ...idle, waiting: 4 }, 0)).toBe('running');
+    expect(crawlStateOf({ ...idle, active: 2 }, 0)).toBe('running');
+  });
+
+  it('says stalled when the worker of every active task stopped', () => {
+    expect(crawlStateOf({ ...idle, active: 2, waiting: 5 }, 2)).toBe('stalled');
+  });
+
+  it('says running when some active tasks stalled but others run', () => {
+    expect(crawlStateOf({ ...idle, active: 3 }, 1)).toBe('running');
+  });
 });

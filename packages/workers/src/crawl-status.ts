@@ -1,6 +1,16 @@
+import { InvalidOptionError } from '@capital/core';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type QueueConnectionOptions, resolveQueueConnection, withQueue } from './queue-connection.js';
+import { type FailedCrawlJob, readFailedJobs } from './failed-jobs.js';
+import {
+  type QueueConnection,
+  type QueueConnectionOptions,
+  redactRedisUrl,
+  resolveQueueConnection,
+  withQueue,
+} from './queue-connection.js';
+import { countStalledJobs } from './stalled-jobs.js';
+import { QueueNotFoundError } from './worker-errors.js';
 
 /** How many jobs a crawl's queue holds in each state. */
 export type CrawlCounts = {
@@ -13,22 +23,68 @@ export type CrawlCounts = {
   readonly failed: number;
 };
 
+/**
+ * Where a crawl stands, in one word:
+ * - `running`: tasks wait or run.
+ * - `stalled`: tasks are active, but the worker of every one of them stopped (their locks lapsed),
+ *   so nothing moves until a live worker's stalled-job check moves them back to waiting.
+ * - `complete`: nothing waits or runs, and no task failed.
+ * - `failed`: nothing waits or runs, and tasks failed for good (`capital failed` lists them).
+ */
+export type CrawlState = 'running' | 'stalled' | 'complete' | 'failed';
+
 /** Where a crawl stands. */
 export type CrawlStatus = CrawlCounts & {
   /** No task waits, none is delayed for a retry, none runs: nothing more will happen. */
   readonly complete: boolean;
+  /** The crawl's state: `complete` and `failed` are both complete. */
+  readonly state: CrawlState;
+  /** Active jobs whose lock lapsed or is about to: their worker stopped (see `isLockLapsing`). */
+  readonly stalled: number;
   /** Jobs completed per second over the last `windowMs` (or since the first of them). */
   readonly pagesPerSecond: number;
 };
 
-/** Options of {@link crawlStatus}. */
-export type CrawlStatusOptions = QueueConnectionOptions & {
+/** A crawl's status with its most recent failures. */
+export type CrawlReport = CrawlStatus & {
+  /** The most recent failures, the latest first (`failed` counts them all). */
+  readonly failures: readonly FailedCrawlJob[];
+};
+
+/** What {@link readCrawlStatus} needs besides the queue. */
+export type ReadCrawlStatusOptions = {
   /**
    * The span over which `pagesPerSecond` is measured, in ms.
    * @default 10_000
    */
   readonly windowMs?: number | undefined;
+  /**
+   * The workers' lock duration (`capital worker --lock-duration`), in ms: an active job whose
+   * lock has less than a quarter of it left counts as stalled.
+   * @default 30_000
+   */
+  readonly lockDurationMs?: number | undefined;
 };
+
+/** Options of {@link crawlStatus}. */
+export type CrawlStatusOptions = QueueConnectionOptions &
+  ReadCrawlStatusOptions & {
+    /**
+     * Failed jobs to report with the status, the most recent first.
+     * @default 10
+     */
+    readonly failuresToReport?: number | undefined;
+  };
+
+/**
+ * The state of a crawl whose counts and stalled jobs were read.
+ * @example crawlStateOf({ waiting: 0, active: 0, delayed: 0, prioritized: 0, waitingChildren: 0, completed: 0, failed: 3 }, 0) // 'failed'
+ */
+export function crawlStateOf(counts: CrawlCounts, stalled: number): CrawlState {
+  if (isCrawlComplete(counts)) return counts.failed > 0 ? 'failed' : 'complete';
+  // Every active task stalled: no task runs, whatever waits.
+  return counts.active > 0 && stalled >= counts.active ? 'stalled' : 'running';
+}
 
 /**
  * Whether a crawl is over: its frontier is empty (nothing waiting, delayed or prioritized) and
@@ -89,25 +145,96 @@ export async function readPagesPerSecond(
 }
 
 /**
- * Where a crawl stands: its counts, whether it is complete, and its pages per second.
- * @throws {QueueUnavailableError} when Redis does not answer within `connectTimeoutMs`.
- * @example const { complete, failed } = await crawlStatus({ redis: 'redis://127.0.0.1:6379', queue: 'wtd-inc' });
+ * The keys a queue has once a task was enqueued on it, or a worker or `capital enqueue` opened it
+ * (`meta`): `meta` outlives the jobs, which BullMQ removes some time after they complete.
  */
-export async function crawlStatus(options: CrawlStatusOptions = {}): Promise<CrawlStatus> {
+const queueKeyTypes = [
+  'meta',
+  'id',
+  'wait',
+  'paused',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
+
+/**
+ * Throws unless the open queue exists: an empty queue and a mistyped name look alike in the
+ * counts (all zero), and a crawl that never began must not read as complete.
+ * @throws {QueueNotFoundError} when none of the queue's keys exists.
+ */
+export async function assertQueueExists(
+  redis: Redis,
+  queue: Queue,
+  connection: QueueConnection,
+): Promise<void> {
+  const keys = queueKeyTypes.map((type) => queue.keys[type] ?? '');
+  if ((await redis.exists(...keys)) > 0) return;
+  throw new QueueNotFoundError(connection.queue, connection.prefix, redactRedisUrl(connection.redis));
+}
+
+/**
+ * Reads where the crawl of an open queue stands: counts, stalled jobs, state, pages per second.
+ * @example const status = await readCrawlStatus(queue, redis, { lockDurationMs: 2000 });
+ */
+export async function readCrawlStatus(
+  queue: Queue,
+  redis: Redis,
+  options: ReadCrawlStatusOptions = {},
+): Promise<CrawlStatus> {
+  const counts = await readCrawlCounts(queue);
+  const stalled =
+    counts.active === 0 ? 0 : await countStalledJobs(redis, queue, options.lockDurationMs ?? 30_000);
+  const pagesPerSecond = await readPagesPerSecond(
+    redis,
+    queue.keys.completed ?? '',
+    options.windowMs ?? 10_000,
+  );
+  return {
+    ...counts,
+    complete: isCrawlComplete(counts),
+    state: crawlStateOf(counts, stalled),
+    stalled,
+    pagesPerSecond,
+  };
+}
+
+/**
+ * Checks the options {@link readCrawlStatus} takes.
+ * @throws {InvalidOptionError} for a window or lock duration that is not a whole number of ms ≥ 1.
+ */
+export function checkReadCrawlStatusOptions(options: ReadCrawlStatusOptions): void {
+  for (const name of ['windowMs', 'lockDurationMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+      throw new InvalidOptionError(name, `must be a whole number of ms ≥ 1, got ${value}.`);
+    }
+  }
+}
+
+/**
+ * Where a crawl stands: its counts, its state, its stalled jobs, its pages per second, and its
+ * most recent failures.
+ * @throws {QueueNotFoundError} when no queue of that name exists under the prefix.
+ * @throws {QueueUnavailableError} when Redis does not answer within `connectTimeoutMs`.
+ * @example const { state, failed } = await crawlStatus({ redis: 'redis://127.0.0.1:6379', queue: 'wtd-inc' });
+ */
+export async function crawlStatus(options: CrawlStatusOptions = {}): Promise<CrawlReport> {
   const connection = resolveQueueConnection(options);
+  checkReadCrawlStatusOptions(options);
   return withQueue(
     connection,
     async (queue) => {
-      const counts = await readCrawlCounts(queue);
       const redis = new Redis(connection.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
       redis.on('error', () => {});
       try {
-        const pagesPerSecond = await readPagesPerSecond(
-          redis,
-          queue.keys.completed ?? '',
-          options.windowMs ?? 10_000,
-        );
-        return { ...counts, complete: isCrawlComplete(counts), pagesPerSecond };
+        await assertQueueExists(redis, queue, connection);
+        const status = await readCrawlStatus(queue, redis, options);
+        const failures = await readFailedJobs(queue, Math.min(status.failed, options.failuresToReport ?? 10));
+        return { ...status, failures };
       } finally {
         redis.disconnect();
       }

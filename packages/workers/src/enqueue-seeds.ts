@@ -10,7 +10,8 @@ export type EnqueueSeedsOptions = QueueConnectionOptions &
     /** Values of the connector's parameters (`{ search: 'inc' }`). */
     readonly params: Readonly<Record<string, string>>;
     /**
-     * The API's base URL, carried by every job of the crawl (a worker's own wins).
+     * The API's base URL, carried by every job of the crawl. Workers run these jobs only if
+     * they were started with it (`baseUrl` / `allowedBaseUrls`); others refuse them.
      * @default the connector's default, as each worker sees it
      */
     readonly baseUrl?: string | undefined;

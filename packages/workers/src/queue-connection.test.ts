@@ -37,6 +37,7 @@ describe('redactRedisUrl', () => {
     ['redis://:s3cret@host:6379/0', 'redis://:***@host:6379/0'],
     ['rediss://app:s3cret@host', 'rediss://app:***@host'],
     ['redis://host:6379', 'redis://host:6379'],
+    ['rediss://app:p@ss:w0rd@host:6380/1', 'rediss://app:***@host:6380/1'],
   ])('shows %s as %s', (url, shown) => {
     expect(redactRedisUrl(url)).toBe(shown);
   });

@@ -1,5 +1,6 @@
 import {
   type Connector,
+  CredentialRefusedError,
   type Handler,
   HttpStatusError,
   type RateLimiter,
@@ -10,6 +11,7 @@ import {
 import { type Sink, SinkWriteError } from '@capital/sinks';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import type { BaseUrlPolicy } from './choose-base-url.js';
 import { crawlJob } from './crawl-job.js';
 import { crawlJobOptions } from './crawl-job-options.js';
 import {
@@ -18,13 +20,22 @@ import {
   type RunCrawlJobContext,
   runCrawlJob,
 } from './run-crawl-job.js';
+import { BaseUrlRefusedError } from './worker-errors.js';
 
 type PageTask = Task & { type: 'test.page'; page: number; credentials: string };
 const pageTask = (page: number): PageTask => ({ type: 'test.page', page, credentials: 'env:TEST_TOKEN' });
 
 /** A world of fakes that writes down, in order, everything the job does. */
 function world(
-  options: { handler?: Handler; sinkError?: Error; enqueueError?: Error; maxDepth?: number } = {},
+  options: {
+    handler?: Handler;
+    sinkError?: Error;
+    enqueueError?: Error;
+    maxDepth?: number;
+    baseUrls?: BaseUrlPolicy;
+    refuseCredential?: boolean;
+    checkTask?: (task: Task) => Task;
+  } = {},
 ) {
   const log: string[] = [];
   const pauses: [string, number][] = [];
@@ -55,11 +66,20 @@ function world(
       return { key: page.key, records: page.data.length };
     },
   } as unknown as Sink;
-  const connector = { name: 'test', limiterKey: () => 'test:key' } as unknown as Connector;
+  const connector = {
+    name: 'test',
+    defaultBaseUrl: 'http://api.test',
+    limiterKey: () => 'test:key',
+    checkTask: options.checkTask,
+  } as unknown as Connector;
   const entry: ConnectorEntry = {
     connector,
     sink,
     limiter,
+    limiterKey: (task) => {
+      if (options.refuseCredential) throw new CredentialRefusedError(String(task.credentials), ['env:OK']);
+      return connector.limiterKey(task, { forCredential: () => 'unused' });
+    },
     handlerFor: (baseUrl) => {
       baseUrls.push(baseUrl);
       return handler;
@@ -75,7 +95,7 @@ function world(
       if (options.enqueueError) throw options.enqueueError;
       enqueued.push(...jobs);
     },
-    baseUrl: undefined,
+    baseUrls: options.baseUrls ?? { default: undefined, allowed: [] },
     maxDepth: options.maxDepth ?? 100,
     maxRetryAfterMs: 60_000,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
@@ -216,14 +236,52 @@ describe('runCrawlJob', () => {
     expect(log).toEqual(['permit test:key', 'handler 1']);
   });
 
-  it('uses the worker’s base URL over the job’s, and the job’s over none', async () => {
-    const { baseUrls, context } = world();
-    await runCrawlJob(jobFor(pageTask(3), 0, 0, 'http://from-job'), signal, context);
-    await runCrawlJob(jobFor(pageTask(3), 0, 0, 'http://from-job'), signal, {
-      ...context,
-      baseUrl: 'http://own',
+  it('sends a job without a base URL to the worker’s, and one with an allowed base URL there', async () => {
+    const { baseUrls, context } = world({
+      baseUrls: { default: 'http://own', allowed: ['http://own', 'http://second/api'] },
     });
     await runCrawlJob(jobFor(pageTask(3)), signal, context);
-    expect(baseUrls).toEqual(['http://from-job', 'http://own', undefined]);
+    await runCrawlJob(jobFor(pageTask(3), 0, 0, 'http://second/api/'), signal, context);
+    await runCrawlJob(jobFor(pageTask(3), 0, 0, 'http://api.test'), signal, context);
+    expect(baseUrls).toEqual(['http://own', 'http://second/api', 'http://api.test']);
+  });
+
+  it.each([
+    ['a worker without base URLs', { default: undefined, allowed: [] }],
+    ['a worker with others', { default: 'http://own', allowed: ['http://own'] }],
+  ])(
+    'refuses at once, before any permit or request, a job whose base URL %s was not given',
+    async (_what, policy) => {
+      const { log, context } = world({ baseUrls: policy });
+      const error = await runCrawlJob(
+        jobFor(pageTask(1), 0, 0, 'http://127.0.0.1:9/collect'),
+        signal,
+        context,
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnrecoverableError);
+      expect((error as Error).message).toContain('Refused the base URL "http://127.0.0.1:9/collect"');
+      expect(((error as Error).cause as Error).cause).toBeInstanceOf(BaseUrlRefusedError);
+      expect(log).toEqual([]);
+    },
+  );
+
+  it('refuses at once, before any permit or request, a task whose credential reference is not allowed', async () => {
+    const { log, context } = world({ refuseCredential: true });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toContain('Refused the credential reference');
+    expect(log).toEqual([]);
+  });
+
+  it('fails at once, before any permit or request, a job whose task its connector rejects', async () => {
+    const { log, context } = world({
+      checkTask: () => {
+        throw new Error('Not a test.page task: `page` is not a whole number.');
+      },
+    });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toMatch(/^Job \w+ is not a crawl job: Not a test.page task: `page`/);
+    expect(log).toEqual([]);
   });
 });

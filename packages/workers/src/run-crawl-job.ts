@@ -16,14 +16,21 @@ import {
 import type { Sink } from '@capital/sinks';
 import type { JobsOptions } from 'bullmq';
 import { attemptError, unrecoverable } from './attempt-error.js';
+import { type BaseUrlPolicy, chooseBaseUrl } from './choose-base-url.js';
 import { type CrawlJob, crawlJob, parseCrawlJobData } from './crawl-job.js';
 import { inheritedJobOptions } from './crawl-job-options.js';
+import { InvalidCrawlJobError } from './worker-errors.js';
 
 /** What a worker holds for one connector, loaded once and shared by its jobs. */
 export type ConnectorEntry = {
   readonly connector: Connector;
   /** The handler for a base URL (`undefined`: the connector's default). */
   handlerFor(baseUrl: string | undefined): Handler;
+  /**
+   * The limiter key of a task (the connector's `limiterKey`). It resolves the task's credential
+   * reference, so it throws `CredentialRefusedError` for one the worker does not resolve.
+   */
+  limiterKey(task: Task): string;
   readonly sink: Sink;
   /** The shared rate limiter; none means no limit. */
   readonly limiter: RateLimiter | undefined;
@@ -44,8 +51,8 @@ export type RunCrawlJobContext = {
   connectorNamed(name: string, task: Task): Promise<ConnectorEntry>;
   /** Adds jobs (BullMQ ignores those whose id exists). */
   enqueue(jobs: readonly CrawlJob[]): Promise<unknown>;
-  /** The worker's own base URL, which wins over the job's. */
-  readonly baseUrl: string | undefined;
+  /** Where the worker sends requests; a job that asks for another base URL is refused. */
+  readonly baseUrls: BaseUrlPolicy;
   readonly maxDepth: number;
   readonly maxRetryAfterMs: number;
   readonly logger: Logger;
@@ -107,12 +114,21 @@ export async function runCrawlJob(
   } catch (error) {
     throw fail(error);
   }
+  try {
+    entry.connector.checkTask?.(task);
+  } catch (error) {
+    throw unrecoverable(new InvalidCrawlJobError(job.id, toError(error).message));
+  }
   const { limiter, sink } = entry;
-  const limiterKey = limiter ? entry.connector.limiterKey(task) : '';
+  let limiterKey: string | undefined;
   let result: Awaited<ReturnType<typeof runHandler>>;
   try {
+    // Both refuse a job before anything is sent: a base URL the worker was not started with,
+    // a credential reference its connector does not declare. Neither is retried.
+    const baseUrl = chooseBaseUrl(data.baseUrl, context.baseUrls, entry.connector);
+    limiterKey = entry.limiterKey(task);
     if (limiter) await limiter.acquire(limiterKey, signal);
-    const handler = entry.handlerFor(context.baseUrl ?? data.baseUrl);
+    const handler = entry.handlerFor(baseUrl);
     result = await runHandler(
       handler,
       task,
@@ -121,7 +137,7 @@ export async function runCrawlJob(
     );
   } catch (error) {
     const retryAfterMs = retryAfterOf(error);
-    if (limiter && retryAfterMs !== undefined) {
+    if (limiter && retryAfterMs !== undefined && limiterKey !== undefined) {
       // Tell every worker on this key, not only this job's next attempt.
       await Promise.resolve(limiter.pause(limiterKey, retryAfterMs)).catch((pauseError: unknown) =>
         context.logger.warn('Could not pause the shared limiter', { limiterKey, error: String(pauseError) }),

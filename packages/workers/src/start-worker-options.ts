@@ -10,7 +10,9 @@ import {
   type Task,
 } from '@capital/core';
 import type { Sink } from '@capital/sinks';
+import type { BaseUrlPolicy } from './choose-base-url.js';
 import type { CrawlBackoffOptions } from './crawl-backoff.js';
+import { isPlainHttpUrl } from './crawl-job.js';
 import {
   type QueueConnection,
   type QueueConnectionOptions,
@@ -69,10 +71,31 @@ export type StartWorkerOptions = QueueConnectionOptions & {
    */
   readonly limiterPrefix?: string | undefined;
   /**
-   * The API's base URL, over the one each job carries.
-   * @default the job's `baseUrl`, else the connector's default
+   * The API's base URL for jobs that carry none; jobs that carry it are accepted too. A job
+   * that carries a base URL that is neither this, one of `allowedBaseUrls`, nor its connector's
+   * `defaultBaseUrl` is refused (`BaseUrlRefusedError`, failed at once): a job on the queue must
+   * never choose where a worker sends its credential.
+   * @default the connector's default
    */
   readonly baseUrl?: string | undefined;
+  /**
+   * More base URLs that jobs may carry (see `baseUrl`).
+   * @default []
+   */
+  readonly allowedBaseUrls?: readonly string[] | undefined;
+  /**
+   * Credential references resolved for any connector, besides the one each connector declares
+   * (`connector.credential.reference`). A task naming any other is refused
+   * (`CredentialRefusedError`, failed at once) before anything is read or sent.
+   * @default []
+   */
+  readonly allowedCredentials?: readonly string[] | undefined;
+  /**
+   * The deployment's secret for limiter keys: keys are an HMAC of each credential under it.
+   * Every process sharing a limit (workers, `capital run --redis`) must have the same one.
+   * @default process.env.CAPITAL_KEY_SECRET, else a slow hash without a secret
+   */
+  readonly keySecret?: string | undefined;
   /**
    * Per request, in ms.
    * @default the connector's
@@ -110,7 +133,9 @@ export type StartWorkerConfig = {
   /** `undefined`: each connector's default rate. */
   readonly rate: Rate | false | undefined;
   readonly limiterPrefix: string;
-  readonly baseUrl: string | undefined;
+  readonly baseUrls: BaseUrlPolicy;
+  readonly allowedCredentials: readonly string[];
+  readonly keySecret: string | undefined;
   readonly timeoutMs: number | undefined;
   readonly backoff: CrawlBackoffOptions;
   readonly maxDepth: number;
@@ -133,6 +158,24 @@ export function resolveStartWorkerOptions(options: StartWorkerOptions): StartWor
   wholeNumber('stalledIntervalMs', stalledIntervalMs, 100);
   wholeNumber('maxStalledCount', maxStalledCount, 0);
   wholeNumber('maxDepth', maxDepth, 0);
+  const allowed = [
+    ...(options.baseUrl === undefined ? [] : [options.baseUrl]),
+    ...(options.allowedBaseUrls ?? []),
+  ];
+  for (const url of allowed) {
+    if (!isPlainHttpUrl(url)) {
+      throw new InvalidOptionError(
+        'baseUrl',
+        `takes http(s) URLs without credentials, got "${url.slice(0, 200)}".`,
+      );
+    }
+  }
+  const allowedCredentials = options.allowedCredentials ?? [];
+  for (const reference of allowedCredentials) {
+    if (typeof reference !== 'string' || reference === '') {
+      throw new InvalidOptionError('allowedCredentials', 'takes references such as env:NAME.');
+    }
+  }
   return {
     connection: resolveQueueConnection(options),
     concurrency,
@@ -141,7 +184,9 @@ export function resolveStartWorkerOptions(options: StartWorkerOptions): StartWor
     maxStalledCount,
     rate: typeof options.rate === 'string' ? parseRate(options.rate) : options.rate,
     limiterPrefix: options.limiterPrefix ?? 'capital:limit:',
-    baseUrl: options.baseUrl,
+    baseUrls: { default: options.baseUrl, allowed },
+    allowedCredentials,
+    keySecret: options.keySecret ?? (process.env.CAPITAL_KEY_SECRET || undefined),
     timeoutMs: options.timeoutMs,
     backoff: options.backoff ?? {},
     maxDepth,

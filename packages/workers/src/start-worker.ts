@@ -65,6 +65,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
       return new RedisLimiter({ redis: connection.redis, rate, prefix: config.limiterPrefix, logger });
     },
     runtime: { resolveCredential: config.resolveCredential, timeoutMs: config.timeoutMs, logger },
+    allowedCredentials: config.allowedCredentials,
+    keySecret: config.keySecret,
   });
   // Next tasks are added through a queue of its own: the worker's connections block on BZPOPMIN.
   const queue = new Queue<CrawlJobData>(connection.queue, { connection: redis, prefix: connection.prefix });
@@ -72,7 +74,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
     connectorNamed: (name: string, task: Task) => connectors.get(name, task),
     enqueue: (jobs: readonly { name: string; data: CrawlJobData; opts: object }[]) =>
       queue.addBulk([...jobs]),
-    baseUrl: config.baseUrl,
+    baseUrls: config.baseUrls,
     maxDepth: config.maxDepth,
     maxRetryAfterMs: policy.maxRetryAfterMs,
     logger,

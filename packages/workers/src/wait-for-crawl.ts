@@ -1,7 +1,13 @@
 import { InvalidOptionError } from '@capital/core';
 import { Redis } from 'ioredis';
-import { type CrawlStatus, isCrawlComplete, readCrawlCounts, readPagesPerSecond } from './crawl-status.js';
-import { type FailedCrawlJob, readFailedJobs } from './failed-jobs.js';
+import {
+  assertQueueExists,
+  type CrawlReport,
+  type CrawlStatus,
+  checkReadCrawlStatusOptions,
+  readCrawlStatus,
+} from './crawl-status.js';
+import { readFailedJobs } from './failed-jobs.js';
 import { type QueueConnectionOptions, resolveQueueConnection, withQueue } from './queue-connection.js';
 
 /** Options of {@link waitForCrawl}. */
@@ -18,15 +24,18 @@ export type WaitForCrawlOptions = QueueConnectionOptions & {
   readonly failuresToReport?: number | undefined;
   /** Stops waiting (rejecting with the signal's reason); the crawl goes on without the waiter. */
   readonly signal?: AbortSignal | undefined;
-  /** Told of every reading, for progress reports. */
+  /** Told of every reading, for progress reports: its `stalled` says when a worker stopped. */
   readonly onProgress?: ((status: CrawlStatus) => void) | undefined;
+  /**
+   * The workers' lock duration (`capital worker --lock-duration`), in ms: an active job whose
+   * lock has less than a quarter of it left counts as stalled.
+   * @default 30_000
+   */
+  readonly lockDurationMs?: number | undefined;
 };
 
-/** A crawl that is over. */
-export type CrawlOutcome = CrawlStatus & {
-  /** The most recent failures (`failed` counts them all). */
-  readonly failures: readonly FailedCrawlJob[];
-};
+/** A crawl that is over: its `state` is `complete` or `failed`. */
+export type CrawlOutcome = CrawlReport;
 
 /**
  * Waits until a crawl is complete (see `isCrawlComplete`), reading the queue's counts every
@@ -34,10 +43,12 @@ export type CrawlOutcome = CrawlStatus & {
  * a waiter that starts late, or reconnects, must not miss an event.
  *
  * Waits for ever if no worker runs: a job left active by a crashed worker is recovered only by a
- * live worker's stalled-job check.
+ * live worker's stalled-job check. Each reading counts such jobs as `stalled`, so that the
+ * caller can say so.
  *
  * @throws the signal's reason when aborted; {@link QueueUnavailableError} when Redis does not
- * answer within `connectTimeoutMs` at the start.
+ * answer within `connectTimeoutMs` at the start; {@link QueueNotFoundError} when the queue does
+ * not exist (nothing was ever enqueued on it).
  * @example const outcome = await waitForCrawl({ queue: 'wtd-inc', onProgress: console.log });
  */
 export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<CrawlOutcome> {
@@ -46,6 +57,7 @@ export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<C
   if (!(intervalMs >= 10) || !Number.isFinite(intervalMs)) {
     throw new InvalidOptionError('intervalMs', `must be a number of ms ≥ 10, got ${intervalMs}.`);
   }
+  checkReadCrawlStatusOptions(options);
   const signal = options.signal;
   return withQueue(
     connection,
@@ -53,11 +65,10 @@ export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<C
       const redis = new Redis(connection.redis, { maxRetriesPerRequest: 1 });
       redis.on('error', () => {});
       try {
+        await assertQueueExists(redis, queue, connection);
         for (;;) {
           signal?.throwIfAborted();
-          const counts = await readCrawlCounts(queue);
-          const pagesPerSecond = await readPagesPerSecond(redis, queue.keys.completed ?? '', 10_000);
-          const status = { ...counts, complete: isCrawlComplete(counts), pagesPerSecond };
+          const status = await readCrawlStatus(queue, redis, { lockDurationMs: options.lockDurationMs });
           options.onProgress?.(status);
           if (status.complete) {
             const failures = await readFailedJobs(

@@ -55,3 +55,43 @@ export class CrawlFailedError extends CapitalError {
   }
   override name = 'CrawlFailedError' as const;
 }
+
+/**
+ * No queue of that name exists under that prefix: no task was ever enqueued there. Most often a
+ * mistyped `--queue` or `--prefix`; reading it would report an empty queue as a finished crawl.
+ */
+export class QueueNotFoundError extends CapitalError {
+  readonly queue: string;
+  readonly prefix: string;
+  constructor(queue: string, prefix: string, where: string) {
+    super(
+      `no queue named "${queue}" under prefix "${prefix}" at ${where}: check --queue and --prefix ` +
+        '(`capital enqueue` creates a queue).',
+      { code: 'QUEUE_NOT_FOUND' },
+    );
+    this.queue = queue;
+    this.prefix = prefix;
+  }
+  override name = 'QueueNotFoundError' as const;
+}
+
+/**
+ * A job asked the worker to send its requests — and so its credential — to a base URL the
+ * worker was not started with. Anyone who can write to the queue's Redis can add such a job, so
+ * the worker refuses it, and the job fails at once.
+ */
+export class BaseUrlRefusedError extends CapitalError {
+  /** The base URL refused, as the job gave it (at most 200 characters). */
+  readonly baseUrl: string;
+  constructor(baseUrl: string, allowed: readonly string[]) {
+    const shown = JSON.stringify(baseUrl.slice(0, 200));
+    const list = allowed.length > 0 ? allowed.join(', ') : "the connector's default";
+    super(
+      `Refused the base URL ${shown}: this worker sends requests only to ${list} ` +
+        '(a worker allows more with `--allow-base-url`).',
+      { code: 'BASE_URL_REFUSED' },
+    );
+    this.baseUrl = baseUrl.slice(0, 200);
+  }
+  override name = 'BaseUrlRefusedError' as const;
+}

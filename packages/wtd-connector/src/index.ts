@@ -7,4 +7,9 @@ export { parseRetryAfter } from './retry-after.js';
 export type { Listing, StockSearchPage } from './schema.js';
 export { listingSchema, stockSearchPageSchema } from './schema.js';
 export type { StockSearchTask, StockSearchTaskOptions } from './task.js';
-export { defaultCredentialReference, stockSearchTask, stockSearchType } from './task.js';
+export {
+  checkStockSearchTask,
+  defaultCredentialReference,
+  stockSearchTask,
+  stockSearchType,
+} from './task.js';

@@ -1,6 +1,11 @@
-import { taskKey } from '@capital/core';
+import { InvalidTaskError, taskKey } from '@capital/core';
 import { describe, expect, it } from 'vitest';
-import { defaultCredentialReference, stockSearchTask, stockSearchType } from './task.js';
+import {
+  checkStockSearchTask,
+  defaultCredentialReference,
+  stockSearchTask,
+  stockSearchType,
+} from './task.js';
 
 describe('stockSearchTask', () => {
   it('makes the first page of 50 with the default credential reference', () => {
@@ -59,5 +64,32 @@ describe('stockSearchTask', () => {
     expect(taskKey(stockSearchTask({ searchTerm: 'new york' }))).not.toBe(
       taskKey(stockSearchTask({ searchTerm: 'New York' })),
     );
+  });
+});
+
+describe('checkStockSearchTask', () => {
+  const task = stockSearchTask({ searchTerm: 'new york', page: 3 });
+
+  it('returns a task that stockSearchTask made, as it is', () => {
+    expect(checkStockSearchTask(JSON.parse(JSON.stringify(task)))).toEqual(task);
+  });
+
+  it.each([
+    ['a field more', { ...task, url: 'http://x' }, 'exactly the fields'],
+    ['a field less', { type: task.type, search_term: 'x', limit: 50, page: 1 }, 'exactly the fields'],
+    ['another type', { ...task, type: 'other' }, '`type`'],
+    ['an empty search term', { ...task, search_term: '' }, '`search_term`'],
+    ['a search term of 201 characters', { ...task, search_term: 'x'.repeat(201) }, '`search_term`'],
+    ['a page size above the API’s', { ...task, limit: 5000 }, '`limit`'],
+    ['page 0', { ...task, page: 0 }, '`page`'],
+    ['a page that is text', { ...task, page: '2' }, '`page`'],
+    ['a credential that is no reference', { ...task, credentials: 'tok_live_123' }, '`credentials`'],
+  ])('refuses %s with an InvalidTaskError', (_what, hostile, field) => {
+    expect(() => checkStockSearchTask(hostile)).toThrow(InvalidTaskError);
+    expect(() => checkStockSearchTask(hostile)).toThrow(field);
+  });
+
+  it('names the field, never the value given', () => {
+    expect(() => checkStockSearchTask({ ...task, credentials: 'tok_live_123' })).not.toThrow('tok_live_123');
   });
 });

@@ -1,3 +1,5 @@
+import { InvalidTaskError, type Task } from '@capital/core';
+
 /** The `type` of every stock-search task, so its keys never clash with another connector's. */
 export const stockSearchType = 'wtd.stock_search';
 
@@ -41,4 +43,37 @@ export function stockSearchTask(options: StockSearchTaskOptions): StockSearchTas
     page: options.page ?? 1,
     credentials: options.credentials ?? defaultCredentialReference,
   };
+}
+
+const taskFields = ['type', 'search_term', 'limit', 'page', 'credentials'];
+
+/**
+ * Checks a stock-search task from outside the process (a queue's job): exactly its five fields,
+ * a search term of 1 to 200 characters, a page size the API accepts (1 to 50), a page from 1 to
+ * 100 000, and an `env:NAME` credential reference.
+ *
+ * @throws {InvalidTaskError} naming the first field that is wrong (never its value).
+ * @example checkStockSearchTask(job.data.task) // the task, typed
+ */
+export function checkStockSearchTask(task: Task): StockSearchTask {
+  const fail = (problem: string): never => {
+    throw new InvalidTaskError(`Not a ${stockSearchType} task: ${problem}`);
+  };
+  const fields = Object.keys(task);
+  if (fields.length !== taskFields.length || !taskFields.every((field) => fields.includes(field))) {
+    fail(`it must have exactly the fields ${taskFields.join(', ')}.`);
+  }
+  const { type, search_term, limit, page, credentials } = task as Record<string, unknown>;
+  if (type !== stockSearchType) fail('`type` is another.');
+  if (typeof search_term !== 'string' || search_term.length === 0 || search_term.length > 200)
+    fail('`search_term` is not a text of 1 to 200 characters.');
+  if (!isWholeNumber(limit, 1, 50)) fail('`limit` is not a whole number from 1 to 50.');
+  if (!isWholeNumber(page, 1, 100_000)) fail('`page` is not a whole number from 1 to 100000.');
+  if (typeof credentials !== 'string' || !/^env:[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(credentials))
+    fail('`credentials` is not a reference such as env:WTD_API_TOKEN.');
+  return task as StockSearchTask;
+}
+
+function isWholeNumber(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }

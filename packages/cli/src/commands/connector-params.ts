@@ -2,12 +2,14 @@ import type { Connector } from '@capital/core';
 import { type Command, Option } from 'commander';
 import { CliUsageError } from '../cli-error.js';
 import { loadConnector } from '../load-connector.js';
+import { describeInstalledConnectors } from './installed-connectors-help.js';
 
 /**
  * Gives `command` (which takes `[connector]` and `--connector PATH`) the flags of the connector
  * named on the command line, such as `--search`: they are known only once the connector is
  * loaded, so a hook loads it when commander dispatches to the command, before it parses the
- * command's own flags. Resolves, through `connectorOf()`, to the connector it loaded.
+ * command's own flags. Resolves, through `connectorOf()`, to the connector it loaded. Asked for
+ * help with no connector named, the command lists the installed connectors and their flags.
  *
  * @example const connectorOf = addConnectorParams(program, enqueue, io.cwd);
  */
@@ -16,7 +18,11 @@ export function addConnectorParams(program: Command, command: Command, cwd: stri
   program.hook('preSubcommand', async (parent, subcommand) => {
     // `parent.args` is the whole command line after the program name: `enqueue wtd --search …`.
     if (subcommand !== command || parent.args[0] !== command.name()) return;
-    connector = await connectorNamedIn(parent.args.slice(1), cwd);
+    const args = parent.args.slice(1);
+    connector = await connectorNamedIn(args, cwd);
+    if (!connector && (args.includes('--help') || args.includes('-h'))) {
+      command.addHelpText('after', await describeInstalledConnectors(command.name(), cwd));
+    }
     for (const param of connector?.params ?? []) {
       command.addOption(new Option(`--${param.name} <value>`, param.description));
     }

@@ -14,6 +14,7 @@ import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.
 export type EnqueueFlags = QueueFlags & {
   readonly baseUrl?: string;
   readonly attempts: string;
+  readonly lockDuration: string;
   readonly wait?: boolean;
   readonly quiet?: boolean;
   readonly [param: string]: string | boolean | undefined;
@@ -24,8 +25,9 @@ export type EnqueueIo = { readonly stderr: NodeJS.WriteStream; readonly env: Nod
 
 /**
  * `capital enqueue NAME --search …`: puts the connector's seed tasks on the crawl's queue. With
- * `--wait`, waits until the crawl is complete, printing progress on stderr, and fails (exit 1)
- * naming the tasks that failed, if any did.
+ * `--wait`, waits until the crawl is over, printing progress on stderr (and which tasks stalled
+ * because their worker stopped), and fails (exit 1) naming the tasks that failed, if any did:
+ * the same verdict as `capital status`.
  *
  * @throws {CrawlFailedError} after `--wait` when tasks failed; {@link CliUsageError} for bad flags.
  */
@@ -39,6 +41,7 @@ export async function enqueueCommand(
   const params = readConnectorParams(connector, flags);
   const baseUrl = flags.baseUrl === undefined ? undefined : parseUrl('--base-url', flags.baseUrl);
   const attempts = parseWholeNumber('--attempts', flags.attempts, 1, 100);
+  const lockDurationMs = parseWholeNumber('--lock-duration', flags.lockDuration, 100);
   const where = `queue ${connection.queue} at ${redactRedisUrl(connection.redis)}`;
   const result = await asUsageError(() =>
     enqueueSeeds({ ...connection, connector, params, baseUrl, attempts }),
@@ -49,7 +52,10 @@ export async function enqueueCommand(
       (known > 0
         ? ` (${known} already there: a task runs once per queue; use a new --queue to crawl again)`
         : '') +
-      '.\n',
+      '.\n' +
+      (baseUrl === undefined
+        ? ''
+        : `capital: the tasks carry ${baseUrl}: only workers started with --base-url or --allow-base-url ${baseUrl} run them.\n`),
   );
   if (!flags.wait) return;
 
@@ -57,6 +63,7 @@ export async function enqueueCommand(
   let last = '';
   const outcome = await waitForCrawl({
     ...connection,
+    lockDurationMs,
     signal,
     onProgress: (status) => {
       const line = describeStatus(status);
@@ -67,7 +74,7 @@ export async function enqueueCommand(
     if (signal.aborted) io.stderr.write('capital: stopped waiting; the workers go on with the crawl.\n');
     throw error;
   });
-  if (outcome.failed > 0) {
+  if (outcome.state === 'failed') {
     throw new CrawlFailedError(
       connection.queue,
       outcome.failed,
@@ -80,11 +87,15 @@ export async function enqueueCommand(
   );
 }
 
-/** `40 done · 3 active · 12 waiting · 1 delayed · 0 failed · 8.9 pages/s`. */
+/**
+ * `40 done · 3 active · 12 waiting · 1 delayed · 0 failed · 8.9 pages/s`, and after the active
+ * ones, when some stalled: `2 stalled (their worker stopped; BullMQ moves them back to waiting …)`.
+ */
 export function describeStatus(status: CrawlStatus): string {
   const parts = [
     `${status.completed} done`,
     `${status.active} active`,
+    ...(status.stalled > 0 ? [`${status.stalled} stalled (${stalledReason})`] : []),
     `${status.waiting + status.prioritized + status.waitingChildren} waiting`,
     `${status.delayed} delayed`,
     `${status.failed} failed`,
@@ -92,3 +103,6 @@ export function describeStatus(status: CrawlStatus): string {
   ];
   return parts.join(' · ');
 }
+
+const stalledReason =
+  "their worker stopped; BullMQ moves them back to waiting at a running worker's next stalled-job check";

@@ -36,8 +36,8 @@ export function queueConnectionOf(flags: QueueFlags, env: NodeJS.ProcessEnv): Qu
 }
 
 /**
- * Runs `read`, turning an invalid option it throws (or its promise rejects with) into a usage
- * error (exit code 2). Other errors pass as they are.
+ * Runs `read`, turning an invalid option or a queue that does not exist, thrown (or rejected
+ * with), into a usage error (exit code 2). Other errors pass as they are.
  */
 export function asUsageError<T>(read: () => T): T {
   try {
@@ -49,6 +49,9 @@ export function asUsageError<T>(read: () => T): T {
 }
 
 function toUsageError(error: unknown): never {
-  if (isCapitalError(error) && error.code === 'INVALID_OPTION') throw new CliUsageError(error.message);
+  // A queue that does not exist is a mistyped --queue or --prefix more often than not.
+  if (isCapitalError(error) && (error.code === 'INVALID_OPTION' || error.code === 'QUEUE_NOT_FOUND')) {
+    throw new CliUsageError(error.message);
+  }
   throw error;
 }

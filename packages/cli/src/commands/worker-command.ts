@@ -16,6 +16,8 @@ export type WorkerFlags = QueueFlags & {
   readonly rate?: string;
   readonly lockDuration: string;
   readonly baseUrl?: string;
+  readonly allowBaseUrl?: readonly string[];
+  readonly allowCredential?: readonly string[];
   readonly timeout?: string;
   readonly limiterPrefix?: string;
   readonly connector?: readonly string[];
@@ -32,7 +34,10 @@ export type WorkerIo = {
  * `capital worker`: takes the crawl's jobs until SIGINT or SIGTERM, then finishes the pages in
  * flight (fetched, stored, followed), takes no new one, closes the sinks and returns (exit 0).
  * A worker killed outright loses nothing: its jobs are taken again once their locks run out.
- * Credentials come from this process' environment (`WTD_API_TOKEN`), never from the queue.
+ * Credentials come from this process' environment (`WTD_API_TOKEN`), never from the queue, and
+ * only the references a connector declares (or `--allow-credential` names) are resolved. Requests
+ * go only to `--base-url`, `--allow-base-url` or the connector's default: a job asking for any
+ * other base URL or credential fails at once.
  */
 export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: AbortSignal): Promise<void> {
   if (flags.sink === undefined)
@@ -48,6 +53,8 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
   const rate = flags.rate === undefined ? undefined : (parseRateFlag('--rate', flags.rate) ?? false);
   const baseUrl = flags.baseUrl === undefined ? undefined : parseUrl('--base-url', flags.baseUrl);
+  const allowedBaseUrls = (flags.allowBaseUrl ?? []).map((url) => parseUrl('--allow-base-url', url));
+  const allowedCredentials = (flags.allowCredential ?? []).map(credentialReference);
   // Connectors from modules (`--connector PATH`), known by the names their jobs carry.
   const fromPaths = new Map<string, Connector>();
   for (const path of flags.connector ?? []) {
@@ -77,6 +84,9 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
       rate,
       limiterPrefix: flags.limiterPrefix,
       baseUrl,
+      allowedBaseUrls,
+      allowedCredentials,
+      keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
       timeoutMs,
       resolveCredential: createCredentialResolver(io.env),
       logger,
@@ -85,7 +95,8 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
   const rateText = rate === undefined ? "each connector's own" : rate === false ? 'off' : formatRate(rate);
   io.stderr.write(
     `capital: worker on queue ${connection.queue} at ${redactRedisUrl(connection.redis)} → ${describeSinkTarget(target)} ` +
-      `(concurrency ${concurrency}, rate ${rateText}, lock ${lockDurationMs} ms). ` +
+      `(concurrency ${concurrency}, rate ${rateText}, lock ${lockDurationMs} ms, ` +
+      `sends to ${[baseUrl ?? "each connector's default", ...allowedBaseUrls].join(', ')} only). ` +
       'SIGINT or SIGTERM finishes the pages in flight, then stops.\n',
   );
   await new Promise<void>((resolve) => {
@@ -98,4 +109,14 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
     `capital: worker stopped: ${stats.pages} pages, ${stats.records} records stored ` +
       `(${stats.retries} retries, ${stats.failed} failed for good).\n`,
   );
+}
+
+/** An `--allow-credential` value: an `env:NAME` reference, never a secret itself. */
+function credentialReference(reference: string): string {
+  if (!/^env:[A-Za-z_][A-Za-z0-9_]*$/.test(reference)) {
+    throw new CliUsageError(
+      `--allow-credential takes a reference such as env:WTD_API_TOKEN_2 (the variable's name, not its value).`,
+    );
+  }
+  return reference;
 }

@@ -7,6 +7,13 @@ import { addQueueOptions, type QueueFlags } from './queue-flags.js';
 import { type StatusFlags, statusCommand } from './status-command.js';
 import { type WorkerFlags, workerCommand } from './worker-command.js';
 
+/** The workers' `--lock-duration`, for the commands that tell a stalled task from a running one. */
+const lockDurationOption = [
+  '--lock-duration <ms>',
+  "the workers' --lock-duration: a task whose lock has less than a quarter of it left is stalled",
+  '30000',
+] as const;
+
 /**
  * Adds the commands that run one crawl on many workers through a BullMQ queue in Redis:
  * `enqueue`, `worker`, `status`, `failed` and `retry`.
@@ -23,7 +30,8 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
   )
     .option('--base-url <url>', "the API's base URL, carried by every task (default: each worker's)")
     .option('--attempts <n>', 'attempts of a task before it fails for good', '6')
-    .option('--wait', 'wait until the crawl is complete; exit 1 if any task failed')
+    .option('--wait', 'wait until the crawl is over; exit 1 if any task failed')
+    .option(...lockDurationOption)
     .option('--quiet', 'no progress on stderr while waiting');
   const connectorOf = addConnectorParams(program, enqueue, io.cwd);
   enqueue.action(async (_name: string | undefined, flags: EnqueueFlags) => {
@@ -49,7 +57,18 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     .option('--rate <rate>', "the shared rate limit, as 9/1s, or off (default: each connector's own)")
     .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
     .option('--lock-duration <ms>', "a task's lock; a dead worker's tasks are run again after it", '30000')
-    .option('--base-url <url>', "the API's base URL, over the one the tasks carry")
+    .option(
+      '--base-url <url>',
+      "the API's base URL for tasks that carry none (default: the connector's); tasks may also carry it",
+    )
+    .option(
+      '--allow-base-url <url...>',
+      'more base URLs tasks may carry; a task carrying any other is refused (its credential goes there)',
+    )
+    .option(
+      '--allow-credential <reference...>',
+      "more credential references to resolve, e.g. env:WTD_TOKEN_2 (default: only each connector's own)",
+    )
     .option('--timeout <ms>', 'per-request timeout in ms')
     .option('--connector <path...>', 'also serve the connectors these modules export')
     .action(async (flags: WorkerFlags) => {
@@ -57,9 +76,14 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     });
 
   addQueueOptions(
-    program.command('status').description("a crawl's counts, pages per second, and whether it is complete"),
+    program
+      .command('status')
+      .description(
+        "a crawl's state (running, stalled, complete, failed: exit 1), counts and pages per second",
+      ),
   )
     .option('--window <seconds>', 'measure pages per second over this many seconds', '10')
+    .option(...lockDurationOption)
     .option('--json', 'print one JSON object')
     .action(async (flags: StatusFlags) => {
       await statusCommand(flags, io);

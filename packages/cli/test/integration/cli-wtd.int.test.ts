@@ -253,7 +253,9 @@ describe('capital run wtd', () => {
     const progressLines = result.stderr
       .split('\n')
       .filter((line) =>
-        /^capital: \d+ pages? · \d+ records · [\d.]+ req\/s · [\d.]+ s waiting on the limiter/.test(line),
+        /^capital: \d+ pages? · \d+ records · [\d.]+ req\/s · [\d.]+ s of [\d.]+ s waiting on the limiter/.test(
+          line,
+        ),
       );
     expect(progressLines.length).toBeGreaterThanOrEqual(1);
     expect(result.stderr).toMatch(/^capital: done in \d+\.\d s: 9 pages · 431 records · /m);

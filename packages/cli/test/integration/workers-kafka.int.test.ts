@@ -62,6 +62,8 @@ describe('capital worker --sink kafka://', () => {
           `kafka://${brokers}/${topic}`,
           '--limiter-prefix',
           `${root}:limit:`,
+          '--base-url',
+          emulator.url,
         ],
         options({ WTD_API_TOKEN: token }),
       );

@@ -82,6 +82,9 @@ async function startWorker(extra: readonly string[] = [], workerToken = token): 
       `${root}:limit:`,
       '--lock-duration',
       '2000',
+      // The jobs carry the emulator's URL: a worker sends only to base URLs it was started with.
+      '--base-url',
+      emulator.url,
       ...extra,
     ],
     options({ WTD_API_TOKEN: workerToken }),

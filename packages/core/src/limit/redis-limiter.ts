@@ -30,7 +30,7 @@ import { defineLimiterCommands, type LimiterCommands } from './redis-scripts.js'
  *
  * @example
  * const limiter = new RedisLimiter({ redis: 'redis://127.0.0.1:6379', rate: '9/1s' });
- * await limiter.acquire(limiterKey('wtd', 'vault:wtd/token')); // resolves when the permit is granted
+ * await limiter.acquire(keys.forCredential('wtd', 'env:WTD_API_TOKEN')); // resolves when the permit is granted
  * await limiter.close();
  */
 export class RedisLimiter implements RateLimiter {
@@ -187,13 +187,24 @@ export class RedisLimiter implements RateLimiter {
     };
   }
 
-  /** Disconnects from Redis if the limiter connected itself; a client passed in stays open. */
+  /**
+   * Disconnects from Redis if the limiter connected itself, within `unavailableAfterMs` (2 s at
+   * most) even when Redis does not answer; a client passed in stays open.
+   */
   async close(): Promise<void> {
     this.#redis.off('ready', this.#onReady);
     await this.#fallback?.close();
     if (!this.#ownsRedis) return;
     if (this.#redis.status !== 'ready') return this.#redis.disconnect();
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    // QUIT waits for Redis' answer, and a Redis that stopped answering (frozen, or a network
+    // that drops packets) never gives one: wait a bounded time, then cut the connection.
+    const quit = this.#redis.quit().then(
+      () => true,
+      () => false,
+    );
+    if (!(await answerWithin(quit, Math.min(this.#unavailableAfterMs, 2000)).catch(() => false))) {
+      this.#redis.disconnect();
+    }
   }
 
   /** Sends one script within the bounded wait; every failure becomes a typed error. */

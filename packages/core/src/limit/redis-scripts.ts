@@ -48,7 +48,7 @@ let cache:
 /**
  * Where the `.lua` files are. They are the source of truth and the build copies nothing, so from
  * `src/limit` they sit beside this module, and from `dist/limit` they are read from the package's
- * `src/limit/lua` (the package ships `src`).
+ * `src/limit/lua` (the package ships that folder, see `files` in package.json).
  */
 function luaDirectory(): URL {
   const beside = new URL('./lua/', import.meta.url);

@@ -18,6 +18,8 @@ export type CrawlEvent =
   | {
       readonly type: 'retry';
       readonly key: string;
+      /** The task's `page`, when it has one, so that a progress line can say which page. */
+      readonly page?: number | undefined;
       readonly retry: number;
       readonly delayMs: number;
       readonly error: Error;

@@ -366,6 +366,26 @@ describe('crawl events', () => {
     ]);
   });
 
+  it("names the task's page in a retry event", async () => {
+    const events: CrawlEvent[] = [];
+    const busy = new TransientError('busy');
+    let calls = 0;
+    const handler: Handler<{ readonly page: number }, string> = async (task) => {
+      calls += 1;
+      if (calls === 1) throw busy;
+      return { task, data: ['x'], nextTasks: [] };
+    };
+
+    await crawlAll(of({ page: 4 }), handler, {
+      retry: { retries: 1, minTimeoutMs: 0, randomize: false },
+      onEvent: (event) => events.push(event),
+    });
+
+    expect(events.filter((event) => event.type === 'retry')).toEqual([
+      { type: 'retry', key: taskKey({ page: 4 }), page: 4, retry: 1, delayMs: 0, error: busy },
+    ]);
+  });
+
   it('reports a page the checkpoint knows as skipped', async () => {
     const events: CrawlEvent[] = [];
     const checkpoint: Checkpoint<Step> = { completed: async (keys) => new Map(keys.map((key) => [key, []])) };

@@ -66,7 +66,7 @@ function fetchPage<T extends Task, D>(
           scheduler: config.scheduler,
           random: config.random,
           onRetry: (error, retry, delayMs) =>
-            config.onEvent({ type: 'retry', key: label.taskKey, retry, delayMs, error }),
+            config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error }),
           onRetryAfter: (retryAfterMs) => {
             // Tell every process sharing the limit, not only this task's next attempt.
             if (!config.limiter) return;

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialResolver } from '../../src/credentials.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { limiterKey } from '../../src/limit/limiter-key.js';
+import { createLimiterKeys } from '../../src/limit/limiter-key.js';
 import { RedisLimiter } from '../../src/limit/redis-limiter.js';
 import type { RedisLimiterOptions } from '../../src/limit/redis-limiter-options.js';
 import { deleteKeys, listKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js';
@@ -124,15 +125,47 @@ describe('RedisLimiter', () => {
     expect(paused).toBeLessThanOrEqual(2000 + 1000 + 1);
   });
 
-  it('keys by a hash of the credential reference, never the token', async ({ task }) => {
+  it('keys by a keyed hash of the credential, never the token or its reference', async ({ task }) => {
     prefix = randomPrefix(task.name);
     const subject = limiter();
     const token = 'tok_live_5a3f9c2e81d04b7';
-    await subject.reserve(limiterKey('wtd', token));
-    const keys = await listKeys(admin, prefix);
-    expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatch(new RegExp(`^${prefix}wtd:[0-9a-f]{16}$`));
-    expect(keys[0]).not.toContain(token);
+    const keys = createLimiterKeys({
+      resolveCredential: createCredentialResolver({ WTD_API_TOKEN: token }),
+      secret: 'deployment-secret',
+    });
+    await subject.reserve(keys.forCredential('wtd', 'env:WTD_API_TOKEN'));
+    const stored = await listKeys(admin, prefix);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatch(new RegExp(`^${prefix}wtd:[0-9a-f]{32}$`));
+    expect(stored[0]).not.toContain(token);
+    expect(stored[0]).not.toContain('WTD_API_TOKEN');
+  });
+
+  it('gives two tokens two budgets: a 429 pause of one never holds the other', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter({ rate: '1000/1s' });
+    // Two accounts behind the same reference, in two processes' environments.
+    const first = createLimiterKeys({ resolveCredential: createCredentialResolver({ T: 'token-one' }) });
+    const second = createLimiterKeys({ resolveCredential: createCredentialResolver({ T: 'token-two' }) });
+    await subject.pause(first.forCredential('wtd', 'env:T'), 60_000);
+    const granted = await subject.reserve(second.forCredential('wtd', 'env:T'));
+    const held = await subject.reserve(first.forCredential('wtd', 'env:T'));
+    await Promise.all([granted.release(), held.release()]);
+    expect(granted.waitMs).toBe(0);
+    expect(held.waitMs).toBeGreaterThan(50_000);
+  });
+
+  it('gives one token one budget, whatever references lead to it', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const subject = limiter({ rate: '1000/1s' });
+    const keys = createLimiterKeys({
+      resolveCredential: createCredentialResolver({ A: 'same-token', B: 'same-token' }),
+    });
+    await subject.pause(keys.forCredential('wtd', 'env:A'), 60_000);
+    const held = await subject.reserve(keys.forCredential('wtd', 'env:B'));
+    await held.release();
+    expect(held.waitMs).toBeGreaterThan(50_000);
+    expect(await listKeys(admin, prefix)).toHaveLength(1);
   });
 
   it('uses one round trip per reserve, counted by the client too', async ({ task }) => {

@@ -121,6 +121,27 @@ describe('RedisLimiter without Redis', () => {
     expect(recovered).toBe(true);
   });
 
+  it('closes within the bound when Redis stops answering (the process frozen, its socket open)', async () => {
+    const port = await freePort();
+    const server = await startRedisServer(port);
+    servers.push(server);
+    const subject = new RedisLimiter({ redis: `redis://127.0.0.1:${port}`, unavailableAfterMs: 1000 });
+    await subject.reserve('k');
+    server.kill('SIGSTOP');
+    try {
+      const started = performance.now();
+      // QUIT is never answered: close() must cut the connection rather than wait for it.
+      const closed = await Promise.race([
+        subject.close().then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000)),
+      ]);
+      expect(closed).toBe('closed');
+      expect(performance.now() - started).toBeLessThan(1000 + 1500);
+    } finally {
+      server.kill('SIGCONT');
+    }
+  });
+
   it('when Redis is killed mid-run with a fallback, goes on at the share of the rate without a burst', async () => {
     const port = await freePort();
     servers.push(await startRedisServer(port));

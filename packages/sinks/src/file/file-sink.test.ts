@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type Task, taskKey } from '@capital/core';
@@ -7,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { FileSink } from './file-sink.js';
+import { processStart } from './stale-partials.js';
 
 type Listing = { symbol: string; name: string; price: string | null };
 
@@ -136,6 +138,48 @@ describe('FileSink', () => {
 
     expect(dirname(sink.temporaryPath)).toBe(folder);
     expect(basename(sink.temporaryPath)).toMatch(/^\.out\.ndjson\..+\.partial$/);
+  });
+
+  it("names its temporary file after this process's pid and start time", () => {
+    const sink = new FileSink<Listing>({ path: join(folder, 'out.ndjson') });
+
+    const start = processStart(process.pid);
+    const owner = start === undefined ? `${process.pid}` : `${process.pid}-${start}`;
+    expect(basename(sink.temporaryPath)).toMatch(
+      new RegExp(`^\\.out\\.ndjson\\.${owner}\\.[0-9a-f]{8}\\.partial$`),
+    );
+  });
+
+  it('removes the temporary files of writers that no longer run, and only those', async () => {
+    const path = join(folder, 'out.ndjson');
+    // A process that has ended: its pid names nobody now (or, at worst, a process started later).
+    const ended = spawnSync(process.execPath, ['-e', '']).pid;
+    const alive = process.ppid;
+    const aliveStart = processStart(alive);
+    const stale = [
+      `.out.ndjson.${ended}-12345.0badf00d.partial`,
+      `.out.ndjson.${ended}.0badf00d.partial`,
+      // The pid lives, but another process has it: the start time differs.
+      `.out.ndjson.${alive}-${Number(aliveStart) + 1}.0badf00d.partial`,
+    ];
+    const kept = [
+      `.out.ndjson.${alive}-${aliveStart}.0badf00d.partial`,
+      `.out.ndjson.${alive}.0badf00d.partial`,
+      // Another sink of this very process, writing the same path.
+      `.out.ndjson.${process.pid}-${processStart(process.pid)}.0badf00d.partial`,
+      // Not partials of this path.
+      `.other.ndjson.${ended}-1.0badf00d.partial`,
+      `.out.ndjson.${ended}-1.0badf00d.partial.keep`,
+      'out.ndjson.notes',
+    ];
+    for (const name of [...stale, ...kept]) await writeFile(join(folder, name), 'x');
+    const sink = new FileSink<Listing>({ path });
+
+    await sink.write(sinkPage(1, [listing('AAA')]));
+
+    expect((await readdir(folder)).sort()).toEqual([...kept, basename(sink.temporaryPath)].sort());
+    await sink.close();
+    expect(await readFile(path, 'utf8')).toContain('AAA');
   });
 
   it('leaves only the target file once closed', async () => {

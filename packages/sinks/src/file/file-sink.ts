@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { provenanceLines } from '../provenance.js';
 import type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
+import { partialPathFor, removeStalePartials } from './stale-partials.js';
 
 /** Options of {@link FileSink}. */
 export type FileSinkOptions<D> = {
@@ -24,7 +24,9 @@ export type FileSinkOptions<D> = {
  * Writes pages as NDJSON: one record per line, the API's fields unchanged, then `_task_key`,
  * `_page`, `_fetched_at` (and `_record_key`). It writes to a hidden temporary file beside the
  * target and renames it into place on `close()`, so a failed or interrupted run never leaves a
- * file that looks complete; `abort()` deletes the temporary file.
+ * file that looks complete; `abort()` deletes the temporary file. The temporary file's name holds
+ * its writer's pid and start time, and the first write deletes those of writers no longer
+ * running (a process killed with SIGKILL cannot delete its own).
  *
  * `write` resolves once the page is handed to the OS, so a slow disk slows the crawl.
  *
@@ -45,10 +47,7 @@ export class FileSink<D = unknown> implements Sink<D> {
   constructor(options: FileSinkOptions<D>) {
     this.#options = options;
     this.path = resolve(options.path);
-    this.temporaryPath = join(
-      dirname(this.path),
-      `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.partial`,
-    );
+    this.temporaryPath = partialPathFor(this.path);
   }
 
   async write(page: SinkPage<D>): Promise<PageReceipt> {
@@ -100,7 +99,8 @@ export class FileSink<D = unknown> implements Sink<D> {
   }
 
   #open(): Promise<WriteStream> {
-    this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(() => {
+    this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
+      await removeStalePartials(this.path);
       const stream = createWriteStream(this.temporaryPath, { flags: 'w' });
       // Errors reach the write callbacks and close(); without a listener, a write still in flight
       // when abort() destroys the stream emits ERR_STREAM_DESTROYED and crashes the process.

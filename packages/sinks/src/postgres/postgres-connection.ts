@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@capital/core';
 import { Client, type ClientConfig, Pool, type PoolClient, type PoolConfig } from 'pg';
+import { defaultPostgresUser, withDefaultUser } from './default-postgres-user.js';
 import { PostgresSinkError, toPostgresSinkError } from './postgres-sink-error.js';
 
 /** A pool to borrow connections from, and how to name its server in messages. */
@@ -11,6 +12,8 @@ export type PostgresConnection = {
   readonly server: string;
   /** Strings that must never appear in a message (the password, when one was given). */
   readonly secrets: readonly string[];
+  /** The user pg connects as, for messages about connecting; `undefined` when there is none. */
+  readonly user: string | undefined;
 };
 
 /**
@@ -22,7 +25,8 @@ const ownPoolSize = 4;
 /**
  * Opens a pool from what the caller gave: their `Pool` (borrowed, never ended), a connection
  * string, or nothing, in which case pg reads `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD` and
- * `PGDATABASE`. Connects nothing yet.
+ * `PGDATABASE`. A string or nothing that names no user connects as libpq would: as `PGUSER`,
+ * else as the operating system's user (see `defaultPostgresUser`). Connects nothing yet.
  *
  * @throws {InvalidOptionError} when the connection string cannot be parsed (it is not echoed).
  */
@@ -37,8 +41,10 @@ export function openPostgresConnection(
     }
     return { pool: connection, owned: false, ...describe(connection.options ?? {}) };
   }
+  const user = connection === undefined ? defaultPostgresUser() : undefined;
   const config: PoolConfig = {
-    ...(connection === undefined ? {} : { connectionString: connection }),
+    ...(connection === undefined ? {} : { connectionString: withDefaultUser(connection) }),
+    ...(user === undefined ? {} : { user }),
     max: ownPoolSize,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 10_000,
@@ -54,7 +60,7 @@ export function openPostgresConnection(
 }
 
 /** The server as pg will resolve it (config, connection string, `PG*` variables, defaults). */
-function describe(config: ClientConfig): Pick<PostgresConnection, 'server' | 'secrets'> {
+function describe(config: ClientConfig): Pick<PostgresConnection, 'server' | 'secrets' | 'user'> {
   let client: Client;
   try {
     // Constructing a Client connects nothing; it only resolves the parameters as connect() will.
@@ -68,6 +74,7 @@ function describe(config: ClientConfig): Pick<PostgresConnection, 'server' | 'se
     server: `postgres://${host}:${client.port}/${client.database ?? ''}`,
     secrets:
       typeof password === 'string' && password.length > 0 ? [password, encodeURIComponent(password)] : [],
+    user: client.user || undefined,
   };
 }
 
@@ -86,10 +93,11 @@ export function connectWithin(
     const timer = setTimeout(() => {
       late = true;
       reject(
-        new PostgresSinkError('POSTGRES_UNREACHABLE', `no connection within ${timeoutMs} ms.`, {
-          location,
-          retryable: true,
-        }),
+        new PostgresSinkError(
+          'POSTGRES_UNREACHABLE',
+          `no connection within ${timeoutMs} ms (${describeUser(connection.user)}).`,
+          { location, retryable: true },
+        ),
       );
     }, timeoutMs);
     connection.pool.connect().then(
@@ -100,8 +108,25 @@ export function connectWithin(
       },
       (error: unknown) => {
         clearTimeout(timer);
-        if (!late) reject(toPostgresSinkError(error, 'connect', location, connection.secrets));
+        if (!late) {
+          reject(
+            toPostgresSinkError(
+              error,
+              'connect',
+              location,
+              connection.secrets,
+              describeUser(connection.user),
+            ),
+          );
+        }
       },
     );
   });
+}
+
+/** Which user a connection tried, for messages: a refused role is the most common first error. */
+function describeUser(user: string | undefined): string {
+  return user === undefined
+    ? 'no user name: name one in the URL, postgres://USER@HOST/DB, or set PGUSER'
+    : `connecting as user "${user}"`;
 }

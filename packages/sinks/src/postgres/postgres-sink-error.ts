@@ -8,6 +8,10 @@ export type PostgresSinkErrorContext = {
   readonly sqlState?: string | undefined;
   /** `true` when another attempt may succeed (the connection dropped, a deadlock). */
   readonly retryable?: boolean;
+  /** Attempts made, when the sink gave up retrying a transient failure. */
+  readonly attempts?: number | undefined;
+  /** How long the sink retried before it gave up, in ms. */
+  readonly retriedForMs?: number | undefined;
   readonly cause?: unknown;
 };
 
@@ -30,11 +34,18 @@ export class PostgresSinkError extends CapitalError {
   override readonly retryable: boolean;
   readonly location: string;
   readonly sqlState: string | undefined;
+  readonly attempts: number | undefined;
+  readonly retriedForMs: number | undefined;
+  /** The message without the sink's location in front. */
+  readonly detail: string;
   constructor(code: string, message: string, context: PostgresSinkErrorContext) {
     super(`PostgreSQL sink ${context.location}: ${message}`, { code, cause: context.cause });
     this.location = context.location;
     this.sqlState = context.sqlState;
     this.retryable = context.retryable ?? false;
+    this.attempts = context.attempts;
+    this.retriedForMs = context.retriedForMs;
+    this.detail = message;
   }
   override name = 'PostgresSinkError' as const;
 }
@@ -71,13 +82,15 @@ const networkCodes = new Set([
 /**
  * Turns whatever pg threw into a {@link PostgresSinkError} with a code, keeping the original as
  * `cause`. `phase` tells a failure to connect from one of a statement. `secrets` (the password
- * of a connection string) are cut out of the message, whatever pg put in it.
+ * of a connection string) are cut out of the message, whatever pg put in it. `detail` (which user
+ * a connection tried) is added to the message in parentheses.
  */
 export function toPostgresSinkError(
   thrown: unknown,
   phase: 'connect' | 'query',
   location: string,
   secrets: readonly string[] = [],
+  detail?: string,
 ): PostgresSinkError {
   if (thrown instanceof PostgresSinkError) return thrown;
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
@@ -85,6 +98,7 @@ export function toPostgresSinkError(
   const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
   let message = error.message;
   for (const secret of secrets) if (secret) message = message.split(secret).join('***');
+  if (detail !== undefined) message = `${message} (${detail})`;
   const make = (kind: string, retryable: boolean, text = message) =>
     new PostgresSinkError(kind, text, { location, sqlState, retryable, cause: error });
   if (sqlState !== undefined) {
@@ -102,4 +116,24 @@ export function toPostgresSinkError(
     return make(phase === 'connect' ? 'POSTGRES_UNREACHABLE' : 'POSTGRES_CONNECTION_LOST', true);
   }
   return make(phase === 'connect' ? 'POSTGRES_UNREACHABLE' : 'POSTGRES_QUERY_FAILED', false);
+}
+
+/**
+ * The error of a transient failure that outlasted the retry budget: the last failure's code
+ * and SQLSTATE, no longer retryable (every retry is spent), and a message that says how long
+ * the sink tried, so that an operator can tell a blip from an outage.
+ */
+export function retriesSpentError(
+  last: unknown,
+  attempts: number,
+  elapsedMs: number,
+  location: string,
+): PostgresSinkError {
+  const error = toPostgresSinkError(last, 'query', location);
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  return new PostgresSinkError(
+    error.code,
+    `${error.detail} (gave up after ${attempts} attempts in ${seconds} s: the retry budget is spent)`,
+    { location, sqlState: error.sqlState, retryable: false, attempts, retriedForMs: elapsedMs, cause: last },
+  );
 }

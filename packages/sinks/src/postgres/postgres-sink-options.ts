@@ -1,4 +1,4 @@
-import { InvalidOptionError, type RetryOptions } from '@capital/core';
+import { InvalidOptionError, type RetryOptions, type RetryPolicy, resolveRetryPolicy } from '@capital/core';
 import type { Pool } from 'pg';
 import type { RecordKey } from '../sink.js';
 import { quoteIdentifier, tableNameOf } from './quote-identifier.js';
@@ -76,9 +76,20 @@ export type PostgresSinkOptions<D> = {
    */
   readonly connectTimeoutMs?: number | undefined;
   /**
-   * How a transient failure (no connection, a dropped one, a deadlock) is retried; a page is
-   * idempotent, so writing it again is always safe. `false` fails at once.
-   * @default { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 }
+   * How long a transient failure is retried, in ms from the first attempt: no connection
+   * (refused, reset, timed out), a connection that drops, a server shutting down or starting up
+   * (SQLSTATE 57P01, 57P02, 57P03, class 08), too many connections (53300), a deadlock. A batch
+   * is retried whole on a new connection, and a page is idempotent, so writing it again is
+   * always safe. Once spent, the write fails with the last failure's code and a message that
+   * says how long it tried. The last attempt starts before the budget runs out; it may take up
+   * to `connectTimeoutMs` more.
+   * @default 30_000
+   */
+  readonly retryBudgetMs?: number | undefined;
+  /**
+   * The backoff between retries (`minTimeoutMs`, `maxTimeoutMs`, `factor`, `randomize`), and,
+   * with `retries`, a cap on their number besides `retryBudgetMs`. `false` fails at once.
+   * @default { minTimeoutMs: 250, maxTimeoutMs: 2_000 } (no cap: the budget decides)
    */
   readonly retry?: RetryOptions | false | undefined;
   /**
@@ -124,8 +135,11 @@ export type PostgresSinkConfig<D> = {
   readonly recordKey: RecordKey<D>;
   readonly createTable: boolean;
   readonly connectTimeoutMs: number;
-  /** `{ retries: 0 }` when retrying is off. */
-  readonly retry: RetryOptions;
+  /** The backoff between retries. */
+  readonly retry: RetryPolicy;
+  /** The most retries: `Infinity` unless `retry.retries` caps them, 0 when retrying is off. */
+  readonly maxRetries: number;
+  readonly retryBudgetMs: number;
   readonly maxPendingWrites: number;
   readonly maxBatchRows: number;
 };
@@ -150,6 +164,10 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
       'connectTimeoutMs',
       `must be a whole number of ms ≥ 1, got ${connectTimeoutMs}.`,
     );
+  }
+  const retryBudgetMs = options.retryBudgetMs ?? 30_000;
+  if (!Number.isFinite(retryBudgetMs) || retryBudgetMs < 0) {
+    throw new InvalidOptionError('retryBudgetMs', `must be a finite number of ms ≥ 0, got ${retryBudgetMs}.`);
   }
   const maxPendingWrites = checkWhole('maxPendingWrites', options.maxPendingWrites ?? 16);
   const maxBatchRows = checkWhole('maxBatchRows', options.maxBatchRows ?? 10_000);
@@ -185,10 +203,9 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
     recordKey: options.recordKey,
     createTable: options.createTable ?? true,
     connectTimeoutMs,
-    retry:
-      options.retry === false
-        ? { retries: 0 }
-        : (options.retry ?? { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 }),
+    retry: resolveRetryPolicy({ minTimeoutMs: 250, maxTimeoutMs: 2_000, ...(options.retry || {}) }),
+    maxRetries: options.retry === false ? 0 : (options.retry?.retries ?? Number.POSITIVE_INFINITY),
+    retryBudgetMs,
     maxPendingWrites,
     maxBatchRows,
   };

@@ -1,11 +1,11 @@
-import { type Checkpoint, isCapitalError, labelTask, retryPromise, type Task } from '@capital/core';
+import { type Checkpoint, isCapitalError, labelTask, type Task } from '@capital/core';
 import type { PoolClient } from 'pg';
 import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { copyRows, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
-import { PostgresSinkError, toPostgresSinkError } from './postgres-sink-error.js';
+import { PostgresSinkError, retriesSpentError, toPostgresSinkError } from './postgres-sink-error.js';
 import {
   type PostgresSinkConfig,
   type PostgresSinkOptions,
@@ -13,6 +13,7 @@ import {
 } from './postgres-sink-options.js';
 import { prepareTables } from './prepare-tables.js';
 import { upsertRecordsSql } from './records-table-sql.js';
+import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
 import { batchStatement, type StagedPage, storeBatch } from './store-batch.js';
 
@@ -92,7 +93,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * `PAGE_NOT_SERIALISABLE` before the page joins a batch; `SINK_CLOSED` after `close()` or
    * `abort()`, `SINK_ABORTED` when `abort()` came before the page was committed; otherwise the
    * code of the {@link PostgresSinkError} that is its cause (`POSTGRES_UNREACHABLE`, …), once
-   * retries are spent.
+   * the retry budget is spent (`retryBudgetMs`).
    */
   async write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
@@ -249,7 +250,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   }
 
   #retry<R>(operation: () => Promise<R>): Promise<R> {
-    return retryPromise(operation, { ...this.#config.retry, signal: this.#stop.signal });
+    return retryWithinBudget(operation, {
+      budgetMs: this.#config.retryBudgetMs,
+      maxRetries: this.#config.maxRetries,
+      policy: this.#config.retry,
+      signal: this.#stop.signal,
+      giveUp: (last, attempts, elapsedMs) => retriesSpentError(last, attempts, elapsedMs, this.location),
+    });
   }
 
   #track<R>(promise: Promise<R>): Promise<R> {

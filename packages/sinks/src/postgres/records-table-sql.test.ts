@@ -70,11 +70,19 @@ describe('resolvePostgresSinkOptions', () => {
       table: 'wtd_stock_search',
       createTable: true,
       connectTimeoutMs: 10_000,
-      retry: { retries: 2, minTimeoutMs: 250, maxTimeoutMs: 2_000 },
+      retry: { minTimeoutMs: 250, maxTimeoutMs: 2_000 },
+      maxRetries: Number.POSITIVE_INFINITY,
+      retryBudgetMs: 30_000,
       maxPendingWrites: 16,
       maxBatchRows: 10_000,
       names: { pagesTable: '"wtd_stock_search__pages"' },
     });
+  });
+
+  it('caps retries only when asked, and turns them off with retry: false', () => {
+    const capped = resolvePostgresSinkOptions({ table: 't', recordKey: String, retry: { retries: 3 } });
+    expect(capped).toMatchObject({ maxRetries: 3, retry: { minTimeoutMs: 250 } });
+    expect(resolvePostgresSinkOptions({ table: 't', recordKey: String, retry: false }).maxRetries).toBe(0);
   });
 
   it.each([
@@ -85,6 +93,8 @@ describe('resolvePostgresSinkOptions', () => {
     ['a pages table named as the table', { table: 't', pagesTable: 't' }, 'pagesTable'],
     ['no pending writes', { table: 't', maxPendingWrites: 0 }, 'maxPendingWrites'],
     ['a fractional batch size', { table: 't', maxBatchRows: 1.5 }, 'maxBatchRows'],
+    ['a negative retry budget', { table: 't', retryBudgetMs: -1 }, 'retryBudgetMs'],
+    ['an endless retry budget', { table: 't', retryBudgetMs: Number.POSITIVE_INFINITY }, 'retryBudgetMs'],
   ])('refuses %s', (_, options, option) => {
     expect(() => resolvePostgresSinkOptions({ recordKey: String, ...options })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION', option }),

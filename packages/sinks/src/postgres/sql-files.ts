@@ -16,7 +16,8 @@ const cache = new Map<SqlFile, string>();
 /**
  * Where the `.sql` files are. They are the source of truth and the build copies nothing, so from
  * `src/postgres` they sit beside this module, and from `dist/postgres` they are read from the
- * package's `src/postgres/sql` (the package ships `src`), as core does with its Lua scripts.
+ * package's `src/postgres/sql` (the package ships that folder, see `files` in package.json), as
+ * core does with its Lua scripts.
  */
 function sqlDirectory(): URL {
   const beside = new URL('./sql/', import.meta.url);

@@ -298,6 +298,7 @@ describe('PostgresSink and an unreachable database', () => {
       stream: 'wtd.stock_search',
       recordKey: (listing) => listing.symbol,
       connectTimeoutMs: 1000,
+      retryBudgetMs: 1000,
     });
     const { wrapper, counts } = counted(sink);
     const startedAt = performance.now();

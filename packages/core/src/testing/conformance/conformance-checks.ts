@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createLimiterKeys } from '../../limit/limiter-key.js';
 import { MemoryLimiter } from '../../limit/memory-limiter.js';
 import type { CrawlEvent } from '../../operators/crawl-event.js';
 import type { Task } from '../../task.js';
@@ -83,6 +84,11 @@ async function exactlyOnce<T extends Task, D>(resolved: ResolvedConformance<T, D
   const repeatedPages = [...sink.pageWrites()].filter(([, count]) => count > 1);
   assert.deepEqual(repeatedPages, [], 'A crawl wrote a page more than once.');
   assert.deepEqual(placesOf(token, undefined, lines), [], 'The token shows in the logs of a good run.');
+  const keys = createLimiterKeys({ resolveCredential: () => token });
+  const limiterKeys = resolved.connector
+    .seeds(resolved.params)
+    .map((seed) => resolved.connector.limiterKey(seed, keys));
+  assert.deepEqual(placesOf(token, undefined, limiterKeys), [], 'The token shows in a limiter key.');
 }
 
 /**
@@ -100,11 +106,12 @@ async function retryAfter<T extends Task, D>(
   const { logger } = capturingLogger();
   // The client's own limit is far above the emulator's, so every 429 is one the emulator forced;
   // the limiter is there for its pause, which holds back every task of the key.
+  const keys = createLimiterKeys({ resolveCredential: () => token, secret: token });
   const limiter =
     concurrency > 1
       ? {
           limiter: new MemoryLimiter({ rate: '1000/1s' }),
-          limiterKey: (task: T) => resolved.connector.limiterKey(task),
+          limiterKey: (task: T) => resolved.connector.limiterKey(task, keys),
         }
       : {};
   const answers = await withEmulator(

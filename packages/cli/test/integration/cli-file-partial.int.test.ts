@@ -1,0 +1,83 @@
+// A `capital run` killed with SIGKILL gets no chance to delete its hidden partial file; the
+// next run to the same path must.
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  generateListings,
+  type RunningEmulator,
+  searchListings,
+  startEmulator,
+} from '@capital/wtd-connector/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { assertCliBuilt, runCli, startCli } from '../run-cli.js';
+
+const token = 'partial-token';
+
+describe('capital run after a run to the same file was SIGKILLed', () => {
+  let emulator: RunningEmulator;
+  let folder: string;
+
+  beforeEach(async () => {
+    assertCliBuilt();
+    emulator = await startEmulator({ tokens: [token], rateLimit: false });
+    folder = await mkdtemp(join(tmpdir(), 'capital-partial-'));
+  });
+  afterEach(async () => {
+    await emulator.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const args = (rate: string) => [
+    'run',
+    'wtd',
+    '--search',
+    'group',
+    '--quiet',
+    '--base-url',
+    emulator.url,
+    '--token',
+    token,
+    '--rate',
+    rate,
+    '--out',
+    join(folder, 'out.ndjson'),
+  ];
+
+  /** The hidden partial files in the folder that hold something. */
+  async function partials(): Promise<string[]> {
+    const names = (await readdir(folder)).filter((name) => name.endsWith('.partial'));
+    const written: string[] = [];
+    for (const name of names) if ((await stat(join(folder, name))).size > 0) written.push(name);
+    return written;
+  }
+
+  it('removes the partial file the killed run left, and writes the file whole', async () => {
+    // 49 pages at 2/s: the kill lands long before the end.
+    const killed = startCli(args('2/1s'), { cwd: folder, env: { REDIS_URL: '' } });
+    const deadline = Date.now() + 60_000;
+    while ((await partials()).length === 0) {
+      if (killed.child.exitCode !== null || Date.now() > deadline)
+        throw new Error('no partial file appeared');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    const left = await partials();
+    expect(left).toHaveLength(1);
+
+    const rerun = await runCli(args('off'), { cwd: folder, env: { REDIS_URL: '' } });
+
+    expect(rerun.code).toBe(0);
+    expect(await readdir(folder)).toEqual(['out.ndjson']);
+    const symbols = (await readFile(join(folder, 'out.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { symbol: string }).symbol);
+    expect(symbols.sort()).toEqual(
+      searchListings(generateListings(), 'group')
+        .map((listing) => listing.symbol)
+        .sort(),
+    );
+  });
+});

@@ -1,0 +1,246 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertCliBuilt } from '../run-cli.js';
+import { writeThirdPartyConnector } from './fixtures/third-party-connector.js';
+
+// The packages as a user gets them: `pnpm pack` each one, `npm install` the tarballs into an
+// empty project outside the repository (third-party dependencies from the registry), and run
+// `npx capital` there. Nothing in the project can reach the repository's node_modules or sources,
+// so a file the tarballs do not ship, a `workspace:` range or a connector looked up beside the
+// CLI instead of in the user's project fails here.
+
+const repository = fileURLToPath(new URL('../../../../', import.meta.url));
+const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const server = {
+  host: process.env.PGHOST ?? '127.0.0.1',
+  port: Number(process.env.PGPORT ?? 5432),
+  user: process.env.PGUSER ?? 'postgres',
+  database: process.env.PGDATABASE ?? 'test',
+};
+const id = randomBytes(6).toString('hex');
+const limiterPrefix = `capital-test:${id}:limit:`;
+const schema = `capital_test_${id}`;
+const packageNames = [
+  '@capital/cli',
+  '@capital/core',
+  '@capital/sinks',
+  '@capital/workers',
+  '@capital/wtd-connector',
+];
+
+let root: string;
+let project: string;
+let redis: Redis;
+let admin: pg.Pool;
+
+type Result = { readonly code: number | null; readonly stdout: string; readonly stderr: string };
+
+/**
+ * Runs a command to its end, killed if it outlives `killAfterMs`. The environment loses what a
+ * package manager running this test sets (`npm_config_*`, `pnpm_*`), so npm in the project behaves
+ * as in a user's shell, and `REDIS_URL` and `WTD_API_TOKEN`, so a run shares nothing by accident.
+ */
+function run(command: string, args: readonly string[], cwd: string, killAfterMs = 120_000): Promise<Result> {
+  const env: NodeJS.ProcessEnv = { NO_COLOR: '1' };
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(npm_|pnpm_|redis_url$|wtd_api_token$|force_color$)/i.test(key)) env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function expectSuccess(pending: Promise<Result>): Promise<Result> {
+  const result = await pending;
+  expect(result.code, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`).toBe(0);
+  return result;
+}
+
+/**
+ * `npx capital …` in the project; `--no` so that npx never fetches a `capital` from the registry.
+ * Killed after 90 s, within the test's own timeout, so a hung run fails with its output.
+ */
+const capital = (args: readonly string[]): Promise<Result> =>
+  run('npx', ['--no', '--', 'capital', ...args], project, 90_000);
+
+const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+
+beforeAll(async () => {
+  assertCliBuilt();
+  redis = new Redis(redisUrl);
+  admin = new pg.Pool({ ...server, max: 1 });
+  // Outside the repository, so that Node finds nothing of it by walking up from the project.
+  root = mkdtempSync(join(tmpdir(), 'capital-tarball-'));
+  const tarballs = join(root, 'tarballs');
+  project = join(root, 'project');
+  mkdirSync(tarballs);
+  mkdirSync(project);
+
+  await expectSuccess(
+    run(
+      'npx',
+      ['-y', 'pnpm@12.4.2', '-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs],
+      repository,
+    ),
+  );
+  writeThirdPartyConnector(join(root, 'tally'), 'capital-connector-tally', 'tally');
+  writeThirdPartyConnector(join(root, 'orders'), '@acme/capital-connector-orders', 'orders');
+  for (const fixture of ['tally', 'orders']) {
+    await expectSuccess(run('npm', ['pack', '--pack-destination', tarballs], join(root, fixture)));
+  }
+  writeFileSync(
+    join(project, 'package.json'),
+    '{ "name": "user-project", "version": "1.0.0", "private": true }\n',
+  );
+  const files = readdirSync(tarballs).map((file) => join(tarballs, file));
+  expect(files).toHaveLength(packageNames.length + 2);
+  await expectSuccess(
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...files], project, 240_000),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  if (root) rmSync(root, { recursive: true, force: true });
+  const keys = (await redis?.keys(`${limiterPrefix}*`)) ?? [];
+  if (keys.length > 0) await redis.del(...keys);
+  await redis?.quit();
+  await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin?.end();
+});
+
+describe('the packed packages, installed in a project outside the repository', () => {
+  it('carry the MIT licence and export only files the tarball ships', () => {
+    for (const name of packageNames) {
+      const folder = join(project, 'node_modules', name);
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as {
+        license: string;
+        exports: Record<string, Record<string, string>>;
+        dependencies: Record<string, string>;
+      };
+      expect(manifest.license, name).toBe('MIT');
+      // A subpath added to `exports` in the repository and forgotten in `publishConfig.exports`.
+      const inRepository = JSON.parse(
+        readFileSync(join(repository, 'packages', name.replace('@capital/', ''), 'package.json'), 'utf8'),
+      ) as { exports: Record<string, unknown> };
+      expect(Object.keys(manifest.exports), name).toEqual(Object.keys(inRepository.exports));
+      expect(readFileSync(join(folder, 'LICENSE'), 'utf8')).toContain('Capital connectors contributors');
+      expect(Object.values(manifest.dependencies).filter((range) => range.startsWith('workspace:'))).toEqual(
+        [],
+      );
+      for (const [subpath, conditions] of Object.entries(manifest.exports)) {
+        expect(Object.keys(conditions), `${name} ${subpath}`).not.toContain('source');
+        for (const target of Object.values(conditions)) {
+          expect(existsSync(join(folder, target)), `${name} ${subpath} → ${target}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('give a capital command that answers --help, and --version when it has one', async () => {
+    const help = await expectSuccess(capital(['--help']));
+    expect(help.stdout).toMatch(/^\s+run \[options\]/m);
+    if (help.stdout.includes('--version')) {
+      const version = await expectSuccess(capital(['--version']));
+      expect(version.stdout.trim()).toBe('0.1.0');
+    }
+  });
+
+  it('run wtd with its emulator and write every listing of "new york"', async () => {
+    const result = await expectSuccess(capital(['run', 'wtd', '--search', 'new york', '--quiet']));
+
+    expect(result.stderr).toMatch(/the wtd emulator runs at http:\/\/127\.0\.0\.1:\d+/);
+    expect(lines(join(project, 'data', 'wtd-new-york.ndjson'))).toHaveLength(431);
+  });
+
+  it('import @capital/wtd-connector without loading its emulator or any testing entry', async () => {
+    // A module hook (in its own thread) writes the URL of every module Node loads to a file.
+    const log = join(root, 'loaded.txt');
+    writeFileSync(join(root, 'record-loads.mjs'), recordLoadsHook(log));
+    writeFileSync(join(root, 'register.mjs'), registerHook);
+    const script =
+      "const { connector } = await import('@capital/wtd-connector'); console.log(connector.name);";
+    const result = await expectSuccess(
+      run(
+        process.execPath,
+        ['--import', join(root, 'register.mjs'), '--input-type=module', '-e', script],
+        project,
+      ),
+    );
+    expect(result.stdout.trim()).toBe('wtd');
+
+    const loaded = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((url) => url.includes('/node_modules/@capital/'));
+    expect(loaded.some((url) => url.endsWith('/@capital/wtd-connector/dist/connector.js'))).toBe(true);
+    expect(loaded.filter((url) => /\/dist\/(emulator\/|testing[./])/.test(url))).toEqual([]);
+  });
+
+  it('find a capital-connector-NAME installed in the project by name, with the Lua and SQL the packages ship', async () => {
+    const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}&table=tally`;
+    // The Redis limiter reads core's Lua scripts and the PostgreSQL sink reads the sinks' SQL
+    // files, both from the installed packages.
+    const flags = ['--sink', sink, '--redis', redisUrl, '--limiter-prefix', limiterPrefix, '--quiet'];
+    await expectSuccess(capital(['run', 'tally', '--count', '23', ...flags]));
+
+    const records = await admin.query(`SELECT count(*)::int AS n FROM "${schema}"."tally"`);
+    const pages = await admin.query(`SELECT count(*)::int AS n FROM "${schema}"."tally__pages"`);
+    expect(records.rows[0]).toEqual({ n: 23 });
+    expect(pages.rows[0]).toEqual({ n: 5 });
+    expect((await redis.keys(`${limiterPrefix}*`)).length).toBeGreaterThan(0);
+  });
+
+  it('find @SCOPE/capital-connector-NAME installed in the project by name', async () => {
+    const out = join(project, 'orders.ndjson');
+    await expectSuccess(capital(['run', 'orders', '--count', '12', '--out', out, '--quiet']));
+
+    const numbers = lines(out).map((line) => (JSON.parse(line) as { n: number }).n);
+    expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+  });
+
+  it('list the connectors installed in the project in `run --help`, when the CLI lists them', async () => {
+    const help = await expectSuccess(capital(['run', '--help']));
+    // Only a CLI that lists installed connectors prints this heading; those that do must see the
+    // project's own connectors, not only the ones beside the CLI.
+    if (/connectors installed/i.test(help.stdout)) expect(help.stdout).toMatch(/^\s+tally\s/m);
+  });
+});
+
+const recordLoadsHook = (log: string): string => `import { appendFileSync } from 'node:fs';
+export async function load(url, context, nextLoad) {
+  appendFileSync(${JSON.stringify(log)}, url + '\\n');
+  return nextLoad(url, context);
+}
+`;
+
+const registerHook = `import { register } from 'node:module';
+register('./record-loads.mjs', import.meta.url);
+`;
