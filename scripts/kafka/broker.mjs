@@ -109,7 +109,7 @@ export async function runningAddress(timeoutMs = 3000) {
 }
 
 /** Polls the broker until it lists itself in Metadata; fails early if `child` dies. */
-async function waitReady(port, child) {
+async function waitReady(port, child, clusterId) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let exited = null;
   child?.once('exit', (code, signal) => {
@@ -120,7 +120,7 @@ async function waitReady(port, child) {
       throw new Error(`broker died during startup (${exited}). Last lines of ${paths.log}:\n${tail()}`);
     if (!child && brokerPids().length === 0)
       throw new Error(`broker exited while starting. Last lines of ${paths.log}:\n${tail()}`);
-    if (await isReady(HOST, port, 2000)) return;
+    if (await isReady(HOST, port, 2000, clusterId)) return;
     await sleep(250);
   }
   throw new Error(
@@ -203,15 +203,8 @@ async function launch() {
     '-cp',
     classpath(),
   ];
-  const format = [
-    'kafka.tools.StorageTool',
-    'format',
-    '--standalone',
-    '-t',
-    newClusterId(),
-    '-c',
-    paths.config,
-  ];
+  const clusterId = newClusterId();
+  const format = ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', paths.config];
   const fmt = spawnSync(java, [...jvm, ...format], { encoding: 'utf8' });
   if (fmt.error?.code === 'ENOENT') throw new Error(`${java} not found: Java 17+ is needed`);
   if (fmt.status !== 0)
@@ -231,7 +224,7 @@ async function launch() {
   log(`broker pid ${child.pid} starting on ${HOST}:${port} (controller ${controllerPort}), log ${paths.log}`);
 
   try {
-    await waitReady(port, child);
+    await waitReady(port, child, clusterId);
   } catch (err) {
     killGroup(child.pid, 'SIGKILL');
     throw err;

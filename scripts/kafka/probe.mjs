@@ -105,17 +105,24 @@ export async function probeBroker(host, port, timeoutMs = 3000) {
       o += 6 + Math.max(rackLen, 0);
       brokers.push({ nodeId, host: brokerHost, port: brokerPort });
     }
-    return { apiCount: count, metadataVersion: version, brokers };
+    // cluster_id (nullable string): tells our broker from another one that got the port first.
+    const idLen = md.readInt16BE(o);
+    const clusterId = idLen < 0 ? null : md.toString('utf8', o + 2, o + 2 + idLen);
+    return { apiCount: count, metadataVersion: version, brokers, clusterId };
   } finally {
     conn.close();
   }
 }
 
-/** True when the broker at host:port answers and lists itself as usable. */
-export async function isReady(host, port, timeoutMs) {
+/**
+ * True when the broker at host:port answers and lists itself as usable — and, given
+ * `clusterId`, is of that cluster (a test run in another clone may have bound the port first).
+ */
+export async function isReady(host, port, timeoutMs, clusterId) {
   try {
-    const { brokers } = await probeBroker(host, port, timeoutMs);
-    return brokers.some((b) => b.port === port);
+    const probed = await probeBroker(host, port, timeoutMs);
+    if (clusterId !== undefined && probed.clusterId !== clusterId) return false;
+    return probed.brokers.some((b) => b.port === port);
   } catch {
     return false;
   }

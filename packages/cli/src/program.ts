@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { redactText } from '@capital/core';
 import { Command, CommanderError } from 'commander';
 import { CliUsageError } from './cli-error.js';
 import { addConnectorParams } from './commands/connector-params.js';
@@ -33,7 +34,8 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
       return 130;
     }
     const usage = error instanceof CliUsageError;
-    io.stderr.write(`capital: error: ${messageOf(error)}\n`);
+    // The last line of defence: no secret the credential resolver handed out reaches stderr.
+    io.stderr.write(`capital: error: ${redactText(messageOf(error))}\n`);
     return usage ? 2 : 1;
   }
 }
@@ -86,6 +88,10 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     )
     .option('--retries <n>', 'retries of a transient failure', '5')
     .option('--timeout <ms>', 'per-request timeout in ms')
+    .option(
+      '--allow-incomplete',
+      'keep the output even when it holds less than the API said, or duplicates (the summary says what is missing)',
+    )
     .option('--quiet', 'no progress on stderr');
   // A connector's own flags (`--search`) are known once it is loaded, when commander reaches `run`.
   const runConnectorOf = addConnectorParams(program, run, io.cwd);

@@ -124,6 +124,7 @@ export async function runCommand(
       buffer,
       retry: { retries },
       timeoutMs,
+      allowIncomplete: flags.allowIncomplete === true,
       signal,
       logger,
       onEvent: (_event, stats) => progress.update(stats.snapshot()),
@@ -134,6 +135,11 @@ export async function runCommand(
       `capital: done in ${seconds.toFixed(1)} s: ${describeProgress(summary)}; ` +
         `${(summary.pagesFetched / Math.max(seconds, 0.001)).toFixed(1)} pages/s.\n`,
     );
+    if (!summary.completeness.complete) {
+      io.stderr.write(
+        `capital: INCOMPLETE (--allow-incomplete): ${summary.completeness.faults.join('; ')}\n`,
+      );
+    }
     io.stdout.write(`${summary.location}\n`);
   } finally {
     progress.stop();

@@ -1,13 +1,19 @@
 import {
   type Checkpoint,
+  CompletenessLedger,
+  type CompletenessReport,
   type Connector,
   type CrawlEvent,
   type CredentialResolver,
+  checkCompleteness,
   crawl,
   createLimiterKeys,
+  IncompleteRunError,
   type Logger,
   type RateLimiter,
   type RetryOptions,
+  redactError,
+  resolveRetryPolicy,
   type Task,
 } from '@capital/core';
 import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
@@ -42,17 +48,32 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * Finalise the sink even when the run holds less (or more) than its pages said it must, or a
+   * page's fault survived its retries; the summary's `completeness` says what is missing.
+   * @default false: such a run fails with `IncompleteRunError` and the sink is aborted.
+   */
+  readonly allowIncomplete?: boolean | undefined;
   /** Told of every crawl event, after the run's statistics counted it. */
   readonly onEvent?: ((event: CrawlEvent, stats: RunStats) => void) | undefined;
 };
 
 /** What a finished run reports. */
-export type RunSummary = SinkSummary & RunStatsSnapshot;
+export type RunSummary = SinkSummary &
+  RunStatsSnapshot & {
+    /** What was stored against what the pages said; not `complete` only with `allowIncomplete`. */
+    readonly completeness: CompletenessReport;
+  };
 
 /**
  * Runs one connector from its seeds to a sink: crawl with the limiter, write every page, close
  * the sink only when every page is stored. On any failure the sink is aborted (no output that
- * looks complete) and the error is rethrown.
+ * looks complete) and the error is rethrown, without any secret the resolver handed out.
+ *
+ * Every page goes through `checkCompleteness`: records another page already gave, and figures
+ * (`expect`) the pages contradict, are faults retried like transient errors; at the end the
+ * stored records and pages must match what the pages stated, or the run fails with
+ * `IncompleteRunError` — unless `allowIncomplete`, when the summary's `completeness` lists them.
  *
  * @example
  * await runConnector({ connector, params: { search: 'new york' }, sink: new FileSink({ path }),
@@ -64,13 +85,24 @@ export async function runConnector<T extends Task, D>(
   const { connector, sink } = options;
   const stats = new RunStats();
   const concurrency = options.concurrency ?? 4;
+  const ledger = new CompletenessLedger();
+  const allowIncomplete = options.allowIncomplete === true;
+  let completeness: CompletenessReport;
   try {
-    const handler = connector.createHandler({
-      baseUrl: options.baseUrl,
-      resolveCredential: options.resolveCredential,
-      timeoutMs: options.timeoutMs,
-      logger: options.logger,
-    });
+    const handler = checkCompleteness(
+      connector.createHandler({
+        baseUrl: options.baseUrl,
+        resolveCredential: options.resolveCredential,
+        timeoutMs: options.timeoutMs,
+        logger: options.logger,
+      }),
+      {
+        ledger,
+        recordKey: (record: D) => connector.recordKey(record),
+        maxAttempts: options.retry === false ? 1 : resolveRetryPolicy(options.retry).retries + 1,
+        allowIncomplete,
+      },
+    );
     const keys = createLimiterKeys({
       resolveCredential: options.resolveCredential,
       secret: options.keySecret,
@@ -88,6 +120,7 @@ export async function runConnector<T extends Task, D>(
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         onEvent: (event) => {
+          if (event.type === 'page-skipped') ledger.skipped();
           stats.record(event);
           options.onEvent?.(event, stats);
         },
@@ -95,6 +128,8 @@ export async function runConnector<T extends Task, D>(
       writeTo(sink),
     );
     await lastValueFrom(pages$, { defaultValue: undefined });
+    completeness = ledger.report();
+    if (!completeness.complete && !allowIncomplete) throw new IncompleteRunError(completeness.faults);
   } catch (error) {
     // Bounded: the error must reach the caller even when the sink's server stopped answering.
     await settleWithin(
@@ -103,10 +138,10 @@ export async function runConnector<T extends Task, D>(
       abortTimeoutMs,
       (message) => options.logger?.warn(message),
     );
-    throw error;
+    throw redactError(error);
   }
   const summary = await untilAborted(sink.close(), options.signal);
-  return { ...summary, ...stats.snapshot() };
+  return { ...summary, ...stats.snapshot(), completeness };
 }
 
 /** How long an aborting sink may take to let go of its connections and files. */

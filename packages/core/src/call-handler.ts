@@ -10,7 +10,9 @@ import {
   throwError,
   throwIfEmpty,
 } from 'rxjs';
-import { InvalidTaskResultError, type TaskLabel, toError } from './errors.js';
+import { parseExpectation } from './completeness/expectation.js';
+import { InvalidTaskResultError, type TaskLabel } from './errors.js';
+import { redactError } from './redact/redact-error.js';
 import type { Handler, HandlerContext, Task, TaskResult } from './task.js';
 
 /**
@@ -32,7 +34,8 @@ export function callHandler<T extends Task, D>(
     take(1),
     throwIfEmpty(() => new InvalidTaskResultError(label, 'its Observable completed without a TaskResult.')),
     map((result) => checkTaskResult<T, D>(result, task, label)),
-    catchError((thrown: unknown) => throwError(() => toError(thrown))),
+    // The one choke point of every connector's errors: no secret the resolver handed out leaves.
+    catchError((thrown: unknown) => throwError(() => redactError(thrown))),
   );
 }
 
@@ -63,8 +66,11 @@ export function checkTaskResult<T extends Task, D>(
   if (typeof result !== 'object' || result === null) {
     throw new InvalidTaskResultError(label, `expected { task, data, nextTasks }, got ${String(result)}.`);
   }
-  const { data, nextTasks } = result as Partial<TaskResult<T, D>>;
+  const { data, nextTasks, expect } = result as Partial<TaskResult<T, D>>;
   if (!Array.isArray(data)) throw new InvalidTaskResultError(label, '`data` is not an array.');
   if (!Array.isArray(nextTasks)) throw new InvalidTaskResultError(label, '`nextTasks` is not an array.');
-  return { task, data, nextTasks };
+  if (expect === undefined) return { task, data, nextTasks };
+  const parsed = parseExpectation(expect);
+  if (typeof parsed === 'string') throw new InvalidTaskResultError(label, parsed);
+  return { task, data, nextTasks, expect: parsed };
 }

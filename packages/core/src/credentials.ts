@@ -1,4 +1,5 @@
 import { CapitalError } from './errors.js';
+import { rememberSecret } from './redact/secret-registry.js';
 
 /**
  * Turns a credential reference (`'env:WTD_API_TOKEN'`) into the secret it names. Tasks carry
@@ -36,6 +37,8 @@ export function createCredentialResolver(
     const value = overrides[match[1]] ?? env[match[1]];
     if (!value)
       throw new MissingCredentialError(reference, `the environment variable ${match[1]} is not set.`);
+    // Every value handed out is redacted from errors and logs from now on (see `redactError`).
+    rememberSecret(value);
     return value;
   };
 }

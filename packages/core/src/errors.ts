@@ -78,6 +78,17 @@ export class HttpStatusError extends CapitalError {
   override name = 'HttpStatusError' as const;
 }
 
+/**
+ * The API refused the credential, whatever status it used to say so (some answer 200 with an
+ * error body). Never retryable: the same token will be refused again.
+ */
+export class AuthenticationError extends CapitalError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'AUTHENTICATION_FAILED', cause: options.cause });
+  }
+  override name = 'AuthenticationError' as const;
+}
+
 /** Whether an HTTP status is worth retrying: 408, 429 and every 5xx. */
 export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;

@@ -1,5 +1,16 @@
 export { callHandler, checkTaskResult, runHandler } from './call-handler.js';
 export type { Checkpoint } from './checkpoint.js';
+export type { CheckCompletenessOptions } from './completeness/check-completeness.js';
+export { checkCompleteness } from './completeness/check-completeness.js';
+export type { CompletenessReport, ScopeReport } from './completeness/completeness-ledger.js';
+export { CompletenessLedger } from './completeness/completeness-ledger.js';
+export type { Expectation } from './completeness/expectation.js';
+export { parseExpectation } from './completeness/expectation.js';
+export {
+  IncompleteResultError,
+  IncompleteRunError,
+  isIncompleteResultError,
+} from './completeness/incomplete-errors.js';
 export type {
   Connector,
   ConnectorParam,
@@ -11,6 +22,7 @@ export type { CredentialResolver } from './credentials.js';
 export { createCredentialResolver, MissingCredentialError, redactSecrets } from './credentials.js';
 export type { TaskLabel } from './errors.js';
 export {
+  AuthenticationError,
   CapitalError,
   describeTask,
   HttpStatusError,
@@ -85,6 +97,10 @@ export type {
 } from './paginate/paginator.js';
 export type { LinkValue } from './paginate/parse-link-header.js';
 export { parseLinkHeader } from './paginate/parse-link-header.js';
+export { redactError } from './redact/redact-error.js';
+export { redactedMark, redactText, secretSpellings } from './redact/redact-text.js';
+export { redactingLogger } from './redact/redacting-logger.js';
+export { handedOutSecrets, rememberSecret } from './redact/secret-registry.js';
 export { CredentialRefusedError, restrictCredentials } from './restrict-credentials.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';

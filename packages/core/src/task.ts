@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Observable } from 'rxjs';
+import type { Expectation } from './completeness/expectation.js';
 import type { TaskLabel } from './errors.js';
 import { InvalidTaskError } from './errors.js';
 import type { JsonObject } from './json.js';
@@ -22,6 +23,11 @@ export type TaskResult<T extends Task = Task, D = unknown> = {
   readonly data: readonly D[];
   /** The tasks to run next: none when done, one for the next page, many for a fan-out. */
   readonly nextTasks: readonly T[];
+  /**
+   * What the whole result this page belongs to must hold (records, pages), as the API stated it;
+   * a run checks what it stored against it (see `checkCompleteness`).
+   */
+  readonly expect?: Expectation | undefined;
 };
 
 /** What a handler receives besides its task. */

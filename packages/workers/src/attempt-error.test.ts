@@ -1,4 +1,5 @@
 import {
+  createCredentialResolver,
   HttpStatusError,
   NonRetryableError,
   retryAfterOf,
@@ -7,7 +8,7 @@ import {
 } from '@capital/core';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { attemptError } from './attempt-error.js';
+import { attemptError, unrecoverable } from './attempt-error.js';
 
 const label = { taskKey: 'a1b2c3d4e5f6a7b8c9d0', type: 'wtd.stock_search', page: 3 };
 const at = (attempt: number) => ({ label, attempt, attempts: 6, maxRetryAfterMs: 60_000 });
@@ -61,5 +62,32 @@ describe('attemptError', () => {
     const error = attemptError('token=s3cret', at(1));
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).not.toContain('s3cret');
+  });
+
+  it('takes every handed-out secret out of what BullMQ stores: message, stack and causes, on every path', () => {
+    const token = 'worker s3cret/+tok';
+    createCredentialResolver({ API_TOKEN: token })('env:API_TOKEN');
+    const echoed = () => new Error(`Unknown api_token ${token} (${new URLSearchParams({ t: token })})`);
+    const errors = [
+      attemptError(new TransientError('flaky', { cause: echoed() }), at(1)),
+      attemptError(echoed(), at(1)),
+      attemptError(new TransientError(echoed().message), at(6)),
+      unrecoverable(echoed()),
+    ];
+
+    for (const error of errors) {
+      const stored: string[] = [];
+      for (let current: unknown = error; current instanceof Error; current = current.cause) {
+        stored.push(current.message, current.stack ?? '');
+      }
+      expect(stored.join('\n')).toContain('[redacted]');
+      for (const spelling of [
+        token,
+        encodeURIComponent(token),
+        new URLSearchParams({ t: token }).toString(),
+      ]) {
+        expect(stored.join('\n')).not.toContain(spelling.replace(/^t=/, ''));
+      }
+    }
   });
 });

@@ -2,6 +2,7 @@ import {
   describeTask,
   isRetryable,
   NonRetryableError,
+  redactError,
   retryAfterOf,
   TaskFailedError,
   type TaskLabel,
@@ -34,6 +35,12 @@ export type AttemptContext = {
  * @example throw attemptError(error, { label, attempt: job.attemptsMade + 1, attempts: 6, maxRetryAfterMs: 300_000 })
  */
 export function attemptError(thrown: unknown, context: AttemptContext): Error {
+  // BullMQ stores the message and stack in Redis (failedReason, stacktrace, the events stream),
+  // and `capital failed` prints them: no secret the resolver handed out may be in either.
+  return redactError(shapeAttemptError(thrown, context));
+}
+
+function shapeAttemptError(thrown: unknown, context: AttemptContext): Error {
   const { label, attempt, attempts } = context;
   const cause = toError(thrown);
   if (!isRetryable(cause)) return unrecoverable(new TaskFailedError(label, attempt, cause));
@@ -63,5 +70,5 @@ export function attemptError(thrown: unknown, context: AttemptContext): Error {
 export function unrecoverable(error: Error): UnrecoverableError {
   const wrapped = new UnrecoverableError(error.message);
   wrapped.cause = error;
-  return wrapped;
+  return redactError(wrapped) as UnrecoverableError;
 }

@@ -6,6 +6,7 @@ export type { ConnectorCacheOptions } from './connector-cache.js';
 export { ConnectorCache } from './connector-cache.js';
 export type { CrawlBackoffOptions } from './crawl-backoff.js';
 export { crawlBackoff } from './crawl-backoff.js';
+export { readCrawlCompleteness } from './crawl-completeness.js';
 export type { CrawlJob, CrawlJobData } from './crawl-job.js';
 export { crawlJob, parseCrawlJobData } from './crawl-job.js';
 export type { CrawlJobOptions } from './crawl-job-options.js';

@@ -1,5 +1,6 @@
 import {
   type Connector,
+  type Expectation,
   type Handler,
   isRetryable,
   type Logger,
@@ -65,6 +66,8 @@ export type CrawlJobOutcome = {
   readonly key: string;
   readonly records: number;
   readonly nextTasks: number;
+  /** What the page said its whole result must hold; `capital enqueue --wait` checks it. */
+  readonly expect?: Expectation | undefined;
 };
 
 /** Sink failures that another attempt cannot fix: the page itself cannot be stored. */
@@ -175,7 +178,12 @@ export async function runCrawlJob(
       );
     }
   }
-  return { key, records: result.data.length, nextTasks: next.length };
+  return {
+    key,
+    records: result.data.length,
+    nextTasks: next.length,
+    ...(result.expect === undefined ? {} : { expect: result.expect }),
+  };
 }
 
 /** A sink failure, as retryable unless the page itself cannot be stored. */

@@ -6,6 +6,7 @@ import {
   type Logger,
   parseRate,
   type Rate,
+  redactingLogger,
   silentLogger,
   type Task,
 } from '@capital/core';
@@ -191,7 +192,8 @@ export function resolveStartWorkerOptions(options: StartWorkerOptions): StartWor
     backoff: options.backoff ?? {},
     maxDepth,
     resolveCredential: options.resolveCredential ?? createCredentialResolver(process.env),
-    logger: options.logger ?? silentLogger,
+    // Handlers and the worker log through it: no secret the resolver handed out gets out.
+    logger: redactingLogger(options.logger ?? silentLogger),
   };
 }
 

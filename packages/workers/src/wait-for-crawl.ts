@@ -1,5 +1,6 @@
-import { InvalidOptionError } from '@capital/core';
+import { type CompletenessReport, InvalidOptionError } from '@capital/core';
 import { Redis } from 'ioredis';
+import { readCrawlCompleteness } from './crawl-completeness.js';
 import {
   assertQueueExists,
   type CrawlReport,
@@ -35,7 +36,10 @@ export type WaitForCrawlOptions = QueueConnectionOptions & {
 };
 
 /** A crawl that is over: its `state` is `complete` or `failed`. */
-export type CrawlOutcome = CrawlReport;
+export type CrawlOutcome = CrawlReport & {
+  /** The completed pages against what they said the whole result must hold. */
+  readonly completeness: CompletenessReport;
+};
 
 /**
  * Waits until a crawl is complete (see `isCrawlComplete`), reading the queue's counts every
@@ -75,7 +79,7 @@ export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<C
               queue,
               Math.min(status.failed, options.failuresToReport ?? 10),
             );
-            return { ...status, failures };
+            return { ...status, failures, completeness: await readCrawlCompleteness(queue) };
           }
           await sleep(intervalMs, signal);
         }

@@ -1,4 +1,10 @@
-import { HttpStatusError, InvalidResponseError, isRetryable, TransientError } from '@capital/core';
+import {
+  AuthenticationError,
+  HttpStatusError,
+  InvalidResponseError,
+  isRetryable,
+  TransientError,
+} from '@capital/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   closedLoopbackUrl,
@@ -259,6 +265,29 @@ describe('fetchStockSearchPage errors', () => {
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toMatch(/answered 200 with an error message: Token \[redacted\]/);
     expectNoToken(error);
+  });
+
+  it('fails the real API\'s refused-key answer, a 200 with {"Message":"Invalid API Key."}, at once as an AuthenticationError', async () => {
+    const api = await stub((_request, response) => sendJson(response, 200, { Message: 'Invalid API Key.' }));
+
+    const error = await rejectionOf(fetchStockSearchPage(request(api.url)));
+
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error).toMatchObject({ code: 'AUTHENTICATION_FAILED', retryable: false });
+    expect(isRetryable(error)).toBe(false);
+    expect(error.message).toBe('The API refused the token (it answered 200 with: Invalid API Key.)');
+  });
+
+  it('quotes a 200 that is not JSON without the token, even where the quote would cut it', async () => {
+    const api = await stub((_request, response) =>
+      sendText(response, 200, `Unknown api_token ${'x'.repeat(36)}${token}, see docs`, 'text/plain'),
+    );
+
+    const error = await rejectionOf(fetchStockSearchPage(request(api.url)));
+
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect(error.message).toContain('[redac');
+    expect(errorText(error)).not.toContain(token.slice(0, 5));
   });
 
   it('fails a 4xx whose message echoes the token as permanent, with the token removed', async () => {

@@ -1,9 +1,10 @@
 import {
+  AuthenticationError,
   HttpStatusError,
   InvalidResponseError,
   isRetryable,
   NonRetryableError,
-  redactSecrets,
+  redactText,
   TransientError,
 } from '@capital/core';
 import ky from 'ky';
@@ -32,7 +33,8 @@ export type StockSearchRequest = {
  *
  * - network errors, timeouts, 408, 429 (with its `Retry-After`), 5xx, bodies that are not JSON
  *   or not a page of listings → retryable;
- * - 401, 403, 404 and other 4xx → permanent.
+ * - 401, 403, 404 and other 4xx, and a 200 whose error message says the key is refused
+ *   (`{"Message":"Invalid API Key."}`, as the real API answered) → permanent.
  *
  * An invalid body is never taken for an empty last page. No message carries the token.
  */
@@ -59,7 +61,7 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   const body = await readBody(response, secrets);
   if (!response.ok) {
     const message = errorMessage(body) ?? response.statusText;
-    throw new HttpStatusError(response.status, redactSecrets(message, secrets), {
+    throw new HttpStatusError(response.status, redactText(message, secrets), {
       retryAfterMs: parseRetryAfter(response.headers),
     });
   }
@@ -76,7 +78,8 @@ async function readBody(response: Response, secrets: readonly string[]): Promise
   try {
     return JSON.parse(text);
   } catch {
-    return { unparsable: text.slice(0, 120) };
+    // Redact before cutting: a token cut in two would no longer be found by any later redaction.
+    return { unparsable: redactText(text, secrets).slice(0, 120) };
   }
 }
 
@@ -90,8 +93,15 @@ function parsePage(body: unknown, request: StockSearchRequest): StockSearchPage 
   const parsed = v.safeParse(stockSearchPageSchema, body);
   if (!parsed.success) {
     const message = errorMessage(body);
+    if (message !== undefined && isRefusedKey(message)) {
+      // The real API refuses a key with a 200 and `{"Message":"Invalid API Key."}`: retrying
+      // the same key would be refused the same way.
+      throw new AuthenticationError(
+        `The API refused the token (it answered 200 with: ${redactText(message, [request.token])})`,
+      );
+    }
     const problem = message
-      ? `the API answered 200 with an error message: ${redactSecrets(message, [request.token])}`
+      ? `the API answered 200 with an error message: ${redactText(message, [request.token])}`
       : `it is not a page of listings (${v.summarize(parsed.issues).split('\n')[0]})`;
     // A flaky gateway sends such bodies; retrying is right, and after the last retry the task fails loudly.
     throw new InvalidResponseError(`Invalid stock search response: ${problem}`, { retryable: true });
@@ -113,7 +123,15 @@ function parsePage(body: unknown, request: StockSearchRequest): StockSearchPage 
 
 function errorMessage(body: unknown): string | undefined {
   const parsed = v.safeParse(errorBodySchema, body);
-  return parsed.success ? parsed.output.message : undefined;
+  if (!parsed.success) return undefined;
+  return 'message' in parsed.output ? parsed.output.message : parsed.output.Message;
+}
+
+/** Error messages that say the key itself is wrong, not that the service is having trouble. */
+function isRefusedKey(message: string): boolean {
+  return /\b(invalid|unknown|missing|wrong|revoked|expired)\b.*\bapi[ _-]?(key|token)\b|\bapi[ _-]?(key|token)\b.*\b(invalid|unknown|not valid|required|revoked|expired)\b|\bunauthori[sz]ed\b|\bauthenticat/i.test(
+    message,
+  );
 }
 
 /** ky's messages hold the request URL, and so the token: rebuild them without it, and without `cause`. */
@@ -132,5 +150,5 @@ function requestError(error: unknown, request: StockSearchRequest, secrets: read
 function describe(error: unknown, secrets: readonly string[]): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return redactSecrets(`${error.message}${cause}`, secrets);
+  return redactText(`${error.message}${cause}`, secrets);
 }

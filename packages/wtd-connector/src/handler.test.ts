@@ -2,6 +2,7 @@ import {
   createCredentialResolver,
   type Handler,
   HttpStatusError,
+  IncompleteResultError,
   InvalidResponseError,
   isRetryable,
   NonRetryableError,
@@ -63,6 +64,15 @@ describe('createStockSearchHandler against the emulator', () => {
 
     expect(result.task).toBe(task);
     expect(result.data).toEqual(matches.slice(limit, 2 * limit));
+  });
+
+  it('states what the whole search must hold, the same on every page, keyed to its first page', async () => {
+    const first = await run(handlerFor(api.url), pageTask(1));
+    const third = await run(handlerFor(api.url), pageTask(3));
+
+    const expected = { scope: taskKey(pageTask(1)), records: matches.length, pages: totalPages };
+    expect(first.expect).toEqual(expected);
+    expect(third.expect).toEqual(expected);
   });
 
   it('returns the task of the next page while the page is not the last', async () => {
@@ -227,6 +237,31 @@ describe('createStockSearchHandler errors', () => {
 
     expect(error).toBeInstanceOf(InvalidResponseError);
     expect(error).toMatchObject({ retryable: true });
+  });
+
+  it('fails a page whose total_pages contradicts its total_results as retryable, keeping the page for a tolerant run', async () => {
+    const listings = matches.slice(0, limit);
+    const api = await stub((_request, response) =>
+      sendJson(response, 200, {
+        total_returned: limit,
+        total_results: 43,
+        total_pages: 1,
+        limit,
+        page: 1,
+        data: listings,
+      }),
+    );
+
+    const error = await run(handlerFor(api.url), pageTask(1)).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(IncompleteResultError);
+    expect(error).toMatchObject({ retryable: true });
+    expect((error as Error).message).toMatch(/total_pages is 1, but 43 results at 10 per page make 5/);
+    expect((error as IncompleteResultError).result).toMatchObject({
+      data: listings,
+      nextTasks: [],
+      expect: { records: 43, pages: 5 },
+    });
   });
 
   it('fails a request that times out as retryable, without the token', async () => {

@@ -1,6 +1,7 @@
 import type { CredentialResolver, Handler, TaskResult } from '@capital/core';
-import { NonRetryableError } from '@capital/core';
+import { IncompleteResultError, labelTask, NonRetryableError, taskKey } from '@capital/core';
 import { fetchStockSearchPage } from './client.js';
+import { pageFaults, pagesOf } from './page-faults.js';
 import type { Listing } from './schema.js';
 import type { StockSearchTask } from './task.js';
 
@@ -32,8 +33,11 @@ export function nextPages(task: StockSearchTask, page: number, totalPages: numbe
 }
 
 /**
- * The handler of stock-search tasks: fetches the task's page and returns its listings and the
- * pages that follow it (see {@link nextPages}).
+ * The handler of stock-search tasks: fetches the task's page and returns its listings, the
+ * pages that follow it (see {@link nextPages}), and what the whole search must hold by the
+ * page's totals (`expect`, scoped to the search's first page), which the run checks its output
+ * against. A page whose totals contradict themselves or its listings (see {@link pageFaults})
+ * fails with a retryable `IncompleteResultError` that keeps the page, for runs that tolerate it.
  *
  * @example
  * const handler = createStockSearchHandler({ baseUrl: emulator.url, resolveCredential: createCredentialResolver() });
@@ -59,6 +63,16 @@ export function createStockSearchHandler(
       timeoutMs,
       signal: context.signal,
     });
-    return { task, data: page.data, nextTasks: nextPages(task, page.page, page.total_pages) };
+    const result = {
+      task,
+      data: page.data,
+      nextTasks: nextPages(task, page.page, page.total_pages),
+      // Every page of the search states the same figures, under the key of its first page.
+      expect: { scope: taskKey({ ...task, page: 1 }), records: page.total_results, pages: pagesOf(page) },
+    };
+    const faults = pageFaults(page);
+    if (faults.length > 0)
+      throw IncompleteResultError.forPage(labelTask(task, context.taskKey), faults, result);
+    return result;
   };
 }

@@ -26,5 +26,11 @@ export const stockSearchPageSchema = v.object({
 /** A validated page of stock search results. */
 export type StockSearchPage = v.InferOutput<typeof stockSearchPageSchema>;
 
-/** The body the API sent with an error: `{ "message": "…" }`. */
-export const errorBodySchema = v.object({ message: v.string() });
+/**
+ * The body the API sent with an error: `{ "message": "…" }`, or `{ "Message": "…" }` with a
+ * capital M, as the real service answered a refused key (with status 200).
+ */
+export const errorBodySchema = v.union([
+  v.object({ message: v.string() }),
+  v.object({ Message: v.string() }),
+]);

@@ -1,4 +1,4 @@
-import type { Connector } from '@capital/core';
+import { type Connector, IncompleteRunError } from '@capital/core';
 import {
   CrawlFailedError,
   type CrawlStatus,
@@ -79,6 +79,12 @@ export async function enqueueCommand(
       connection.queue,
       outcome.failed,
       outcome.failures.map((job) => job.reason),
+    );
+  }
+  if (!outcome.completeness.complete) {
+    throw new IncompleteRunError(
+      outcome.completeness.faults,
+      'the pages stored stay stored, but the result is not whole (crawl again on a new --queue)',
     );
   }
   const seconds = (Date.now() - started) / 1000;

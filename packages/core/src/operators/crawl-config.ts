@@ -3,6 +3,7 @@ import type { Checkpoint } from '../checkpoint.js';
 import { InvalidOptionError } from '../errors.js';
 import type { RateLimiter } from '../limit/rate-limiter.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { redactingLogger } from '../redact/redacting-logger.js';
 import { type RetryOptions, type RetryPolicy, resolveRetryPolicy } from '../retry/retry-policy.js';
 import type { Task, TaskResult } from '../task.js';
 import type { CrawlEvent } from './crawl-event.js';
@@ -122,7 +123,8 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
     limiterKey: typeof key === 'function' ? key : () => key,
     checkpoint: options.checkpoint,
     scheduler: options.scheduler ?? asyncScheduler,
-    logger: options.logger ?? silentLogger,
+    // Handlers log through it: no secret the resolver handed out reaches the user's logger.
+    logger: redactingLogger(options.logger ?? silentLogger),
     signal: options.signal,
     onEvent: options.onEvent ?? (() => {}),
     random: options.random ?? Math.random,

@@ -1,0 +1,145 @@
+import { defaultScope, type Expectation } from './expectation.js';
+
+/** One result's figures: what its pages said, and what the run stored. */
+export type ScopeReport = {
+  readonly scope: string;
+  readonly expectedRecords: number | undefined;
+  readonly expectedPages: number | undefined;
+  readonly storedRecords: number;
+  readonly storedPages: number;
+};
+
+/** What a run holds against what its pages said it must hold. */
+export type CompletenessReport = {
+  /** No fault: every figure met, no duplicate, no page tolerated with a fault. */
+  readonly complete: boolean;
+  /** Each problem, in words: missing records or pages, duplicates, faults tolerated. */
+  readonly faults: readonly string[];
+  readonly scopes: readonly ScopeReport[];
+  /**
+   * Pages a checkpoint knew from an earlier run: not fetched, so their records were not counted
+   * here and the figures cannot be checked (they are reported, not failed).
+   */
+  readonly skippedPages: number;
+};
+
+type ScopeState = {
+  expected: Expectation | undefined;
+  readonly pages: Set<string>;
+  readonly records: Set<string>;
+};
+
+/**
+ * Keeps count, for one run, of the pages and record keys stored per scope (see
+ * {@link Expectation}), and tells what a new page would break. In memory: one entry per record key
+ * (a distributed runner would keep the same in a shared store).
+ */
+export class CompletenessLedger {
+  readonly #scopes = new Map<string, ScopeState>();
+  readonly #faults: string[] = [];
+  #skipped = 0;
+
+  /**
+   * What is wrong with a page against the pages stored so far: figures other than those its
+   * scope's pages stated, or records already stored by another page (or twice in itself).
+   */
+  check(pageKey: string, expect: Expectation | undefined, recordKeys: readonly string[]): string[] {
+    const state = this.#scopes.get(expect?.scope ?? defaultScope);
+    const problems: string[] = [];
+    const known = state?.expected;
+    if (expect !== undefined && known !== undefined) {
+      for (const field of ['records', 'pages'] as const) {
+        if (expect[field] !== undefined && known[field] !== undefined && expect[field] !== known[field]) {
+          problems.push(
+            `it says the result holds ${expect[field]} ${field}, an earlier page said ${known[field]}`,
+          );
+        }
+      }
+    }
+    if (state?.pages.has(pageKey)) return problems;
+    const duplicates = countDuplicates(recordKeys, state?.records);
+    if (duplicates > 0) {
+      problems.push(
+        `${duplicates} of its ${recordKeys.length} records were already stored by another page (duplicates)`,
+      );
+    }
+    return problems;
+  }
+
+  /**
+   * Records a page as stored, and returns the indexes of its records to keep: all but those whose
+   * key was stored already (a duplicate, kept out of the sink when tolerated).
+   */
+  record(pageKey: string, expect: Expectation | undefined, recordKeys: readonly string[]): number[] {
+    const scope = expect?.scope ?? defaultScope;
+    let state = this.#scopes.get(scope);
+    if (state === undefined) {
+      state = { expected: undefined, pages: new Set(), records: new Set() };
+      this.#scopes.set(scope, state);
+    }
+    if (expect !== undefined && (expect.records !== undefined || expect.pages !== undefined)) {
+      state.expected ??= expect;
+    }
+    state.pages.add(pageKey);
+    const kept: number[] = [];
+    recordKeys.forEach((key, index) => {
+      if (state.records.has(key)) return;
+      state.records.add(key);
+      kept.push(index);
+    });
+    return kept;
+  }
+
+  /** Notes a fault the run tolerated (`allowIncomplete`), to report at the end. */
+  tolerate(fault: string): void {
+    this.#faults.push(fault);
+  }
+
+  /** Notes a page a checkpoint knew, which the run did not fetch. */
+  skipped(): void {
+    this.#skipped += 1;
+  }
+
+  /** The run against every stated figure. */
+  report(): CompletenessReport {
+    const faults = [...this.#faults];
+    const scopes: ScopeReport[] = [];
+    for (const [scope, state] of this.#scopes) {
+      const report: ScopeReport = {
+        scope,
+        expectedRecords: state.expected?.records,
+        expectedPages: state.expected?.pages,
+        storedRecords: state.records.size,
+        storedPages: state.pages.size,
+      };
+      scopes.push(report);
+      if (this.#skipped > 0) continue;
+      const name = scope === defaultScope ? 'the run' : `result ${scope.slice(0, 12)}`;
+      if (report.expectedRecords !== undefined && report.storedRecords !== report.expectedRecords) {
+        faults.push(
+          `${name}: ${report.storedRecords} of ${report.expectedRecords} records stored (${describeGap(report.expectedRecords - report.storedRecords)})`,
+        );
+      }
+      if (report.expectedPages !== undefined && report.storedPages !== report.expectedPages) {
+        faults.push(
+          `${name}: ${report.storedPages} of ${report.expectedPages} pages stored (${describeGap(report.expectedPages - report.storedPages)})`,
+        );
+      }
+    }
+    return { complete: faults.length === 0, faults, scopes, skippedPages: this.#skipped };
+  }
+}
+
+function countDuplicates(keys: readonly string[], stored: ReadonlySet<string> | undefined): number {
+  const inPage = new Set<string>();
+  let duplicates = 0;
+  for (const key of keys) {
+    if (stored?.has(key) || inPage.has(key)) duplicates += 1;
+    inPage.add(key);
+  }
+  return duplicates;
+}
+
+function describeGap(missing: number): string {
+  return missing > 0 ? `${missing} missing` : `${-missing} more than stated`;
+}
