@@ -5,6 +5,7 @@ import { CliUsageError } from './cli-error.js';
 import { addConnectorParams } from './commands/connector-params.js';
 import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
+import { registerNewCommand } from './new-connector/new-command.js';
 import { type RunFlags, runCommand } from './run-command.js';
 
 /** What the program reads and writes; `process`'s by default, fakes in tests. */
@@ -115,6 +116,7 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     await emulatorCommand(emulatorConnectorOf(), flags, io, signal);
   });
   registerWorkerCommands(program, io, signal);
+  registerNewCommand(program, io);
   return program;
 }
 

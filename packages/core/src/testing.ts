@@ -1,3 +1,13 @@
+export type { ConformanceCheck } from './testing/conformance/conformance-checks.js';
+export { conformanceChecks } from './testing/conformance/conformance-checks.js';
+export type {
+  ConformanceEmulator,
+  ConformanceEmulatorOptions,
+  ConformanceFaults,
+  ConformanceOptions,
+} from './testing/conformance/conformance-options.js';
+export type { ProxiedAnswer, RecordingProxy } from './testing/conformance/recording-proxy.js';
+export { startRecordingProxy } from './testing/conformance/recording-proxy.js';
 export type { DrivenChain, DrivePaginatorOptions } from './testing/drive-paginator.js';
 export { drivePaginator } from './testing/drive-paginator.js';
 export type {
@@ -42,5 +52,19 @@ export type {
   SeededTimestampsOptions,
 } from './testing/emulator/seeded-data.js';
 export { createIdMinter, generateDataset, seededTimestamps } from './testing/emulator/seeded-data.js';
+export { ackAfterFrames } from './testing/marbles/ack-after-frames.js';
+export type {
+  MarbleCall,
+  MarbleHandler,
+  MarbleHandlerOptions,
+  MarblePage,
+  MarbleScript,
+} from './testing/marbles/marble-handler.js';
+export { marbleHandler, tooManyRequests } from './testing/marbles/marble-handler.js';
+export type {
+  MemoryCheckpointSinkOptions,
+  MemorySinkPage,
+} from './testing/memory-checkpoint-sink.js';
+export { MemoryCheckpointSink } from './testing/memory-checkpoint-sink.js';
 export type { SyntheticSourceSpec, SyntheticTask } from './testing/synthetic-source.js';
 export { chainSpec, SyntheticSource, seededRandom } from './testing/synthetic-source.js';

@@ -108,7 +108,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
  */
 export function toServerOptions(resolved: ResolvedEmulatorOptions, statsPath: string): EmulatorServerOptions {
   const { rateLimit, faults } = resolved;
-  const { seed, faultRate, malformedRate, burst429Rate } = faults;
+  const { seed, faultRate, malformedRate, burst429Rate, resetRate, burst429RetryAfterMs } = faults;
   return {
     routes: [stockSearchRoute(resolved.dataset, resolved.maxLimit)],
     auth: queryTokenAuth({ param: 'api_token', tokens: resolved.tokens }),
@@ -124,6 +124,8 @@ export function toServerOptions(resolved: ResolvedEmulatorOptions, statsPath: st
       ...(faultRate === undefined ? {} : { faultRate }),
       ...(malformedRate === undefined ? {} : { malformedRate }),
       ...(burst429Rate === undefined ? {} : { burst429Rate }),
+      ...(resetRate === undefined ? {} : { resetRate }),
+      ...(burst429RetryAfterMs === undefined ? {} : { burst429RetryAfterMs }),
     },
     latencyMs: resolved.latencyMs,
     host: resolved.host,

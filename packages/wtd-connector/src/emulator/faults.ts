@@ -28,6 +28,16 @@ export type FaultOptions = {
    */
   readonly burst429Rate?: number;
   /**
+   * Share of requests whose connection is reset without an answer.
+   * @default 0
+   */
+  readonly resetRate?: number;
+  /**
+   * The `Retry-After` of an injected 429 (`burst429Rate`), in milliseconds.
+   * @default 1000
+   */
+  readonly burst429RetryAfterMs?: number;
+  /**
    * Seed of the generator that decides which requests fail and how.
    * @default 1
    */
