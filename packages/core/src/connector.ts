@@ -9,6 +9,11 @@ export type ConnectorParam = {
   /** @default false */
   readonly required?: boolean;
   readonly default?: string;
+  /**
+   * A switch (`--with-lines`) that takes no value: `'true'` when given, absent otherwise.
+   * @default false
+   */
+  readonly switch?: boolean;
 };
 
 /** What a handler factory gets from whoever runs the connector (the CLI, a worker, a test). */

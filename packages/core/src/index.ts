@@ -84,6 +84,7 @@ export type {
 } from './paginate/paginator.js';
 export type { LinkValue } from './paginate/parse-link-header.js';
 export { parseLinkHeader } from './paginate/parse-link-header.js';
+export { parseRetryAfter } from './retry/parse-retry-after.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';

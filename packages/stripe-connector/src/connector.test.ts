@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { connector } from './connector.js';
+
+describe('the stripe connector', () => {
+  it('seeds the list named by --object, charges by default', () => {
+    expect(connector.seeds({})).toEqual([
+      { type: 'stripe.charges', list: 'charges', limit: 100, credentials: 'env:STRIPE_API_KEY' },
+    ]);
+    expect(connector.seeds({ object: 'balance_transactions' })[0]?.list).toBe('balance_transactions');
+  });
+
+  it('reads --created-gte as a date and --with-lines as a switch', () => {
+    expect(
+      connector.seeds({ object: 'invoices', 'created-gte': '2025-01-01', 'with-lines': 'true' }),
+    ).toEqual([expect.objectContaining({ created_gte: 1_735_689_600, with_lines: true })]);
+  });
+
+  it('refuses an unknown object and lines of anything but invoices', () => {
+    expect(() => connector.seeds({ object: 'payouts' })).toThrow(/--object takes/);
+    expect(() => connector.seeds({ object: 'charges', 'with-lines': 'true' })).toThrow(RangeError);
+  });
+
+  it('keys the limiter by account, never by key, and records by id', () => {
+    const [seed] = connector.seeds({});
+    if (seed === undefined) throw new Error('no seed');
+    expect(connector.limiterKey(seed)).toMatch(/^stripe:/);
+    expect(connector.limiterKey(seed)).not.toContain('STRIPE_API_KEY');
+    expect(connector.recordKey({ id: 'ch_1', object: 'charge' })).toBe('ch_1');
+  });
+
+  it('starts its emulator with the CLI’s options, one rate for both layers', async () => {
+    const emulator = await connector.startEmulator?.({ tokens: ['sk_test_x'], rateLimit: '2/1s' });
+    if (emulator === undefined) throw new Error('no emulator');
+    try {
+      const get = () =>
+        fetch(`${emulator.url}/v1/charges`, { headers: { authorization: 'Bearer sk_test_x' } });
+      expect([(await get()).status, (await get()).status, (await get()).status]).toEqual([200, 200, 429]);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
