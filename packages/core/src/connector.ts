@@ -1,4 +1,5 @@
 import type { CredentialResolver } from './credentials.js';
+import type { LimiterKey } from './limit/limiter-layers.js';
 import type { Logger } from './logger.js';
 import type { Handler, Task } from './task.js';
 
@@ -68,8 +69,12 @@ export type Connector<T extends Task = Task, D = unknown> = {
   seeds(params: Readonly<Record<string, string>>): T[];
   /** The handler, bound to a base URL and credentials. */
   createHandler(runtime: ConnectorRuntime): Handler<T, D>;
-  /** The rate limiter key of a task: the connector and a hash of its credential reference. */
-  limiterKey(task: T): string;
+  /**
+   * The rate limiter key of a task: the connector and a hash of its credential reference; or
+   * layers of keys, each with its rate, for an API with several budgets (an account's and each
+   * endpoint's): a permit is taken from all of them at once.
+   */
+  limiterKey(task: T): LimiterKey;
   /** The identity of a record. */
   recordKey(record: D): string;
   /** Starts the connector's emulator, for those that ship one. */

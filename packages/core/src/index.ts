@@ -32,6 +32,8 @@ export {
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
 export { limiterKey } from './limit/limiter-key.js';
+export type { LimiterKey, LimiterLayer } from './limit/limiter-layers.js';
+export { describeLimiterKey, pauseKeyOf } from './limit/limiter-layers.js';
 export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
 export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';
@@ -43,8 +45,8 @@ export type {
   RedisLimiterOptions,
   RedisLimiterStats,
 } from './limit/redis-limiter-options.js';
-export type { Slot } from './limit/token-bucket.js';
-export { intervalOf, pauseSlot, releaseSlot, reserveSlot } from './limit/token-bucket.js';
+export type { LayeredSlot, Slot } from './limit/token-bucket.js';
+export { intervalOf, pauseSlot, releaseSlot, reserveLayers, reserveSlot } from './limit/token-bucket.js';
 export type { LogFields, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { Acknowledgeable } from './operators/ack-after.js';

@@ -101,6 +101,7 @@ describe('fetchStripeList', () => {
     const error = await rejectionOf(fetchStripeList(request(api.url)));
     expect(error).toMatchObject({ status: 429, retryable: true, retryAfterMs: 2000 });
     expect(error).toMatchObject({ rateLimitedReason: 'endpoint-rate', stripeCode: 'rate_limit' });
+    expect(error).toMatchObject({ limiterLayer: 'endpoint' });
   });
 
   it('retries a 5xx, but not when Stripe-Should-Retry says false', async () => {

@@ -1,5 +1,7 @@
+import { limiterKey } from '@capital/core';
 import { describe, expect, it } from 'vitest';
 import { connector } from './connector.js';
+import { invoiceLinesTask, stripeListTask } from './task.js';
 
 describe('the stripe connector', () => {
   it('seeds the list named by --object, charges by default', () => {
@@ -20,11 +22,19 @@ describe('the stripe connector', () => {
     expect(() => connector.seeds({ object: 'charges', 'with-lines': 'true' })).toThrow(RangeError);
   });
 
-  it('keys the limiter by account, never by key, and records by id', () => {
+  it('limits by the account at the limiter’s rate and by the endpoint at 20/s, never showing the key', () => {
     const [seed] = connector.seeds({});
     if (seed === undefined) throw new Error('no seed');
-    expect(connector.limiterKey(seed)).toMatch(/^stripe:/);
-    expect(connector.limiterKey(seed)).not.toContain('STRIPE_API_KEY');
+    const account = limiterKey('stripe', 'env:STRIPE_API_KEY');
+    expect(connector.limiterKey(seed)).toEqual([
+      { key: account, name: 'account' },
+      { key: `${account}:charges`, rate: '20/1s', name: 'endpoint' },
+    ]);
+    const lines = invoiceLinesTask(stripeListTask({ object: 'invoices' }), 'in_1');
+    expect(connector.limiterKey(lines)).toEqual([
+      { key: account, name: 'account' },
+      { key: `${account}:invoice_lines`, rate: '20/1s', name: 'endpoint' },
+    ]);
     expect(connector.recordKey({ id: 'ch_1', object: 'charge' })).toBe('ch_1');
   });
 

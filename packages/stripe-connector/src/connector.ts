@@ -1,4 +1,4 @@
-import type { Connector, EmulatorStartOptions, RunningEmulator } from '@capital/core';
+import type { Connector, EmulatorStartOptions, LimiterLayer, RunningEmulator } from '@capital/core';
 import { limiterKey, parseRate } from '@capital/core';
 import { stripeApiUrl } from './client.js';
 import { parseCreatedGte } from './created-gte.js';
@@ -22,8 +22,8 @@ import {
  * run gives one stream; `object` tells invoices and lines apart.
  *
  * The default rate, 20/s, stays below a sandbox's 25/s global limit with room for a busy
- * machine; a live account allows 100/s (`--rate 90/1s`). Every endpoint's own limit (25/s)
- * is never the tighter one at this rate, so one key per account is enough.
+ * machine; a live account allows 100/s (`--rate 90/1s`), where each endpoint's own 25/s binds
+ * first (see {@link stripeLimiterLayers}).
  */
 export const connector: Connector<StripeListTask, StripeObject> = {
   name: 'stripe',
@@ -63,10 +63,27 @@ export const connector: Connector<StripeListTask, StripeObject> = {
       resolveCredential: runtime.resolveCredential,
       ...(runtime.timeoutMs === undefined ? {} : { timeoutMs: runtime.timeoutMs }),
     }),
-  limiterKey: (task) => limiterKey('stripe', task.credentials),
+  limiterKey: (task) => stripeLimiterLayers(task),
   recordKey: (record) => record.id,
   startEmulator: (options) => startStripeEmulator(options),
 };
+
+/**
+ * Stripe's rate limits are layered: every request counts against the account's global budget
+ * and against its endpoint's own (25/s unless noted), and a 429 may come from either. So a
+ * task takes its permit from both at once: the account's key at the limiter's rate (`--rate`,
+ * 20/s by default) and the endpoint's key at {@link endpointRate}.
+ */
+export function stripeLimiterLayers(task: StripeListTask): LimiterLayer[] {
+  const account = limiterKey('stripe', task.credentials);
+  return [
+    { key: account, name: 'account' },
+    { key: `${account}:${task.list}`, rate: endpointRate, name: 'endpoint' },
+  ];
+}
+
+/** Each endpoint's own rate: Stripe allows 25/s per endpoint; 20/s leaves room for a busy machine. */
+export const endpointRate = '20/1s';
 
 /** The CLI's emulator options, mapped onto Stripe's: `rateLimit` sets both the global and the endpoint layer. */
 function startStripeEmulator(options: EmulatorStartOptions = {}): Promise<RunningEmulator> {

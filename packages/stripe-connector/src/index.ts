@@ -1,6 +1,6 @@
 export type { StripeListRequest } from './client.js';
 export { fetchStripeList, stripeApiUrl } from './client.js';
-export { connector } from './connector.js';
+export { connector, endpointRate, stripeLimiterLayers } from './connector.js';
 export { parseCreatedGte } from './created-gte.js';
 export type { StripeHandlerOptions } from './handler.js';
 export { createStripeHandler, listQuery, nextTasks, pageRecords, stripeListPaginator } from './handler.js';

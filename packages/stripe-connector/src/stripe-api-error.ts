@@ -27,6 +27,12 @@ export class StripeApiError extends CapitalError {
   readonly stripeCode: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly rateLimitedReason: string | undefined;
+  /**
+   * For a 429: the limiter layer to pause — `endpoint` when Stripe says an endpoint's limiter
+   * refused, `account` when the global one did, undefined when it does not say (then the crawl
+   * pauses the first layer, the account's).
+   */
+  readonly limiterLayer: 'account' | 'endpoint' | undefined;
 
   constructor(status: number, message: string, details: StripeErrorDetails = {}) {
     super(`HTTP ${status}: ${message}`, { code: status === 401 ? 'AUTHENTICATION' : 'HTTP_STATUS' });
@@ -35,9 +41,17 @@ export class StripeApiError extends CapitalError {
     this.stripeCode = details.stripeCode;
     this.retryAfterMs = details.retryAfterMs;
     this.rateLimitedReason = details.rateLimitedReason;
+    this.limiterLayer = layerOf(details.rateLimitedReason);
     this.retryable = details.shouldRetry ?? (status === 409 || isTransientStatus(status));
   }
   override name = 'StripeApiError' as const;
+}
+
+/** `endpoint-rate`, `endpoint-concurrency` → `endpoint`; `global-*` → `account`. */
+function layerOf(reason: string | undefined): 'account' | 'endpoint' | undefined {
+  if (reason === undefined) return undefined;
+  if (reason.startsWith('endpoint')) return 'endpoint';
+  return reason.startsWith('global') ? 'account' : undefined;
 }
 
 /**

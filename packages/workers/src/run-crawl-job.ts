@@ -5,6 +5,7 @@ import {
   type Logger,
   labelTask,
   MaxDepthExceededError,
+  pauseKeyOf,
   type RateLimiter,
   retryAfterOf,
   runHandler,
@@ -123,8 +124,13 @@ export async function runCrawlJob(
     const retryAfterMs = retryAfterOf(error);
     if (limiter && retryAfterMs !== undefined) {
       // Tell every worker on this key, not only this job's next attempt.
-      await Promise.resolve(limiter.pause(limiterKey, retryAfterMs)).catch((pauseError: unknown) =>
-        context.logger.warn('Could not pause the shared limiter', { limiterKey, error: String(pauseError) }),
+      // Of a layered key, the layer the error names refused; otherwise the first, the widest.
+      const pausedKey = pauseKeyOf(limiterKey, error);
+      await Promise.resolve(limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
+        context.logger.warn('Could not pause the shared limiter', {
+          limiterKey: pausedKey,
+          error: String(pauseError),
+        }),
       );
     }
     throw fail(error);
