@@ -22,18 +22,18 @@ describe('the stripe connector', () => {
     expect(() => connector.seeds({ object: 'charges', 'with-lines': 'true' })).toThrow(RangeError);
   });
 
-  it('limits by the account at the limiter’s rate and by the endpoint at 20/s, never showing the key', () => {
+  it('limits by the account at the limiter’s rate and by the endpoint at 24/s, never showing the key', () => {
     const [seed] = connector.seeds({});
     if (seed === undefined) throw new Error('no seed');
     const account = limiterKey('stripe', 'env:STRIPE_API_KEY');
     expect(connector.limiterKey(seed)).toEqual([
       { key: account, name: 'account' },
-      { key: `${account}:charges`, rate: '20/1s', name: 'endpoint' },
+      { key: `${account}:charges`, rate: '24/1s', name: 'endpoint' },
     ]);
     const lines = invoiceLinesTask(stripeListTask({ object: 'invoices' }), 'in_1');
     expect(connector.limiterKey(lines)).toEqual([
       { key: account, name: 'account' },
-      { key: `${account}:invoice_lines`, rate: '20/1s', name: 'endpoint' },
+      { key: `${account}:invoice_lines`, rate: '24/1s', name: 'endpoint' },
     ]);
     expect(connector.recordKey({ id: 'ch_1', object: 'charge' })).toBe('ch_1');
   });

@@ -16,7 +16,8 @@ export function stripeError(
 }
 
 /**
- * Which limiter refused, as Stripe's `Stripe-Rate-Limited-Reason` header names it, for the
+ * Which limiter refused, in a `Stripe-Rate-Limited-Reason` header as Stripe has been seen to send
+ * on 429s (not part of its documented contract, so a client must cope without it), for the
  * emulator's layers: `global` → `global-rate`, `endpoint` → `endpoint-rate`, the concurrency
  * limit → `global-concurrency`; an injected burst says nothing.
  */
