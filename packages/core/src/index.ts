@@ -33,7 +33,7 @@ export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
 export { limiterKey } from './limit/limiter-key.js';
 export type { LimiterKey, LimiterLayer } from './limit/limiter-layers.js';
-export { describeLimiterKey, pauseKeyOf } from './limit/limiter-layers.js';
+export { pauseKeyOf } from './limit/limiter-layers.js';
 export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
 export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';

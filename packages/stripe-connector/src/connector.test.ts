@@ -38,6 +38,19 @@ describe('the stripe connector', () => {
     expect(connector.recordKey({ id: 'ch_1', object: 'charge' })).toBe('ch_1');
   });
 
+  it('starts its emulator with the CLI’s demo token when none is given', async () => {
+    const emulator = await connector.startEmulator?.({ rateLimit: false });
+    if (emulator === undefined) throw new Error('no emulator');
+    try {
+      const response = await fetch(`${emulator.url}/v1/charges`, {
+        headers: { authorization: 'Bearer demo' },
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('starts its emulator with the CLI’s options, one rate for both layers', async () => {
     const emulator = await connector.startEmulator?.({ tokens: ['sk_test_x'], rateLimit: '2/1s' });
     if (emulator === undefined) throw new Error('no emulator');

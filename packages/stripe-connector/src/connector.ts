@@ -90,14 +90,18 @@ export function stripeLimiterLayers(task: StripeListTask): LimiterLayer[] {
  */
 export const endpointRate = '24/1s';
 
-/** The CLI's emulator options, mapped onto Stripe's: `rateLimit` sets both the global and the endpoint layer. */
+/**
+ * The CLI's emulator options, mapped onto Stripe's: `rateLimit` sets both the global and the
+ * endpoint layer; the tokens default to the CLI's `demo`.
+ */
 function startStripeEmulator(options: EmulatorStartOptions = {}): Promise<RunningEmulator> {
   const { rateLimit, latencyMs, faultRate, malformedRate, burst429Rate, tokens, port } = options;
   const rate = typeof rateLimit === 'string' ? parseRate(rateLimit, 'rateLimit') : undefined;
   const limit =
     rateLimit === false ? false : rate ? { limit: rate.limit, windowMs: rate.periodMs } : undefined;
   return startEmulator({
-    ...(tokens === undefined ? {} : { tokens }),
+    // The CLI's demo token when none is given, as `capital emulator` announces.
+    tokens: tokens ?? ['demo'],
     ...(port === undefined ? {} : { port }),
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(limit === undefined ? {} : { globalLimit: limit, endpointLimit: limit }),

@@ -69,8 +69,3 @@ export function pauseKeyOf(key: LimiterKey, error: unknown): string {
       : undefined;
   return (layer ?? key[0])?.key ?? '';
 }
-
-/** A key for messages and logs: the plain key, or the layers' keys joined with `+`. */
-export function describeLimiterKey(key: LimiterKey): string {
-  return typeof key === 'string' ? key : key.map((layer) => layer.key).join('+');
-}
