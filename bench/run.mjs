@@ -38,6 +38,12 @@ const benches = [
     note: 'PostgresSink vs an INSERT loop vs psql \\copy',
   },
   {
+    name: 'stripe',
+    file: 'stripe.mjs',
+    flags: [],
+    note: 'Stripe connector vs the official stripe package, sandbox limits, 20 ms latency',
+  },
+  {
     name: 'sinks-kafka',
     file: 'sinks-kafka.mjs',
     flags: [],

@@ -1,5 +1,6 @@
 import type { CredentialResolver } from './credentials.js';
 import type { LimiterKeys } from './limit/limiter-key.js';
+import type { LimiterKey } from './limit/limiter-layers.js';
 import type { Logger } from './logger.js';
 import type { Handler, Task } from './task.js';
 
@@ -10,6 +11,11 @@ export type ConnectorParam = {
   /** @default false */
   readonly required?: boolean;
   readonly default?: string;
+  /**
+   * A switch (`--with-lines`) that takes no value: `'true'` when given, absent otherwise.
+   * @default false
+   */
+  readonly switch?: boolean;
 };
 
 /** What a handler factory gets from whoever runs the connector (the CLI, a worker, a test). */
@@ -82,10 +88,12 @@ export type Connector<T extends Task = Task, D = unknown> = {
   createHandler(runtime: ConnectorRuntime): Handler<T, D>;
   /**
    * The rate limiter key of a task: `keys.forCredential(name, task.credentials)`, a keyed hash
-   * of the credential the task's reference resolves to, so each account has one budget. Never
-   * put a credential (or only its reference) into a key.
+   * of the credential the task's reference resolves to, so each account has one budget; or
+   * layers of keys, each with its rate, for an API with several budgets (an account's and each
+   * endpoint's, derived from that account key): a permit is taken from all of them at once.
+   * Never put a credential (or only its reference) into a key.
    */
-  limiterKey(task: T, keys: LimiterKeys): string;
+  limiterKey(task: T, keys: LimiterKeys): LimiterKey;
   /** The identity of a record. */
   recordKey(record: D): string;
   /** Starts the connector's emulator, for those that ship one. */

@@ -45,6 +45,8 @@ export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
 export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';
 export { createLimiterKeys } from './limit/limiter-key.js';
+export type { LimiterKey, LimiterLayer } from './limit/limiter-layers.js';
+export { pauseKeyOf } from './limit/limiter-layers.js';
 export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
 export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';
@@ -56,8 +58,8 @@ export type {
   RedisLimiterOptions,
   RedisLimiterStats,
 } from './limit/redis-limiter-options.js';
-export type { Slot } from './limit/token-bucket.js';
-export { intervalOf, pauseSlot, releaseSlot, reserveSlot } from './limit/token-bucket.js';
+export type { LayeredSlot, Slot } from './limit/token-bucket.js';
+export { intervalOf, pauseSlot, releaseSlot, reserveLayers, reserveSlot } from './limit/token-bucket.js';
 export type { LogFields, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { Acknowledgeable } from './operators/ack-after.js';
@@ -104,6 +106,7 @@ export { redactedMark, redactText, secretSpellings } from './redact/redact-text.
 export { redactingLogger } from './redact/redacting-logger.js';
 export { handedOutSecrets, rememberSecret } from './redact/secret-registry.js';
 export { CredentialRefusedError, restrictCredentials } from './restrict-credentials.js';
+export { parseRetryAfter } from './retry/parse-retry-after.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';
 export type { RetryPromiseOptions } from './retry/retry-promise.js';

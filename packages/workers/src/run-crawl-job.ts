@@ -3,9 +3,11 @@ import {
   type Expectation,
   type Handler,
   isRetryable,
+  type LimiterKey,
   type Logger,
   labelTask,
   MaxDepthExceededError,
+  pauseKeyOf,
   type RateLimiter,
   retryAfterOf,
   runHandler,
@@ -31,7 +33,7 @@ export type ConnectorEntry = {
    * The limiter key of a task (the connector's `limiterKey`). It resolves the task's credential
    * reference, so it throws `CredentialRefusedError` for one the worker does not resolve.
    */
-  limiterKey(task: Task): string;
+  limiterKey(task: Task): LimiterKey;
   readonly sink: Sink;
   /** The shared rate limiter; none means no limit. */
   readonly limiter: RateLimiter | undefined;
@@ -123,7 +125,7 @@ export async function runCrawlJob(
     throw unrecoverable(new InvalidCrawlJobError(job.id, toError(error).message));
   }
   const { limiter, sink } = entry;
-  let limiterKey: string | undefined;
+  let limiterKey: LimiterKey | undefined;
   let result: Awaited<ReturnType<typeof runHandler>>;
   try {
     // Both refuse a job before anything is sent: a base URL the worker was not started with,
@@ -142,8 +144,13 @@ export async function runCrawlJob(
     const retryAfterMs = retryAfterOf(error);
     if (limiter && retryAfterMs !== undefined && limiterKey !== undefined) {
       // Tell every worker on this key, not only this job's next attempt.
-      await Promise.resolve(limiter.pause(limiterKey, retryAfterMs)).catch((pauseError: unknown) =>
-        context.logger.warn('Could not pause the shared limiter', { limiterKey, error: String(pauseError) }),
+      // Of a layered key, the layer the error names refused; otherwise the first, the widest.
+      const pausedKey = pauseKeyOf(limiterKey, error);
+      await Promise.resolve(limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
+        context.logger.warn('Could not pause the shared limiter', {
+          limiterKey: pausedKey,
+          error: String(pauseError),
+        }),
       );
     }
     throw fail(error);

@@ -24,7 +24,7 @@ export function addConnectorParams(program: Command, command: Command, cwd: stri
       command.addHelpText('after', await describeInstalledConnectors(command.name(), cwd));
     }
     for (const param of connector?.params ?? []) {
-      command.addOption(new Option(`--${param.name} <value>`, param.description));
+      command.addOption(new Option(`--${param.name}${param.switch ? '' : ' <value>'}`, param.description));
     }
   });
   return () => {
@@ -44,11 +44,17 @@ export function readConnectorParams(
 ): Record<string, string> {
   const params: Record<string, string> = {};
   for (const param of connector.params) {
-    const value = flags[param.name] ?? param.default;
+    // commander names `--created-gte`'s value `createdGte`.
+    const given = flags[param.name] ?? flags[camelCase(param.name)];
+    const value = param.switch ? (given === true ? 'true' : undefined) : (given ?? param.default);
     if (typeof value === 'string') params[param.name] = value;
     else if (param.required) throw new CliUsageError(`--${param.name} is required: ${param.description}.`);
   }
   return params;
+}
+
+function camelCase(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 async function connectorNamedIn(args: readonly string[], cwd: string): Promise<Connector | undefined> {

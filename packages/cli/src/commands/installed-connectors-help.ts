@@ -27,7 +27,7 @@ export async function describeInstalledConnectors(commandName: string, cwd: stri
         : param.default === undefined
           ? ''
           : ` (default: ${param.default})`;
-      lines.push(`      --${param.name} <value>  ${param.description}${note}`);
+      lines.push(`      --${param.name}${param.switch ? '' : ' <value>'}  ${param.description}${note}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -30,7 +30,11 @@ afterEach(async () => {
 describe('capital help and version', () => {
   it('lists the installed connectors and their parameters in `capital run --help`', async () => {
     const result = await runCli(['run', '--help'], { cwd: folder });
-    expect(result.stdout).toMatch(/Connectors installed .*:\n {2}wtd {2}World Trading Data's stock search/);
+    // Sorted by name: stripe, then wtd; a switch shows no <value>.
+    expect(result.stdout).toMatch(/Connectors installed .*:\n {2}stripe {2}Stripe's customers/);
+    expect(result.stdout).toMatch(
+      /\n {6}--with-lines {2}invoices: also every invoice's line items\n {2}wtd {2}World Trading Data's stock search/,
+    );
     expect(result.stdout).toMatch(
       /\n {6}--search <value> {2}the search term, e\.g\. "new york" \(required\)\n/,
     );

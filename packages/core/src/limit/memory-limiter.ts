@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { asyncScheduler } from 'rxjs';
 import { acquireByReserving, type Sleep } from './acquire-by-reserving.js';
+import { type LimiterKey, type ResolvedLayer, resolveLayers } from './limiter-layers.js';
 import { checkRate, parseRate, type Rate } from './rate.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
 import {
@@ -8,6 +9,7 @@ import {
   pauseFloor,
   pauseSlot,
   releaseSlot,
+  reserveLayers,
   reserveSlot,
   toMicroseconds,
 } from './token-bucket.js';
@@ -43,6 +45,8 @@ export class MemoryLimiter implements RateLimiter {
   readonly #pauseEnds = new Map<string, number>();
   /** Per key, the `tat`s of reservations given back that still have later permits behind them. */
   readonly #released = new Map<string, readonly number[]>();
+  /** The rate of each key last reserved as a layer with a rate of its own, for its pauses. */
+  readonly #layerRates = new Map<string, Rate>();
 
   constructor(options: MemoryLimiterOptions = {}) {
     const rate = options.rate ?? '9/1s';
@@ -50,7 +54,8 @@ export class MemoryLimiter implements RateLimiter {
     this.#scheduler = options.scheduler ?? asyncScheduler;
   }
 
-  reserve(key: string): Reservation {
+  reserve(key: LimiterKey): Reservation {
+    if (typeof key !== 'string') return this.#reserveLayers(resolveLayers(key, this.rate));
     const now = toMicroseconds(this.#scheduler.now());
     this.#forgetIdleKeys(now);
     const slot = reserveSlot(this.#tats.get(key), now, this.rate);
@@ -64,7 +69,7 @@ export class MemoryLimiter implements RateLimiter {
         // Once only: a second release of the same tat could give back someone else's permit.
         if (released) return;
         released = true;
-        this.#release(key, slot.tatUs);
+        this.#release(key, slot.tatUs, this.rate);
       },
       recheck: () => {
         // A pause that began after this reservation and ends after its grant voids the permit.
@@ -77,7 +82,7 @@ export class MemoryLimiter implements RateLimiter {
     return reservation;
   }
 
-  acquire(key: string, signal?: AbortSignal): Promise<Reservation> {
+  acquire(key: LimiterKey, signal?: AbortSignal): Promise<Reservation> {
     // Checked before reserving: an aborted caller must not take a permit.
     if (signal?.aborted) return Promise.reject(signal.reason);
     return acquireByReserving(this.reserve(key), signal, this.#sleep);
@@ -85,7 +90,8 @@ export class MemoryLimiter implements RateLimiter {
 
   pause(key: string, durationMs: number): void {
     const now = toMicroseconds(this.#scheduler.now());
-    this.#tats.set(key, pauseSlot(this.#tats.get(key), now, durationMs, this.rate));
+    const rate = this.#layerRates.get(key) ?? this.rate;
+    this.#tats.set(key, pauseSlot(this.#tats.get(key), now, durationMs, rate));
     this.#pauseEnds.set(key, Math.max(this.#pauseEnds.get(key) ?? 0, pauseEndOf(now, durationMs)));
   }
 
@@ -93,9 +99,51 @@ export class MemoryLimiter implements RateLimiter {
     this.#tats.clear();
     this.#pauseEnds.clear();
     this.#released.clear();
+    this.#layerRates.clear();
   }
 
-  #release(key: string, reservedTatUs: number): void {
+  /**
+   * One permit from every layer at once (`reserveLayers`): granted when the last layer allows
+   * it, and charged to each. Given back, each layer gets its own permit back as a single key's
+   * would; voided by a pause of any of its layers.
+   */
+  #reserveLayers(layers: readonly ResolvedLayer[]): Reservation {
+    const now = toMicroseconds(this.#scheduler.now());
+    this.#forgetIdleKeys(now);
+    const slot = reserveLayers(
+      layers.map((layer) => this.#tats.get(layer.key)),
+      now,
+      layers.map((layer) => layer.rate),
+    );
+    layers.forEach((layer, index) => {
+      this.#tats.set(layer.key, slot.tatsUs[index] ?? now);
+      this.#layerRates.set(layer.key, layer.rate);
+    });
+    let released = false;
+    const reservation: Reservation = {
+      key: layers[0]?.key ?? '',
+      waitMs: slot.waitUs / 1000,
+      grantAt: slot.grantAtUs / 1000,
+      release: async () => {
+        if (released) return;
+        released = true;
+        layers.forEach((layer, index) => {
+          this.#release(layer.key, slot.tatsUs[index] ?? 0, layer.rate);
+        });
+      },
+      recheck: () => {
+        const voided = layers.some(
+          (layer) => (this.#pauseEnds.get(layer.key) ?? Number.NEGATIVE_INFINITY) > slot.grantAtUs,
+        );
+        if (!voided) return undefined;
+        void reservation.release();
+        return this.#reserveLayers(layers);
+      },
+    };
+    return reservation;
+  }
+
+  #release(key: string, reservedTatUs: number, rate: Rate): void {
     const stored = this.#tats.get(key);
     if (stored === undefined) return;
     const pauseEnd = this.#pauseEnds.get(key);
@@ -103,9 +151,9 @@ export class MemoryLimiter implements RateLimiter {
       stored,
       reservedTatUs,
       this.#released.get(key) ?? [],
-      pauseEnd === undefined ? 0 : pauseFloor(pauseEnd, this.rate),
+      pauseEnd === undefined ? 0 : pauseFloor(pauseEnd, rate),
       toMicroseconds(this.#scheduler.now()),
-      this.rate,
+      rate,
     );
     this.#tats.set(key, tatUs);
     if (releasedUs.length > 0) this.#released.set(key, releasedUs);
@@ -135,6 +183,7 @@ export class MemoryLimiter implements RateLimiter {
       this.#tats.delete(key);
       this.#pauseEnds.delete(key);
       this.#released.delete(key);
+      this.#layerRates.delete(key);
     }
   }
 }

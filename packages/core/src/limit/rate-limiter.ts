@@ -8,9 +8,11 @@
  * at one round trip per permit and wastes none of the allowed rate.
  */
 
+import type { LimiterKey } from './limiter-layers.js';
+
 /** One permit, reserved. */
 export type Reservation = {
-  /** The limiter key the permit belongs to. */
+  /** The limiter key the permit belongs to (for a layered key, its first layer's key). */
   readonly key: string;
   /** How long to wait before using the permit, in ms, from when the store answered. */
   readonly waitMs: number;
@@ -33,14 +35,21 @@ export type Reservation = {
 
 /** A rate limiter keyed by what is limited (an API and a credential, say). */
 export type RateLimiter = {
-  /** Reserves a permit without waiting for it. Synchronous for in-memory stores, so virtual time works. */
-  reserve(key: string): Reservation | Promise<Reservation>;
+  /**
+   * Reserves a permit without waiting for it. Synchronous for in-memory stores, so virtual time
+   * works. A layered key takes the permit from every layer at once (see `LimiterLayer`).
+   */
+  reserve(key: LimiterKey): Reservation | Promise<Reservation>;
   /**
    * Reserves a permit and resolves once it is granted, after exactly its wait.
    * @throws the signal's reason when aborted; the permit is released.
    */
-  acquire(key: string, signal?: AbortSignal): Promise<Reservation>;
-  /** Grants nothing on `key` for `durationMs` from now, to every caller (the API said 429). */
+  acquire(key: LimiterKey, signal?: AbortSignal): Promise<Reservation>;
+  /**
+   * Grants nothing on `key` for `durationMs` from now, to every caller (the API said 429). For
+   * a layered limit, `key` is one layer's key (see `pauseKeyOf`): permits of every layered key
+   * that holds it wait too.
+   */
   pause(key: string, durationMs: number): void | Promise<void>;
   /** Frees connections and timers. */
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { InvalidOptionError, RateLimiterUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { acquireByReserving, sleepWithTimers } from './acquire-by-reserving.js';
+import { type LimiterKey, type ResolvedLayer, resolveLayers } from './limiter-layers.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { formatRate, type Rate } from './rate.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
@@ -55,6 +56,8 @@ export class RedisLimiter implements RateLimiter {
   readonly #keysHeldToHorizon = new Set<string>();
   /** Per key, when its latest pause known here ends, in µs on Redis' clock. */
   readonly #pauseEnds = new Map<string, number>();
+  /** The rate arguments of each key last reserved as a layer with a rate of its own, for its pauses. */
+  readonly #layerRates = new Map<string, readonly [string, string, string]>();
 
   /** @throws {InvalidOptionError} for options out of range (see {@link RedisLimiterOptions}). */
   constructor(options: RedisLimiterOptions = {}) {
@@ -81,7 +84,8 @@ export class RedisLimiter implements RateLimiter {
    * @throws {RateLimiterUnavailableError} when Redis does not answer within `unavailableAfterMs`
    * and there is no `fallback`.
    */
-  async reserve(key: string): Promise<Reservation> {
+  async reserve(key: LimiterKey): Promise<Reservation> {
+    if (typeof key !== 'string') return this.#reserveLayers(resolveLayers(key, this.rate));
     const redisKey = this.#prefix + key;
     let reply: [string, string, string, string];
     try {
@@ -106,21 +110,7 @@ export class RedisLimiter implements RateLimiter {
       // Once only: a second release of the same tat could give back someone else's permit.
       if (released) return;
       released = true;
-      try {
-        await this.#send(key, () =>
-          this.#redis.capitalRelease(
-            redisKey,
-            `${redisKey}:pause`,
-            `${redisKey}:released`,
-            ...this.#rateArgs,
-            reply[2],
-            this.#nowArg(),
-          ),
-        );
-      } catch (error) {
-        // A lost release wastes one permit; it never lets anyone exceed the limit.
-        this.#logger.warn('Could not give a permit back to Redis', { limiterKey: key, error: String(error) });
-      }
+      await this.#releaseOnRedis(key, this.#rateArgs, reply[2]);
     };
     const reservation: Reservation = {
       key,
@@ -143,7 +133,7 @@ export class RedisLimiter implements RateLimiter {
    * @throws the signal's reason when aborted (a reserved permit is given back), or
    * {@link RateLimiterUnavailableError} as {@link RedisLimiter.reserve} does.
    */
-  async acquire(key: string, signal?: AbortSignal): Promise<Reservation> {
+  async acquire(key: LimiterKey, signal?: AbortSignal): Promise<Reservation> {
     // Checked before reserving: an aborted caller must not take a permit from Redis.
     signal?.throwIfAborted();
     return acquireByReserving(this.reserve(key), signal, sleepWithTimers);
@@ -164,7 +154,7 @@ export class RedisLimiter implements RateLimiter {
         this.#redis.capitalPause(
           this.#prefix + key,
           `${this.#prefix}${key}:pause`,
-          ...this.#rateArgs,
+          ...(this.#layerRates.get(key) ?? this.#rateArgs),
           String(durationMs),
           this.#nowArg(),
         ),
@@ -204,6 +194,87 @@ export class RedisLimiter implements RateLimiter {
     );
     if (!(await answerWithin(quit, Math.min(this.#unavailableAfterMs, 2000)).catch(() => false))) {
       this.#redis.disconnect();
+    }
+  }
+
+  /**
+   * One permit from every layer in one round trip (`reserveLayers-n.lua`). Given back, each
+   * layer gets its permit back as a single key's would (a round trip per layer: cancellations
+   * are rare); voided by a pause of any of its layers. Without Redis, a `fallback` grants from
+   * the first layer's key alone, at the fallback's rate.
+   */
+  async #reserveLayers(layers: readonly ResolvedLayer[]): Promise<Reservation> {
+    const first = layers[0]?.key ?? '';
+    const keys = layers.flatMap((layer) => [this.#prefix + layer.key, `${this.#prefix}${layer.key}:pause`]);
+    const rateArgs = layers.map((layer) => rateArgsOf(layer.rate));
+    let reply: string[];
+    try {
+      reply = await this.#send(first, () =>
+        this.#redis.capitalReserveLayers(keys.length, ...keys, this.#nowArg(), ...rateArgs.flat()),
+      );
+    } catch (error) {
+      if (this.#fallback === undefined || !(error instanceof RateLimiterUnavailableError)) throw error;
+      return this.#reserveLocally(this.#fallback, first);
+    }
+    const receivedAt = Date.now();
+    this.#reservations++;
+    if (this.#local) this.#backOnRedis();
+    const [grantAtUs = 0, waitUs = 0] = reply.slice(0, 2).map(Number);
+    const redisNowUs = grantAtUs - waitUs;
+    const tats = layers.map((_, index) => reply[2 + 2 * index] ?? '0');
+    let latestTatUs = redisNowUs;
+    layers.forEach((layer, index) => {
+      if (this.#layerRates.size >= 1024 && !this.#layerRates.has(layer.key)) this.#layerRates.clear();
+      this.#layerRates.set(layer.key, rateArgs[index] ?? this.#rateArgs);
+      this.#notePause(layer.key, Number(reply[3 + 2 * index] ?? 0), redisNowUs);
+      latestTatUs = Math.max(latestTatUs, Number(tats[index]));
+    });
+    this.#redisHorizon = Math.max(this.#redisHorizon, receivedAt + (latestTatUs - redisNowUs) / 1000);
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      await Promise.all(
+        layers.map((layer, index) =>
+          this.#releaseOnRedis(layer.key, rateArgs[index] ?? this.#rateArgs, tats[index] ?? '0'),
+        ),
+      );
+    };
+    const reservation: Reservation = {
+      key: first,
+      grantAt: grantAtUs / 1000,
+      waitMs: waitUs / 1000,
+      release,
+      recheck: () => {
+        if (!layers.some((layer) => (this.#pauseEnds.get(layer.key) ?? 0) > grantAtUs)) return undefined;
+        void release();
+        return this.#reserveLayers(layers);
+      },
+    };
+    return reservation;
+  }
+
+  /** Gives one key's permit back (`release-3.lua`); a lost release only wastes the permit. */
+  async #releaseOnRedis(
+    key: string,
+    rateArgs: readonly [string, string, string],
+    reservedTat: string,
+  ): Promise<void> {
+    const redisKey = this.#prefix + key;
+    try {
+      await this.#send(key, () =>
+        this.#redis.capitalRelease(
+          redisKey,
+          `${redisKey}:pause`,
+          `${redisKey}:released`,
+          ...rateArgs,
+          reservedTat,
+          this.#nowArg(),
+        ),
+      );
+    } catch (error) {
+      // A lost release wastes one permit; it never lets anyone exceed the limit.
+      this.#logger.warn('Could not give a permit back to Redis', { limiterKey: key, error: String(error) });
     }
   }
 
@@ -292,4 +363,9 @@ export class RedisLimiter implements RateLimiter {
   #nowArg(): string {
     return this.#now ? String(this.#now()) : '';
   }
+}
+
+/** A rate as the scripts take it: limit, periodMs and burst, as text. */
+function rateArgsOf(rate: Rate): readonly [string, string, string] {
+  return [String(rate.limit), String(rate.periodMs), String(rate.burst)];
 }

@@ -15,6 +15,12 @@ export type LimiterCommands = {
     burst: string,
     now: string,
   ): Promise<[string, string, string, string]>;
+  /**
+   * `lua/reserveLayers-n.lua`: `numberOfKeys` (2 per layer), each layer's bucket and pause keys,
+   * `now`, then each layer's limit, periodMs and burst. Resolves to
+   * `[grantAtUs, waitUs, tatUs₁, pauseEndUs₁, tatUs₂, pauseEndUs₂, …]`.
+   */
+  capitalReserveLayers(numberOfKeys: number, ...keysThenArgs: string[]): Promise<string[]>;
   /** `lua/pause-2.lua`: resolves to `[tatUs, pauseEndUs]`. */
   capitalPause(
     key: string,
@@ -38,11 +44,14 @@ export type LimiterCommands = {
   ): Promise<number>;
 };
 
-/** The script files, named `<command>-<numKeys>.lua` as BullMQ names them. */
-const files = ['reserve-2.lua', 'pause-2.lua', 'release-3.lua'] as const;
+/**
+ * The script files, named `<command>-<numKeys>.lua` as BullMQ names them; `-n` for a variable
+ * number of keys, whose count the caller passes first.
+ */
+const files = ['reserve-2.lua', 'pause-2.lua', 'release-3.lua', 'reserveLayers-n.lua'] as const;
 
 let cache:
-  | ReadonlyArray<{ readonly name: string; readonly numberOfKeys: number; readonly lua: string }>
+  | ReadonlyArray<{ readonly name: string; readonly numberOfKeys: number | undefined; readonly lua: string }>
   | undefined;
 
 /**
@@ -59,10 +68,10 @@ function loadScripts(): NonNullable<typeof cache> {
   if (cache) return cache;
   const directory = luaDirectory();
   cache = files.map((file) => {
-    const [, command = '', keys = '0'] = /^(\w+)-(\d+)\.lua$/.exec(file) ?? [];
+    const [, command = '', keys = '0'] = /^(\w+)-(\d+|n)\.lua$/.exec(file) ?? [];
     return {
       name: `capital${command.charAt(0).toUpperCase()}${command.slice(1)}`,
-      numberOfKeys: Number(keys),
+      numberOfKeys: keys === 'n' ? undefined : Number(keys),
       lua: withIncludes(readFileSync(new URL(file, directory), 'utf8'), directory),
     };
   });
@@ -92,6 +101,8 @@ function withIncludes(lua: string, directory: URL): string {
  *   'capital:limit:wtd:5f1c', 'capital:limit:wtd:5f1c:pause', '9', '1000', '1', '');
  */
 export function defineLimiterCommands(redis: Redis): Redis & LimiterCommands {
-  for (const { name, numberOfKeys, lua } of loadScripts()) redis.defineCommand(name, { numberOfKeys, lua });
+  for (const { name, numberOfKeys, lua } of loadScripts()) {
+    redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
+  }
   return redis as Redis & LimiterCommands;
 }

@@ -110,3 +110,42 @@ export function releaseSlot(
   while (tat > floorUs && pending.delete(tat)) tat -= interval;
   return { tatUs: Math.max(tat, floorUs), releasedUs: [...pending] };
 }
+
+/** The outcome of {@link reserveLayers}, in whole microseconds. */
+export type LayeredSlot = {
+  /** When the permit may be used: the latest of the layers' earliest times. */
+  readonly grantAtUs: number;
+  /** `grantAtUs − nowUs`. */
+  readonly waitUs: number;
+  /** Each layer's new `tat`, in the layers' order. */
+  readonly tatsUs: readonly number[];
+};
+
+/**
+ * Reserves one permit on several buckets at once (an account's key and an endpoint's key, each
+ * with its rate): the permit is granted at the latest of the times each layer alone would grant
+ * it, and every layer's `tat` advances from that time.
+ *
+ *   grantAt = max over layers of max(now, max(tat_i, now) − tolerance_i)
+ *   tat_i'  = max(tat_i, grantAt) + interval_i                 (tat_i = now when absent)
+ *
+ * With one layer this is {@link reserveSlot} exactly: `max(tat, grantAt)` is then `max(tat, now)`.
+ * A layer that is not the one binding is charged from the grant, not from its own earlier time,
+ * so no layer ever holds more than its limit in a window, whichever layer made the caller wait.
+ */
+export function reserveLayers(
+  tatsUs: readonly (number | undefined)[],
+  nowUs: number,
+  rates: readonly Rate[],
+): LayeredSlot {
+  let grantAtUs = nowUs;
+  rates.forEach((rate, index) => {
+    const base = Math.max(tatsUs[index] ?? nowUs, nowUs);
+    grantAtUs = Math.max(grantAtUs, base - intervalOf(rate) * (rate.burst - 1));
+  });
+  return {
+    grantAtUs,
+    waitUs: grantAtUs - nowUs,
+    tatsUs: rates.map((rate, index) => Math.max(tatsUs[index] ?? nowUs, grantAtUs) + intervalOf(rate)),
+  };
+}

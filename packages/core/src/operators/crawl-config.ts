@@ -1,6 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Checkpoint } from '../checkpoint.js';
 import { InvalidOptionError } from '../errors.js';
+import type { LimiterKey } from '../limit/limiter-layers.js';
 import type { RateLimiter } from '../limit/rate-limiter.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { redactingLogger } from '../redact/redacting-logger.js';
@@ -41,10 +42,12 @@ export type CrawlOptions<T extends Task> = {
   /** Gates every attempt (retries too) on a permit. No limiter, no limit. */
   readonly limiter?: RateLimiter;
   /**
-   * The limiter key of a task.
+   * The limiter key of a task, or its layers (an account's key and an endpoint's, each with its
+   * rate): a permit is taken from every layer at once, and a 429 pauses the layer the error
+   * names in `limiterLayer`, else the first.
    * @default 'default'
    */
-  readonly limiterKey?: string | ((task: T) => string);
+  readonly limiterKey?: LimiterKey | ((task: T) => LimiterKey);
   /** A durable store of finished pages: tasks it knows are skipped, their recorded next tasks run. */
   readonly checkpoint?: Checkpoint<T>;
   /**
@@ -94,7 +97,7 @@ export type CrawlConfig<T extends Task> = {
   readonly maxKeys: number;
   readonly retry: RetryPolicy | undefined;
   readonly limiter: RateLimiter | undefined;
-  readonly limiterKey: (task: T) => string;
+  readonly limiterKey: (task: T) => LimiterKey;
   readonly checkpoint: Checkpoint<T> | undefined;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;

@@ -489,6 +489,42 @@ describe('crawl on virtual time, with a rate limiter', () => {
     });
   });
 
+  describe('with layered limiter keys (an account and an endpoint per task)', () => {
+    const rate = { limit: 1, periodMs: 2, burst: 1 };
+    const layersOf = (task: Node) => [
+      { key: 'acct', name: 'account' },
+      { key: `acct:${task.id}`, rate, name: 'endpoint' },
+    ];
+    const run = (slowDown: Error, expected: string) =>
+      marbles(({ cold, expectObservable }, scheduler) => {
+        const limiter = new MemoryLimiter({ rate, scheduler });
+        const aAttempts = [cold('-#', undefined, slowDown), cold('-(r|)', { r: page('a') })];
+        const handler: Handler<Node, string> = (task, context) =>
+          task.id === 'a'
+            ? (aAttempts[context.attempt - 1] as Observable<Page>)
+            : cold('-(r|)', { r: page(task.id) });
+        const retry = { retries: 2, minTimeoutMs: 3, factor: 2, randomize: false };
+        const seeds = cold('a--b|', seedValues);
+        expectObservable(
+          seeds.pipe(crawl(handler, { limiter, limiterKey: layersOf, retry, scheduler }), ackAndName),
+        ).toBe(expected);
+      });
+
+    it('pauses only the layer a 429 names: another endpoint goes on', () => {
+      // a's 429 at 1 names its endpoint: acct:a is paused until 7, the account is not, so b
+      // (another endpoint) runs at its permit at 3; a's retry gets the permit at 7.
+      const endpoint = Object.assign(new HttpStatusError(429, 'Too Many Requests', { retryAfterMs: 6 }), {
+        limiterLayer: 'endpoint',
+      });
+      run(endpoint, '----b---(a|)');
+    });
+
+    it('pauses the first layer, the account, when a 429 does not say which', () => {
+      // The account is paused until 7: b waits for it although its endpoint is free.
+      run(new HttpStatusError(429, 'Too Many Requests', { retryAfterMs: 6 }), '--------b-(a|)');
+    });
+  });
+
   it('holds back the tasks already granted a later permit when a 429 pauses the key', () => {
     marbles(({ cold, expectObservable }, scheduler) => {
       // b and c hold the permits at 2 and 4 when a's 429 at 1 pauses the key until 7: they run

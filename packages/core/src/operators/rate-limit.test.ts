@@ -11,7 +11,7 @@ function deferredLimiter(waitMs: number) {
     reserve: (key) =>
       new Promise<Reservation>((resolve) => {
         answer = resolve;
-      }).then((reservation) => ({ ...reservation, key })),
+      }).then((reservation) => ({ ...reservation, key: typeof key === 'string' ? key : '' })),
     acquire: () => Promise.reject(new Error('not used')),
     pause: () => {},
     close: async () => {},

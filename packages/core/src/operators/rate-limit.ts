@@ -6,6 +6,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
+import type { LimiterKey } from '../limit/limiter-layers.js';
 import type { RateLimiter, Reservation } from '../limit/rate-limiter.js';
 import { isPromiseLike } from '../maybe-promise.js';
 
@@ -13,8 +14,11 @@ import { isPromiseLike } from '../maybe-promise.js';
 export type RateLimitConfig<T> = {
   /** Where permits come from: `MemoryLimiter` in one process, `RedisLimiter` across many. */
   readonly limiter: RateLimiter;
-  /** The limiter key, or how to derive it from a value (`(task) => 'wtd:' + hash(task.credentials)`). */
-  readonly key: string | ((value: T) => string);
+  /**
+   * The limiter key, or how to derive it from a value (`(task) => 'wtd:' + hash(task.credentials)`);
+   * layers (`[{ key: account }, { key: endpoint, rate: '25/1s' }]`) take a permit from each at once.
+   */
+  readonly key: LimiterKey | ((value: T) => LimiterKey);
   /**
    * Schedules the waits. A `TestScheduler` runs them on virtual time.
    * @default asyncScheduler
@@ -39,7 +43,7 @@ export type RateLimitConfig<T> = {
  */
 export function rateLimit<T>(config: RateLimitConfig<T>): MonoTypeOperatorFunction<T> {
   const scheduler = config.scheduler ?? asyncScheduler;
-  const keyOf = typeof config.key === 'function' ? config.key : () => config.key as string;
+  const keyOf = typeof config.key === 'function' ? config.key : () => config.key as LimiterKey;
   return (source) => source.pipe(mergeMap((value) => waitForPermit(value, keyOf(value), config, scheduler)));
 }
 
@@ -49,7 +53,7 @@ export function rateLimit<T>(config: RateLimitConfig<T>): MonoTypeOperatorFuncti
  */
 function waitForPermit<T>(
   value: T,
-  key: string,
+  key: LimiterKey,
   config: RateLimitConfig<T>,
   scheduler: SchedulerLike,
 ): Observable<T> {

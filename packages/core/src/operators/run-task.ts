@@ -1,6 +1,7 @@
 import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { pauseKeyOf } from '../limit/limiter-layers.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import type { CrawlConfig } from './crawl-config.js';
 import { rateLimit } from './rate-limit.js';
@@ -80,11 +81,16 @@ function fetchPage<T extends Task, D>(
           random: config.random,
           onRetry: (error, retry, delayMs) =>
             config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error }),
-          onRetryAfter: (retryAfterMs) => {
-            // Tell every process sharing the limit, not only this task's next attempt.
+          onRetryAfter: (retryAfterMs, error) => {
+            // Tell every process sharing the limit, not only this task's next attempt. Of a
+            // layered key, the layer the error names refused; otherwise the first, the widest.
             if (!config.limiter) return;
-            Promise.resolve(config.limiter.pause(limiterKey, retryAfterMs)).catch((error: unknown) =>
-              config.logger.warn('Could not pause the shared limiter', { limiterKey, error: String(error) }),
+            const pausedKey = pauseKeyOf(limiterKey, error);
+            Promise.resolve(config.limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
+              config.logger.warn('Could not pause the shared limiter', {
+                limiterKey: pausedKey,
+                error: String(pauseError),
+              }),
             );
           },
         }),

@@ -85,9 +85,10 @@ async function exactlyOnce<T extends Task, D>(resolved: ResolvedConformance<T, D
   assert.deepEqual(repeatedPages, [], 'A crawl wrote a page more than once.');
   assert.deepEqual(placesOf(token, undefined, lines), [], 'The token shows in the logs of a good run.');
   const keys = createLimiterKeys({ resolveCredential: () => token });
-  const limiterKeys = resolved.connector
-    .seeds(resolved.params)
-    .map((seed) => resolved.connector.limiterKey(seed, keys));
+  const limiterKeys = resolved.connector.seeds(resolved.params).flatMap((seed) => {
+    const key = resolved.connector.limiterKey(seed, keys);
+    return typeof key === 'string' ? [key] : key.map((layer) => layer.key);
+  });
   assert.deepEqual(placesOf(token, undefined, limiterKeys), [], 'The token shows in a limiter key.');
 }
 

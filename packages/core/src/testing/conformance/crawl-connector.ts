@@ -1,6 +1,7 @@
 import { concatMap, from, lastValueFrom, map } from 'rxjs';
 import type { Checkpoint } from '../../checkpoint.js';
 import type { Connector } from '../../connector.js';
+import type { LimiterKey } from '../../limit/limiter-layers.js';
 import type { RateLimiter } from '../../limit/rate-limiter.js';
 import type { LogFields, Logger } from '../../logger.js';
 import { crawl } from '../../operators/crawl.js';
@@ -20,7 +21,7 @@ export type ConformanceCrawl<T extends Task, D> = {
   readonly concurrency: number;
   /** The client's limiter, whose key a 429 pauses for every task; none by default. */
   readonly limiter?: RateLimiter | undefined;
-  readonly limiterKey?: ((task: T) => string) | undefined;
+  readonly limiterKey?: ((task: T) => LimiterKey) | undefined;
   readonly retry: RetryOptions | false;
   /** Skip the pages the sink holds already, as a resumed run does. */
   readonly resume: boolean;

@@ -1,0 +1,115 @@
+import type { Connector, EmulatorStartOptions, LimiterLayer, RunningEmulator } from '@capital/core';
+import { type LimiterKeys, parseRate } from '@capital/core';
+import { stripeApiUrl } from './client.js';
+import { parseCreatedGte } from './created-gte.js';
+import { startEmulator } from './emulator/server.js';
+import { createStripeHandler } from './handler.js';
+import type { StripeObject } from './schema.js';
+import {
+  defaultCredentialReference,
+  type StripeListTask,
+  type StripeObjectName,
+  stripeListTask,
+  stripeObjects,
+} from './task.js';
+
+/**
+ * Stripe's list endpoints as a Capital connector:
+ * `capital run stripe --object invoices [--created-gte 2025-01-01] [--with-lines]`.
+ *
+ * Line items (`--with-lines`) are written to the same output as their invoices, as Stripe's
+ * `line_item` objects (keyed by their own `il_…` id, with `invoice` naming the parent), so one
+ * run gives one stream; `object` tells invoices and lines apart.
+ *
+ * The default rate, 20/s, stays below a sandbox's 25/s global limit with room for a busy
+ * machine; a live account allows 100/s (`--rate 90/1s`), where each endpoint's own 25/s binds
+ * first (see {@link stripeLimiterLayers}).
+ */
+export const connector: Connector<StripeListTask, StripeObject> = {
+  name: 'stripe',
+  description: "Stripe's customers, charges, invoices (with their lines) or balance transactions.",
+  params: [
+    {
+      name: 'object',
+      description: `the list to read: ${stripeObjects.join(', ')}`,
+      default: 'charges',
+    },
+    {
+      name: 'created-gte',
+      description: 'only objects created at or after this date (2025-01-01, an ISO time or Unix seconds)',
+    },
+    { name: 'with-lines', description: "invoices: also every invoice's line items", switch: true },
+  ],
+  credential: { envVar: 'STRIPE_API_KEY', reference: defaultCredentialReference },
+  defaultRate: '20/1s',
+  recordKeyField: 'id',
+  seeds: (params) => {
+    const object = params.object ?? 'charges';
+    if (!(stripeObjects as readonly string[]).includes(object)) {
+      throw new RangeError(`--object takes ${stripeObjects.join(', ')}, got "${object.slice(0, 40)}".`);
+    }
+    const createdGte = params['created-gte'];
+    return [
+      stripeListTask({
+        object: object as StripeObjectName,
+        ...(createdGte === undefined ? {} : { createdGte: parseCreatedGte(createdGte) }),
+        withLines: params['with-lines'] === 'true',
+      }),
+    ];
+  },
+  createHandler: (runtime) =>
+    createStripeHandler({
+      baseUrl: runtime.baseUrl ?? stripeApiUrl,
+      resolveCredential: runtime.resolveCredential,
+      ...(runtime.timeoutMs === undefined ? {} : { timeoutMs: runtime.timeoutMs }),
+    }),
+  limiterKey: (task, keys) => stripeLimiterLayers(task, keys),
+  recordKey: (record) => record.id,
+  startEmulator: (options) => startStripeEmulator(options),
+};
+
+/**
+ * Stripe's rate limits are layered: every request counts against the account's global budget
+ * and against its endpoint's own (25/s unless noted), and a 429 may come from either. So a
+ * task takes its permit from both at once: the account's key at the limiter's rate (`--rate`,
+ * 20/s by default) and the endpoint's key at {@link endpointRate}.
+ */
+export function stripeLimiterLayers(task: StripeListTask, keys: LimiterKeys): LimiterLayer[] {
+  // One budget per account: a keyed hash of the secret key the task's reference resolves to.
+  const account = keys.forCredential('stripe', task.credentials);
+  return [
+    { key: account, name: 'account' },
+    { key: `${account}:${task.list}`, rate: endpointRate, name: 'endpoint' },
+  ];
+}
+
+/**
+ * Each endpoint's own rate. Stripe allows 25/s per endpoint, live and sandbox alike; 24/s keeps
+ * under it, while the account's rate (the user's `--rate`) binds first on a sandbox: 20/s by
+ * default, up to 24/s for a user who trusts the machine's timing. In live mode
+ * (`--rate 90/1s`) it is what keeps a single list under its endpoint's 25/s.
+ */
+export const endpointRate = '24/1s';
+
+/**
+ * The CLI's emulator options, mapped onto Stripe's: `rateLimit` sets both the global and the
+ * endpoint layer; the tokens default to the CLI's `demo`.
+ */
+function startStripeEmulator(options: EmulatorStartOptions = {}): Promise<RunningEmulator> {
+  const { rateLimit, latencyMs, faultRate, malformedRate, burst429Rate, tokens, port } = options;
+  const rate = typeof rateLimit === 'string' ? parseRate(rateLimit, 'rateLimit') : undefined;
+  const limit =
+    rateLimit === false ? false : rate ? { limit: rate.limit, windowMs: rate.periodMs } : undefined;
+  return startEmulator({
+    // The CLI's demo token when none is given, as `capital emulator` announces.
+    tokens: tokens ?? ['demo'],
+    ...(port === undefined ? {} : { port }),
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+    ...(limit === undefined ? {} : { globalLimit: limit, endpointLimit: limit }),
+    faults: {
+      ...(faultRate === undefined ? {} : { faultRate }),
+      ...(malformedRate === undefined ? {} : { malformedRate }),
+      ...(burst429Rate === undefined ? {} : { burst429Rate }),
+    },
+  });
+}
