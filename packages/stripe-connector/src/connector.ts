@@ -2,7 +2,6 @@ import type { Connector, EmulatorStartOptions, LimiterLayer, RunningEmulator } f
 import { type LimiterKeys, parseRate } from '@capital/core';
 import { stripeApiUrl } from './client.js';
 import { parseCreatedGte } from './created-gte.js';
-import { startEmulator } from './emulator/server.js';
 import { createStripeHandler } from './handler.js';
 import type { StripeObject } from './schema.js';
 import {
@@ -95,7 +94,9 @@ export const endpointRate = '24/1s';
  * The CLI's emulator options, mapped onto Stripe's: `rateLimit` sets both the global and the
  * endpoint layer; the tokens default to the CLI's `demo`.
  */
-function startStripeEmulator(options: EmulatorStartOptions = {}): Promise<RunningEmulator> {
+async function startStripeEmulator(options: EmulatorStartOptions = {}): Promise<RunningEmulator> {
+  // The emulator is test code: loaded only when a run asks for it, never by the production path.
+  const { startEmulator } = await import('./testing.js');
   const { rateLimit, latencyMs, faultRate, malformedRate, burst429Rate, tokens, port } = options;
   const rate = typeof rateLimit === 'string' ? parseRate(rateLimit, 'rateLimit') : undefined;
   const limit =
