@@ -1,10 +1,11 @@
 export { callHandler, checkTaskResult, runHandler } from './call-handler.js';
-export type { Checkpoint } from './checkpoint.js';
+export type { Checkpoint, RunChoice, RunInfo, RunState, WriteDisposition } from './checkpoint.js';
 export type {
   Connector,
   ConnectorParam,
   ConnectorRuntime,
   EmulatorStartOptions,
+  IncrementalSync,
   RunningEmulator,
 } from './connector.js';
 export type { CredentialResolver } from './credentials.js';

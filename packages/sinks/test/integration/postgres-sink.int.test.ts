@@ -172,15 +172,20 @@ describe('PostgresSink running the World Trading Data job', () => {
     expect(row.rows[0].fetched_at).toBeInstanceOf(Date);
   });
 
-  it('a second run stores nothing twice and fetches no page again: every page is skipped', async () => {
+  it('a second run after a finished one is a new run that refreshes every page, one row per record', async () => {
     await runWtd(wtdSink());
     emulator.resetStats();
 
     const second = await runWtd(wtdSink());
 
     expect(await storedSymbols()).toEqual(expectedSymbols);
-    expect(second).toMatchObject({ pagesSkipped: 9, pagesFetched: 0, pages: 0, records: 0 });
-    expect(emulator.stats().requests).toBe(0);
+    expect(second).toMatchObject({ pagesSkipped: 0, pagesFetched: 9, pages: 9, records: 431 });
+    expect(emulator.stats().requests).toBe(9);
+    const runs = await admin.query(`SELECT state, pages FROM ${q(schema)}.wtd_stock_search__runs`);
+    expect(runs.rows).toEqual([
+      { state: 'finished', pages: 9 },
+      { state: 'finished', pages: 9 },
+    ]);
   });
 
   it.each([
