@@ -7,10 +7,12 @@ import {
   type Logger,
   type RateLimiter,
   type RetryOptions,
+  type RunChoice,
   type Task,
 } from '@capital/core';
-import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
+import { type OpenedRun, type Sink, type SinkSummary, writeTo } from '@capital/sinks';
 import { from, lastValueFrom } from 'rxjs';
+import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 import { settleWithin } from './settle-within.js';
 
@@ -36,12 +38,30 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * Which run to write, on a sink that keeps runs: the job's latest unfinished one or else a
+   * new one (`auto`), a new one (`fresh`), or a named one (`resume`).
+   * @default { kind: 'auto' }
+   */
+  readonly run?: RunChoice | undefined;
+  /** Asks an incremental connector for records since this point, over the job's watermark. */
+  readonly since?: Date | undefined;
+  /** How far before the watermark an incremental run asks again, in ms. @default the connector's */
+  readonly lookBackMs?: number | undefined;
+  /** Told which run opened and how its seeds ask, before the first request. */
+  readonly onRunOpened?: ((opened: OpenedRun | undefined, plan: SeedPlan<T>) => void) | undefined;
   /** Told of every crawl event, after the run's statistics counted it. */
   readonly onEvent?: ((event: CrawlEvent, stats: RunStats) => void) | undefined;
 };
 
 /** What a finished run reports. */
-export type RunSummary = SinkSummary & RunStatsSnapshot;
+export type RunSummary = SinkSummary &
+  RunStatsSnapshot & {
+    /** The run it wrote, on a sink that keeps runs. */
+    readonly runId?: string | undefined;
+    /** The watermark it committed (incremental connectors). */
+    readonly watermark?: string | undefined;
+  };
 
 /**
  * Runs one connector from its seeds to a sink: crawl with the limiter, write every page, close
@@ -58,14 +78,41 @@ export async function runConnector<T extends Task, D>(
   const { connector, sink } = options;
   const stats = new RunStats();
   const concurrency = options.concurrency ?? 4;
+  let watermark: string | undefined;
+  let opened: OpenedRun | undefined;
   try {
+    let plan: SeedPlan<T> | undefined;
+    const decide = (resumed: boolean, resumedSince: string | undefined, last: string | undefined) =>
+      planSeeds(connector, options.params, {
+        disposition: sink.disposition ?? 'merge',
+        resumed,
+        resumedSince,
+        watermark: last,
+        since: options.since,
+        lookBackMs: options.lookBackMs,
+      });
+    if (sink.runs) {
+      opened = await sink.runs.open({
+        choice: options.run ?? { kind: 'auto' },
+        since: (last) => {
+          plan = decide(false, undefined, last);
+          return plan.since;
+        },
+      });
+      if (opened.resumed) plan = decide(true, opened.run.since, opened.watermark);
+      // The watermark is the run's start (a resumed run's first start), never its end: what
+      // changed while it ran is asked again by the next run.
+      if (connector.incremental) watermark = new Date(opened.run.startedAt).toISOString();
+    }
+    plan ??= decide(false, undefined, undefined);
+    options.onRunOpened?.(opened, plan);
     const handler = connector.createHandler({
       baseUrl: options.baseUrl,
       resolveCredential: options.resolveCredential,
       timeoutMs: options.timeoutMs,
       logger: options.logger,
     });
-    const pages$ = from(connector.seeds(options.params)).pipe(
+    const pages$ = from(plan.seeds).pipe(
       crawl<T, D>(handler, {
         concurrency,
         buffer: options.buffer ?? concurrency * 2,
@@ -95,8 +142,8 @@ export async function runConnector<T extends Task, D>(
     );
     throw error;
   }
-  const summary = await untilAborted(sink.close(), options.signal);
-  return { ...summary, ...stats.snapshot() };
+  const summary = await untilAborted(sink.close({ watermark }), options.signal);
+  return { ...summary, ...stats.snapshot(), runId: opened?.run.id, watermark };
 }
 
 /** How long an aborting sink may take to let go of its connections and files. */

@@ -22,8 +22,11 @@ export type FinishRun = {
 export type OpenRunOptions = {
   /** @default { kind: 'auto' } */
   readonly choice?: RunChoice | undefined;
-  /** For a new incremental run: the cursor value its seeds ask from, kept for a resume. */
-  readonly since?: string | undefined;
+  /**
+   * For a new run: given the job's watermark, the point in time its seeds ask from (ISO 8601),
+   * kept with the run so that a resume asks from the same.
+   */
+  readonly since?: ((watermark: string | undefined) => string | undefined) | undefined;
 };
 
 /**
@@ -44,6 +47,15 @@ export type RunLedger = {
   /** Forgets the job's runs, page checkpoints and watermark; returns how many runs it removed. */
   reset(): Promise<number>;
 };
+
+/**
+ * The name of a job: its connector and parameters (sorted), as `wtd {"search":"new york"}`.
+ * The sink target is where its runs are kept, so it needs no place in the name.
+ */
+export function jobName(connector: string, params: Readonly<Record<string, string>>): string {
+  const sorted = Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return `${connector} ${JSON.stringify(sorted)}`;
+}
 
 /** A new run id: 8 hex digits, short enough to type and to suffix a table name with. */
 export function newRunId(): string {
@@ -95,4 +107,9 @@ export function chooseRun(
     throw new RunDispositionError(run.id, run.disposition, disposition);
   }
   return run;
+}
+
+/** The watermark of the job's latest finished run that committed one (runs newest first). */
+export function latestWatermark(runs: readonly RunInfo[]): string | undefined {
+  return runs.find((run) => run.state === 'finished' && run.watermark !== undefined)?.watermark;
 }

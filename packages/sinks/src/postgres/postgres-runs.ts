@@ -1,7 +1,7 @@
 import type { RunInfo, RunState, WriteDisposition } from '@capital/core';
 import type { PoolClient } from 'pg';
 import { escapeIdentifier } from 'pg';
-import { chooseRun, newRunId, type OpenedRun, type OpenRunOptions } from '../runs.js';
+import { chooseRun, latestWatermark, newRunId, type OpenedRun, type OpenRunOptions } from '../runs.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { sqlFile } from './sql-files.js';
 
@@ -73,7 +73,7 @@ export async function openRun(
     await client.query(sqlFile('lock-job'), [`${runsTable} ${tables.job}`]);
     const runs = await listRuns(client, tables);
     const resumed = chooseRun(runs, options.choice ?? { kind: 'auto' }, tables.disposition);
-    const watermark = runs.find((run) => run.state === 'finished' && run.watermark !== undefined)?.watermark;
+    const watermark = latestWatermark(runs);
     let run: RunInfo;
     if (resumed !== undefined) {
       await client.query(`UPDATE ${runsTable} SET state = 'running' WHERE run_id = $1`, [resumed.id]);
@@ -86,7 +86,7 @@ export async function openRun(
       const inserted = await client.query<RunRow>(
         `INSERT INTO ${runsTable} (run_id, job, state, disposition, started_at, since)
          VALUES ($1, $2, 'running', $3, now(), $4) RETURNING *`,
-        [newRunId(), tables.job, tables.disposition, options.since ?? null],
+        [newRunId(), tables.job, tables.disposition, options.since?.(watermark) ?? null],
       );
       run = toRunInfo({ ...(inserted.rows[0] as RunRow), pages: 0 });
     }
