@@ -105,7 +105,7 @@ describe('FileSink runs and dispositions', () => {
     });
     const opened = await failing.runs.open();
     await failing.write(page(1, [{ id: 'b', v: 2 }]));
-    await failing.abort(new Error('stopped'));
+    await failing.abort();
 
     expect(await stored()).toEqual(['a=1']);
     const next = new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'replace', job: 'job' });
