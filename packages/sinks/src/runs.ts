@@ -16,6 +16,12 @@ export type OpenedRun = {
 export type FinishRun = {
   /** The incremental watermark to commit with the run (its start, not its end). */
   readonly watermark?: string | undefined;
+  /**
+   * `false` leaves the run unfinished: a worker that stops while others go on writing the same
+   * run must not finish it (nor, for `replace`, swap a partial table in).
+   * @default true
+   */
+  readonly finishRun?: boolean | undefined;
 };
 
 /** Options of {@link RunLedger.open}. */

@@ -146,7 +146,7 @@ export class FileSink<D = unknown> implements Sink<D> {
     );
     // After the data: a crash between the two renames leaves the run unfinished, and its resume
     // writes the same result again (for append: the run's records a second time).
-    await this.#runs.finish(run.id, this.#pages, finish.watermark);
+    if (finish.finishRun !== false) await this.#runs.finish(run.id, this.#pages, finish.watermark);
     return { pages: this.#pages, records: this.#records, location: this.path };
   }
 

@@ -179,6 +179,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     try {
       await Promise.allSettled(this.#pending);
       const { run } = await this.#open();
+      if (finish.finishRun === false)
+        return { pages: this.#pages, records: this.#records, location: this.location };
       await this.#retry(() =>
         this.#withClient((client) => finishRun(client, this.#tables, run.id, finish.watermark)),
       );
