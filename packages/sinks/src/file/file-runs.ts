@@ -2,7 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunInfo, WriteDisposition } from '@capital/core';
 import { chooseRun, latestWatermark, newRunId, type OpenedRun, type OpenRunOptions } from '../runs.js';
-import { partialPathFor } from './stale-partials.js';
+import { partialPathFor, removeStalePartials } from './stale-partials.js';
 
 /** What the state file holds: every job's runs that wrote this output, oldest first. */
 type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
@@ -114,6 +114,8 @@ export class FileRuns {
   }
 
   async #write(state: StateFile): Promise<void> {
+    // A process killed while it wrote the state leaves its partial file behind: remove those.
+    await removeStalePartials(this.#path);
     const partial = partialPathFor(this.#path);
     const handle = await open(partial, 'w');
     try {
