@@ -81,6 +81,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #pages = 0;
   #records = 0;
   #state: 'open' | 'closed' | 'aborted' = 'open';
+  /** Whether a page failed: then close() does not finish the run. */
+  #incomplete = false;
 
   /**
    * @throws {InvalidOptionError} for an option out of range or a name PostgreSQL cannot hold.
@@ -140,7 +142,14 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * code of the {@link PostgresSinkError} that is its cause (`POSTGRES_UNREACHABLE`, …), once
    * the retry budget is spent (`retryBudgetMs`).
    */
-  async write(page: SinkPage<D>): Promise<PageReceipt> {
+  write(page: SinkPage<D>): Promise<PageReceipt> {
+    return this.#write(page).catch((error: unknown) => {
+      this.#incomplete = true;
+      throw error;
+    });
+  }
+
+  async #write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
       throw new SinkWriteError(page, `the PostgreSQL sink is ${this.#state}.`, { code: 'SINK_CLOSED' });
     }
@@ -176,16 +185,18 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         location: this.location,
       });
     }
+    this.#state = 'closed';
     try {
       await Promise.allSettled(this.#pending);
       const { run } = await this.#open();
-      if (finish.finishRun === false)
-        return { pages: this.#pages, records: this.#records, location: this.location };
-      await this.#retry(() =>
-        this.#withClient((client) => finishRun(client, this.#tables, run.id, finish.watermark)),
-      );
+      // A run with a page that failed is not complete: it stays unfinished, and resumable (for
+      // replace, its table is not swapped in).
+      if (finish.finishRun !== false && !this.#incomplete) {
+        await this.#retry(() =>
+          this.#withClient((client) => finishRun(client, this.#tables, run.id, finish.watermark)),
+        );
+      }
     } finally {
-      this.#state = 'closed';
       if (this.#connection.owned) await this.#connection.pool.end();
     }
     return { pages: this.#pages, records: this.#records, location: this.location };

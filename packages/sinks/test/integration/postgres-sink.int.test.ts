@@ -1020,6 +1020,23 @@ describe('PostgresSink write dispositions', () => {
     expect(tables.rows.map((row) => row.table_name)).toEqual(['records', 'records__pages', 'records__runs']);
   });
 
+  it('a replace run with a page that failed does not swap on close: the old table stays, the run stays unfinished', async () => {
+    const old = recordsSink({ disposition: 'replace' });
+    await old.write(page(1, [{ id: 'old', v: 0 }]));
+    await old.close();
+    const target = recordsSink({ disposition: 'replace' });
+    await target.write(page(1, [{ id: 'a', v: 1 }]));
+    await expect(target.write(page(2, [{ id: 'b', v: 2n }]))).rejects.toMatchObject({
+      code: 'RECORD_NOT_SERIALISABLE',
+    });
+
+    await target.close();
+
+    expect(await stored()).toEqual([{ key: 'old', record: { id: 'old', v: 0 } }]);
+    const runs = await admin.query(`SELECT state FROM ${q(schema)}.records__runs ORDER BY started_at`);
+    expect(runs.rows.map((row) => row.state)).toEqual(['finished', 'running']);
+  });
+
   it('an aborted replace leaves the old table as it was, and its resume finishes the swap', async () => {
     const old = recordsSink({ disposition: 'replace' });
     await old.write(page(1, [{ id: 'old', v: 0 }]));
