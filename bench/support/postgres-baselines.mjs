@@ -74,13 +74,17 @@ export async function rowByRowLoop(pool, table, pages) {
 /**
  * Writes the records as NDJSON ready for `\copy … from` in PostgreSQL's text format: JSON never
  * holds a raw tab or newline, so doubling its backslashes is all the escaping it needs.
+ * `withKey`: `record_key TAB record`; `withProvenance`: the sink's row, `record_key TAB record TAB
+ * connector TAB task_key TAB page TAB fetched_at`.
  */
-export async function writeCopyFile(path, pages, { withKey = false } = {}) {
+export async function writeCopyFile(path, pages, { withKey = false, withProvenance = false } = {}) {
   let text = '';
   for (const page of pages) {
+    const provenance = `\tbench\t${page.key}\t${page.task.page}\t${new Date(page.fetchedAt).toISOString()}`;
     for (const record of page.data) {
       const json = JSON.stringify(record).replaceAll('\\', '\\\\');
-      text += withKey ? `${record.symbol}\t${json}\n` : `${json}\n`;
+      const key = withKey || withProvenance ? `${record.symbol}\t${json}` : json;
+      text += withProvenance ? `${key}${provenance}\n` : `${key}\n`;
     }
   }
   await writeFile(path, text);
@@ -88,7 +92,8 @@ export async function writeCopyFile(path, pages, { withKey = false } = {}) {
 
 /**
  * `psql -c "\copy table(columns) from 'file'"`: one process, one transaction, resolves when psql
- * exits. `columns` is `record`, or `record_key, record` for a file written `withKey`.
+ * exits. `columns` is `record`, `record_key, record` for a file written `withKey`, or
+ * `record_key, record, connector, task_key, page, fetched_at` for one written `withProvenance`.
  */
 export async function psqlCopy(connection, table, file, columns = 'record') {
   const child = spawn(

@@ -3,6 +3,7 @@ import { redactText } from '@capital/core';
 import { Command, CommanderError } from 'commander';
 import { CliUsageError } from './cli-error.js';
 import { addConnectorParams } from './commands/connector-params.js';
+import { registerStateCommands } from './commands/state-command.js';
 import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
 import { registerNewCommand } from './new-connector/new-command.js';
@@ -69,6 +70,20 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
       '--sink-retry-budget <duration>',
       'how long the PostgreSQL sink retries a database that is unreachable, restarting or dropped the connection, as 30s, 2m or 500ms, before the run fails (default: 30s)',
     )
+    .option(
+      '--write <disposition>',
+      'append (add records), merge (upsert by record key) or replace (swap the whole result in when the run finishes); default: replace for a file, merge for PostgreSQL and Kafka',
+    )
+    .option('--resume <run>', 'resume this unfinished run (default: the latest unfinished run of the job)')
+    .option('--fresh', 'start a new run even if the last one did not finish')
+    .option(
+      '--since <value>',
+      'incremental connectors: ask for records since this date or epoch seconds, over the watermark',
+    )
+    .option(
+      '--look-back <duration>',
+      "incremental connectors: ask again this far before the watermark, as 10m or 1h (default: the connector's)",
+    )
     .option('--base-url <url>', "the API's base URL (default: start the connector's emulator)")
     .option(
       '--token <token>',
@@ -117,6 +132,7 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   });
   registerWorkerCommands(program, io, signal);
   registerNewCommand(program, io);
+  registerStateCommands(program, io);
   return program;
 }
 

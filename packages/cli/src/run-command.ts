@@ -10,12 +10,14 @@ import {
   type RunningEmulator,
   restrictCredentials,
 } from '@capital/core';
+import { jobName } from '@capital/sinks';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
 import { parseDurationFlag } from './parse-duration.js';
 import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
+import { describeRun, parseRunChoice, parseSinceFlag, parseWriteFlag } from './run-flags.js';
 import { settleWithin } from './settle-within.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
@@ -36,6 +38,11 @@ export type RunFlags = {
   readonly limiterPrefix?: string;
   readonly table?: string;
   readonly sinkRetryBudget?: string;
+  readonly write?: string;
+  readonly resume?: string;
+  readonly fresh?: boolean;
+  readonly since?: string;
+  readonly lookBack?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -67,7 +74,15 @@ export async function runCommand(
     flags.sinkRetryBudget === undefined
       ? undefined
       : parseDurationFlag('--sink-retry-budget', flags.sinkRetryBudget);
+  const runChoice = parseRunChoice(flags.resume, flags.fresh);
+  const since = parseSinceFlag(flags.since);
+  const lookBackMs =
+    flags.lookBack === undefined
+      ? undefined
+      : parseDurationFlag('--look-back', flags.lookBack, 366 * 24 * 3_600_000);
   const target = parseSinkFlag(flags.sink ?? `file:${flags.out ?? defaultOutPath(connector, params)}`);
+  // Without --write, each sink does what it always did: a file is replaced, a table or topic merged.
+  const disposition = parseWriteFlag(flags.write ?? (target.kind === 'file' ? 'replace' : 'merge'));
   const token =
     flags.token === undefined
       ? io.env[connector.credential.envVar] || undefined
@@ -115,7 +130,13 @@ export async function runCommand(
         table: flags.table,
         seed: connector.seeds(params)[0],
         retryBudgetMs,
+        job: jobName(connector.name, params),
+        disposition,
       }),
+      run: runChoice,
+      since,
+      lookBackMs,
+      onRunOpened: (opened, plan) => io.stderr.write(`capital: ${describeRun(opened, plan)}\n`),
       baseUrl,
       resolveCredential,
       keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
@@ -185,7 +206,8 @@ function describeParams(params: Record<string, string>): string {
     .join(' ');
 }
 
-function defaultOutPath(connector: Connector, params: Record<string, string>): string {
+/** `data/NAME-PARAMS.ndjson`: where a job's file goes without `--out`. */
+export function defaultOutPath(connector: Connector, params: Record<string, string>): string {
   const suffix = Object.values(params).map(slug).join('-');
   return join('data', `${connector.name}${suffix ? `-${suffix}` : ''}.ndjson`);
 }

@@ -13,12 +13,14 @@ import {
   type Logger,
   type RateLimiter,
   type RetryOptions,
+  type RunChoice,
   redactError,
   resolveRetryPolicy,
   type Task,
 } from '@capital/core';
-import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
+import { type OpenedRun, type Sink, type SinkSummary, writeTo } from '@capital/sinks';
 import { lastValueFrom } from 'rxjs';
+import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 import { settleWithin } from './settle-within.js';
 
@@ -66,6 +68,18 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
    * @default false: such a run fails with `IncompleteRunError` and the sink is aborted.
    */
   readonly allowIncomplete?: boolean | undefined;
+  /**
+   * Which run to write, on a sink that keeps runs: the job's latest unfinished one or else a
+   * new one (`auto`), a new one (`fresh`), or a named one (`resume`).
+   * @default { kind: 'auto' }
+   */
+  readonly run?: RunChoice | undefined;
+  /** Asks an incremental connector for records since this point, over the job's watermark. */
+  readonly since?: Date | undefined;
+  /** How far before the watermark an incremental run asks again, in ms. @default the connector's */
+  readonly lookBackMs?: number | undefined;
+  /** Told which run opened and how its seeds ask, before the first request. */
+  readonly onRunOpened?: ((opened: OpenedRun | undefined, plan: SeedPlan<T>) => void) | undefined;
   /** Told of every crawl event, after the run's statistics counted it. */
   readonly onEvent?: ((event: CrawlEvent, stats: RunStats) => void) | undefined;
 };
@@ -75,6 +89,10 @@ export type RunSummary = SinkSummary &
   RunStatsSnapshot & {
     /** What was stored against what the pages said; not `complete` only with `allowIncomplete`. */
     readonly completeness: CompletenessReport;
+    /** The run it wrote, on a sink that keeps runs. */
+    readonly runId?: string | undefined;
+    /** The watermark it committed (incremental connectors). */
+    readonly watermark?: string | undefined;
   };
 
 /**
@@ -100,7 +118,34 @@ export async function runConnector<T extends Task, D>(
   const ledger = new CompletenessLedger();
   const allowIncomplete = options.allowIncomplete === true;
   let completeness: CompletenessReport;
+  let watermark: string | undefined;
+  let opened: OpenedRun | undefined;
   try {
+    let plan: SeedPlan<T> | undefined;
+    const decide = (resumed: boolean, resumedSince: string | undefined, last: string | undefined) =>
+      planSeeds(connector, options.params, {
+        disposition: sink.disposition ?? 'merge',
+        resumed,
+        resumedSince,
+        watermark: last,
+        since: options.since,
+        lookBackMs: options.lookBackMs,
+      });
+    if (sink.runs) {
+      opened = await sink.runs.open({
+        choice: options.run ?? { kind: 'auto' },
+        since: (last) => {
+          plan = decide(false, undefined, last);
+          return plan.since;
+        },
+      });
+      if (opened.resumed) plan = decide(true, opened.run.since, opened.watermark);
+      // The watermark is the run's start (a resumed run's first start), never its end: what
+      // changed while it ran is asked again by the next run.
+      if (connector.incremental) watermark = new Date(opened.run.startedAt).toISOString();
+    }
+    plan ??= decide(false, undefined, undefined);
+    options.onRunOpened?.(opened, plan);
     const handler = checkCompleteness(
       connector.createHandler({
         baseUrl: options.baseUrl,
@@ -120,7 +165,7 @@ export async function runConnector<T extends Task, D>(
       secret: options.keySecret,
     });
     // Seeds are drawn as the crawl has room for them, not all admitted up front.
-    const pages$ = crawlFrom<T, D>(connector.seeds(options.params), handler, {
+    const pages$ = crawlFrom<T, D>(plan.seeds, handler, {
       concurrency,
       buffer: options.buffer ?? concurrency * 2,
       ...(options.limiter
@@ -152,8 +197,8 @@ export async function runConnector<T extends Task, D>(
     );
     throw redactError(error);
   }
-  const summary = await untilAborted(sink.close(), options.signal);
-  return { ...summary, ...stats.snapshot(), completeness };
+  const summary = await untilAborted(sink.close({ watermark }), options.signal);
+  return { ...summary, ...stats.snapshot(), completeness, runId: opened?.run.id, watermark };
 }
 
 /** How long an aborting sink may take to let go of its connections and files. */

@@ -1,4 +1,4 @@
-import { type Connector, isCapitalError, type Task } from '@capital/core';
+import { type Connector, isCapitalError, type Task, type WriteDisposition } from '@capital/core';
 import {
   FileSink,
   KafkaSink,
@@ -68,6 +68,10 @@ export type OpenSinkOptions = {
   readonly instance?: string | undefined;
   /** `--sink-retry-budget`: how long the PostgreSQL sink retries a transient failure, in ms. */
   readonly retryBudgetMs?: number | undefined;
+  /** The job the runs belong to (`jobName`). */
+  readonly job?: string | undefined;
+  /** `--write`. @default 'merge' */
+  readonly disposition?: WriteDisposition | undefined;
 };
 
 /** Opens the sink a target names, with the connector's record key travelling with every record. */
@@ -77,10 +81,14 @@ export function openSink<T extends Task, D>(
   options: OpenSinkOptions = {},
 ): Sink<D> {
   const recordKey = (record: D): string => connector.recordKey(record);
+  const runOptions = {
+    ...(options.job === undefined ? {} : { job: options.job }),
+    ...(options.disposition === undefined ? {} : { disposition: options.disposition }),
+  };
   try {
     switch (target.kind) {
       case 'file':
-        return new FileSink<D>({ path: target.path, recordKey });
+        return new FileSink<D>({ path: target.path, recordKey, ...runOptions });
       case 'postgres': {
         const type = options.seed?.type;
         return new PostgresSink<D>({
@@ -90,6 +98,7 @@ export function openSink<T extends Task, D>(
           stream: typeof type === 'string' ? type : connector.name,
           connector: connector.name,
           recordKey,
+          ...runOptions,
         });
       }
       case 'kafka': {

@@ -29,6 +29,25 @@ export type ConnectorRuntime = {
   readonly logger?: Logger | undefined;
 };
 
+/**
+ * How a connector asks only for what changed: the records' cursor field and seeds that ask
+ * for records whose cursor is at or after a point in time. The runner keeps the watermark (the
+ * start of the last finished run, never its end) and asks from it minus a look-back.
+ */
+export type IncrementalSync<T extends Task = Task> = {
+  /** The record field that grows with changes (`created`, `updated_at`), for messages and docs. */
+  readonly cursorField: string;
+  /** The first tasks of a crawl that fetches records whose cursor is at or after `since`. */
+  seedsSince(params: Readonly<Record<string, string>>, since: Date): T[];
+  /**
+   * How far before the watermark to ask again, so that a record written with a cursor just
+   * before it (clock skew, a transaction that committed late) is not lost; re-read records are
+   * de-duplicated by record key.
+   * @default 0
+   */
+  readonly lookBackMs?: number | undefined;
+};
+
 /** A local stand-in for a connector's API, for demos and tests. */
 export type RunningEmulator = {
   /** Base URL to give the connector, e.g. `http://127.0.0.1:41234`. */
@@ -96,6 +115,11 @@ export type Connector<T extends Task = Task, D = unknown> = {
   limiterKey(task: T, keys: LimiterKeys): LimiterKey;
   /** The identity of a record. */
   recordKey(record: D): string;
+  /**
+   * Present on connectors whose API can list what changed since a point in time; without it
+   * every run is a full refresh.
+   */
+  readonly incremental?: IncrementalSync<T> | undefined;
   /** Starts the connector's emulator, for those that ship one. */
   startEmulator?(options?: EmulatorStartOptions): Promise<RunningEmulator>;
 };

@@ -1,5 +1,5 @@
 export { callHandler, checkTaskResult, runHandler } from './call-handler.js';
-export type { Checkpoint } from './checkpoint.js';
+export type { Checkpoint, RunChoice, RunInfo, RunState, WriteDisposition } from './checkpoint.js';
 export type { CheckCompletenessOptions } from './completeness/check-completeness.js';
 export { checkCompleteness } from './completeness/check-completeness.js';
 export type { CompletenessReport, ScopeReport } from './completeness/completeness-ledger.js';
@@ -16,6 +16,7 @@ export type {
   ConnectorParam,
   ConnectorRuntime,
   EmulatorStartOptions,
+  IncrementalSync,
   RunningEmulator,
 } from './connector.js';
 export type { CredentialResolver } from './credentials.js';

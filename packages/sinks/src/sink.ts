@@ -1,4 +1,5 @@
-import type { Checkpoint, Task } from '@capital/core';
+import type { Checkpoint, Task, WriteDisposition } from '@capital/core';
+import type { FinishRun, RunLedger } from './runs.js';
 
 /** A page as a sink receives it: what `crawl` emits, without the acknowledgement. */
 export type SinkPage<D = unknown> = {
@@ -32,18 +33,26 @@ export type SinkSummary = {
  * - `write` resolves only once the page is durable (on disk, committed, acknowledged by the
  *   broker); the page is acknowledged to the crawl after that, so a slow sink slows the crawl.
  *   A sink with `maxPendingWrites` above 1 takes several writes at once and may group them.
- * - `close` flushes and finalises (renames the file, ends the transaction) and reports.
+ * - `close` flushes and finalises (renames the file, ends the transaction), finishes the run
+ *   (with its watermark, for an incremental run) and reports.
  * - `abort` throws away what is not final, so a failed run never leaves output that looks complete.
  */
 export type Sink<D = unknown> = {
   write(page: SinkPage<D>): Promise<PageReceipt>;
-  close(): Promise<SinkSummary>;
+  close(finish?: FinishRun): Promise<SinkSummary>;
   abort(reason?: unknown): Promise<void>;
   /**
    * Present on sinks that record finished pages durably with their data (PostgreSQL, Kafka):
    * a resumed run asks it which pages are stored already and skips fetching them.
    */
   readonly checkpoint?: Checkpoint;
+  /**
+   * Present on sinks that keep runs (all three of Capital's): which run the writes belong to,
+   * resumed or new, and the job's earlier runs and watermark.
+   */
+  readonly runs?: RunLedger;
+  /** What a finished run does with the data stored before it. @default 'merge' */
+  readonly disposition?: WriteDisposition;
   /**
    * How many `write` calls the sink accepts at once: `writeTo` keeps up to this many pages in
    * flight, and the sink may store them together (one transaction for all of them), resolving

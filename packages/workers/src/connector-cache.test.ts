@@ -147,4 +147,25 @@ describe('ConnectorCache', () => {
       'Refused the credential reference "env:MY_DB_PASSWORD"',
     );
   });
+
+  it('closes a sink without finishing its run: other workers may still be writing it', async () => {
+    const finishes: unknown[] = [];
+    const sink = {
+      close: async (finish?: unknown) => {
+        finishes.push(finish);
+        return { pages: 0, records: 0, location: 's' };
+      },
+    } as unknown as Sink;
+    const cache = new ConnectorCache({
+      load: async (name) => fakeConnector(name),
+      openSink: () => sink,
+      openLimiter: () => undefined,
+      runtime,
+    });
+    await cache.get('wtd', task);
+
+    await cache.close();
+
+    expect(finishes).toEqual([{ finishRun: false }]);
+  });
 });

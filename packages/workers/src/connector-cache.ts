@@ -71,7 +71,8 @@ export class ConnectorCache {
     const summaries: SinkSummary[] = [];
     const failures: unknown[] = [];
     for (const sink of this.#sinks.values()) {
-      await sink.close().then(
+      // Other workers may still be writing the crawl's run: stopping one must not finish it.
+      await sink.close({ finishRun: false }).then(
         (summary) => summaries.push(summary),
         (error: unknown) => failures.push(error),
       );

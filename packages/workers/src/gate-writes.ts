@@ -31,9 +31,11 @@ export function gateWrites<D>(sink: Sink<D>): Sink<D> {
   };
   return {
     write,
-    close: () => sink.close(),
+    close: (finish) => sink.close(finish),
     abort: (reason) => sink.abort(reason),
     maxPendingWrites: limit,
     ...(sink.checkpoint ? { checkpoint: sink.checkpoint } : {}),
+    ...(sink.runs ? { runs: sink.runs } : {}),
+    ...(sink.disposition ? { disposition: sink.disposition } : {}),
   };
 }

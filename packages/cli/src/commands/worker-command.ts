@@ -71,6 +71,9 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
           table: flags.table,
           seed: firstTask,
           instance: `${hostname()}-${process.pid}`,
+          // Tasks carry no parameters, so the workers of a connector share one job, and its run:
+          // each worker's sink resumes the job's unfinished run, or the first starts one.
+          job: `${connector.name} (workers)`,
         }),
       loadConnector: async (name) => {
         const connector = fromPaths.get(name) ?? (await loadConnector({ name }, io.cwd));

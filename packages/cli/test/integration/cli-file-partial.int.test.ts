@@ -11,6 +11,7 @@ import {
 } from '@capital/wtd-connector/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runWtdArgs } from '../fixtures/run-args.js';
+import { outputFiles } from '../output-files.js';
 import { assertCliBuilt, runCli, startCli } from '../run-cli.js';
 
 const token = 'partial-token';
@@ -60,7 +61,7 @@ describe('capital run after a run to the same file was SIGKILLed', () => {
     const rerun = await runCli(args('off'), { cwd: folder, env: { REDIS_URL: '' } });
 
     expect(rerun.code).toBe(0);
-    expect(await readdir(folder)).toEqual(['out.ndjson']);
+    expect(await outputFiles(folder)).toEqual(['out.ndjson']);
     const symbols = (await readFile(join(folder, 'out.ndjson'), 'utf8'))
       .trim()
       .split('\n')

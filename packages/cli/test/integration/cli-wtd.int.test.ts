@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import {
   startEmulator,
 } from '@capital/wtd-connector/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { outputFiles } from '../output-files.js';
 import { assertCliBuilt, type CliResult, runCli, startCli } from '../run-cli.js';
 
 const token = 'cli-test-token-7f3a9c';
@@ -111,7 +112,7 @@ describe('capital run wtd', () => {
       Array.from({ length: 9 }, (_, index) => ({ searchTerm, limit: 50, page: index + 1, served: 1 })),
     );
     expect(result.stdout.trim()).toBe(out);
-    expect(await readdir(folder)).toEqual(['new-york.ndjson']);
+    expect(await outputFiles(folder)).toEqual(['new-york.ndjson']);
   });
 
   it('never writes the token into the output file', async () => {
@@ -169,7 +170,7 @@ describe('capital run wtd', () => {
     const out = join(folder, 'data', 'wtd-new-york.ndjson');
     expect(result.stdout.trim()).toBe(out);
     expect(await readLines(out)).toHaveLength(431);
-    expect(await readdir(join(folder, 'data'))).toEqual(['wtd-new-york.ndjson']);
+    expect(await outputFiles(join(folder, 'data'))).toEqual(['wtd-new-york.ndjson']);
   });
 
   it('exits 1 on a rejected token, says so, leaves no file and never prints the token', async () => {
@@ -181,7 +182,7 @@ describe('capital run wtd', () => {
     expectExit(result, 1);
     expect(result.stderr).toMatch(/HTTP 401: Invalid API token/);
     expect(result.stdout + result.stderr).not.toContain(token);
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
     // A permanent error is not retried.
     expect(api.stats().byStatus).toEqual({ 401: 1 });
   });
@@ -196,7 +197,7 @@ describe('capital run wtd', () => {
     expectExit(result, 1);
     expect(result.stderr).toMatch(/HTTP 429/);
     expect(api.stats().byStatus[200]).toBe(3);
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('exits 1 with a clear message when the base URL is unreachable, leaving no file', async () => {
@@ -210,7 +211,7 @@ describe('capital run wtd', () => {
       /capital: error: .*page 1.* failed after 2 attempts: The request failed: .*ECONNREFUSED/,
     );
     expect(result.stdout + result.stderr).not.toContain(token);
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('exits 2 on a malformed --rate, saying what a rate looks like, and writes nothing', async () => {
@@ -222,7 +223,7 @@ describe('capital run wtd', () => {
 
     expectExit(result, 2);
     expect(result.stderr).toMatch(/--rate.*"fast" is not a rate; write LIMIT\/PERIOD such as 9\/1s/);
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('exits 2 when the search parameter is missing', async () => {
@@ -230,7 +231,7 @@ describe('capital run wtd', () => {
 
     expectExit(result, 2);
     expect(result.stderr).toMatch(/--search is required/);
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('exits 2 for a connector that is not installed', async () => {

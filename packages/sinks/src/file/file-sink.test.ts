@@ -140,7 +140,7 @@ describe('FileSink', () => {
     await sink.write(sinkPage(2, [listing('BBB')]));
 
     expect(existsSync(path)).toBe(false);
-    expect(await readdir(folder)).toEqual([basename(sink.temporaryPath)]);
+    expect(await outputFiles(folder)).toEqual([basename(sink.temporaryPath)]);
     await sink.close();
     expect(existsSync(path)).toBe(true);
   });
@@ -189,7 +189,7 @@ describe('FileSink', () => {
 
     await sink.write(sinkPage(1, [listing('AAA')]));
 
-    expect((await readdir(folder)).sort()).toEqual([...kept, basename(sink.temporaryPath)].sort());
+    expect((await outputFiles(folder)).sort()).toEqual([...kept, basename(sink.temporaryPath)].sort());
     await sink.close();
     expect(await readFile(path, 'utf8')).toContain('AAA');
   });
@@ -201,7 +201,7 @@ describe('FileSink', () => {
     await sink.write(sinkPage(1, [listing('AAA')]));
     await sink.close();
 
-    expect(await readdir(folder)).toEqual(['out.ndjson']);
+    expect(await outputFiles(folder)).toEqual(['out.ndjson']);
   });
 
   it('produces an empty file when closed without a page', async () => {
@@ -236,7 +236,7 @@ describe('FileSink', () => {
 
     await sink.abort();
 
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('leaves no file when aborted while its first write is still opening the file', async () => {
@@ -249,7 +249,7 @@ describe('FileSink', () => {
       await write;
     }
 
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('rejects a write still in flight when aborted, without an unhandled stream error', async () => {
@@ -272,7 +272,7 @@ describe('FileSink', () => {
 
       expect(outcome === 'written' || outcome instanceof SinkWriteError).toBe(true);
       expect(unhandled).not.toHaveBeenCalled();
-      expect(await readdir(folder)).toEqual([]);
+      expect(await outputFiles(folder)).toEqual([]);
     } finally {
       process.off('uncaughtException', unhandled);
     }
@@ -283,7 +283,7 @@ describe('FileSink', () => {
 
     await sink.abort();
 
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('keeps the finished file when aborted after close()', async () => {
@@ -342,7 +342,7 @@ describe('FileSink', () => {
     await sink.abort();
 
     await expect(sink.write(sinkPage(1, [listing('AAA')]))).rejects.toThrow(/aborted/);
-    expect(await readdir(folder)).toEqual([]);
+    expect(await outputFiles(folder)).toEqual([]);
   });
 
   it('refuses to close twice', async () => {
@@ -355,3 +355,8 @@ describe('FileSink', () => {
 
 /** Lets every pending microtask and I/O-free continuation run. */
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The files in `folder` but the runs state file, which outlives every run on purpose. */
+async function outputFiles(folder: string): Promise<string[]> {
+  return (await readdir(folder)).filter((name) => !name.endsWith('.runs.json'));
+}

@@ -1,10 +1,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { InvalidOptionError, type WriteDisposition } from '@capital/core';
 import { provenanceLines } from '../provenance.js';
+import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
+import { combineOutput } from './combine-output.js';
+import { FileRuns } from './file-runs.js';
 import { partialPathFor, removeStalePartials } from './stale-partials.js';
 
 /** Options of {@link FileSink}. */
@@ -25,6 +29,18 @@ export type FileSinkOptions<D> = {
    * @default 8
    */
   readonly maxPendingWrites?: number;
+  /**
+   * What a finished run does with the file there before: `replace` renames the run's file over
+   * it; `append` adds the run's lines to the old ones; `merge` keeps one line per record key
+   * (the run's), and needs `recordKey`. Each ends in one rename.
+   * @default 'replace'
+   */
+  readonly disposition?: WriteDisposition | undefined;
+  /**
+   * The job the runs belong to, kept in a state file beside the output (`.NAME.runs.json`).
+   * @default 'default'
+   */
+  readonly job?: string | undefined;
 };
 
 /**
@@ -47,7 +63,14 @@ export class FileSink<D = unknown> implements Sink<D> {
   readonly temporaryPath: string;
   /** See {@link FileSinkOptions.maxPendingWrites}. */
   readonly maxPendingWrites: number;
+  readonly disposition: WriteDisposition;
+  /** The job's runs, in the state file beside the output. */
+  readonly runs: RunLedger;
   readonly #options: FileSinkOptions<D>;
+  readonly #runs: FileRuns;
+  /** The record keys this run wrote, for `merge`. */
+  readonly #keys = new Set<string>();
+  #opened: Promise<OpenedRun> | undefined;
   #stream: Promise<WriteStream> | undefined;
   #pages = 0;
   #records = 0;
@@ -58,23 +81,58 @@ export class FileSink<D = unknown> implements Sink<D> {
     this.path = resolve(options.path);
     this.maxPendingWrites = options.maxPendingWrites ?? 8;
     this.temporaryPath = partialPathFor(this.path);
+    this.disposition = options.disposition ?? 'replace';
+    if (this.disposition === 'merge' && options.recordKey === undefined) {
+      throw new InvalidOptionError(
+        'disposition',
+        'merge needs recordKey, to tell which lines a run replaces.',
+      );
+    }
+    this.#runs = new FileRuns(this.path, options.job ?? 'default', this.disposition);
+    this.runs = {
+      open: (openOptions) => this.#openRun(openOptions),
+      list: () => this.#runs.list(),
+      reset: () => this.#runs.reset(),
+    };
+  }
+
+  #openRun(options?: OpenRunOptions): Promise<OpenedRun> {
+    this.#opened ??= mkdir(dirname(this.path), { recursive: true })
+      .then(() => this.#runs.open(options))
+      .catch((error: unknown) => {
+        this.#opened = undefined;
+        throw error;
+      });
+    return this.#opened;
   }
 
   async write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') throw new SinkWriteError(page, `the file sink is ${this.#state}.`);
     const chunk = this.#serialise(page);
+    try {
+      await this.#openRun();
+    } catch (error) {
+      throw new SinkWriteError(page, `its run could not be opened: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    // abort() may have come while the run opened: then it must not create the partial file.
+    if (this.#state !== 'open') throw new SinkWriteError(page, `the file sink is ${this.#state}.`);
     const stream = await this.#open();
     await new Promise<void>((done, fail) => {
       stream.write(chunk, (error) =>
         error ? fail(new SinkWriteError(page, error.message, { cause: error })) : done(),
       );
     });
+    if (this.disposition === 'merge' && this.#options.recordKey) {
+      for (const record of page.data) this.#keys.add(this.#options.recordKey(record));
+    }
     this.#pages += 1;
     this.#records += page.data.length;
     return { key: page.key, records: page.data.length };
   }
 
-  async close(): Promise<SinkSummary> {
+  async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') throw new Error(`The file sink for ${this.path} is ${this.#state}.`);
     this.#state = 'closed';
     const stream = await this.#open();
@@ -88,7 +146,17 @@ export class FileSink<D = unknown> implements Sink<D> {
         await handle.close();
       }
     }
-    await rename(this.temporaryPath, this.path);
+    const { run } = await this.#openRun();
+    await combineOutput(
+      this.path,
+      this.temporaryPath,
+      this.disposition,
+      this.#keys,
+      this.#options.fsync ?? true,
+    );
+    // After the data: a crash between the two renames leaves the run unfinished, and its resume
+    // writes the same result again (for append: the run's records a second time).
+    if (finish.finishRun !== false) await this.#runs.finish(run.id, this.#pages, finish.watermark);
     return { pages: this.#pages, records: this.#records, location: this.path };
   }
 
@@ -106,6 +174,8 @@ export class FileSink<D = unknown> implements Sink<D> {
       await closed;
     }
     await rm(this.temporaryPath, { force: true });
+    const opened = await this.#opened?.catch(() => undefined);
+    if (opened !== undefined) await this.#runs.interrupt(opened.run.id).catch(() => {});
   }
 
   #open(): Promise<WriteStream> {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@capital/core';
+import { InvalidOptionError, type WriteDisposition } from '@capital/core';
 import type { CompressionAlgorithmValue } from '@platformatic/kafka';
 import type { RecordKey } from '../sink.js';
 
@@ -37,6 +37,23 @@ export type KafkaSinkOptions<D> = {
    * @default no key
    */
   readonly recordKey?: RecordKey<D>;
+  /**
+   * What the topic keeps of earlier runs. A topic keeps every message; what a consumer sees is
+   * decided by the topic's cleanup policy, not by the sink: `merge` is what a compacted topic
+   * (`cleanup.policy=compact`, the default for topics the sink creates) gives — one message per
+   * record key once compacted — and `append` what a topic with `cleanup.policy=delete` gives:
+   * every message. Both produce the same messages. `replace` is refused: a topic cannot be
+   * swapped atomically, and the most a compacted topic allows — a tombstone for every key the
+   * run did not see — would reach consumers one delete at a time, not at once; write a new
+   * topic and switch consumers over instead.
+   * @default 'merge'
+   */
+  readonly disposition?: WriteDisposition | undefined;
+  /**
+   * The job whose runs the checkpoint topic keeps (see `jobName`).
+   * @default 'default'
+   */
+  readonly job?: string | undefined;
   /**
    * Names the connector in every message's `_connector` header.
    * @default the task's `type`, e.g. `'wtd.stock_search'`
@@ -110,6 +127,8 @@ export type ResolvedKafkaSinkOptions<D> = {
   readonly createTopic: KafkaTopicSettings | false;
   readonly connectTimeoutMs: number;
   readonly exactlyOnce: boolean;
+  readonly disposition: WriteDisposition;
+  readonly job: string;
   readonly transactionalId: string;
   readonly checkpointTopic: string;
   readonly maxBatchBytes: number;
@@ -149,6 +168,16 @@ export function resolveKafkaSinkOptions<D>(options: KafkaSinkOptions<D>): Resolv
   const clientId = options.clientId ?? 'capital';
   if (!/^\S+$/.test(clientId))
     throw new InvalidOptionError('clientId', 'must be a non-empty string without spaces.');
+  const disposition = options.disposition ?? 'merge';
+  if (disposition === 'replace') {
+    throw new InvalidOptionError(
+      'disposition',
+      'replace is not supported by the Kafka sink: a topic cannot be swapped atomically (tombstones for the keys a run did not see would reach consumers one delete at a time). Use merge on a compacted topic, or write a new topic and switch consumers to it.',
+    );
+  }
+  if (disposition !== 'merge' && disposition !== 'append') {
+    throw new InvalidOptionError('disposition', `must be append or merge, got ${String(disposition)}.`);
+  }
   const transactionalId = options.transactionalId ?? `capital.${topic}`;
   if (transactionalId === '') throw new InvalidOptionError('transactionalId', 'must not be empty.');
   return {
@@ -161,6 +190,8 @@ export function resolveKafkaSinkOptions<D>(options: KafkaSinkOptions<D>): Resolv
     connectTimeoutMs,
     exactlyOnce: options.exactlyOnce ?? true,
     transactionalId,
+    disposition,
+    job: options.job ?? 'default',
     checkpointTopic,
     maxBatchBytes,
     maxPendingWrites,

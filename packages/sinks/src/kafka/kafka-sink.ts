@@ -1,4 +1,4 @@
-import type { Checkpoint, Task } from '@capital/core';
+import type { Checkpoint, Task, WriteDisposition } from '@capital/core';
 import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
@@ -69,6 +69,8 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   readonly checkpoint: Checkpoint;
   /** How many writes the sink takes at once (see {@link KafkaSinkOptions.maxPendingWrites}). */
   readonly maxPendingWrites: number;
+  /** `merge` or `append`: the same messages, kept as the topic's cleanup policy says. */
+  readonly disposition: WriteDisposition;
   readonly #options: ResolvedKafkaSinkOptions<D>;
   readonly #stored = new Map<string, readonly Task[]>();
   // One batch at a time: a producer holds one transaction at a time.
@@ -88,6 +90,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
     this.transactionalId = this.#options.exactlyOnce ? this.#options.transactionalId : undefined;
     this.location = `kafka://${this.#options.brokers.join(',')}/${this.topic}`;
     this.maxPendingWrites = this.#options.maxPendingWrites;
+    this.disposition = this.#options.disposition;
     this.#group = new GroupCommit({
       maxWrites: this.#options.maxPendingWrites,
       commit: (batch) => this.#commit(batch),

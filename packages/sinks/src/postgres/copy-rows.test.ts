@@ -134,7 +134,13 @@ describe('copyRows', () => {
 });
 
 describe('pageLine', () => {
-  const values = { connector: 'wtd', taskKey: 'k1', page: 3, fetchedAt: '2024-03-01T12:00:00.000Z' };
+  const values = {
+    runId: 'r1',
+    connector: 'wtd',
+    taskKey: 'k1',
+    page: 3,
+    fetchedAt: '2024-03-01T12:00:00.000Z',
+  };
 
   it('writes the page as a line with no record key: its provenance, next tasks and record count', () => {
     const next = { type: 'test.list', page: 4, term: 'tab\there \\' };
@@ -143,6 +149,7 @@ describe('pageLine', () => {
 
     expect([ord, key]).toEqual(['-1', '\\N']);
     expect(JSON.parse(readCopyText(json ?? ''))).toEqual({
+      run_id: 'r1',
       connector: 'wtd',
       task_key: 'k1',
       page: 3,

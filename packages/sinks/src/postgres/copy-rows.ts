@@ -13,6 +13,8 @@ export type CopyRows = {
 
 /** What a page writes besides its records: one value per provenance column, the same for every row. */
 export type PageValues = {
+  /** The run the page belongs to. */
+  readonly runId: string;
   readonly connector: string | null;
   readonly taskKey: string;
   readonly page: number | null;
@@ -53,6 +55,7 @@ export function pageLine(page: SinkPage, values: PageValues, records: number): s
   let json: string;
   try {
     json = JSON.stringify({
+      run_id: values.runId,
       connector: values.connector,
       task_key: values.taskKey,
       page: values.page,

@@ -1,4 +1,10 @@
-import { InvalidOptionError, type RetryOptions, type RetryPolicy, resolveRetryPolicy } from '@capital/core';
+import {
+  InvalidOptionError,
+  type RetryOptions,
+  type RetryPolicy,
+  resolveRetryPolicy,
+  type WriteDisposition,
+} from '@capital/core';
 import type { Pool } from 'pg';
 import type { RecordKey } from '../sink.js';
 import { quoteIdentifier, tableNameOf } from './quote-identifier.js';
@@ -57,6 +63,26 @@ export type PostgresSinkOptions<D> = {
    * @default the page's task type up to its first dot: `wtd` for `wtd.stock_search`
    */
   readonly connector?: string | undefined;
+  /**
+   * The table of runs (id, job, state, disposition, watermark).
+   * @default `${table}__runs`
+   */
+  readonly runsTable?: string | undefined;
+  /**
+   * The job the sink's runs belong to: whoever runs a connector names it after the connector and
+   * its parameters, so that a re-run of the same job resumes or refreshes it.
+   * @default 'default'
+   */
+  readonly job?: string | undefined;
+  /**
+   * What a finished run does with the rows stored before it. `merge` upserts by record key (one
+   * row per key); `append` copies the records in as they come (no upsert: a table without a key
+   * on the record key, made so when the sink creates it); `replace` copies them into a new table
+   * and, when the run finishes, swaps it in for the old one in one transaction (indexed once,
+   * at the end); a run that fails before leaves the old table as it was.
+   * @default 'merge'
+   */
+  readonly disposition?: WriteDisposition | undefined;
   /** Says which field identifies a record: one row per key, whatever the replays. */
   readonly recordKey: RecordKey<D>;
   /**
@@ -121,6 +147,7 @@ export type QuotedNames = {
   readonly schema: string;
   readonly table: string;
   readonly pagesTable: string;
+  readonly runsTable: string;
   readonly columns: { readonly [K in keyof PostgresSinkColumns]-?: string | undefined };
 };
 
@@ -132,6 +159,8 @@ export type PostgresSinkConfig<D> = {
   readonly table: string;
   readonly names: QuotedNames;
   readonly connector: string | undefined;
+  readonly job: string;
+  readonly disposition: WriteDisposition;
   readonly recordKey: RecordKey<D>;
   readonly createTable: boolean;
   readonly connectTimeoutMs: number;
@@ -158,6 +187,14 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
     );
   }
   const pagesTable = options.pagesTable ?? `${table}__pages`;
+  const runsTable = options.runsTable ?? `${table}__runs`;
+  const disposition = options.disposition ?? 'merge';
+  if (!['append', 'merge', 'replace'].includes(disposition)) {
+    throw new InvalidOptionError(
+      'disposition',
+      `must be append, merge or replace, got ${String(disposition)}.`,
+    );
+  }
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) {
     throw new InvalidOptionError(
@@ -180,6 +217,7 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
     schema: quoteIdentifier(schema, 'schema'),
     table: quoteIdentifier(table, options.table === undefined ? 'stream' : 'table'),
     pagesTable: quoteIdentifier(pagesTable, options.pagesTable === undefined ? 'table' : 'pagesTable'),
+    runsTable: quoteIdentifier(runsTable, options.runsTable === undefined ? 'table' : 'runsTable'),
     columns: {
       record: quoteIdentifier(columns.record, 'columns.record'),
       recordKey: quoteIdentifier(columns.recordKey, 'columns.recordKey'),
@@ -200,6 +238,8 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
     table,
     names,
     connector: options.connector,
+    job: options.job ?? 'default',
+    disposition,
     recordKey: options.recordKey,
     createTable: options.createTable ?? true,
     connectTimeoutMs,

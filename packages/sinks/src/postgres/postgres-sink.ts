@@ -1,10 +1,21 @@
-import { type Checkpoint, isCapitalError, labelTask, type Task } from '@capital/core';
+import { type Checkpoint, isCapitalError, labelTask, type Task, type WriteDisposition } from '@capital/core';
 import type { PoolClient } from 'pg';
 import { GroupCommit, type Outcome } from '../group-commit.js';
+import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
+import { appendBatch } from './append-batch.js';
 import { copyRows, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
+import {
+  buildTableOf,
+  finishRun,
+  interruptRun,
+  listRuns,
+  openRun,
+  type RunTables,
+  resetRuns,
+} from './postgres-runs.js';
 import { PostgresSinkError, retriesSpentError, toPostgresSinkError } from './postgres-sink-error.js';
 import {
   type PostgresSinkConfig,
@@ -49,6 +60,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly checkpoint: Checkpoint;
   /** How many writes the sink takes at once (see {@link PostgresSinkOptions.maxPendingWrites}). */
   readonly maxPendingWrites: number;
+  /** The job's runs, in the runs table: which one the writes belong to. */
+  readonly runs: RunLedger;
+  readonly disposition: WriteDisposition;
+  readonly #tables: RunTables;
+  #opened: Promise<OpenedRun> | undefined;
   readonly #config: PostgresSinkConfig<D>;
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
@@ -65,6 +81,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #pages = 0;
   #records = 0;
   #state: 'open' | 'closed' | 'aborted' = 'open';
+  /** Whether a page failed: then close() does not finish the run. */
+  #incomplete = false;
 
   /**
    * @throws {InvalidOptionError} for an option out of range or a name PostgreSQL cannot hold.
@@ -83,6 +101,35 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       commit: (batch) => this.#commit(batch),
     });
     this.checkpoint = { completed: (keys) => this.#track(this.#completed(keys)) };
+    this.disposition = this.#config.disposition;
+    this.#tables = {
+      names: this.#config.names,
+      table: this.#config.table,
+      job: this.#config.job,
+      disposition: this.#config.disposition,
+    };
+    this.runs = {
+      open: (options) => this.#open(options),
+      list: () =>
+        this.#retry(() => this.#prepare().then(() => this.#withClient((c) => listRuns(c, this.#tables)))),
+      reset: () =>
+        this.#retry(() => this.#prepare().then(() => this.#withClient((c) => resetRuns(c, this.#tables)))),
+    };
+  }
+
+  /**
+   * Opens the run the writes belong to (see {@link RunLedger.open}); the first write or
+   * checkpoint question opens the `auto` one when nobody did.
+   */
+  #open(options: OpenRunOptions = {}): Promise<OpenedRun> {
+    this.#opened ??= this.#retry(async () => {
+      await this.#prepare();
+      return this.#withClient((client) => openRun(client, this.#tables, options));
+    }).catch((error: unknown) => {
+      this.#opened = undefined;
+      throw error;
+    });
+    return this.#opened;
   }
 
   /**
@@ -95,32 +142,63 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * code of the {@link PostgresSinkError} that is its cause (`POSTGRES_UNREACHABLE`, …), once
    * the retry budget is spent (`retryBudgetMs`).
    */
-  async write(page: SinkPage<D>): Promise<PageReceipt> {
+  write(page: SinkPage<D>): Promise<PageReceipt> {
+    return this.#write(page).catch((error: unknown) => {
+      this.#incomplete = true;
+      throw error;
+    });
+  }
+
+  async #write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
       throw new SinkWriteError(page, `the PostgreSQL sink is ${this.#state}.`, { code: 'SINK_CLOSED' });
     }
     const rows = copyRows(page, this.#config.recordKey);
     const label = labelTask(page.task, page.key);
+    let run: OpenedRun['run'];
+    try {
+      ({ run } = await this.#track(this.#open()));
+    } catch (error) {
+      throw this.#writeError(page, error);
+    }
     const values: PageValues = {
+      runId: run.id,
       connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
       taskKey: page.key,
       page: label.page ?? null,
       fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
-    const staged: StagedPage<D> = { page, rows, line: pageLine(page, values, rows.rows) };
+    const staged: StagedPage<D> = { page, rows, values, line: pageLine(page, values, rows.rows) };
     return this.#track(this.#group.submit(staged));
   }
 
-  /** Waits for the writes it took, ends the pool the sink made, and reports. */
-  async close(): Promise<SinkSummary> {
+  /**
+   * Waits for the writes it took, finishes the run (for `replace`, swaps its table in), ends
+   * the pool the sink made, and reports.
+   *
+   * @throws {PostgresSinkError} when finishing the run failed: the run stays unfinished (and,
+   * for `replace`, the old table stays), so a re-run resumes it.
+   */
+  async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') {
       throw new PostgresSinkError('SINK_CLOSED', `close() called on a ${this.#state} sink.`, {
         location: this.location,
       });
     }
     this.#state = 'closed';
-    await Promise.allSettled(this.#pending);
-    if (this.#connection.owned) await this.#connection.pool.end();
+    try {
+      await Promise.allSettled(this.#pending);
+      const { run } = await this.#open();
+      // A run with a page that failed is not complete: it stays unfinished, and resumable (for
+      // replace, its table is not swapped in).
+      if (finish.finishRun !== false && !this.#incomplete) {
+        await this.#retry(() =>
+          this.#withClient((client) => finishRun(client, this.#tables, run.id, finish.watermark)),
+        );
+      }
+    } finally {
+      if (this.#connection.owned) await this.#connection.pool.end();
+    }
     return { pages: this.#pages, records: this.#records, location: this.location };
   }
 
@@ -135,7 +213,29 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#stop.abort(reason ?? new Error('The PostgreSQL sink was aborted.'));
     for (const client of this.#borrowed) client.end().catch(() => {});
     await Promise.allSettled(this.#pending);
+    await this.#markInterrupted();
     if (this.#connection.owned) await this.#connection.pool.end();
+  }
+
+  /** Best effort, on a connection of its own: a run whose process dies stays `running`, which means the same. */
+  async #markInterrupted(): Promise<void> {
+    const opened = await this.#opened?.catch(() => undefined);
+    if (opened === undefined) return;
+    try {
+      const client = await connectWithin(
+        this.#connection,
+        Math.min(this.#config.connectTimeoutMs, 2000),
+        this.location,
+      );
+      client.on('error', ignoreError);
+      try {
+        await interruptRun(client, this.#tables, opened.run.id);
+      } finally {
+        client.release(true);
+      }
+    } catch {
+      // The run stays `running`, and the next `capital run` resumes it all the same.
+    }
   }
 
   /**
@@ -171,7 +271,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
       }
-      await storeBatch(client, this.#statement, batch);
+      if (this.disposition === 'merge') await storeBatch(client, this.#statement, batch);
+      else await appendBatch(client, this.#config.names, this.#target(batch), batch);
     });
   }
 
@@ -195,12 +296,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       throw new PostgresSinkError('SINK_CLOSED', problem, { location: this.location });
     }
     if (keys.length === 0) return new Map();
+    const { run } = await this.#open();
     const found = await this.#retry(async () => {
       await this.#prepare();
       return this.#withClient((client) =>
         client.query<{ task_key: string; next_tasks: Task[] }>(
           sqlFile('completed-pages', { pages: this.#pagesTable }),
-          [keys],
+          [keys, run.id],
         ),
       );
     });
@@ -210,7 +312,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   /** Creates the tables once; a failure is not remembered, so the next call tries again. */
   #prepare(): Promise<void> {
     this.#prepared ??= this.#withClient((client) =>
-      prepareTables(client, { ...this.#config, location: this.location }),
+      prepareTables(client, {
+        ...this.#config,
+        keyed: this.#config.disposition !== 'append',
+        location: this.location,
+      }),
     ).catch((error: unknown) => {
       this.#prepared = undefined;
       throw error;
@@ -264,6 +370,14 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     const forget = () => this.#pending.delete(promise);
     promise.then(forget, forget);
     return promise;
+  }
+
+  /** Where `append` and `replace` copy a batch: the records table, or the run's build table. */
+  #target(batch: readonly StagedPage<D>[]): string {
+    const { names } = this.#config;
+    if (this.disposition === 'append') return `${names.schema}.${names.table}`;
+    const runId = batch[0]?.values.runId ?? '';
+    return `${names.schema}.${buildTableOf(this.#config.table, runId)}`;
   }
 
   get #pagesTable(): string {

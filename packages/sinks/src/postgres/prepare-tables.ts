@@ -10,12 +10,14 @@ export type PrepareTablesOptions = {
   /** The schema name as given (the advisory lock's key and the catalog lookup). */
   readonly schema: string;
   readonly createTable: boolean;
+  /** `false` makes a new records table without a key on the record key (`append`). */
+  readonly keyed: boolean;
   /** For messages: `postgres://host:port/db schema.table`. */
   readonly location: string;
 };
 
 /**
- * Makes sure the schema, the records table and the pages table exist: looks first, and creates
+ * Makes sure the schema, the records table, the pages table and the runs table exist: looks first, and creates
  * what is missing (when `createTable`) in one transaction under an advisory lock, so that
  * sinks starting together in several processes do not race.
  *
@@ -26,14 +28,28 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
   const { names } = options;
   const records = `${names.schema}.${names.table}`;
   const pages = `${names.schema}.${names.pagesTable}`;
-  const found = await client.query<{ schema: boolean; records: boolean; pages: boolean }>(
-    sqlFile('find-tables'),
-    [options.schema, records, pages],
-  );
-  const exists = found.rows[0] ?? { schema: false, records: false, pages: false };
-  if (exists.records && exists.pages) return;
+  const runs = `${names.schema}.${names.runsTable}`;
+  const found = await client.query<{
+    schema: boolean;
+    records: boolean;
+    pages: boolean;
+    runs: boolean;
+    pages_by_run: boolean;
+  }>(sqlFile('find-tables'), [options.schema, records, pages, runs]);
+  const exists = found.rows[0] ?? {
+    schema: false,
+    records: false,
+    pages: false,
+    runs: false,
+    pages_by_run: false,
+  };
+  if (exists.records && exists.pages && exists.runs && exists.pages_by_run) return;
   if (!options.createTable) {
-    const missing = [exists.records ? undefined : records, exists.pages ? undefined : pages].filter(Boolean);
+    const missing = [
+      exists.records ? undefined : records,
+      exists.pages && exists.pages_by_run ? undefined : pages,
+      exists.runs ? undefined : runs,
+    ].filter(Boolean);
     throw new PostgresSinkError(
       'POSTGRES_TABLE_MISSING',
       `${missing.join(' and ')} ${missing.length === 1 ? 'does' : 'do'} not exist, and createTable is false.`,
@@ -43,7 +59,13 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
   await client.query('BEGIN');
   await client.query(sqlFile('lock-setup'), [options.schema]);
   if (!exists.schema) await client.query(sqlFile('create-schema', { schema: names.schema }));
-  await client.query(createRecordsTableSql(names));
+  await client.query(createRecordsTableSql(names, options.keyed));
+  if (exists.pages && !exists.pages_by_run) {
+    // A pages table from before runs: its checkpoints belong to no run, so no run can resume
+    // from them. A re-run fetches those pages again, which merging makes harmless.
+    await client.query(`DROP TABLE ${pages}`);
+  }
   await client.query(sqlFile('create-pages-table', { pages }));
+  await client.query(sqlFile('create-runs-table', { runs }));
   await client.query('COMMIT');
 }

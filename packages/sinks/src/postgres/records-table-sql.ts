@@ -25,14 +25,15 @@ function provenanceOf(names: QuotedNames): Provenance[] {
 
 /**
  * `CREATE TABLE IF NOT EXISTS` for the records table: the record as `jsonb`, its key as the
- * primary key, and the provenance columns the mapping names. Built here rather than kept in a
+ * primary key (none for `append`, which keeps every copy), and the provenance columns the mapping names. Built here rather than kept in a
  * `.sql` file because the columns depend on the mapping.
  */
-export function createRecordsTableSql(names: QuotedNames): string {
+export function createRecordsTableSql(names: QuotedNames, keyed = true): string {
   const { record, recordKey } = names.columns;
   const columns = [
     `${record} jsonb NOT NULL`,
-    `${recordKey} text PRIMARY KEY`,
+    // An append-only table keeps every copy of a record: no key on it (and no index to update).
+    `${recordKey} text ${keyed ? 'PRIMARY KEY' : 'NOT NULL'}`,
     ...provenanceOf(names).map(({ column, type }) => `${column} ${type}`),
   ];
   return `CREATE TABLE IF NOT EXISTS ${names.schema}.${names.table} (\n  ${columns.join(',\n  ')}\n)`;

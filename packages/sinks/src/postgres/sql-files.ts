@@ -9,7 +9,10 @@ export type SqlFile =
   | 'create-staging-table'
   | 'copy-staging'
   | 'upsert-pages'
-  | 'completed-pages';
+  | 'completed-pages'
+  | 'create-runs-table'
+  | 'list-runs'
+  | 'lock-job';
 
 const cache = new Map<SqlFile, string>();
 

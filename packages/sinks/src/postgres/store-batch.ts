@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import type { CopyRows } from './copy-rows.js';
+import type { CopyRows, PageValues } from './copy-rows.js';
 import { sqlFile } from './sql-files.js';
 
 /** A page serialised for a batch's COPY: it is ready before it joins a batch. */
@@ -13,6 +13,8 @@ export type StagedPage<D = unknown> = {
   readonly rows: CopyRows;
   /** The page's own line (see `pageLine`). */
   readonly line: string;
+  /** Its provenance, which `append` and `replace` copy into every row. */
+  readonly values: PageValues;
 };
 
 /**
@@ -65,10 +67,27 @@ export async function storeBatch(
     text += `${pageOrd}\t${staged.line}\n`;
     for (const line of staged.rows.lines) text += `${pageOrd}\t${line}\n`;
   });
+  await copyAndCommit(client, statement, text, batch);
+}
+
+/**
+ * Sends `statement` (which opens a transaction and holds one `COPY … FROM STDIN`) with `text`
+ * as the COPY's data, then `COMMIT`. `withPageLines`: whether each page's records follow a
+ * line of the page's own, as in the staging COPY (to name the record a data error is about).
+ *
+ * @throws {SinkWriteError} as {@link storeBatch} says.
+ */
+export async function copyAndCommit(
+  client: PoolClient,
+  statement: string,
+  text: string,
+  batch: readonly StagedPage[],
+  withPageLines = true,
+): Promise<void> {
   try {
     await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(statement)));
   } catch (error) {
-    throw unstorable(batch, error) ?? error;
+    throw unstorable(batch, error, withPageLines ? 1 : 0) ?? error;
   }
   await client.query('COMMIT');
 }
@@ -78,14 +97,18 @@ export async function storeBatch(
  * error context says "COPY capital_sink_staging, line N", and the lines go page by page, each
  * page's line first.
  */
-function unstorable(batch: readonly StagedPage[], error: unknown): SinkWriteError | undefined {
+function unstorable(
+  batch: readonly StagedPage[],
+  error: unknown,
+  pageLines: 0 | 1,
+): SinkWriteError | undefined {
   const { code, where, message } = error as { code?: unknown; where?: unknown; message?: unknown };
   if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
   const line = Number(typeof where === 'string' ? /COPY [^,]+, line (\d+)/.exec(where)?.[1] : Number.NaN);
   let first = 1;
   for (const { page, rows } of batch) {
-    if (line >= first && line <= first + rows.rows) {
-      const record = line - first - 1;
+    if (line >= first && line < first + rows.rows + pageLines) {
+      const record = line - first - pageLines;
       const what = record < 0 ? 'its task key or next tasks' : `record ${record}`;
       return new SinkWriteError(
         page,
@@ -93,7 +116,7 @@ function unstorable(batch: readonly StagedPage[], error: unknown): SinkWriteErro
         { code: record < 0 ? 'PAGE_NOT_SERIALISABLE' : 'RECORD_NOT_SERIALISABLE', cause: error },
       );
     }
-    first += rows.rows + 1;
+    first += rows.rows + pageLines;
   }
   return undefined;
 }

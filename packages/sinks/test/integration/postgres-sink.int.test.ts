@@ -172,15 +172,20 @@ describe('PostgresSink running the World Trading Data job', () => {
     expect(row.rows[0].fetched_at).toBeInstanceOf(Date);
   });
 
-  it('a second run stores nothing twice and fetches no page again: every page is skipped', async () => {
+  it('a second run after a finished one is a new run that refreshes every page, one row per record', async () => {
     await runWtd(wtdSink());
     emulator.resetStats();
 
     const second = await runWtd(wtdSink());
 
     expect(await storedSymbols()).toEqual(expectedSymbols);
-    expect(second).toMatchObject({ pagesSkipped: 9, pagesFetched: 0, pages: 0, records: 0 });
-    expect(emulator.stats().requests).toBe(0);
+    expect(second).toMatchObject({ pagesSkipped: 0, pagesFetched: 9, pages: 9, records: 431 });
+    expect(emulator.stats().requests).toBe(9);
+    const runs = await admin.query(`SELECT state, pages FROM ${q(schema)}.wtd_stock_search__runs`);
+    expect(runs.rows).toEqual([
+      { state: 'finished', pages: 9 },
+      { state: 'finished', pages: 9 },
+    ]);
   });
 
   it.each([
@@ -960,3 +965,105 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): P
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('PostgresSink write dispositions', () => {
+  const stored = async () =>
+    (await admin.query(`SELECT record_key AS key, record FROM ${q(schema)}.records ORDER BY 1, 2::text`))
+      .rows;
+  const hasKey = async () =>
+    (
+      await admin.query(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`,
+        [`${q(schema)}.records`],
+      )
+    ).rows[0].n === 1;
+
+  it('append copies every record in, run after run, into a table without a key', async () => {
+    for (const v of [1, 2]) {
+      const target = recordsSink({ disposition: 'append' });
+      await target.write(page(1, [{ id: 'a', v }]));
+      await target.close();
+    }
+
+    expect(await stored()).toEqual([
+      { key: 'a', record: { id: 'a', v: 1 } },
+      { key: 'a', record: { id: 'a', v: 2 } },
+    ]);
+    expect(await hasKey()).toBe(false);
+  });
+
+  it('replace swaps the run’s result in when it finishes, keyed, the last copy of a key met twice winning', async () => {
+    const old = recordsSink({ disposition: 'replace' });
+    await old.write(page(1, [{ id: 'old', v: 0 }]));
+    await old.close();
+    const target = recordsSink({ disposition: 'replace' });
+    await target.write(page(1, [{ id: 'a', v: 1 }]));
+    await target.write(
+      page(2, [
+        { id: 'a', v: 2 },
+        { id: 'b', v: 2 },
+      ]),
+    );
+
+    expect(await stored()).toEqual([{ key: 'old', record: { id: 'old', v: 0 } }]);
+    await target.close();
+
+    expect(await stored()).toEqual([
+      { key: 'a', record: { id: 'a', v: 2 } },
+      { key: 'b', record: { id: 'b', v: 2 } },
+    ]);
+    expect(await hasKey()).toBe(true);
+    const tables = await admin.query(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+      [schema],
+    );
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['records', 'records__pages', 'records__runs']);
+  });
+
+  it('a replace run with a page that failed does not swap on close: the old table stays, the run stays unfinished', async () => {
+    const old = recordsSink({ disposition: 'replace' });
+    await old.write(page(1, [{ id: 'old', v: 0 }]));
+    await old.close();
+    const target = recordsSink({ disposition: 'replace' });
+    await target.write(page(1, [{ id: 'a', v: 1 }]));
+    await expect(target.write(page(2, [{ id: 'b', v: 2n }]))).rejects.toMatchObject({
+      code: 'RECORD_NOT_SERIALISABLE',
+    });
+
+    await target.close();
+
+    expect(await stored()).toEqual([{ key: 'old', record: { id: 'old', v: 0 } }]);
+    const runs = await admin.query(`SELECT state FROM ${q(schema)}.records__runs ORDER BY started_at`);
+    expect(runs.rows.map((row) => row.state)).toEqual(['finished', 'running']);
+  });
+
+  it('an aborted replace leaves the old table as it was, and its resume finishes the swap', async () => {
+    const old = recordsSink({ disposition: 'replace' });
+    await old.write(page(1, [{ id: 'old', v: 0 }]));
+    await old.close();
+    const failing = recordsSink({ disposition: 'replace' });
+    const opened = await failing.runs.open();
+    await failing.write(page(1, [{ id: 'a', v: 1 }]));
+    await failing.abort(new Error('stopped'));
+
+    expect(await stored()).toEqual([{ key: 'old', record: { id: 'old', v: 0 } }]);
+    const resumed = recordsSink({ disposition: 'replace' });
+    expect(await resumed.runs.open()).toMatchObject({
+      resumed: true,
+      pagesStored: 1,
+      run: { id: opened.run.id },
+    });
+    expect(await resumed.checkpoint.completed([page(1, []).key, page(2, []).key])).toEqual(
+      new Map([[page(1, []).key, []]]),
+    );
+    await resumed.write(page(2, [{ id: 'b', v: 2 }]));
+    await resumed.close();
+
+    expect(await stored()).toEqual([
+      { key: 'a', record: { id: 'a', v: 1 } },
+      { key: 'b', record: { id: 'b', v: 2 } },
+    ]);
+    const runs = await admin.query(`SELECT state FROM ${q(schema)}.records__runs ORDER BY started_at`);
+    expect(runs.rows.map((row) => row.state)).toEqual(['finished', 'finished']);
+  });
+});

@@ -1,9 +1,15 @@
 -- Which of the sink's objects exist already, so that a user without the CREATE privilege can
 -- write into tables made for them: CREATE … IF NOT EXISTS checks the privilege first.
--- $1: the schema name, as given. $2, $3: the records and pages tables, schema-qualified and
--- quoted ("public"."wtd_stock_search"), as to_regclass parses them.
--- Returns one row: schema, records, pages (booleans).
+-- $1: the schema name, as given. $2, $3, $4: the records, pages and runs tables,
+-- schema-qualified and quoted ("public"."wtd_stock_search"), as to_regclass parses them.
+-- Returns one row: schema, records, pages, runs (booleans), and pages_by_run: whether the pages
+-- table has its run_id column (a table made before runs existed has not).
 SELECT
   EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1) AS schema,
   pg_catalog.to_regclass($2) IS NOT NULL AS records,
-  pg_catalog.to_regclass($3) IS NOT NULL AS pages
+  pg_catalog.to_regclass($3) IS NOT NULL AS pages,
+  pg_catalog.to_regclass($4) IS NOT NULL AS runs,
+  EXISTS (
+    SELECT FROM pg_catalog.pg_attribute
+    WHERE attrelid = pg_catalog.to_regclass($3) AND attname = 'run_id' AND NOT attisdropped
+  ) AS pages_by_run

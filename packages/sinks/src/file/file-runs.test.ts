@@ -1,0 +1,129 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Task, taskKey } from '@capital/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SinkPage } from '../sink.js';
+import { stateFileFor } from './file-runs.js';
+import { FileSink } from './file-sink.js';
+
+type Row = { readonly id: string; readonly v: number };
+
+function page(number: number, data: Row[]): SinkPage<Row> {
+  const task: Task = { type: 'test.list', page: number };
+  return { key: taskKey(task), task, data, nextTasks: [], fetchedAt: 0 };
+}
+
+describe('FileSink runs and dispositions', () => {
+  let folder: string;
+  let path: string;
+  beforeEach(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'capital-file-runs-'));
+    path = join(folder, 'out.ndjson');
+  });
+  afterEach(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  async function run(disposition: 'append' | 'merge' | 'replace', rows: Row[], watermark?: string) {
+    const sink = new FileSink<Row>({
+      path,
+      recordKey: (row) => row.id,
+      disposition,
+      job: 'job',
+      fsync: false,
+    });
+    const opened = await sink.runs.open();
+    await sink.write(page(1, rows));
+    await sink.close({ watermark });
+    return opened;
+  }
+
+  async function stored(): Promise<string[]> {
+    const text = await readFile(path, 'utf8');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const { id, v } = JSON.parse(line) as Row;
+        return `${id}=${v}`;
+      });
+  }
+
+  it('replace puts the run’s records alone in the file', async () => {
+    await run('replace', [{ id: 'a', v: 1 }]);
+    await run('replace', [{ id: 'b', v: 2 }]);
+
+    expect(await stored()).toEqual(['b=2']);
+  });
+
+  it('append keeps the old lines and adds the run’s', async () => {
+    await run('append', [{ id: 'a', v: 1 }]);
+    await run('append', [{ id: 'a', v: 2 }]);
+
+    expect(await stored()).toEqual(['a=1', 'a=2']);
+  });
+
+  it('merge keeps one line per record key, the run’s copy', async () => {
+    await run('merge', [
+      { id: 'a', v: 1 },
+      { id: 'b', v: 1 },
+    ]);
+    await run('merge', [
+      { id: 'b', v: 2 },
+      { id: 'c', v: 2 },
+    ]);
+
+    expect((await stored()).sort()).toEqual(['a=1', 'b=2', 'c=2']);
+  });
+
+  it('keeps the runs in a state file: finished with their watermark, a new run after a finished one', async () => {
+    const first = await run('merge', [{ id: 'a', v: 1 }], '2026-11-01T00:00:00.000Z');
+    const second = await run('merge', [{ id: 'a', v: 2 }]);
+
+    expect(first.resumed).toBe(false);
+    expect(second.resumed).toBe(false);
+    expect(second.watermark).toBe('2026-11-01T00:00:00.000Z');
+    const sink = new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'merge', job: 'job' });
+    const runs = await sink.runs.list();
+    expect(runs.map((entry) => [entry.id, entry.state, entry.pages])).toEqual([
+      [second.run.id, 'finished', 1],
+      [first.run.id, 'finished', 1],
+    ]);
+    expect(runs[1]?.watermark).toBe('2026-11-01T00:00:00.000Z');
+    expect(await sink.runs.reset()).toBe(2);
+    expect(await sink.runs.list()).toEqual([]);
+  });
+
+  it('an aborted run leaves the old file as it was, and the next run resumes it', async () => {
+    await run('replace', [{ id: 'a', v: 1 }]);
+    const failing = new FileSink<Row>({
+      path,
+      recordKey: (row) => row.id,
+      disposition: 'replace',
+      job: 'job',
+    });
+    const opened = await failing.runs.open();
+    await failing.write(page(1, [{ id: 'b', v: 2 }]));
+    await failing.abort();
+
+    expect(await stored()).toEqual(['a=1']);
+    const next = new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'replace', job: 'job' });
+    const resumed = await next.runs.open();
+    expect(resumed).toMatchObject({ resumed: true, run: { id: opened.run.id, state: 'running' } });
+    await next.abort();
+  });
+
+  it('reads a damaged state file as no runs, dropping what is not a run', async () => {
+    await writeFile(stateFileFor(path), JSON.stringify({ version: 1, runs: [{ id: 1 }, null, 'x'] }));
+    const sink = new FileSink<Row>({ path, recordKey: (row) => row.id, job: 'job' });
+
+    expect(await sink.runs.list()).toEqual([]);
+  });
+
+  it('refuses merge without a record key', () => {
+    expect(() => new FileSink<Row>({ path, disposition: 'merge' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+  });
+});

@@ -1,0 +1,144 @@
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { RunInfo, WriteDisposition } from '@capital/core';
+import { chooseRun, latestWatermark, newRunId, type OpenedRun, type OpenRunOptions } from '../runs.js';
+import { partialPathFor, removeStalePartials } from './stale-partials.js';
+
+/** What the state file holds: every job's runs that wrote this output, oldest first. */
+type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
+
+/** The state file beside an output file: `.NAME.runs.json`, hidden like the partial files. */
+export function stateFileFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.runs.json`);
+}
+
+/**
+ * The runs of the jobs that write one file, kept in a state file beside it and replaced by
+ * rename (written whole to a partial file, flushed, renamed over the old one), so a reader finds
+ * either the state before or after, never a torn one.
+ *
+ * The file sink keeps no page checkpoints: its partial file dies with its process, so a
+ * resumed run fetches every page again, under the same run id and the same `since`.
+ */
+export class FileRuns {
+  readonly #path: string;
+  readonly #job: string;
+  readonly #disposition: WriteDisposition;
+
+  constructor(path: string, job: string, disposition: WriteDisposition) {
+    this.#path = stateFileFor(path);
+    this.#job = job;
+    this.#disposition = disposition;
+  }
+
+  /** The job's runs, newest first. */
+  async list(): Promise<RunInfo[]> {
+    const { runs } = await this.#read();
+    return runs.filter((run) => run.job === this.#job).reverse();
+  }
+
+  /** Opens the run to write (see `RunLedger.open`), marking it `running` in the state file. */
+  async open(options: OpenRunOptions = {}): Promise<OpenedRun> {
+    const state = await this.#read();
+    const mine = state.runs.filter((run) => run.job === this.#job).reverse();
+    const resumed = chooseRun(mine, options.choice ?? { kind: 'auto' }, this.#disposition);
+    const watermark = latestWatermark(mine);
+    let run: RunInfo;
+    let runs: RunInfo[];
+    if (resumed !== undefined) {
+      run = { ...resumed, state: 'running', pages: 0 };
+      runs = state.runs.map((entry) => (entry.id === run.id ? run : entry));
+    } else {
+      const since = options.since?.(watermark);
+      run = {
+        id: newRunId(),
+        job: this.#job,
+        state: 'running',
+        disposition: this.#disposition,
+        startedAt: Date.now(),
+        pages: 0,
+        ...(since === undefined ? {} : { since }),
+      };
+      runs = [
+        ...state.runs.map(
+          (entry): RunInfo =>
+            entry.job === this.#job && entry.state === 'running' ? { ...entry, state: 'interrupted' } : entry,
+        ),
+        run,
+      ];
+    }
+    await this.#write({ version: 1, runs });
+    return { run, resumed: resumed !== undefined, pagesStored: 0, watermark };
+  }
+
+  /** Marks a run finished with its page count and watermark; called once its data is in place. */
+  finish(runId: string, pages: number, watermark: string | undefined): Promise<void> {
+    return this.#update(runId, (run) => ({
+      ...run,
+      state: 'finished',
+      finishedAt: Date.now(),
+      pages,
+      ...(watermark === undefined ? {} : { watermark }),
+    }));
+  }
+
+  /** Marks a run interrupted (it stays resumable). */
+  interrupt(runId: string): Promise<void> {
+    return this.#update(runId, (run) => (run.state === 'running' ? { ...run, state: 'interrupted' } : run));
+  }
+
+  /** Forgets the job's runs and watermark; returns how many runs it removed. */
+  async reset(): Promise<number> {
+    const state = await this.#read();
+    const kept = state.runs.filter((run) => run.job !== this.#job);
+    if (kept.length === 0) await rm(this.#path, { force: true });
+    else await this.#write({ version: 1, runs: kept });
+    return state.runs.length - kept.length;
+  }
+
+  async #update(runId: string, change: (run: RunInfo) => RunInfo): Promise<void> {
+    const state = await this.#read();
+    await this.#write({ version: 1, runs: state.runs.map((run) => (run.id === runId ? change(run) : run)) });
+  }
+
+  async #read(): Promise<StateFile> {
+    let text: string;
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, runs: [] };
+      throw error;
+    }
+    const parsed = JSON.parse(text) as Partial<StateFile>;
+    return { version: 1, runs: Array.isArray(parsed.runs) ? parsed.runs.filter(isRunInfo) : [] };
+  }
+
+  async #write(state: StateFile): Promise<void> {
+    // A process killed while it wrote the state leaves its partial file behind: remove those.
+    await removeStalePartials(this.#path);
+    const partial = partialPathFor(this.#path);
+    const handle = await open(partial, 'w');
+    try {
+      await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, this.#path);
+  }
+}
+
+/** A run as the state file may hold it: anything else (a hand edit gone wrong) is dropped. */
+function isRunInfo(value: unknown): value is RunInfo {
+  const run = value as Partial<RunInfo> | null;
+  return (
+    typeof run === 'object' &&
+    run !== null &&
+    typeof run.id === 'string' &&
+    typeof run.job === 'string' &&
+    (run.state === 'running' || run.state === 'interrupted' || run.state === 'finished') &&
+    (run.disposition === 'append' || run.disposition === 'merge' || run.disposition === 'replace') &&
+    typeof run.startedAt === 'number' &&
+    typeof run.pages === 'number'
+  );
+}
