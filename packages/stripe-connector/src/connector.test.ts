@@ -67,4 +67,13 @@ describe('the stripe connector', () => {
       await emulator.close();
     }
   });
+
+  it('syncs incrementally on `created`: a run asks from the watermark’s second, floored', () => {
+    const since = new Date('2026-03-01T12:00:05.900Z');
+    const [task] =
+      connector.incremental?.seedsSince({ object: 'invoices', 'with-lines': 'true' }, since) ?? [];
+    expect(task).toMatchObject({ list: 'invoices', created_gte: Math.floor(since.getTime() / 1000) });
+    expect(connector.incremental?.cursorField).toBe('created');
+    expect(connector.incremental?.lookBackMs).toBeGreaterThan(0);
+  });
 });

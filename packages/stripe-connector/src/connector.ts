@@ -42,19 +42,17 @@ export const connector: Connector<StripeListTask, StripeObject> = {
   credential: { envVar: 'STRIPE_API_KEY', reference: defaultCredentialReference },
   defaultRate: '20/1s',
   recordKeyField: 'id',
-  seeds: (params) => {
-    const object = params.object ?? 'charges';
-    if (!(stripeObjects as readonly string[]).includes(object)) {
-      throw new RangeError(`--object takes ${stripeObjects.join(', ')}, got "${object.slice(0, 40)}".`);
-    }
-    const createdGte = params['created-gte'];
-    return [
-      stripeListTask({
-        object: object as StripeObjectName,
-        ...(createdGte === undefined ? {} : { createdGte: parseCreatedGte(createdGte) }),
-        withLines: params['with-lines'] === 'true',
-      }),
-    ];
+  seeds: (params) => stripeSeeds(params),
+  // `created` only grows, so a run asks for what was created since the last finished run
+  // began. It sees new objects, not later changes to old ones (a refund on an old charge):
+  // Stripe's lists filter on creation only; its events API is the way to follow updates.
+  incremental: {
+    cursorField: 'created',
+    // Whole seconds, floored: `created[gte]` of the watermark's second re-reads that second.
+    seedsSince: (params, since) =>
+      stripeSeeds({ ...params, 'created-gte': String(Math.floor(since.getTime() / 1000)) }),
+    // An object committed late with an earlier `created` is still caught (de-duplicated by id).
+    lookBackMs: 10 * 60_000,
   },
   createHandler: (runtime) =>
     createStripeHandler({
@@ -113,4 +111,20 @@ async function startStripeEmulator(options: EmulatorStartOptions = {}): Promise<
       ...(burst429Rate === undefined ? {} : { burst429Rate }),
     },
   });
+}
+
+/** The one seed of a run: the chosen list, filtered by `created-gte` when given. */
+function stripeSeeds(params: Readonly<Record<string, string>>): StripeListTask[] {
+  const object = params.object ?? 'charges';
+  if (!(stripeObjects as readonly string[]).includes(object)) {
+    throw new RangeError(`--object takes ${stripeObjects.join(', ')}, got "${object.slice(0, 40)}".`);
+  }
+  const createdGte = params['created-gte'];
+  return [
+    stripeListTask({
+      object: object as StripeObjectName,
+      ...(createdGte === undefined ? {} : { createdGte: parseCreatedGte(createdGte) }),
+      withLines: params['with-lines'] === 'true',
+    }),
+  ];
 }
