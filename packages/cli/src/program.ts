@@ -5,6 +5,7 @@ import { addConnectorParams } from './commands/connector-params.js';
 import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
 import { type RunFlags, runCommand } from './run-command.js';
+import { addMetricsOptions } from './telemetry/metrics-flags.js';
 
 /** What the program reads and writes; `process`'s by default, fakes in tests. */
 export type ProgramIo = {
@@ -85,6 +86,7 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     .option('--retries <n>', 'retries of a transient failure', '5')
     .option('--timeout <ms>', 'per-request timeout in ms')
     .option('--quiet', 'no progress on stderr');
+  addMetricsOptions(run);
   // A connector's own flags (`--search`) are known once it is loaded, when commander reaches `run`.
   const runConnectorOf = addConnectorParams(program, run, io.cwd);
   run.action(async (_name: string | undefined, flags: RunFlags) => {

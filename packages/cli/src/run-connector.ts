@@ -13,6 +13,7 @@ import { type Sink, type SinkSummary, writeTo } from '@capital/sinks';
 import { from, lastValueFrom } from 'rxjs';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 import { settleWithin } from './settle-within.js';
+import { timedSink } from './telemetry/timed-sink.js';
 
 /** Options of {@link runConnector}. */
 export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
@@ -82,7 +83,7 @@ export async function runConnector<T extends Task, D>(
           options.onEvent?.(event, stats);
         },
       }),
-      writeTo(sink),
+      writeTo(timedSink(sink)),
     );
     await lastValueFrom(pages$, { defaultValue: undefined });
   } catch (error) {

@@ -12,6 +12,7 @@ import {
 } from 'rxjs';
 import { InvalidTaskResultError, type TaskLabel, toError } from './errors.js';
 import type { Handler, HandlerContext, Task, TaskResult } from './task.js';
+import { traceAttempt } from './telemetry/trace-attempt.js';
 
 /**
  * Calls a handler once and checks its answer: a Promise or an Observable (its first value
@@ -25,7 +26,7 @@ export function callHandler<T extends Task, D>(
   context: HandlerContext,
   label: TaskLabel,
 ): Observable<TaskResult<T, D>> {
-  return defer(() => {
+  const attempt$ = defer(() => {
     const output = handler(task, context);
     return isObservable(output) ? output : from(output);
   }).pipe(
@@ -34,6 +35,8 @@ export function callHandler<T extends Task, D>(
     map((result) => checkTaskResult<T, D>(result, task, label)),
     catchError((thrown: unknown) => throwError(() => toError(thrown))),
   );
+  // A span per attempt (a no-op without an OpenTelemetry SDK), current while the handler runs.
+  return traceAttempt(label, context, attempt$);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type Task,
   TransientError,
   taskKey,
+  timeSinkWrite,
   toError,
 } from '@capital/core';
 import type { Sink } from '@capital/sinks';
@@ -111,12 +112,12 @@ export async function runCrawlJob(
   const limiterKey = limiter ? entry.connector.limiterKey(task) : '';
   let result: Awaited<ReturnType<typeof runHandler>>;
   try {
-    if (limiter) await limiter.acquire(limiterKey, signal);
+    const limiterWaitMs = limiter ? (await limiter.acquire(limiterKey, signal)).waitMs : undefined;
     const handler = entry.handlerFor(context.baseUrl ?? data.baseUrl);
     result = await runHandler(
       handler,
       task,
-      { signal, logger: context.logger, taskKey: key, attempt },
+      { signal, logger: context.logger, taskKey: key, attempt, limiterWaitMs },
       label,
     );
   } catch (error) {
@@ -145,7 +146,8 @@ export async function runCrawlJob(
   }
 
   try {
-    await sink.write({ key, task, data: result.data, nextTasks: result.nextTasks, fetchedAt: context.now() });
+    const page = { key, task, data: result.data, nextTasks: result.nextTasks, fetchedAt: context.now() };
+    await timeSinkWrite(sink.constructor.name, () => sink.write(page));
   } catch (error) {
     throw fail(storeError(error));
   }

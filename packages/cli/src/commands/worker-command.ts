@@ -6,6 +6,7 @@ import { loadConnector } from '../load-connector.js';
 import { parseRateFlag, parseUrl, parseWholeNumber } from '../parse-values.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from '../sink-from-flags.js';
 import { createStderrLogger } from '../stderr-logger.js';
+import { type MetricsFlags, startMetricsFromFlags } from '../telemetry/metrics-flags.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
 
 /** The flags of `capital worker`, as commander hands them over. */
@@ -34,7 +35,11 @@ export type WorkerIo = {
  * A worker killed outright loses nothing: its jobs are taken again once their locks run out.
  * Credentials come from this process' environment (`WTD_API_TOKEN`), never from the queue.
  */
-export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: AbortSignal): Promise<void> {
+export async function workerCommand(
+  flags: WorkerFlags & MetricsFlags,
+  io: WorkerIo,
+  signal: AbortSignal,
+): Promise<void> {
   if (flags.sink === undefined)
     throw new CliUsageError('--sink is required, e.g. --sink postgres://host/db.');
   const target = parseSinkFlag(flags.sink);
@@ -56,6 +61,7 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
   }
   const logger = createStderrLogger(io.stderr);
   if (signal.aborted) return;
+  const metrics = await startMetricsFromFlags(flags, io.stderr);
   const worker = await asUsageError(() =>
     startWorker({
       ...connection,
@@ -81,7 +87,10 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
       resolveCredential: createCredentialResolver(io.env),
       logger,
     }),
-  );
+  ).catch(async (error: unknown) => {
+    await metrics?.close();
+    throw error;
+  });
   const rateText = rate === undefined ? "each connector's own" : rate === false ? 'off' : formatRate(rate);
   io.stderr.write(
     `capital: worker on queue ${connection.queue} at ${redactRedisUrl(connection.redis)} → ${describeSinkTarget(target)} ` +
@@ -93,7 +102,7 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   io.stderr.write('capital: stopping: finishing the pages in flight, taking no new ones…\n');
-  const stats = await worker.close();
+  const stats = await worker.close().finally(() => metrics?.close());
   io.stderr.write(
     `capital: worker stopped: ${stats.pages} pages, ${stats.records} records stored ` +
       `(${stats.retries} retries, ${stats.failed} failed for good).\n`,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ProgramIo } from '../program.js';
+import { addMetricsOptions, type MetricsFlags } from '../telemetry/metrics-flags.js';
 import { addConnectorParams } from './connector-params.js';
 import { type EnqueueFlags, enqueueCommand } from './enqueue-command.js';
 import { type FailedFlags, failedCommand, retryCommand } from './failed-command.js';
@@ -38,7 +39,7 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     await enqueueCommand(connectorOf(), flags, io, signal);
   });
 
-  addQueueOptions(
+  const worker = addQueueOptions(
     program
       .command('worker')
       .description(
@@ -59,10 +60,10 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     .option('--lock-duration <ms>', "a task's lock; a dead worker's tasks are run again after it", '30000')
     .option('--base-url <url>', "the API's base URL, over the one the tasks carry")
     .option('--timeout <ms>', 'per-request timeout in ms')
-    .option('--connector <path...>', 'also serve the connectors these modules export')
-    .action(async (flags: WorkerFlags) => {
-      await workerCommand(flags, io, signal);
-    });
+    .option('--connector <path...>', 'also serve the connectors these modules export');
+  addMetricsOptions(worker).action(async (flags: WorkerFlags & MetricsFlags) => {
+    await workerCommand(flags, io, signal);
+  });
 
   addQueueOptions(
     program

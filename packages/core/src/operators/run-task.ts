@@ -2,6 +2,7 @@ import { catchError, concatMap, defer, from, map, type Observable, of, throwErro
 import { callHandler } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
 import type { Handler, Task, TaskResult } from '../task.js';
+import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
 import { rateLimit } from './rate-limit.js';
 import { retryTransient } from './retry-transient.js';
@@ -49,15 +50,20 @@ function fetchPage<T extends Task, D>(
           limiter: config.limiter,
           key: limiterKey,
           scheduler: config.scheduler,
-          onWait: (waitMs) => config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs }),
+          onWait: (waitMs) => {
+            limiterWaitMs = (limiterWaitMs ?? 0) + waitMs;
+            config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs });
+          },
         }),
       )
     : of(task);
   let attempts = 0;
+  let limiterWaitMs: number | undefined;
   const attempt$ = defer(() => {
     attempts += 1;
     const context = { signal, logger: config.logger, taskKey: label.taskKey, attempt: attempts };
-    return permit$.pipe(concatMap(() => callHandler(handler, task, context, label)));
+    if (config.limiter) limiterWaitMs = 0; // onWait is called only for a wait > 0
+    return permit$.pipe(concatMap(() => callHandler(handler, task, { ...context, limiterWaitMs }, label)));
   });
   const retried$ = config.retry
     ? attempt$.pipe(
@@ -65,8 +71,10 @@ function fetchPage<T extends Task, D>(
           ...config.retry,
           scheduler: config.scheduler,
           random: config.random,
-          onRetry: (error, retry, delayMs) =>
-            config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error }),
+          onRetry: (error, retry, delayMs) => {
+            recordRetry(error);
+            config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error });
+          },
           onRetryAfter: (retryAfterMs) => {
             // Tell every process sharing the limit, not only this task's next attempt.
             if (!config.limiter) return;
