@@ -35,7 +35,10 @@ export type ReceivedPoint = {
 export type OtlpReceiver = {
   readonly url: string;
   spans(): ReceivedSpan[];
-  /** The data points of the latest export that carried `name` (cumulative temporality). */
+  /**
+   * The data points of `name` in each process' latest export that carried it (cumulative
+   * temporality), all processes together (told apart by their `process.pid` resource attribute).
+   */
   latest(name: string): ReceivedPoint[];
   /** Requests that were not OTLP/JSON, e.g. protobuf: a test that gets one is misconfigured. */
   readonly rejected: string[];
@@ -59,7 +62,7 @@ const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[
 /** Starts the receiver on 127.0.0.1 and an ephemeral port. */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
-  const latest = new Map<string, ReceivedPoint[]>();
+  const latest = new Map<string, ReceivedPoint[]>(); // by process and name
   const rejected: string[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -91,12 +94,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         }
       } else if (request.url === '/v1/metrics') {
         for (const resourceMetrics of list(body.resourceMetrics)) {
+          const resource = decode((resourceMetrics.resource as Json | undefined)?.attributes as KeyValue[]);
+          const process = String(resource['process.pid'] ?? '');
           for (const scope of list(resourceMetrics.scopeMetrics)) {
             for (const metric of list(scope.metrics)) {
               const name = String(metric.name);
               const data = (metric.sum ?? metric.histogram ?? metric.gauge) as Json | undefined;
               latest.set(
-                name,
+                `${process}\n${name}`,
                 list(data?.dataPoints).map((point) => ({
                   name,
                   attributes: decode(point.attributes as KeyValue[]),
@@ -119,7 +124,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...spans],
-    latest: (name) => latest.get(name) ?? [],
+    latest: (name) =>
+      [...latest.entries()].filter(([key]) => key.endsWith(`\n${name}`)).flatMap(([, points]) => points),
     rejected,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

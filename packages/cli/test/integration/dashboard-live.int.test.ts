@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { artifactsDir, launchBrowser } from '../browser.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../otlp-receiver.js';
 import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 import { sampled, scrape, waitFor } from '../scrape.js';
 
@@ -26,6 +27,7 @@ const token = `dashboard-${randomBytes(6).toString('hex')}`;
 let redis: Redis;
 let admin: pg.Pool;
 let emulator: RunningEmulator | undefined;
+let receiver: OtlpReceiver | undefined;
 let root: string;
 let schema: string;
 const children: RunningCli[] = [];
@@ -51,7 +53,9 @@ afterEach(async () => {
     await cli.exited.catch(() => {});
   }
   await emulator?.close();
+  await receiver?.close();
   emulator = undefined;
+  receiver = undefined;
   const keys = await redis.keys(`${root}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -80,7 +84,7 @@ const figure = async (page: Page, field: string) =>
   (await page.locator(`section[data-queue="crawl"] [data-field="${field}"]`).first().textContent()) ?? '';
 
 describe('capital dashboard', () => {
-  it('shows a crawl of two workers live, with the figures the emulator and /metrics count', async () => {
+  it('shows a crawl of two workers live, with the figures the emulator, /metrics and OTLP count', async () => {
     // Seeded 429s, so that throttling and retries show.
     emulator = await startEmulator({
       tokens: [token],
@@ -89,6 +93,12 @@ describe('capital dashboard', () => {
     });
     const api = emulator;
     const sink = `postgres://${encodeURIComponent(server.user)}@${server.host}:${server.port}/${server.database}?schema=${schema}`;
+    receiver = await startOtlpReceiver();
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'capital-worker',
+    };
     const workers = [0, 1].map(() =>
       start(
         [
@@ -107,7 +117,7 @@ describe('capital dashboard', () => {
           '--metrics-port',
           '0',
         ],
-        { WTD_API_TOKEN: token },
+        { WTD_API_TOKEN: token, ...otel },
       ),
     );
     const metricsUrls = await Promise.all(workers.map((worker) => urlIn(worker, /metrics at (http:\S+)/)));
@@ -184,5 +194,26 @@ describe('capital dashboard', () => {
       expect(end.code, end.stderr).toBe(0);
       expect(end.stderr).not.toContain(token);
     }
+
+    // Both workers exported on the way out: a span per attempt, its HTTP call as its child.
+    const stats = api.stats();
+    const spans = receiver.spans();
+    const attempts = spans.filter((span) => span.name === 'capital.attempt');
+    expect(attempts).toHaveLength(stats.requests);
+    expect(new Set(attempts.map((span) => span.resource['process.pid'])).size).toBe(2);
+    expect(attempts.filter((span) => span.attributes['capital.outcome'] === 'ok')).toHaveLength(
+      stats.byStatus[200] ?? 0,
+    );
+    for (const call of spans.filter((span) => span.name === 'GET')) {
+      expect(
+        attempts.some((span) => span.spanId === call.parentSpanId && span.traceId === call.traceId),
+      ).toBe(true);
+    }
+    const sum = (name: string) =>
+      receiver?.latest(name).reduce((total, point) => total + (point.value ?? 0), 0);
+    expect(sum('capital.pages')).toBe(49);
+    expect(sum('capital.http.throttled')).toBe(stats.byStatus[429] ?? 0);
+    expect(receiver.latest('capital.queue.jobs').length).toBeGreaterThan(0);
+    expect(JSON.stringify(spans)).not.toContain(token);
   });
 });
