@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliUsageError } from '../cli-error.js';
 import { parseWholeNumber } from '../parse-values.js';
-import { type MetricsEndpoint, startMetricsEndpoint } from './metrics-endpoint.js';
+import type { MetricsEndpoint } from './metrics-endpoint.js';
 
 /** The flags that serve `/metrics`. */
 export type MetricsFlags = {
@@ -18,6 +18,7 @@ export function addMetricsOptions(command: Command): Command {
 
 /**
  * Starts the `/metrics` endpoint when `--metrics-port` is given, and says where on stderr.
+ * prom-client is loaded only then.
  * @throws {CliUsageError} for a port out of range or an address that cannot be bound.
  */
 export async function startMetricsFromFlags(
@@ -26,6 +27,7 @@ export async function startMetricsFromFlags(
 ): Promise<MetricsEndpoint | undefined> {
   if (flags.metricsPort === undefined) return undefined;
   const port = parseWholeNumber('--metrics-port', flags.metricsPort, 0, 65_535);
+  const { startMetricsEndpoint } = await import('./metrics-endpoint.js');
   let endpoint: MetricsEndpoint;
   try {
     endpoint = await startMetricsEndpoint({ port, host: flags.metricsHost });
