@@ -8,6 +8,7 @@ import { registerWorkerCommands } from './commands/worker-commands.js';
 import { type EmulatorFlags, emulatorCommand } from './emulator-command.js';
 import { registerNewCommand } from './new-connector/new-command.js';
 import { type RunFlags, runCommand } from './run-command.js';
+import { addMetricsOptions } from './telemetry/metrics-flags.js';
 
 /** What the program reads and writes; `process`'s by default, fakes in tests. */
 export type ProgramIo = {
@@ -108,6 +109,7 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
       'keep the output even when it holds less than the API said, or duplicates (the summary says what is missing)',
     )
     .option('--quiet', 'no progress on stderr');
+  addMetricsOptions(run);
   // A connector's own flags (`--search`) are known once it is loaded, when commander reaches `run`.
   const runConnectorOf = addConnectorParams(program, run, io.cwd);
   run.action(async (_name: string | undefined, flags: RunFlags) => {

@@ -21,9 +21,11 @@ import { describeRun, parseRunChoice, parseSinceFlag, parseWriteFlag } from './r
 import { settleWithin } from './settle-within.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
+import type { MetricsEndpoint } from './telemetry/metrics-endpoint.js';
+import { type MetricsFlags, startMetricsFromFlags } from './telemetry/metrics-flags.js';
 
 /** The flags of `capital run`, as commander hands them over (all strings). */
-export type RunFlags = {
+export type RunFlags = MetricsFlags & {
   readonly out?: string;
   readonly sink?: string;
   readonly baseUrl?: string;
@@ -122,7 +124,9 @@ export async function runCommand(
   io.stderr.write(
     `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,
   );
+  let metrics: MetricsEndpoint | undefined;
   try {
+    metrics = await startMetricsFromFlags(flags, io.stderr);
     const summary = await runConnector({
       connector,
       params,
@@ -173,6 +177,7 @@ export async function runCommand(
       warn,
     );
     await settleWithin('closing the emulator', () => emulator?.close(), closeTimeoutMs, warn);
+    await settleWithin('closing the metrics endpoint', () => metrics?.close(), closeTimeoutMs, warn);
   }
 }
 

@@ -23,6 +23,7 @@ import { lastValueFrom } from 'rxjs';
 import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 import { settleWithin } from './settle-within.js';
+import { timedSink } from './telemetry/timed-sink.js';
 
 /** Options of {@link runConnector}. */
 export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
@@ -183,7 +184,7 @@ export async function runConnector<T extends Task, D>(
         stats.record(event);
         options.onEvent?.(event, stats);
       },
-    }).pipe(writeTo(sink));
+    }).pipe(writeTo(timedSink(sink)));
     await lastValueFrom(pages$, { defaultValue: undefined });
     completeness = ledger.report();
     if (!completeness.complete && !allowIncomplete) throw new IncompleteRunError(completeness.faults);

@@ -14,6 +14,7 @@ import { parseExpectation } from './completeness/expectation.js';
 import { InvalidTaskResultError, type TaskLabel } from './errors.js';
 import { redactError } from './redact/redact-error.js';
 import type { HandlerContext, HandlerResult, LazyHandler, NextTasks, Task, TaskResult } from './task.js';
+import { traceAttempt } from './telemetry/trace-attempt.js';
 
 /**
  * Calls a handler once and checks its answer: a Promise or an Observable (its first value
@@ -22,6 +23,16 @@ import type { HandlerContext, HandlerResult, LazyHandler, NextTasks, Task, TaskR
  * retries and rate limit around this; a distributed worker calls {@link runHandler}.
  */
 export function callHandler<T extends Task, D>(
+  handler: LazyHandler<T, D>,
+  task: T,
+  context: HandlerContext,
+  label: TaskLabel,
+): Observable<HandlerResult<T, D>> {
+  // A span per attempt (a no-op without an OpenTelemetry SDK), current while the handler runs.
+  return traceAttempt(label, context, untracedCall(handler, task, context, label));
+}
+
+function untracedCall<T extends Task, D>(
   handler: LazyHandler<T, D>,
   task: T,
   context: HandlerContext,

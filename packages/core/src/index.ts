@@ -122,4 +122,16 @@ export type {
   TaskResult,
 } from './task.js';
 export { labelTask, taskKey } from './task.js';
+export type {
+  CapitalMetricDescription,
+  CapitalMetricKind,
+  CapitalMetricName,
+} from './telemetry/metric-catalogue.js';
+export { capitalMetrics } from './telemetry/metric-catalogue.js';
+export type { CapitalMeasurement, MetricsListener } from './telemetry/record-metric.js';
+export { observeMetrics, recordMetric } from './telemetry/record-metric.js';
+export { recordRetry, retryCause } from './telemetry/retry-cause.js';
+export { timeSinkWrite } from './telemetry/time-sink-write.js';
+export type { HttpCallInfo, HttpCallReport } from './telemetry/trace-http-call.js';
+export { traceHttpCall } from './telemetry/trace-http-call.js';
 export { toAsyncIterable } from './to-async-iterable.js';

@@ -58,6 +58,8 @@ export type HandlerContext = {
   readonly taskKey: string;
   /** 1 on the first attempt, 2 on the first retry, … */
   readonly attempt: number;
+  /** How long this attempt waited for its rate-limiter permit, in ms (none: no limiter). */
+  readonly limiterWaitMs?: number | undefined;
 };
 
 /**

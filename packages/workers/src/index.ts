@@ -7,6 +7,8 @@ export { ConnectorCache } from './connector-cache.js';
 export type { CrawlBackoffOptions } from './crawl-backoff.js';
 export { crawlBackoff } from './crawl-backoff.js';
 export { readCrawlCompleteness } from './crawl-completeness.js';
+export type { DashboardQueue, DashboardState, DashboardWorker } from './crawl-dashboard.js';
+export { CrawlDashboardReader } from './crawl-dashboard.js';
 export type { CrawlJob, CrawlJobData } from './crawl-job.js';
 export { crawlJob, parseCrawlJobData } from './crawl-job.js';
 export type { CrawlJobOptions } from './crawl-job-options.js';
@@ -19,11 +21,17 @@ export type {
   CrawlStatusOptions,
   ReadCrawlStatusOptions,
 } from './crawl-status.js';
-export { crawlStateOf, crawlStatus, isCrawlComplete, readCrawlCounts } from './crawl-status.js';
+export {
+  crawlStateOf,
+  crawlStatus,
+  isCrawlComplete,
+  readCrawlCounts,
+  readCrawlStatus,
+} from './crawl-status.js';
 export type { EnqueueSeedsOptions, EnqueueSeedsResult } from './enqueue-seeds.js';
 export { enqueueSeeds } from './enqueue-seeds.js';
 export type { FailedCrawlJob, ListFailedJobsOptions } from './failed-jobs.js';
-export { listFailedJobs, retryFailedJobs } from './failed-jobs.js';
+export { listFailedJobs, readFailedJobs, retryFailedJobs } from './failed-jobs.js';
 export { gateWrites } from './gate-writes.js';
 export type { OpenQueueOptions, QueueConnection, QueueConnectionOptions } from './queue-connection.js';
 export {
@@ -56,3 +64,5 @@ export {
   QueueNotFoundError,
   QueueUnavailableError,
 } from './worker-errors.js';
+export type { HeartbeatOptions, WorkerCounters, WorkerHeartbeat } from './worker-heartbeat.js';
+export { readHeartbeats, startHeartbeat } from './worker-heartbeat.js';

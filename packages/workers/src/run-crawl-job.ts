@@ -14,6 +14,7 @@ import {
   type Task,
   TransientError,
   taskKey,
+  timeSinkWrite,
   toError,
 } from '@capital/core';
 import type { Sink } from '@capital/sinks';
@@ -132,12 +133,12 @@ export async function runCrawlJob(
     // a credential reference its connector does not declare. Neither is retried.
     const baseUrl = chooseBaseUrl(data.baseUrl, context.baseUrls, entry.connector);
     limiterKey = entry.limiterKey(task);
-    if (limiter) await limiter.acquire(limiterKey, signal);
+    const limiterWaitMs = limiter ? (await limiter.acquire(limiterKey, signal)).waitMs : undefined;
     const handler = entry.handlerFor(baseUrl);
     result = await runHandler(
       handler,
       task,
-      { signal, logger: context.logger, taskKey: key, attempt },
+      { signal, logger: context.logger, taskKey: key, attempt, limiterWaitMs },
       label,
     );
   } catch (error) {
@@ -171,7 +172,8 @@ export async function runCrawlJob(
   }
 
   try {
-    await sink.write({ key, task, data: result.data, nextTasks: result.nextTasks, fetchedAt: context.now() });
+    const page = { key, task, data: result.data, nextTasks: result.nextTasks, fetchedAt: context.now() };
+    await timeSinkWrite(sink.constructor.name, () => sink.write(page));
   } catch (error) {
     throw fail(storeError(error));
   }

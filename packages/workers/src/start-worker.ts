@@ -1,4 +1,12 @@
-import { type Connector, RedisLimiter, resolveRetryPolicy, type Task } from '@capital/core';
+import {
+  type Connector,
+  formatRate,
+  RedisLimiter,
+  recordRetry,
+  resolveRetryPolicy,
+  retryCause,
+  type Task,
+} from '@capital/core';
 import type { Sink, SinkSummary } from '@capital/sinks';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { ConnectorCache } from './connector-cache.js';
@@ -7,6 +15,7 @@ import type { CrawlJobData } from './crawl-job.js';
 import { untilReady } from './queue-connection.js';
 import { type CrawlJobOutcome, runCrawlJob } from './run-crawl-job.js';
 import { resolveStartWorkerOptions, type StartWorkerOptions } from './start-worker-options.js';
+import { startHeartbeat } from './worker-heartbeat.js';
 
 /** What a worker has done since it started. */
 export type CrawlWorkerStats = {
@@ -17,6 +26,8 @@ export type CrawlWorkerStats = {
   readonly retries: number;
   /** Jobs that failed for good here. */
   readonly failed: number;
+  /** Attempts the API answered 429. */
+  readonly throttled: number;
 };
 
 /** A running worker. */
@@ -54,13 +65,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
   const { connection, logger } = config;
   const redis = { url: connection.redis };
   const policy = resolveRetryPolicy({ ...config.backoff, retries: 0 });
-  const stats = { pages: 0, records: 0, retries: 0, failed: 0 };
+  const stats = { pages: 0, records: 0, retries: 0, failed: 0, throttled: 0 };
+  const limits: Record<string, string> = {};
   const openSink = typeof options.sink === 'function' ? options.sink : () => options.sink as Sink;
   const connectors = new ConnectorCache({
     load: options.loadConnector,
     openSink,
     openLimiter: (connector: Connector) => {
       const rate = config.rate ?? connector.defaultRate;
+      limits[connector.name] = rate === false ? 'off' : typeof rate === 'string' ? rate : formatRate(rate);
       if (rate === false) return undefined;
       return new RedisLimiter({ redis: connection.redis, rate, prefix: config.limiterPrefix, logger });
     },
@@ -104,8 +117,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
     const final =
       error instanceof UnrecoverableError ||
       (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+    if (retryCause(error) === 'http_429') stats.throttled += 1;
     if (final) stats.failed += 1;
-    else stats.retries += 1;
+    else {
+      stats.retries += 1;
+      recordRetry(error);
+    }
     logger.warn(final ? `${error.message} (the task is in the failed set)` : `${error.message}; retrying`);
   });
   worker.on('stalled', (jobId) =>
@@ -131,6 +148,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
     () => lastError,
   );
   ready = true;
+  // Per-worker counters for `capital dashboard`, and the queue's depth for the metrics.
+  const heartbeat = startHeartbeat({
+    redis: connection.redis,
+    queue,
+    counters: () => ({ ...stats }),
+    limits: () => limits,
+    concurrency: config.concurrency,
+    logger,
+  });
   const running = worker
     .run()
     .catch((error: unknown) => logger.error('The worker stopped', { error: String(error) }));
@@ -146,6 +172,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
           await worker.close();
           await running;
         } finally {
+          await heartbeat.stop();
           await queue.close().catch(() => {});
         }
         const sinks = await connectors.close();

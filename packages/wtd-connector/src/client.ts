@@ -6,6 +6,7 @@ import {
   NonRetryableError,
   redactText,
   TransientError,
+  traceHttpCall,
 } from '@capital/core';
 import ky from 'ky';
 import * as v from 'valibot';
@@ -40,25 +41,29 @@ export type StockSearchRequest = {
  */
 export async function fetchStockSearchPage(request: StockSearchRequest): Promise<StockSearchPage> {
   const secrets = [request.token];
-  let response: Response;
-  try {
-    response = await ky.get('api/v1/stock_search', {
-      prefixUrl: request.baseUrl,
-      searchParams: {
-        search_term: request.searchTerm,
-        limit: request.limit,
-        page: request.page,
-        api_token: request.token,
-      },
-      timeout: request.timeoutMs,
-      retry: 0,
-      throwHttpErrors: false,
-      signal: request.signal ?? null,
-    });
-  } catch (error) {
-    throw requestError(error, request, secrets);
-  }
-  const body = await readBody(response, secrets);
+  // A client span, the child of the task attempt's (a no-op without an OpenTelemetry SDK).
+  const { response, body } = await traceHttpCall({ method: 'GET', url: spanUrl(request) }, async (report) => {
+    let response: Response;
+    try {
+      response = await ky.get('api/v1/stock_search', {
+        prefixUrl: request.baseUrl,
+        searchParams: {
+          search_term: request.searchTerm,
+          limit: request.limit,
+          page: request.page,
+          api_token: request.token,
+        },
+        timeout: request.timeoutMs,
+        retry: 0,
+        throwHttpErrors: false,
+        signal: request.signal ?? null,
+      });
+    } catch (error) {
+      throw requestError(error, request, secrets);
+    }
+    report.status(response.status);
+    return { response, body: await readBody(response, secrets, report.bytes) };
+  });
   if (!response.ok) {
     const message = errorMessage(body) ?? response.statusText;
     throw new HttpStatusError(response.status, redactText(message, secrets), {
@@ -68,13 +73,38 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   return parsePage(body, request);
 }
 
-async function readBody(response: Response, secrets: readonly string[]): Promise<unknown> {
+/** The request's URL for its span: the token stays out, as do credentials in the base URL. */
+function spanUrl(request: StockSearchRequest): string {
+  try {
+    const url = new URL(
+      'api/v1/stock_search',
+      request.baseUrl.endsWith('/') ? request.baseUrl : `${request.baseUrl}/`,
+    );
+    url.username = '';
+    url.password = '';
+    url.search = new URLSearchParams({
+      search_term: request.searchTerm,
+      limit: String(request.limit),
+      page: String(request.page),
+    }).toString();
+    return url.toString();
+  } catch {
+    return 'api/v1/stock_search';
+  }
+}
+
+async function readBody(
+  response: Response,
+  secrets: readonly string[],
+  onBytes: (count: number) => void,
+): Promise<unknown> {
   let text: string;
   try {
     text = await response.text();
   } catch (error) {
     throw new TransientError(`The response body broke off: ${describe(error, secrets)}`);
   }
+  onBytes(Buffer.byteLength(text));
   try {
     return JSON.parse(text);
   } catch {

@@ -6,6 +6,7 @@ import { loadConnector } from '../load-connector.js';
 import { parseRateFlag, parseUrl, parseWholeNumber } from '../parse-values.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from '../sink-from-flags.js';
 import { createStderrLogger } from '../stderr-logger.js';
+import { type MetricsFlags, startMetricsFromFlags } from '../telemetry/metrics-flags.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
 
 /** The flags of `capital worker`, as commander hands them over. */
@@ -39,7 +40,11 @@ export type WorkerIo = {
  * go only to `--base-url`, `--allow-base-url` or the connector's default: a job asking for any
  * other base URL or credential fails at once.
  */
-export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: AbortSignal): Promise<void> {
+export async function workerCommand(
+  flags: WorkerFlags & MetricsFlags,
+  io: WorkerIo,
+  signal: AbortSignal,
+): Promise<void> {
   if (flags.sink === undefined)
     throw new CliUsageError('--sink is required, e.g. --sink postgres://host/db.');
   const target = parseSinkFlag(flags.sink);
@@ -63,6 +68,7 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
   }
   const logger = createStderrLogger(io.stderr);
   if (signal.aborted) return;
+  const metrics = await startMetricsFromFlags(flags, io.stderr);
   const worker = await asUsageError(() =>
     startWorker({
       ...connection,
@@ -94,7 +100,10 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
       resolveCredential: createCredentialResolver(io.env),
       logger,
     }),
-  );
+  ).catch(async (error: unknown) => {
+    await metrics?.close();
+    throw error;
+  });
   const rateText = rate === undefined ? "each connector's own" : rate === false ? 'off' : formatRate(rate);
   io.stderr.write(
     `capital: worker on queue ${connection.queue} at ${redactRedisUrl(connection.redis)} → ${describeSinkTarget(target)} ` +
@@ -107,7 +116,7 @@ export async function workerCommand(flags: WorkerFlags, io: WorkerIo, signal: Ab
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   io.stderr.write('capital: stopping: finishing the pages in flight, taking no new ones…\n');
-  const stats = await worker.close();
+  const stats = await worker.close().finally(() => metrics?.close());
   io.stderr.write(
     `capital: worker stopped: ${stats.pages} pages, ${stats.records} records stored ` +
       `(${stats.retries} retries, ${stats.failed} failed for good).\n`,

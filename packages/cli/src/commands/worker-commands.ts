@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { ProgramIo } from '../program.js';
+import { addMetricsOptions, type MetricsFlags } from '../telemetry/metrics-flags.js';
 import { addConnectorParams } from './connector-params.js';
+import { type DashboardFlags, dashboardCommand } from './dashboard-command.js';
 import { type EnqueueFlags, enqueueCommand } from './enqueue-command.js';
 import { type FailedFlags, failedCommand, retryCommand } from './failed-command.js';
 import { addQueueOptions, type QueueFlags } from './queue-flags.js';
@@ -38,7 +40,7 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     await enqueueCommand(connectorOf(), flags, io, signal);
   });
 
-  addQueueOptions(
+  const worker = addQueueOptions(
     program
       .command('worker')
       .description(
@@ -70,10 +72,10 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
       "more credential references to resolve, e.g. env:WTD_TOKEN_2 (default: only each connector's own)",
     )
     .option('--timeout <ms>', 'per-request timeout in ms')
-    .option('--connector <path...>', 'also serve the connectors these modules export')
-    .action(async (flags: WorkerFlags) => {
-      await workerCommand(flags, io, signal);
-    });
+    .option('--connector <path...>', 'also serve the connectors these modules export');
+  addMetricsOptions(worker).action(async (flags: WorkerFlags & MetricsFlags) => {
+    await workerCommand(flags, io, signal);
+  });
 
   addQueueOptions(
     program
@@ -94,6 +96,21 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     .option('--json', 'one JSON object per line')
     .action(async (flags: FailedFlags) => {
       await failedCommand(flags, io);
+    });
+
+  program
+    .command('dashboard')
+    .description("serve a live page of the crawls' queues, workers, rates and failures")
+    .option(
+      '--redis <url>',
+      'the Redis that holds the queues (default: REDIS_URL, else redis://127.0.0.1:6379)',
+    )
+    .option('--queue <name...>', 'the queues to show (default: every queue under the prefix)')
+    .option('--prefix <prefix>', 'namespace of the queue keys in Redis (default: capital:queue)')
+    .option('--port <n>', 'the port (0: any free one)', '8080')
+    .option('--host <address>', 'the address to bind; loopback by default', '127.0.0.1')
+    .action(async (flags: DashboardFlags) => {
+      await dashboardCommand(flags, io, signal);
     });
 
   addQueueOptions(program.command('retry').description("move a crawl's failed tasks back to waiting")).action(

@@ -3,6 +3,7 @@ import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
+import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
 import { rateLimit } from './rate-limit.js';
 import { retryTransient } from './retry-transient.js';
@@ -55,23 +56,35 @@ function fetchPage<T extends Task, D>(
   signal: AbortSignal,
 ): Observable<TaskOutcome<T, D>> {
   const limiterKey = config.limiter ? config.limiterKey(task) : '';
+  // The permit's wait of the current attempt, for its span; undefined without a limiter.
+  let limiterWaitMs: number | undefined;
   const permit$ = config.limiter
     ? of(task).pipe(
         rateLimit({
           limiter: config.limiter,
           key: limiterKey,
           scheduler: config.scheduler,
-          onWait: (waitMs) => config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs }),
+          onWait: (waitMs) => {
+            limiterWaitMs = (limiterWaitMs ?? 0) + waitMs;
+            config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs });
+          },
         }),
       )
     : undefined;
   let attempts = 0;
   const call = (attempt: number) => () =>
-    callHandler(handler, task, { signal, logger: config.logger, taskKey: label.taskKey, attempt }, label);
+    callHandler(
+      handler,
+      task,
+      { signal, logger: config.logger, taskKey: label.taskKey, attempt, limiterWaitMs },
+      label,
+    );
   // Without a limiter there is no permit to wait for: call the handler straight away.
   const attempt$ = defer(() => {
     attempts += 1;
-    return permit$ ? permit$.pipe(concatMap(call(attempts))) : call(attempts)();
+    if (!permit$) return call(attempts)();
+    limiterWaitMs = 0; // onWait is called only for a wait > 0
+    return permit$.pipe(concatMap(() => call(attempts)()));
   });
   const retried$ = config.retry
     ? attempt$.pipe(
@@ -79,8 +92,10 @@ function fetchPage<T extends Task, D>(
           ...config.retry,
           scheduler: config.scheduler,
           random: config.random,
-          onRetry: (error, retry, delayMs) =>
-            config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error }),
+          onRetry: (error, retry, delayMs) => {
+            recordRetry(error);
+            config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error });
+          },
           onRetryAfter: (retryAfterMs, error) => {
             // Tell every process sharing the limit, not only this task's next attempt. Of a
             // layered key, the layer the error names refused; otherwise the first, the widest.

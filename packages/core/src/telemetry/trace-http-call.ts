@@ -1,0 +1,92 @@
+import { context as otelContext, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { attr } from './attributes.js';
+import { recordMetric } from './record-metric.js';
+import { noteHttpStatus, tracer } from './trace-attempt.js';
+
+/** What a handler says about the HTTP request it is about to make. */
+export type HttpCallInfo = {
+  /** `GET`, `POST` … */
+  readonly method: string;
+  /**
+   * The URL, **without credentials**: spans leave the process. Pass the path and the query
+   * parameters that say which page, not a token.
+   */
+  readonly url: string;
+};
+
+/** What the call reports back once the response is in. */
+export type HttpCallReport = {
+  /** Sets the response's status on the call's span and on its attempt's span. */
+  status(status: number): void;
+  /** Adds response body bytes to the span and to `capital.http.bytes`. */
+  bytes(count: number): void;
+};
+
+/**
+ * Runs a handler's HTTP request inside a client span named after its method, a child of the
+ * task attempt's span (the crawl makes that one active while the handler runs). Spans the
+ * request itself starts (an instrumented `fetch`) nest below it. A no-op without an
+ * OpenTelemetry SDK, apart from the `capital.http.bytes` metric.
+ *
+ * @returns what `call` returns; rejects with what it throws (recorded on the span by name only).
+ * @example
+ * const body = await traceHttpCall({ method: 'GET', url: `${base}/orders?page=${page}` }, async (report) => {
+ *   const response = await fetch(url, { signal });
+ *   report.status(response.status);
+ *   const text = await response.text();
+ *   report.bytes(Buffer.byteLength(text));
+ *   return text;
+ * });
+ */
+export async function traceHttpCall<R>(
+  info: HttpCallInfo,
+  call: (report: HttpCallReport) => Promise<R>,
+): Promise<R> {
+  const parent = otelContext.active();
+  const serverAddress = hostOf(info.url);
+  const span: Span = tracer.startSpan(
+    info.method,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [attr.httpMethod]: info.method,
+        [attr.urlFull]: info.url,
+        ...(serverAddress === undefined ? {} : { [attr.serverAddress]: serverAddress }),
+      },
+    },
+    parent,
+  );
+  let bytes = 0;
+  const report: HttpCallReport = {
+    status: (status) => {
+      span.setAttribute(attr.httpStatus, status);
+      if (status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+      otelContext.with(parent, () => noteHttpStatus(status));
+    },
+    bytes: (count) => {
+      bytes += count;
+      span.setAttribute(attr.bytes, bytes);
+      recordMetric(
+        'capital.http.bytes',
+        count,
+        serverAddress === undefined ? {} : { [attr.serverAddress]: serverAddress },
+      );
+    },
+  };
+  try {
+    return await otelContext.with(trace.setSpan(parent, span), () => call(report));
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'Error' });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+}
