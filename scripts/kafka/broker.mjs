@@ -172,13 +172,14 @@ export function start() {
       await stop(); // running without a config we can read: start over
     }
     fetchJars();
-    try {
-      return await launch();
-    } catch (err) {
-      // A port can be taken between our free-port check and the JVM binding it: retry once.
-      if (!/Address already in use/.test(err.message)) throw err;
-      log('a port was taken while the broker started: retrying with other ports');
-      return launch();
+    // A port can be taken between our free-port check and the JVM binding it: retry with others.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch();
+      } catch (err) {
+        if (attempt >= 4 || !/Address already in use/.test(err.message)) throw err;
+        log('a port was taken while the broker started: retrying with other ports');
+      }
     }
   });
 }
@@ -191,8 +192,8 @@ async function launch() {
 
   const port = await pickPort(DEFAULT_PORT, [DEFAULT_CONTROLLER_PORT]);
   const controllerPort = await pickPort(DEFAULT_CONTROLLER_PORT, [port]);
-  if (port !== DEFAULT_PORT) log(`port ${DEFAULT_PORT} is taken: broker uses ${port}`);
-  if (controllerPort !== DEFAULT_CONTROLLER_PORT)
+  if (DEFAULT_PORT !== 0 && port !== DEFAULT_PORT) log(`port ${DEFAULT_PORT} is taken: broker uses ${port}`);
+  if (DEFAULT_CONTROLLER_PORT !== 0 && controllerPort !== DEFAULT_CONTROLLER_PORT)
     log(`port ${DEFAULT_CONTROLLER_PORT} is taken: controller uses ${controllerPort}`);
   writeConfig(port, controllerPort);
 

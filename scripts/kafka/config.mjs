@@ -24,8 +24,10 @@ export const paths = {
 };
 
 export const HOST = '127.0.0.1';
-export const DEFAULT_PORT = Number(process.env.KAFKA_PORT) || 39092;
-export const DEFAULT_CONTROLLER_PORT = Number(process.env.KAFKA_CONTROLLER_PORT) || 39093;
+// Without KAFKA_PORT, ports the OS picks: two test runs starting brokers at once (two clones)
+// would otherwise both try 39092 and one would fail.
+export const DEFAULT_PORT = Number(process.env.KAFKA_PORT) || 0;
+export const DEFAULT_CONTROLLER_PORT = Number(process.env.KAFKA_CONTROLLER_PORT) || 0;
 export const START_TIMEOUT_MS = Number(process.env.KAFKA_START_TIMEOUT_MS) || 90_000;
 export const STOP_TIMEOUT_MS = 20_000;
 export const HEAP_OPTS = (process.env.KAFKA_HEAP_OPTS || '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);

@@ -137,17 +137,20 @@ export function isPortFree(port) {
   });
 }
 
-/** The wanted port if free, else the next free one above it (or one the OS picks). */
+/** The wanted port if free, else the next free one above it; with `wanted` 0, one the OS picks. */
 export async function pickPort(wanted, avoid = []) {
-  for (let p = wanted; p < wanted + 50 && p < 65536; p++) {
+  for (let p = wanted; wanted > 0 && p < wanted + 50 && p < 65536; p++) {
     if (!avoid.includes(p) && (await isPortFree(p))) return p;
   }
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (!avoid.includes(port)) return port;
+  }
 }
