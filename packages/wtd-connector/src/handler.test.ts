@@ -264,6 +264,27 @@ describe('createStockSearchHandler errors', () => {
     });
   });
 
+  it('fails a short page before the last, which the paginator refuses, as retryable, keeping the page', async () => {
+    const listings = matches.slice(3 * limit, 3 * limit + 4);
+    const api = await stub((_request, response) =>
+      sendJson(response, 200, {
+        total_returned: listings.length,
+        total_results: 43,
+        total_pages: 5,
+        limit,
+        page: 4,
+        data: listings,
+      }),
+    );
+
+    const error = await run(handlerFor(api.url), pageTask(4)).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(IncompleteResultError);
+    expect(error).toMatchObject({ retryable: true });
+    expect((error as Error).message).toMatch(/the page has 4 records, not 10, yet it is not the last of 5/);
+    expect((error as IncompleteResultError).result).toMatchObject({ data: listings, nextTasks: [] });
+  });
+
   it('fails a request that times out as retryable, without the token', async () => {
     const api = await stub(() => {
       // Never answers: the handler's timeout must end the request.
