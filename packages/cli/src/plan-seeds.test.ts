@@ -12,7 +12,6 @@ function connector(incremental: boolean, lookBackMs?: number): Connector<SinceTa
     params: [],
     credential: { envVar: 'FAKE_TOKEN', reference: 'env:FAKE_TOKEN' },
     defaultRate: 'off',
-    recordKeyField: 'id',
     seeds: () => [{ type: 'fake.list' }],
     ...(incremental
       ? {

@@ -13,7 +13,6 @@ function connector(failure?: Error): Connector<Task, Item> {
     params: [],
     credential: { envVar: 'TEST_TOKEN', reference: 'vault:test' },
     defaultRate: 'off',
-    recordKeyField: 'id',
     seeds: () => [{ type: 'test.list', page: 1 }],
     createHandler: () => async (task) => {
       if (failure) throw failure;

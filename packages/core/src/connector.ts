@@ -12,6 +12,15 @@ export type ConnectorParam = {
   readonly required?: boolean;
   readonly default?: string;
   /**
+   * What the value must be; the CLI refuses another at parse time, naming the flag. Values reach
+   * `seeds` as the text given, so a connector parses them itself (`Number(…)`, `new Date(…)`):
+   * - `'string'` — any text;
+   * - `'integer'` — a whole number in decimal, e.g. `100` or `-3`;
+   * - `'date'` — an ISO 8601 date or date-time, e.g. `2026-01-31` or `2026-01-31T12:00:00Z`.
+   * @default 'string'
+   */
+  readonly type?: 'string' | 'integer' | 'date';
+  /**
    * A switch (`--with-lines`) that takes no value: `'true'` when given, absent otherwise.
    * @default false
    */
@@ -92,8 +101,6 @@ export type Connector<T extends Task = Task, D = unknown> = {
   readonly defaultBaseUrl?: string;
   /** The API's own rate limit, as `9/1s`. */
   readonly defaultRate: string;
-  /** The field that identifies a record, for idempotent sinks (`symbol`). */
-  readonly recordKeyField: string;
   /** The first tasks of a crawl, from parameter values. */
   seeds(params: Readonly<Record<string, string>>): T[];
   /**
@@ -113,7 +120,7 @@ export type Connector<T extends Task = Task, D = unknown> = {
    * Never put a credential (or only its reference) into a key.
    */
   limiterKey(task: T, keys: LimiterKeys): LimiterKey;
-  /** The identity of a record. */
+  /** The identity of a record: idempotent sinks and the completeness check key records by it. */
   recordKey(record: D): string;
   /**
    * Present on connectors whose API can list what changed since a point in time; without it

@@ -1,4 +1,4 @@
-import { CapitalError } from './errors.js';
+import { CapitalError, InvalidOptionError } from './errors.js';
 import { rememberSecret } from './redact/secret-registry.js';
 
 /**
@@ -19,24 +19,81 @@ export class MissingCredentialError extends CapitalError {
 }
 
 /**
- * Resolves `env:NAME` references from an environment, `process.env` by default. `overrides`
- * wins over the environment (the CLI's `--token` lands there, so it is never exported).
+ * Looks up the secret a reference's name points to in one store (`vault:stripe/live` → the name
+ * `stripe/live`). Synchronous, as every resolver is: fetch the store's secrets when the program
+ * starts and look them up here. Returns `undefined` for a name the store does not hold.
+ */
+export type CredentialSource = (name: string) => string | undefined;
+
+/** Options of {@link createCredentialResolver}. */
+export type CredentialResolverOptions = {
+  /**
+   * Stores for references of other schemes than `env:`, by scheme: with `{ vault: lookup }`,
+   * `vault:stripe/live` resolves to `lookup('stripe/live')`. A scheme is lower-case letters,
+   * digits, `+`, `-` or `.`; `env` is the environment's and cannot be replaced.
+   * @default {} (only `env:NAME` references)
+   */
+  readonly sources?: Readonly<Record<string, CredentialSource>>;
+};
+
+/**
+ * Resolves `env:NAME` references from an environment, `process.env` by default, and references of
+ * the schemes given in `options.sources` from those stores. `overrides` wins over the environment
+ * (the CLI's `--token` lands there, so it is never exported).
  *
- * @throws {MissingCredentialError} for another scheme, or a variable that is unset or empty.
- * @example createCredentialResolver()('env:WTD_API_TOKEN')
+ * @throws {MissingCredentialError} for a scheme with no source, a variable that is unset or empty,
+ * a name the source does not hold, or a source that fails (its error is not passed on: it may
+ * hold the secret).
+ * @example
+ * createCredentialResolver()('env:WTD_API_TOKEN')
+ * const secrets = await loadFromVault(); // a Map, fetched once at start
+ * createCredentialResolver(process.env, {}, { sources: { vault: (name) => secrets.get(name) } })('vault:stripe/live')
  */
 export function createCredentialResolver(
   env: Readonly<Record<string, string | undefined>> = process.env,
   overrides: Readonly<Record<string, string | undefined>> = {},
+  options: CredentialResolverOptions = {},
 ): CredentialResolver {
-  return (reference) => {
-    const match = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(reference);
-    if (!match?.[1]) {
-      throw new MissingCredentialError(reference, 'only env:NAME references are supported.');
+  const sources = new Map<string, CredentialSource>();
+  for (const [scheme, source] of Object.entries(options.sources ?? {})) {
+    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme) || scheme === 'env' || typeof source !== 'function') {
+      throw new InvalidOptionError('sources', `'${scheme}' is not a scheme a source can serve`);
     }
-    const value = overrides[match[1]] ?? env[match[1]];
-    if (!value)
-      throw new MissingCredentialError(reference, `the environment variable ${match[1]} is not set.`);
+    sources.set(scheme, source);
+  }
+  const resolveEnv = (reference: string, name: string): string => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new MissingCredentialError(
+        reference,
+        'an env: reference names a variable: letters, digits and _.',
+      );
+    }
+    const value = overrides[name] ?? env[name];
+    if (!value) throw new MissingCredentialError(reference, `the environment variable ${name} is not set.`);
+    return value;
+  };
+  return (reference) => {
+    const colon = reference.indexOf(':');
+    const scheme = colon > 0 ? reference.slice(0, colon) : '';
+    const name = reference.slice(colon + 1);
+    const source = sources.get(scheme);
+    let value: string | undefined;
+    if (scheme === 'env') value = resolveEnv(reference, name);
+    else if (source === undefined || name === '') {
+      const known = ['env', ...sources.keys()].map((known) => `${known}:NAME`).join(', ');
+      throw new MissingCredentialError(reference, `only ${known} references are supported.`);
+    } else {
+      try {
+        value = source(name);
+      } catch (error) {
+        throw new MissingCredentialError(
+          reference,
+          `the ${scheme} source failed (${error instanceof Error ? error.name : 'a non-error was thrown'}).`,
+        );
+      }
+      if (typeof value !== 'string' || value === '')
+        throw new MissingCredentialError(reference, `the ${scheme} source holds no ${name}.`);
+    }
     // Every value handed out is redacted from errors and logs from now on (see `redactError`).
     rememberSecret(value);
     return value;

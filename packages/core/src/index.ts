@@ -19,7 +19,7 @@ export type {
   IncrementalSync,
   RunningEmulator,
 } from './connector.js';
-export type { CredentialResolver } from './credentials.js';
+export type { CredentialResolver, CredentialResolverOptions, CredentialSource } from './credentials.js';
 export { createCredentialResolver, MissingCredentialError, redactSecrets } from './credentials.js';
 export type { TaskLabel } from './errors.js';
 export {

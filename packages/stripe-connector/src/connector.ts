@@ -41,7 +41,6 @@ export const connector: Connector<StripeListTask, StripeObject> = {
   ],
   credential: { envVar: 'STRIPE_API_KEY', reference: defaultCredentialReference },
   defaultRate: '20/1s',
-  recordKeyField: 'id',
   seeds: (params) => stripeSeeds(params),
   // `created` only grows, so a run asks for what was created since the last finished run
   // began. It sees new objects, not later changes to old ones (a refund on an old charge):

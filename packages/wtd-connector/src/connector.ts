@@ -25,7 +25,6 @@ export const connector: Connector<StockSearchTask, Listing> = {
   credential: { envVar: 'WTD_API_TOKEN', reference: defaultCredentialReference },
   defaultBaseUrl,
   defaultRate: '9/1s',
-  recordKeyField: 'symbol',
   seeds: (params) => [stockSearchTask({ searchTerm: params.search ?? '' })],
   checkTask: checkStockSearchTask,
   createHandler: (runtime) =>

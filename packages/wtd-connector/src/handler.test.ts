@@ -80,7 +80,7 @@ describe('createStockSearchHandler against the emulator', () => {
 
     const { nextTasks } = await run(handlerFor(api.url), task);
 
-    expect(nextTasks).toContainEqual({ ...task, page: 3 });
+    expect(nextTasks).toContainEqual({ ...task, page: 3, pagination: expect.anything() });
   });
 
   it('returns only later pages of the same search as next tasks', async () => {
@@ -91,7 +91,7 @@ describe('createStockSearchHandler against the emulator', () => {
 
       expect(nextTasks.length).toBeGreaterThan(0);
       for (const next of nextTasks) {
-        expect(next).toEqual({ ...task, page: next.page });
+        expect(next).toEqual({ ...task, page: next.page, pagination: expect.anything() });
         expect(next.page).toBeGreaterThan(page);
         expect(next.page).toBeLessThanOrEqual(totalPages);
       }
@@ -262,6 +262,27 @@ describe('createStockSearchHandler errors', () => {
       nextTasks: [],
       expect: { records: 43, pages: 5 },
     });
+  });
+
+  it('fails a short page before the last, which the paginator refuses, as retryable, keeping the page', async () => {
+    const listings = matches.slice(3 * limit, 3 * limit + 4);
+    const api = await stub((_request, response) =>
+      sendJson(response, 200, {
+        total_returned: listings.length,
+        total_results: 43,
+        total_pages: 5,
+        limit,
+        page: 4,
+        data: listings,
+      }),
+    );
+
+    const error = await run(handlerFor(api.url), pageTask(4)).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(IncompleteResultError);
+    expect(error).toMatchObject({ retryable: true });
+    expect((error as Error).message).toMatch(/the page has 4 records, not 10, yet it is not the last of 5/);
+    expect((error as IncompleteResultError).result).toMatchObject({ data: listings, nextTasks: [] });
   });
 
   it('fails a request that times out as retryable, without the token', async () => {

@@ -1,8 +1,16 @@
 import type { CredentialResolver, Handler, TaskResult } from '@capital/core';
-import { IncompleteResultError, labelTask, NonRetryableError, taskKey } from '@capital/core';
+import {
+  IncompleteResultError,
+  isPaginationError,
+  labelTask,
+  NonRetryableError,
+  type Paginator,
+  pageNumber,
+  taskKey,
+} from '@capital/core';
 import { fetchStockSearchPage } from './client.js';
 import { pageFaults, pagesOf } from './page-faults.js';
-import type { Listing } from './schema.js';
+import type { Listing, StockSearchPage } from './schema.js';
 import type { StockSearchTask } from './task.js';
 
 /** Options of {@link createStockSearchHandler}. */
@@ -19,25 +27,29 @@ export type StockSearchHandlerOptions = {
 };
 
 /**
- * The tasks after a page. Page 1 knows the total, so it fans out to every other page at once
- * and they can be fetched concurrently. Every page also names the page after it while
- * `page < total_pages`: the crawl drops those as duplicates of the fan-out, but if the result
- * set grew while the crawl ran, the last page known still leads on to the new ones.
+ * The search's pages: `?page=N` until `total_pages`. Page 1 knows the totals, so it names every
+ * other page at once (`fanOut`) and they are fetched concurrently; each page is then checked
+ * against page 1's totals (full unless last, the last bringing the search to `total_results`).
+ * The page size is the task's `limit`, hence one paginator per limit.
  */
-export function nextPages(task: StockSearchTask, page: number, totalPages: number): StockSearchTask[] {
-  if (page >= totalPages) return [];
-  const last = page === 1 ? totalPages : page + 1;
-  const next: StockSearchTask[] = [];
-  for (let number = page + 1; number <= last; number += 1) next.push({ ...task, page: number });
-  return next;
+export function stockSearchPages(limit: number): Paginator<StockSearchTask, StockSearchPage, Listing> {
+  return pageNumber<StockSearchTask, StockSearchPage, Listing>({
+    stop: 'total-pages',
+    totalPages: (body) => body.total_pages,
+    totalRecords: (body) => body.total_results,
+    pageSize: limit,
+    fanOut: true,
+    recordKey: (listing) => listing.symbol,
+  });
 }
 
 /**
  * The handler of stock-search tasks: fetches the task's page and returns its listings, the
- * pages that follow it (see {@link nextPages}), and what the whole search must hold by the
+ * pages that follow it (see {@link stockSearchPages}), and what the whole search must hold by the
  * page's totals (`expect`, scoped to the search's first page), which the run checks its output
- * against. A page whose totals contradict themselves or its listings (see {@link pageFaults})
- * fails with a retryable `IncompleteResultError` that keeps the page, for runs that tolerate it.
+ * against. A page the paginator refuses, or whose figures contradict themselves (see
+ * {@link pageFaults}), fails with a retryable `IncompleteResultError` that keeps the page, for
+ * runs that tolerate it: the API has been seen to lie, and a retry may get the truth.
  *
  * @example
  * const handler = createStockSearchHandler({ baseUrl: emulator.url, resolveCredential: createCredentialResolver() });
@@ -63,14 +75,23 @@ export function createStockSearchHandler(
       timeoutMs,
       signal: context.signal,
     });
+    const faults = pageFaults(page);
+    let nextTasks: StockSearchTask[] = [];
+    try {
+      nextTasks = stockSearchPages(task.limit).next(task, { records: page.data, body: page });
+    } catch (error) {
+      // A task whose chain state is not the paginator's is broken, not the page: no retry helps.
+      if (!isPaginationError(error) || error.code === 'invalid-state') throw error;
+      faults.push(error.reason);
+    }
+    const { pagination: _, ...search } = task;
     const result = {
       task,
       data: page.data,
-      nextTasks: nextPages(task, page.page, page.total_pages),
+      nextTasks: faults.length > 0 ? [] : nextTasks,
       // Every page of the search states the same figures, under the key of its first page.
-      expect: { scope: taskKey({ ...task, page: 1 }), records: page.total_results, pages: pagesOf(page) },
+      expect: { scope: taskKey({ ...search, page: 1 }), records: page.total_results, pages: pagesOf(page) },
     };
-    const faults = pageFaults(page);
     if (faults.length > 0)
       throw IncompleteResultError.forPage(labelTask(task, context.taskKey), faults, result);
     return result;

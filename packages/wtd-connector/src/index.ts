@@ -2,7 +2,7 @@ export type { StockSearchRequest } from './client.js';
 export { fetchStockSearchPage, worldTradingDataUrl } from './client.js';
 export { connector } from './connector.js';
 export type { StockSearchHandlerOptions } from './handler.js';
-export { createStockSearchHandler, nextPages } from './handler.js';
+export { createStockSearchHandler, stockSearchPages } from './handler.js';
 export { pageFaults, pagesOf } from './page-faults.js';
 export { parseRetryAfter } from './retry-after.js';
 export type { Listing, StockSearchPage } from './schema.js';

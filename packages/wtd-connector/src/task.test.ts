@@ -74,6 +74,15 @@ describe('checkStockSearchTask', () => {
     expect(checkStockSearchTask(JSON.parse(JSON.stringify(task)))).toEqual(task);
   });
 
+  it("accepts the paginator's state and a reference of another scheme than env:", () => {
+    const next = {
+      ...task,
+      credentials: 'vault:wtd/token',
+      pagination: { page: 3, records: 100, power: 1, steps: 0 },
+    };
+    expect(checkStockSearchTask(next)).toEqual(next);
+  });
+
   it.each([
     ['a field more', { ...task, url: 'http://x' }, 'exactly the fields'],
     ['a field less', { type: task.type, search_term: 'x', limit: 50, page: 1 }, 'exactly the fields'],
@@ -84,6 +93,7 @@ describe('checkStockSearchTask', () => {
     ['page 0', { ...task, page: 0 }, '`page`'],
     ['a page that is text', { ...task, page: '2' }, '`page`'],
     ['a credential that is no reference', { ...task, credentials: 'tok_live_123' }, '`credentials`'],
+    ['a pagination state that is no object', { ...task, pagination: 'page 2' }, '`pagination`'],
   ])('refuses %s with an InvalidTaskError', (_what, hostile, field) => {
     expect(() => checkStockSearchTask(hostile)).toThrow(InvalidTaskError);
     expect(() => checkStockSearchTask(hostile)).toThrow(field);

@@ -1,4 +1,4 @@
-import { InvalidTaskError, type Task } from '@capital/core';
+import { InvalidTaskError, type PaginationState, type Task } from '@capital/core';
 
 /** The `type` of every stock-search task, so its keys never clash with another connector's. */
 export const stockSearchType = 'wtd.stock_search';
@@ -12,8 +12,10 @@ export type StockSearchTask = {
   readonly search_term: string;
   readonly limit: number;
   readonly page: number;
-  /** Where the worker finds the token, as `env:NAME`. */
+  /** Where the worker finds the token: `env:NAME`, or a scheme its resolver serves. */
   readonly credentials: string;
+  /** The chain's state, set by the paginator on the pages after the first. */
+  readonly pagination?: PaginationState;
 };
 
 /** Options of {@link stockSearchTask}. */
@@ -46,11 +48,14 @@ export function stockSearchTask(options: StockSearchTaskOptions): StockSearchTas
 }
 
 const taskFields = ['type', 'search_term', 'limit', 'page', 'credentials'];
+/** Set by the paginator; checked in full by it (`invalid-state`) when the page is fetched. */
+const optionalFields = ['pagination'];
 
 /**
- * Checks a stock-search task from outside the process (a queue's job): exactly its five fields,
+ * Checks a stock-search task from outside the process (a queue's job): exactly its five fields
+ * (and the paginator's `pagination` object),
  * a search term of 1 to 200 characters, a page size the API accepts (1 to 50), a page from 1 to
- * 100 000, and an `env:NAME` credential reference.
+ * 100 000, and a credential reference (`env:NAME`, `vault:NAME`…).
  *
  * @throws {InvalidTaskError} naming the first field that is wrong (never its value).
  * @example checkStockSearchTask(job.data.task) // the task, typed
@@ -60,16 +65,24 @@ export function checkStockSearchTask(task: Task): StockSearchTask {
     throw new InvalidTaskError(`Not a ${stockSearchType} task: ${problem}`);
   };
   const fields = Object.keys(task);
-  if (fields.length !== taskFields.length || !taskFields.every((field) => fields.includes(field))) {
-    fail(`it must have exactly the fields ${taskFields.join(', ')}.`);
+  if (
+    !taskFields.every((field) => fields.includes(field)) ||
+    !fields.every((field) => taskFields.includes(field) || optionalFields.includes(field))
+  ) {
+    fail(`it must have exactly the fields ${taskFields.join(', ')} (and may have pagination).`);
   }
+  const state = (task as Record<string, unknown>).pagination;
+  if (state !== undefined && (typeof state !== 'object' || state === null || Array.isArray(state)))
+    fail('`pagination` is not an object.');
   const { type, search_term, limit, page, credentials } = task as Record<string, unknown>;
   if (type !== stockSearchType) fail('`type` is another.');
   if (typeof search_term !== 'string' || search_term.length === 0 || search_term.length > 200)
     fail('`search_term` is not a text of 1 to 200 characters.');
   if (!isWholeNumber(limit, 1, 50)) fail('`limit` is not a whole number from 1 to 50.');
   if (!isWholeNumber(page, 1, 100_000)) fail('`page` is not a whole number from 1 to 100000.');
-  if (typeof credentials !== 'string' || !/^env:[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(credentials))
+  // Any scheme a resolver may serve (`env:`, or a source such as `vault:`); the worker allows only
+  // the references its operator named.
+  if (typeof credentials !== 'string' || !/^[a-z][a-z0-9+.-]{0,15}:[A-Za-z0-9_./-]{1,128}$/.test(credentials))
     fail('`credentials` is not a reference such as env:WTD_API_TOKEN.');
   return task as StockSearchTask;
 }

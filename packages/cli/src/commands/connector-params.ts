@@ -1,4 +1,4 @@
-import type { Connector } from '@capital/core';
+import type { Connector, ConnectorParam } from '@capital/core';
 import { type Command, Option } from 'commander';
 import { CliUsageError } from '../cli-error.js';
 import { loadConnector } from '../load-connector.js';
@@ -47,10 +47,38 @@ export function readConnectorParams(
     // commander names `--created-gte`'s value `createdGte`.
     const given = flags[param.name] ?? flags[camelCase(param.name)];
     const value = param.switch ? (given === true ? 'true' : undefined) : (given ?? param.default);
-    if (typeof value === 'string') params[param.name] = value;
+    if (typeof value === 'string') params[param.name] = checkParamValue(param, value);
     else if (param.required) throw new CliUsageError(`--${param.name} is required: ${param.description}.`);
   }
   return params;
+}
+
+/** ISO 8601: a date, or a date-time with seconds optional and a zone `Z` or `±hh:mm` optional. */
+const isoDate = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** The value if it is of the parameter's `type`; a usage error naming the flag (not the value) otherwise. */
+function checkParamValue(param: ConnectorParam, value: string): string {
+  const refuse = (what: string): never => {
+    throw new CliUsageError(`--${param.name} takes ${what}: ${param.description}.`);
+  };
+  switch (param.type ?? 'string') {
+    case 'integer':
+      if (!/^-?\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) refuse('a whole number');
+      break;
+    case 'date': {
+      // `Date.parse` alone takes "2026-02-31" (as 3 March) and many non-ISO forms.
+      const day = value.slice(0, 10);
+      const parsed = new Date(`${day}T00:00:00Z`);
+      if (
+        !isoDate.test(value) ||
+        Number.isNaN(Date.parse(value)) ||
+        parsed.toISOString().slice(0, 10) !== day
+      )
+        refuse('an ISO 8601 date such as 2026-01-31');
+      break;
+    }
+  }
+  return value;
 }
 
 function camelCase(name: string): string {

@@ -327,7 +327,6 @@ export const connector = {
   params: [{ name: 'topic', description: 'a topic', default: 'all' }],
   credential: { envVar: 'MEMO_TOKEN', reference: 'env:MEMO_TOKEN' },
   defaultRate: '100/1s',
-  recordKeyField: 'id',
   seeds: (params) => [{ type: 'memo.page', topic: params.topic, page: 1, credentials: 'env:MEMO_TOKEN' }],
   createHandler: (runtime) => async (task) => {
     if (runtime.resolveCredential(task.credentials) !== 'x') throw new Error('The handler got the wrong token.');

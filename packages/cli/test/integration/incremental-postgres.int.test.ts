@@ -33,7 +33,6 @@ const connector: Connector<EventTask, Event> = {
   params: [],
   credential: { envVar: 'FAKE_TOKEN', reference: 'env:FAKE_TOKEN' },
   defaultRate: 'off',
-  recordKeyField: 'id',
   seeds: () => [{ type: 'fake.events', page: 1 }],
   incremental: {
     cursorField: 'created',

@@ -241,6 +241,19 @@ describe('pageNumber', () => {
     expect(paginator.params(next as SearchTask)).toEqual({ page: 1 });
   });
 
+  it('takes a task without chain state at page N as page N of its chain, given the page size', () => {
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'total-pages',
+      totalPages: (body) => body.total_pages,
+      totalRecords: (body) => body.total_results,
+      pageSize: 2,
+      fanOut: true,
+    });
+    expect(paginator.step({ ...seed, page: 3 }, page(wtd(3)))).toMatchObject({ done: true, nextTasks: [] });
+    const [next] = paginator.next({ ...seed, page: 2 }, page(wtd(2)));
+    expect(next).toMatchObject({ page: 3, pagination: { page: 3, records: 4 } });
+  });
+
   it('carries its chain state as plain JSON, so a task survives a queue', () => {
     const paginator = pageNumber<SearchTask, Body, { id: string }>({
       stop: 'empty-page',

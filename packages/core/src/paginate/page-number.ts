@@ -83,9 +83,23 @@ export function pageNumber<T extends Task, B = unknown, R = unknown>(
       throw stateError(task, param, 'is not a whole number');
     return value;
   };
+  // A task without chain state that names a later page (a seed at page 3, a page run on its own)
+  // is that page of its chain, not the first: with a fixed page size its place is known.
+  const positioned = (task: T, number: number): T =>
+    task[base.stateField] !== undefined || number === first || options.pageSize === undefined
+      ? task
+      : ({
+          ...task,
+          [base.stateField]: {
+            page: number - first + 1,
+            records: (number - first) * options.pageSize,
+            power: 1,
+            steps: 0,
+          },
+        } as T);
   const step = (task: T, page: Page<B, R>): PageStep<T> => {
     const number = current(task);
-    const context = examine(task, page, base);
+    const context = examine(positioned(task, number), page, base);
     const fanned =
       fanOutSize === undefined
         ? undefined
