@@ -116,6 +116,8 @@ describe('capital dashboard', () => {
           `${root}:limit:`,
           '--metrics-port',
           '0',
+          '--base-url',
+          api.url,
         ],
         { WTD_API_TOKEN: token, ...otel },
       ),
