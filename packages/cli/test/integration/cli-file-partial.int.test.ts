@@ -36,9 +36,14 @@ describe('capital run after a run to the same file was SIGKILLed', () => {
     join(folder, 'out.ndjson'),
   ];
 
-  /** The hidden partial files in the folder that hold something. */
+  /**
+   * The hidden partial files of the output that hold something (not those of the runs' state
+   * file, `.out.ndjson.runs.json.….partial`, which live only while the state is written).
+   */
   async function partials(): Promise<string[]> {
-    const names = (await readdir(folder)).filter((name) => name.endsWith('.partial'));
+    const names = (await readdir(folder)).filter(
+      (name) => name.endsWith('.partial') && !name.startsWith('.out.ndjson.runs.json.'),
+    );
     const written: string[] = [];
     for (const name of names) if ((await stat(join(folder, name))).size > 0) written.push(name);
     return written;

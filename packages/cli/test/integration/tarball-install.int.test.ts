@@ -33,6 +33,7 @@ const packageNames = [
   '@capital/cli',
   '@capital/core',
   '@capital/sinks',
+  '@capital/stripe-connector',
   '@capital/workers',
   '@capital/wtd-connector',
 ];
