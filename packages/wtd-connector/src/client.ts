@@ -4,13 +4,13 @@ import {
   InvalidResponseError,
   isRetryable,
   NonRetryableError,
+  parseRetryAfter,
   redactText,
   TransientError,
   traceHttpCall,
 } from '@capital/core';
 import ky from 'ky';
 import * as v from 'valibot';
-import { parseRetryAfter } from './retry-after.js';
 import { errorBodySchema, type StockSearchPage, stockSearchPageSchema } from './schema.js';
 
 /** The closed public API's address, for the record; the CLI uses the emulator unless told otherwise. */
