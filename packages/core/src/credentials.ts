@@ -99,17 +99,3 @@ export function createCredentialResolver(
     return value;
   };
 }
-
-/**
- * Removes every occurrence of the given secrets from a text: the last line of defence for
- * messages built from third-party errors (an HTTP client's message may hold the request URL).
- */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let redacted = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) redacted = redacted.split(secret).join('[redacted]');
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret) redacted = redacted.split(encoded).join('[redacted]');
-  }
-  return redacted;
-}

@@ -20,7 +20,7 @@ export type {
   RunningEmulator,
 } from './connector.js';
 export type { CredentialResolver, CredentialResolverOptions, CredentialSource } from './credentials.js';
-export { createCredentialResolver, MissingCredentialError, redactSecrets } from './credentials.js';
+export { createCredentialResolver, MissingCredentialError } from './credentials.js';
 export type { TaskLabel } from './errors.js';
 export {
   AuthenticationError,

@@ -3,7 +3,7 @@ import {
   isRetryable,
   NonRetryableError,
   parseRetryAfter,
-  redactSecrets,
+  redactText,
   TransientError,
 } from '@capital/core';
 import ky from 'ky';
@@ -58,7 +58,7 @@ function apiError(response: Response, body: unknown, secrets: readonly string[])
   const parsed = v.safeParse(stripeErrorBodySchema, body);
   const error = parsed.success ? parsed.output.error : undefined;
   const wording = error?.message ?? response.statusText;
-  return new StripeApiError(response.status, redactSecrets(wording, secrets), {
+  return new StripeApiError(response.status, redactText(wording, secrets), {
     type: error?.type,
     stripeCode: error?.code,
     shouldRetry: shouldRetryOf(response.headers),
@@ -125,5 +125,5 @@ function requestError(error: unknown, request: StripeListRequest, secrets: reado
 function describe(error: unknown, secrets: readonly string[]): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return redactSecrets(`${error.message}${cause}`, secrets);
+  return redactText(`${error.message}${cause}`, secrets);
 }
