@@ -151,3 +151,15 @@ describe('fetchStripeList', () => {
     expect(error.message).not.toContain(token);
   });
 });
+
+describe('fetchStripeList with a body that is not JSON', () => {
+  it('quotes its start without any part of the key, even one the quote would cut in two', async () => {
+    // The key starts at character 50, so a 60-character quote would cut it after 10.
+    const body = `${'<'.repeat(50)}${token} is not a key`;
+    const { url } = await serve({ status: 200, headers: { 'content-type': 'text/plain' }, body });
+    const error = await rejectionOf(fetchStripeList(request(url)));
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect(error.message).toContain('not valid JSON');
+    expect(error.message).not.toContain(token.slice(0, 10));
+  });
+});

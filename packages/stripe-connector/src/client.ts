@@ -77,7 +77,8 @@ async function readBody(response: Response, secrets: readonly string[]): Promise
   try {
     return JSON.parse(text);
   } catch {
-    return new Unparsable(text.slice(0, 60));
+    // Redact before cutting: a key cut in two would no longer be found by any later redaction.
+    return new Unparsable(redactText(text, secrets).slice(0, 60));
   }
 }
 
