@@ -42,6 +42,10 @@ export {
   TransientError,
   toError,
 } from './errors.js';
+export type { JsonBody, ReadJsonBodyOptions } from './http/read-json-body.js';
+export { readJsonBody } from './http/read-json-body.js';
+export type { RequestFailureOptions } from './http/request-failure.js';
+export { describeFailure, requestFailure } from './http/request-failure.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
 export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';

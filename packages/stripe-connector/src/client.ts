@@ -1,10 +1,10 @@
 import {
   InvalidResponseError,
-  isRetryable,
-  NonRetryableError,
+  type JsonBody,
   parseRetryAfter,
+  readJsonBody,
   redactText,
-  TransientError,
+  requestFailure,
 } from '@capital/core';
 import ky from 'ky';
 import * as v from 'valibot';
@@ -47,10 +47,10 @@ export async function fetchStripeList(request: StripeListRequest): Promise<Strip
       signal: request.signal ?? null,
     });
   } catch (error) {
-    throw requestError(error, request, secrets);
+    throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
   }
-  const body = await readBody(response, secrets);
-  if (!response.ok) throw apiError(response, body, secrets);
+  const body = await readJsonBody(response, { secrets });
+  if (!response.ok) throw apiError(response, 'json' in body ? body.json : undefined, secrets);
   return parseList(body, request.path);
 }
 
@@ -67,34 +67,14 @@ function apiError(response: Response, body: unknown, secrets: readonly string[])
   });
 }
 
-async function readBody(response: Response, secrets: readonly string[]): Promise<unknown> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw new TransientError(`The response body broke off: ${describe(error, secrets)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Redact before cutting: a key cut in two would no longer be found by any later redaction.
-    return new Unparsable(redactText(text, secrets).slice(0, 60));
-  }
-}
-
-/** A body that is not JSON (truncated, or a proxy's HTML page). */
-class Unparsable {
-  constructor(readonly start: string) {}
-}
-
-function parseList(body: unknown, path: string): StripeList {
-  if (body instanceof Unparsable) {
+function parseList(body: JsonBody, path: string): StripeList {
+  if ('unparsable' in body) {
     throw new InvalidResponseError(
-      `The body is not valid JSON (truncated, or an HTML page): ${JSON.stringify(body.start)}…`,
+      `The body is not valid JSON (truncated, or an HTML page): ${JSON.stringify(body.unparsable)}…`,
       { retryable: true },
     );
   }
-  const parsed = v.safeParse(stripeListSchema, body);
+  const parsed = v.safeParse(stripeListSchema, body.json);
   if (!parsed.success) {
     // A flaky gateway sends such bodies; retrying is right, and after the last retry the task fails loudly.
     throw new InvalidResponseError(
@@ -108,23 +88,4 @@ function parseList(body: unknown, path: string): StripeList {
 /** `v1/invoices/in_1/lines` → `invoice lines`: messages name the list, not the ids in its path. */
 function listName(path: string): string {
   return path.includes('/lines') ? 'invoice lines' : (path.split('/')[1] ?? 'a list');
-}
-
-/** ky's messages hold the request URL: rebuild them without it, and without `cause`. */
-function requestError(error: unknown, request: StripeListRequest, secrets: readonly string[]): Error {
-  if (request.signal?.aborted)
-    return request.signal.reason instanceof Error ? request.signal.reason : new Error('Aborted.');
-  if (error instanceof Error && error.name === 'TimeoutError') {
-    return new TransientError(`The request timed out after ${request.timeoutMs} ms.`, { code: 'TIMEOUT' });
-  }
-  const message = `The request failed: ${describe(error, secrets)}`;
-  return isRetryable(error)
-    ? new TransientError(message, { code: 'NETWORK' })
-    : new NonRetryableError(message);
-}
-
-function describe(error: unknown, secrets: readonly string[]): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return redactText(`${error.message}${cause}`, secrets);
 }

@@ -2,11 +2,11 @@ import {
   AuthenticationError,
   HttpStatusError,
   InvalidResponseError,
-  isRetryable,
-  NonRetryableError,
+  type JsonBody,
   parseRetryAfter,
+  readJsonBody,
   redactText,
-  TransientError,
+  requestFailure,
   traceHttpCall,
 } from '@capital/core';
 import ky from 'ky';
@@ -59,13 +59,13 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
         signal: request.signal ?? null,
       });
     } catch (error) {
-      throw requestError(error, request, secrets);
+      throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
     }
     report.status(response.status);
-    return { response, body: await readBody(response, secrets, report.bytes) };
+    return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
   });
   if (!response.ok) {
-    const message = errorMessage(body) ?? response.statusText;
+    const message = ('json' in body ? errorMessage(body.json) : undefined) ?? response.statusText;
     throw new HttpStatusError(response.status, redactText(message, secrets), {
       retryAfterMs: parseRetryAfter(response.headers),
     });
@@ -93,33 +93,14 @@ function spanUrl(request: StockSearchRequest): string {
   }
 }
 
-async function readBody(
-  response: Response,
-  secrets: readonly string[],
-  onBytes: (count: number) => void,
-): Promise<unknown> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw new TransientError(`The response body broke off: ${describe(error, secrets)}`);
-  }
-  onBytes(Buffer.byteLength(text));
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Redact before cutting: a token cut in two would no longer be found by any later redaction.
-    return { unparsable: redactText(text, secrets).slice(0, 120) };
-  }
-}
-
-function parsePage(body: unknown, request: StockSearchRequest): StockSearchPage {
-  if (typeof body === 'object' && body !== null && 'unparsable' in body) {
+function parsePage(read: JsonBody, request: StockSearchRequest): StockSearchPage {
+  if ('unparsable' in read) {
     throw new InvalidResponseError(
-      `The body is not valid JSON (truncated, or an HTML page): ${JSON.stringify((body as { unparsable: string }).unparsable.slice(0, 60))}…`,
+      `The body is not valid JSON (truncated, or an HTML page): ${JSON.stringify(read.unparsable)}…`,
       { retryable: true },
     );
   }
+  const body = read.json;
   const parsed = v.safeParse(stockSearchPageSchema, body);
   if (!parsed.success) {
     const message = errorMessage(body);
@@ -162,23 +143,4 @@ function isRefusedKey(message: string): boolean {
   return /\b(invalid|unknown|missing|wrong|revoked|expired)\b.*\bapi[ _-]?(key|token)\b|\bapi[ _-]?(key|token)\b.*\b(invalid|unknown|not valid|required|revoked|expired)\b|\bunauthori[sz]ed\b|\bauthenticat/i.test(
     message,
   );
-}
-
-/** ky's messages hold the request URL, and so the token: rebuild them without it, and without `cause`. */
-function requestError(error: unknown, request: StockSearchRequest, secrets: readonly string[]): Error {
-  if (request.signal?.aborted)
-    return request.signal.reason instanceof Error ? request.signal.reason : new Error('Aborted.');
-  if (error instanceof Error && error.name === 'TimeoutError') {
-    return new TransientError(`The request timed out after ${request.timeoutMs} ms.`, { code: 'TIMEOUT' });
-  }
-  const message = `The request failed: ${describe(error, secrets)}`;
-  return isRetryable(error)
-    ? new TransientError(message, { code: 'NETWORK' })
-    : new NonRetryableError(message);
-}
-
-function describe(error: unknown, secrets: readonly string[]): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return redactText(`${error.message}${cause}`, secrets);
 }
