@@ -115,32 +115,40 @@ async function retryAfter<T extends Task, D>(
           limiterKey: (task: T) => resolved.connector.limiterKey(task, keys),
         }
       : {};
-  const answers = await withEmulator(
+  const { answers, failure } = await withEmulator(
     resolved,
     { tokens: [token], rateLimit: resolved.rateLimit },
     async (proxy) => {
-      await crawlConnector({
-        ...base(resolved, proxy.url, token, sink),
-        ...limiter,
-        concurrency,
-        retry: FAST_RETRIES,
-        logger,
-      });
-      return proxy.answers();
+      let failure: unknown;
+      try {
+        await crawlConnector({
+          ...base(resolved, proxy.url, token, sink),
+          ...limiter,
+          concurrency,
+          retry: FAST_RETRIES,
+          logger,
+        });
+      } catch (error) {
+        failure = error;
+      }
+      return { answers: proxy.answers(), failure };
     },
   );
-  assertExactlyOnce(sink, await resolved.expected(), 'A crawl under a tight rate limit');
   const limited = answers.filter((answer) => answer.status === 429);
-  assert.ok(
-    limited.length > 0,
-    `The emulator answered no 429 at ${resolved.rateLimit.limit}/${resolved.rateLimit.windowMs}ms over ${answers.length} requests: tighten the conformance rateLimit so that Retry-After is tried.`,
-  );
+  // Requests sent during a Retry-After are the diagnosis, also when they wore the retries out
+  // and the crawl failed: that failure is their consequence, so it is reported after them.
   const early = requestsDuringPauses(answers, concurrency - 1);
   assert.deepEqual(
     early,
     [],
     `${early.length} requests reached the API before the Retry-After of a 429 it had already answered ran out, beyond the ${concurrency - 1} a client may have had on their way (${limited.length} 429s in ${answers.length} requests, concurrency ${concurrency}).`,
   );
+  if (failure !== undefined) throw failure;
+  assert.ok(
+    limited.length > 0,
+    `The emulator answered no 429 at ${resolved.rateLimit.limit}/${resolved.rateLimit.windowMs}ms over ${answers.length} requests: tighten the conformance rateLimit so that Retry-After is tried.`,
+  );
+  assertExactlyOnce(sink, await resolved.expected(), 'A crawl under a tight rate limit');
 }
 
 /**
