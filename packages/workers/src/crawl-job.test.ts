@@ -56,6 +56,11 @@ describe('parseCrawlJobData', () => {
     expect(parseCrawlJobData(JSON.parse(JSON.stringify(data)), 'id')).toEqual(data);
   });
 
+  it('takes a job deep in a cursor chain of tens of millions of pages', () => {
+    const { data } = crawlJob('wtd', task, 20_000_000, {});
+    expect(parseCrawlJobData(JSON.parse(JSON.stringify(data)), 'id')).toEqual(data);
+  });
+
   it.each([
     ['a string', 'oops', 'its data is not an object'],
     ['no connector', { task, depth: 0 }, '`connector` is not a name'],
@@ -63,6 +68,7 @@ describe('parseCrawlJobData', () => {
     ['a task that is an array', { connector: 'wtd', task: [], depth: 0 }, '`task` is not an object'],
     ['a negative depth', { connector: 'wtd', task, depth: -1 }, '`depth` is not a whole number'],
     ['a fractional depth', { connector: 'wtd', task, depth: 0.5 }, '`depth` is not a whole number'],
+    ['an unsafe depth', { connector: 'wtd', task, depth: 2 ** 60 }, '`depth` is not a whole number'],
     [
       'a base URL that is a number',
       { connector: 'wtd', task, depth: 0, baseUrl: 8080 },

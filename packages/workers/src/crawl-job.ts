@@ -55,8 +55,11 @@ export function crawlJob(
 export const maxTaskBytes = 16 * 1024;
 /** The longest base URL a job may carry. */
 const maxBaseUrlLength = 2048;
-/** The deepest a job may be: far beyond any `maxDepth` a worker would be given. */
-const maxJobDepth = 10_000_000;
+/**
+ * The deepest a job may be: a hundred billion pages, far beyond any real chain (a 10M-page cursor
+ * chain is a goal of the crawl), yet a bound on a number that anyone with the Redis could write.
+ */
+const maxJobDepth = 100_000_000_000;
 const jobFields = new Set(['connector', 'task', 'baseUrl', 'depth']);
 
 /**
@@ -89,7 +92,7 @@ export function parseCrawlJobData(data: unknown, jobId?: string): CrawlJobData {
   }
   if (Buffer.byteLength(taskJson) > maxTaskBytes)
     return fail(`\`task\` is larger than ${maxTaskBytes} bytes.`);
-  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 0 || depth > maxJobDepth) {
+  if (typeof depth !== 'number' || !Number.isSafeInteger(depth) || depth < 0 || depth > maxJobDepth) {
     return fail('`depth` is not a whole number ≥ 0.');
   }
   if (baseUrl !== undefined) {

@@ -13,7 +13,13 @@ describe('resolveStartWorkerOptions', () => {
     ).toEqual({ default: 'http://a.test', allowed: ['http://a.test', 'https://b.test/v1'] });
   });
 
+  it('sets no depth limit unless asked: a long cursor chain is not an error', () => {
+    expect(resolveStartWorkerOptions(base).maxDepth).toBe(Number.POSITIVE_INFINITY);
+    expect(resolveStartWorkerOptions({ ...base, maxDepth: 50 }).maxDepth).toBe(50);
+  });
+
   it.each([
+    ['a depth limit that is not a whole number', { maxDepth: 2.5 }],
     ['a URL with credentials in it', { baseUrl: 'http://user:pw@a.test' }],
     ['a URL that is not http(s)', { allowedBaseUrls: ['file:///etc'] }],
     ['an empty credential reference', { allowedCredentials: [''] }],

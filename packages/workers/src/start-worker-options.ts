@@ -108,8 +108,9 @@ export type StartWorkerOptions = QueueConnectionOptions & {
    */
   readonly backoff?: CrawlBackoffOptions | undefined;
   /**
-   * The longest chain of next tasks from a seed; a job whose next tasks would go deeper fails.
-   * @default 100_000
+   * An opt-in guard: the longest chain of next tasks from a seed; a job whose next tasks would
+   * go deeper fails. None by default, as in `crawl`: a long cursor chain is not an error.
+   * @default Infinity
    */
   readonly maxDepth?: number | undefined;
   /**
@@ -153,12 +154,12 @@ export function resolveStartWorkerOptions(options: StartWorkerOptions): StartWor
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const stalledIntervalMs = options.stalledIntervalMs ?? lockDurationMs;
   const maxStalledCount = options.maxStalledCount ?? 3;
-  const maxDepth = options.maxDepth ?? 100_000;
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
   wholeNumber('concurrency', concurrency, 1);
   wholeNumber('lockDurationMs', lockDurationMs, 100);
   wholeNumber('stalledIntervalMs', stalledIntervalMs, 100);
   wholeNumber('maxStalledCount', maxStalledCount, 0);
-  wholeNumber('maxDepth', maxDepth, 0);
+  if (maxDepth !== Number.POSITIVE_INFINITY) wholeNumber('maxDepth', maxDepth, 0);
   const allowed = [
     ...(options.baseUrl === undefined ? [] : [options.baseUrl]),
     ...(options.allowedBaseUrls ?? []),
