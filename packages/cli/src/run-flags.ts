@@ -9,7 +9,9 @@ import type { SeedPlan } from './plan-seeds.js';
  */
 export function parseWriteFlag(text: string): WriteDisposition {
   if (text === 'append' || text === 'merge' || text === 'replace') return text;
-  throw new CliUsageError(`--write takes append, merge or replace, got "${text}".`);
+  throw new CliUsageError(
+    `--write takes append, merge or replace, got ${JSON.stringify(text.slice(0, 40))}.`,
+  );
 }
 
 /**
@@ -23,7 +25,7 @@ export function parseRunChoice(resume: string | undefined, fresh: boolean | unde
   if (resume === undefined) return { kind: 'auto' };
   if (!/^[0-9a-f]{8}$/.test(resume)) {
     throw new CliUsageError(
-      `--resume takes a run id of 8 hex digits (see capital state show), got "${resume}".`,
+      `--resume takes a run id of 8 hex digits (see capital state show), got ${JSON.stringify(resume.slice(0, 40))}.`,
     );
   }
   return { kind: 'resume', id: resume };
@@ -43,7 +45,7 @@ export function parseSinceFlag(text: string | undefined): Date | undefined {
       : Number.NaN;
   if (!Number.isFinite(ms)) {
     throw new CliUsageError(
-      `--since takes a date (2026-11-01T12:00:00Z) or seconds since the epoch, got "${text}".`,
+      `--since takes a date (2026-11-01T12:00:00Z) or seconds since the epoch, got ${JSON.stringify(text.slice(0, 40))}.`,
     );
   }
   return new Date(ms);
