@@ -41,18 +41,26 @@ describe('KafkaRunBook', () => {
   it('starts a new run after a finished one, with its watermark, and tombstones older finished runs’ pages', () => {
     const book = bookOf();
     const one = book.open(job, 'merge', { kind: 'auto' }, undefined, 1000);
-    one.entries.forEach((entry) => book.apply(entry));
+    one.entries.forEach((entry) => {
+      book.apply(entry);
+    });
     book.apply(page(one.opened.run.id, 'a'));
-    book.finish(one.opened.run.id, 'W1', 1500).forEach((entry) => book.apply(entry));
+    book.finish(one.opened.run.id, 'W1', 1500).forEach((entry) => {
+      book.apply(entry);
+    });
     const two = book.open(job, 'merge', { kind: 'auto' }, undefined, 2000);
     expect(two.opened).toMatchObject({ resumed: false, watermark: 'W1' });
-    two.entries.forEach((entry) => book.apply(entry));
+    two.entries.forEach((entry) => {
+      book.apply(entry);
+    });
     const finishing = book.finish(two.opened.run.id, 'W2', 2500);
     expect(finishing).toEqual([
       { key: pageKey(one.opened.run.id, 'a'), value: null },
       expect.objectContaining({ key: `run:${two.opened.run.id}` }),
     ]);
-    finishing.forEach((entry) => book.apply(entry));
+    finishing.forEach((entry) => {
+      book.apply(entry);
+    });
     expect(book.list(job).map((run) => [run.id, run.state, run.pages, run.watermark])).toEqual([
       [two.opened.run.id, 'finished', 0, 'W2'],
       [one.opened.run.id, 'finished', 1, 'W1'],
@@ -62,11 +70,17 @@ describe('KafkaRunBook', () => {
   it('marks the running runs interrupted when --fresh starts another, and keeps jobs apart', () => {
     const book = bookOf();
     const one = book.open(job, 'merge', { kind: 'auto' }, undefined, 1000);
-    one.entries.forEach((entry) => book.apply(entry));
+    one.entries.forEach((entry) => {
+      book.apply(entry);
+    });
     const other = book.open('other', 'merge', { kind: 'auto' }, undefined, 1000);
-    other.entries.forEach((entry) => book.apply(entry));
+    other.entries.forEach((entry) => {
+      book.apply(entry);
+    });
     const fresh = book.open(job, 'merge', { kind: 'fresh' }, undefined, 2000);
-    fresh.entries.forEach((entry) => book.apply(entry));
+    fresh.entries.forEach((entry) => {
+      book.apply(entry);
+    });
     expect(book.list(job).map((run) => run.state)).toEqual(['running', 'interrupted']);
     expect(book.list('other').map((run) => run.state)).toEqual(['running']);
   });
@@ -78,7 +92,9 @@ describe('KafkaRunBook', () => {
     );
     bookOf()
       .open(job, 'append', { kind: 'auto' }, undefined, 1)
-      .entries.forEach((entry) => book.apply(entry));
+      .entries.forEach((entry) => {
+        book.apply(entry);
+      });
     expect(() => book.open(job, 'merge', { kind: 'auto' }, undefined, 2)).toThrow(
       expect.objectContaining({ code: 'RUN_DISPOSITION_MISMATCH' }),
     );
@@ -87,7 +103,9 @@ describe('KafkaRunBook', () => {
   it('forgets a job’s runs and pages with tombstones, and ignores keys of neither shape', () => {
     const book = bookOf([{ key: 'f'.repeat(64), value: Buffer.from('[]') }]);
     const one = book.open(job, 'merge', { kind: 'auto' }, undefined, 1000);
-    one.entries.forEach((entry) => book.apply(entry));
+    one.entries.forEach((entry) => {
+      book.apply(entry);
+    });
     book.apply(page(one.opened.run.id, 'a'));
     const { runs, entries } = book.reset(job);
     expect(runs).toBe(1);
@@ -95,7 +113,9 @@ describe('KafkaRunBook', () => {
       [pageKey(one.opened.run.id, 'a'), null],
       [`run:${one.opened.run.id}`, null],
     ]);
-    entries.forEach((entry) => book.apply(entry));
+    entries.forEach((entry) => {
+      book.apply(entry);
+    });
     expect(book.list(job)).toEqual([]);
   });
 
