@@ -25,7 +25,7 @@ import {
   readCommitted,
   topicFor,
 } from '../../../sinks/test/integration/fixtures/kafka.js';
-import { assertCliBuilt, type RunningCli, startCli } from '../run-cli.js';
+import { assertCliBuilt, type RunningCli, runCli, startCli } from '../run-cli.js';
 
 type Disposition = 'append' | 'merge';
 
@@ -257,13 +257,25 @@ describe('Kafka: a run killed with SIGKILL, then resumed', () => {
     });
   });
 
-  it('a finished run is never resumed: the next `capital run` starts a new one and fetches every page', async () => {
+  it('a finished run is never resumed: the next `capital run` starts a new one and fetches every page; state show and reset read and forget them', async () => {
     await finish(capitalRun('merge'));
     emulator.resetStats();
     const stderr = await finish(capitalRun('merge'));
     expect(stderr).toMatch(/new run [0-9a-f]{8}, --write merge/);
     expect(emulator.stats().pages.filter((page) => page.searchTerm === 'new york')).toHaveLength(9);
     expect((await runsOfJob('merge')).map((run) => run.state)).toEqual(['finished', 'finished']);
+
+    const state = ['wtd', '--search', 'new york', '--sink', `kafka://${brokers}/${topic}`];
+    const shown = await runCli(['state', 'show', ...state, '--json'], { cwd: folder });
+    expect(shown.code, shown.stderr).toBe(0);
+    const { runs } = JSON.parse(shown.stdout) as { runs: { state: string; pages: number }[] };
+    expect(runs.map((run) => [run.state, run.pages])).toEqual([
+      ['finished', 9],
+      ['finished', 9],
+    ]);
+    const reset = await runCli(['state', 'reset', ...state], { cwd: folder });
+    expect(reset.stdout).toContain('forgot 2 runs');
+    expect(await runsOfJob('merge')).toEqual([]);
   });
 });
 

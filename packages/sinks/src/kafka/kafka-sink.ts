@@ -272,7 +272,8 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       this.#state = 'closing';
       await this.#group.idle();
       try {
-        const opened = await this.#opened;
+        // A run that never opened has nothing to finish (its failure was the writes' to report).
+        const opened = await this.#opened?.catch(() => undefined);
         if (opened !== undefined && finish.finishRun !== false && !this.#incomplete) {
           const entries = this.#book.finish(opened.run.id, finish.watermark, Date.now());
           await this.#commitEntries(entries, 'finish run');
