@@ -112,6 +112,7 @@ export function openSink<T extends Task, D>(
             : {}),
           connector: connector.name,
           recordKey,
+          ...runOptions,
         });
       }
     }

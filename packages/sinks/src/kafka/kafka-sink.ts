@@ -1,21 +1,31 @@
-import type { Checkpoint, Task, WriteDisposition } from '@capital/core';
+import type { Checkpoint, RunInfo, WriteDisposition } from '@capital/core';
 import { GroupCommit, type Outcome } from '../group-commit.js';
+import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { createKafkaClients, type KafkaClients } from './kafka-clients.js';
 import { describeKafkaError, hasKafkaError, KafkaSinkError } from './kafka-errors.js';
+import { type CheckpointEntry, KafkaRunBook } from './kafka-runs.js';
 import {
   type KafkaSinkOptions,
   type ResolvedKafkaSinkOptions,
   resolveKafkaSinkOptions,
 } from './kafka-sink-options.js';
 import { openKafka } from './open-kafka.js';
-import { type PageMessages, pageMessages, produceRequests } from './page-messages.js';
+import { type KafkaMessage, type PageMessages, pageMessages, produceRequests } from './page-messages.js';
 
 type State = 'open' | 'closing' | 'closed' | 'aborted' | 'fenced';
 type PageTransaction = Awaited<ReturnType<KafkaClients['producer']['beginTransaction']>>;
 /** A page with its messages, serialised before it joins a batch. */
-type PendingPage<D> = { readonly page: SinkPage<D>; readonly messages: PageMessages };
+type PendingPage<D> = {
+  readonly page: SinkPage<D>;
+  readonly runId: string;
+  readonly messages: PageMessages;
+};
+// What a record costs in a record batch beyond its key and value (see page-messages.ts).
+const recordOverhead = 32;
+/** How long `abort()` tries to mark its run interrupted: best effort, since a run left `running` resumes all the same. */
+const interruptTimeoutMs = 2000;
 
 /**
  * Stores pages in a Kafka topic: one message per record, keyed by the record key, whose value is
@@ -23,14 +33,23 @@ type PendingPage<D> = { readonly page: SinkPage<D>; readonly messages: PageMessa
  * `_fetched_at`, `_connector`).
  *
  * **Exactly once.** Each page goes in a transaction with its messages and a checkpoint message
- * (key: the task key; value: the page's next tasks) in the compacted topic
+ * (key: `page:<run id>:<task key>`; value: the page's next tasks) in the compacted topic
  * `<topic>.capital-checkpoints`. `write` resolves once the transaction is committed, so every
  * acknowledged page is durable (`acks: all`, idempotent producer) together with its checkpoint,
  * and nothing of a page that failed or was cut off by a crash is ever visible to
- * `read_committed` consumers. A new run reads the checkpoint topic first and
- * `checkpoint.completed` answers from it, so a replay skips every stored page: consumers with
- * `isolation.level=read_committed` see each record once. (`read_uncommitted` consumers also see
- * aborted messages; that is Kafka's rule, not the sink's.)
+ * `read_committed` consumers. The sink reads the checkpoint topic first and
+ * `checkpoint.completed` answers from the pages of the run it writes, so a resumed run skips
+ * every page it stored: consumers with `isolation.level=read_committed` see each record once.
+ * (`read_uncommitted` consumers also see aborted messages; that is Kafka's rule, not the sink's.)
+ *
+ * **Runs.** The checkpoint topic also keeps the job's runs (key `run:<run id>`, value the run's
+ * JSON: job, state, disposition, start, since, watermark), each change in a transaction of its
+ * own: opening a run marks it `running` (a new run marks the job's other running ones
+ * `interrupted`), `close()` marks it `finished` with its page count and watermark — after the
+ * transaction of its last page, so never before its records — and tombstones the page
+ * checkpoints of the job's earlier finished runs, and `abort()` marks it `interrupted` (a run
+ * killed outright stays `running`, which means the same). A run that finished is never resumed:
+ * the next opens a new run, which fetches every page again (a refresh).
  *
  * **Group commit.** It takes up to `maxPendingWrites` writes at once. A producer holds one
  * transaction at a time; the pages that arrive while it commits wait, and the next transaction
@@ -44,9 +63,8 @@ type PendingPage<D> = { readonly page: SinkPage<D>; readonly messages: PageMessa
  * run that dies without `abort()` leaves its transaction open until the next run with the same
  * `transactionalId` aborts it on start (or it times out after 10 s).
  *
- * **Checkpoint.** It is read into memory when the sink opens (one entry per stored page) and,
- * being compacted, kept for good: if the data topic's retention deletes old records, a re-run
- * still skips their pages. Delete the checkpoint topic (or pick a new topic) to fetch them again.
+ * **Checkpoint.** It is read into memory when the sink opens (one entry per stored page of the
+ * unfinished runs and the last finished one) and, being compacted, kept for good.
  *
  * **Costs.** A transaction costs three round trips (add partitions, produce, end) and the
  * broker's commit markers, per batch of pages; `exactlyOnce: false` sends the batch's pages and
@@ -71,8 +89,13 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   readonly maxPendingWrites: number;
   /** `merge` or `append`: the same messages, kept as the topic's cleanup policy says. */
   readonly disposition: WriteDisposition;
+  /** The job's runs, in the checkpoint topic: which one the writes belong to. */
+  readonly runs: RunLedger;
   readonly #options: ResolvedKafkaSinkOptions<D>;
-  readonly #stored = new Map<string, readonly Task[]>();
+  readonly #book: KafkaRunBook;
+  #opened: Promise<OpenedRun> | undefined;
+  /** Whether a page failed: then close() does not finish the run. */
+  #incomplete = false;
   // One batch at a time: a producer holds one transaction at a time.
   readonly #group: GroupCommit<PendingPage<D>, PageReceipt>;
   #clients: KafkaClients | undefined;
@@ -95,18 +118,104 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       maxWrites: this.#options.maxPendingWrites,
       commit: (batch) => this.#commit(batch),
     });
+    this.#book = new KafkaRunBook(this);
     this.checkpoint = {
       completed: async (keys) => {
         if (this.#state === 'aborted' || this.#state === 'closed') throw this.#stateError();
-        await this.#open();
-        const found = new Map<string, readonly Task[]>();
-        for (const key of keys) {
-          const nextTasks = this.#stored.get(key);
-          if (nextTasks) found.set(key, nextTasks);
-        }
-        return found;
+        const { run } = await this.#openRun();
+        return this.#book.completed(run.id, keys);
       },
     };
+    this.runs = {
+      open: (options) => this.#openRun(options),
+      list: () => this.#list(),
+      reset: () => this.#reset(),
+    };
+  }
+
+  /**
+   * Opens the run the writes belong to (see {@link RunLedger.open}) and commits its record; the
+   * first write or checkpoint question opens the `auto` one when nobody did.
+   */
+  #openRun(options: OpenRunOptions = {}): Promise<OpenedRun> {
+    this.#opened ??= (async () => {
+      await this.#open();
+      const { opened, entries } = this.#book.open(
+        this.#options.job,
+        this.disposition,
+        options.choice ?? { kind: 'auto' },
+        options.since,
+        Date.now(),
+      );
+      await this.#commitEntries(entries, 'open a run');
+      return opened;
+    })().catch((error: unknown) => {
+      this.#opened = undefined;
+      throw error;
+    });
+    return this.#opened;
+  }
+
+  /**
+   * The job's runs, newest first. Without a run open it reads the checkpoint topic on clients of
+   * its own and registers no producer: asking must not fence off a run writing now.
+   */
+  async #list(): Promise<RunInfo[]> {
+    if (this.#ready !== undefined) {
+      await this.#open();
+      return this.#book.list(this.#options.job);
+    }
+    const clients = createKafkaClients(this.#options);
+    try {
+      const book = new KafkaRunBook(this);
+      await openKafka(this.#options, clients, (entry) => book.apply(entry), { write: false });
+      return book.list(this.#options.job);
+    } finally {
+      await clients.close(false);
+    }
+  }
+
+  /**
+   * Tombstones the job's runs and page checkpoints in one transaction. It registers the
+   * producer, so a run writing now with the same transactional id is fenced off.
+   */
+  async #reset(): Promise<number> {
+    await this.#open();
+    const { runs, entries } = this.#book.reset(this.#options.job);
+    await this.#commitEntries(entries, 'forget the runs');
+    return runs;
+  }
+
+  /** Sends messages of the checkpoint topic in one transaction; the book learns them once committed. */
+  async #commitEntries(entries: readonly CheckpointEntry[], what: string): Promise<void> {
+    if (entries.length === 0) return;
+    const { producer } = await this.#open();
+    const messages: KafkaMessage[] = entries.map(({ key, value }) => ({
+      topic: this.checkpointTopic,
+      key: Buffer.from(key),
+      ...(value === null ? {} : { value }),
+    }));
+    const bytes = messages.map(
+      (message) => (message.key?.length ?? 0) + (message.value?.length ?? 0) + recordOverhead,
+    );
+    let transaction: PageTransaction | undefined;
+    let sent = false;
+    try {
+      if (this.#options.exactlyOnce) transaction = await producer.beginTransaction();
+      for (const request of produceRequests([{ messages, bytes }], this.#options.maxBatchBytes)) {
+        sent = true;
+        await (transaction ?? producer).send({ messages: request });
+      }
+      await transaction?.commit();
+    } catch (error) {
+      if (transaction && !transaction.completed) await abandon(transaction, sent);
+      throw new KafkaSinkError(
+        this.topic,
+        `Kafka did not commit to ${this.checkpointTopic} what it takes to ${what} of ${this.#options.job}: ${describeKafkaError(error)}`,
+        { code: 'KAFKA_WRITE_FAILED', cause: error },
+      );
+    }
+    for (const entry of entries) this.#book.apply(entry);
   }
 
   /**
@@ -121,25 +230,58 @@ export class KafkaSink<D = unknown> implements Sink<D> {
    * `SINK_CLOSED`.
    * @throws {KafkaUnavailableError} when the sink could not open.
    */
-  async write(page: SinkPage<D>): Promise<PageReceipt> {
+  write(page: SinkPage<D>): Promise<PageReceipt> {
+    return this.#write(page).catch((error: unknown) => {
+      this.#incomplete = true;
+      throw error;
+    });
+  }
+
+  async #write(page: SinkPage<D>): Promise<PageReceipt> {
+    this.#checkOpen(page);
+    // Failing to open (no broker, a checkpoint topic that cannot be read) fails with its own error.
+    const runId = (await this.#openRun()).run.id;
+    if (this.#state === 'aborted') {
+      throw new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
+        code: 'SINK_ABORTED',
+      });
+    }
+    this.#checkOpen(page);
+    return this.#group.submit({ page, runId, messages: pageMessages(page, this.#options, runId) });
+  }
+
+  #checkOpen(page: SinkPage<D>): void {
     if (this.#state !== 'open') {
       throw new SinkWriteError(page, `the Kafka sink for ${this.topic} is ${this.#state}.`, {
         code: this.#state === 'fenced' ? 'KAFKA_PRODUCER_FENCED' : 'SINK_CLOSED',
       });
     }
-    return this.#group.submit({ page, messages: pageMessages(page, this.#options) });
   }
 
-  /** Waits for the writes in flight, closes the clients and reports what this sink stored. */
-  close(): Promise<SinkSummary> {
+  /**
+   * Waits for the writes in flight, finishes the run (unless a page failed or `finishRun` is
+   * `false`), closes the clients and reports what this sink stored.
+   *
+   * @throws {KafkaSinkError} when finishing the run failed: it stays unfinished, and resumable.
+   */
+  close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state === 'aborted' || this.#state === 'fenced') {
       return Promise.reject(this.#stateError());
     }
     this.#closed ??= (async () => {
       this.#state = 'closing';
       await this.#group.idle();
-      await this.#clients?.close(false);
-      this.#state = 'closed';
+      try {
+        // A run that never opened has nothing to finish (its failure was the writes' to report).
+        const opened = await this.#opened?.catch(() => undefined);
+        if (opened !== undefined && finish.finishRun !== false && !this.#incomplete) {
+          const entries = this.#book.finish(opened.run.id, finish.watermark, Date.now());
+          await this.#commitEntries(entries, 'finish run');
+        }
+      } finally {
+        await this.#clients?.close(false);
+        this.#state = 'closed';
+      }
       return { pages: this.#pages, records: this.#records, location: this.location };
     })();
     return this.#closed;
@@ -151,13 +293,17 @@ export class KafkaSink<D = unknown> implements Sink<D> {
    */
   async abort(_reason?: unknown): Promise<void> {
     if (this.#state === 'closed' || this.#state === 'aborted') return;
+    const fenced = this.#state === 'fenced';
     this.#state = 'aborted';
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((done) => {
-      timer = setTimeout(done, this.#options.connectTimeoutMs);
-    });
-    await Promise.race([this.#group.idle(), grace]);
-    clearTimeout(timer);
+    const idle = await within(this.#group.idle(), this.#options.connectTimeoutMs);
+    const opened = await this.#opened?.catch(() => undefined);
+    if (idle && !fenced && opened !== undefined) {
+      const entries = this.#book.interrupt(opened.run.id);
+      await within(
+        this.#commitEntries(entries, 'interrupt run').catch(() => {}),
+        Math.min(this.#options.connectTimeoutMs, interruptTimeoutMs),
+      );
+    }
     await this.#clients?.close(true);
   }
 
@@ -166,9 +312,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       const clients = createKafkaClients(this.#options);
       this.#clients = clients;
       try {
-        for (const [key, nextTasks] of await openKafka(this.#options, clients)) {
-          this.#stored.set(key, nextTasks);
-        }
+        await openKafka(this.#options, clients, (entry) => this.#book.apply(entry), { write: true });
       } catch (error) {
         await clients.close(true);
         throw error;
@@ -209,8 +353,8 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       if (transaction && !transaction.completed) await abandon(transaction, sent);
       return batch.map(({ page }) => ({ ok: false, error: this.#writeError(page, error) }));
     }
-    return batch.map(({ page }) => {
-      this.#stored.set(page.key, page.nextTasks);
+    return batch.map(({ page, runId }) => {
+      this.#book.recordPage(runId, page.key, page.nextTasks);
       this.#pages += 1;
       this.#records += page.data.length;
       return { ok: true, value: { key: page.key, records: page.data.length } };
@@ -256,6 +400,19 @@ export class KafkaSink<D = unknown> implements Sink<D> {
         cause: error,
       },
     );
+  }
+}
+
+/** Whether `promise` settled within `ms` (it goes on either way). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((done) => {
+    timer = setTimeout(() => done(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -2,8 +2,18 @@ import { isCapitalError } from '@capital/core';
 import type { Admin } from '@platformatic/kafka';
 import type { KafkaClients } from './kafka-clients.js';
 import { describeKafkaError, hasKafkaError, KafkaSinkError, KafkaUnavailableError } from './kafka-errors.js';
+import type { CheckpointEntry } from './kafka-runs.js';
 import type { KafkaTopicSettings, ResolvedKafkaSinkOptions } from './kafka-sink-options.js';
-import { readCheckpoints, type StoredPages } from './read-checkpoints.js';
+import { readCheckpoints } from './read-checkpoints.js';
+
+/** What {@link openKafka} does besides reading. */
+export type OpenKafkaMode = {
+  /**
+   * `false` only reads (`capital state show`): no topic is created, no producer registered —
+   * registering would fence off a run writing now — and a missing checkpoint topic reads as empty.
+   */
+  readonly write: boolean;
+};
 
 /**
  * Gets a sink ready and tells what it stored before:
@@ -12,7 +22,7 @@ import { readCheckpoints, type StoredPages } from './read-checkpoints.js';
  * 2. registers the producer. With transactions this is `InitProducerId` for the transactional
  *    id, which fences off any earlier producer with that id and aborts its open transaction, so
  *    a page a crashed run was writing never becomes visible;
- * 3. reads the checkpoint topic, whose committed messages are then final.
+ * 3. reads the checkpoint topic, whose committed messages are then final, into `apply`.
  *
  * Steps 1 and 2 must finish within `connectTimeoutMs`; step 3 is bounded by the clients'
  * retries, since a long checkpoint may take a while to read.
@@ -20,13 +30,15 @@ import { readCheckpoints, type StoredPages } from './read-checkpoints.js';
  * @throws {KafkaUnavailableError} when no broker answered in time.
  * @throws {KafkaSinkError} `KAFKA_SETUP_FAILED` when Kafka refused (a replication factor above
  * the broker count, a missing topic with `createTopic: false`…), `KAFKA_CHECKPOINT_INVALID`.
- * @example const stored = await openKafka(options, createKafkaClients(options))
+ * @example await openKafka(options, createKafkaClients(options), (entry) => book.apply(entry), { write: true })
  */
 export async function openKafka<D>(
   options: ResolvedKafkaSinkOptions<D>,
   clients: KafkaClients,
-): Promise<StoredPages> {
-  const prepared = prepare(options, clients);
+  apply: (entry: CheckpointEntry) => void,
+  mode: OpenKafkaMode,
+): Promise<void> {
+  const prepared = mode.write ? prepare(options, clients) : exists(options, clients);
   // Past the deadline the caller closes the clients, which rejects `prepared` later: seen here.
   prepared.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
@@ -43,8 +55,8 @@ export async function openKafka<D>(
     }, options.connectTimeoutMs);
   });
   try {
-    await Promise.race([prepared, deadline]);
-    return await readCheckpoints(clients.consumer, options.checkpointTopic, options.topic);
+    if (!(await Promise.race([prepared, deadline]))) return;
+    await readCheckpoints(clients.consumer, options.checkpointTopic, options.topic, apply);
   } catch (error) {
     throw setupError(options, error);
   } finally {
@@ -52,7 +64,12 @@ export async function openKafka<D>(
   }
 }
 
-async function prepare<D>(options: ResolvedKafkaSinkOptions<D>, clients: KafkaClients): Promise<void> {
+/** Whether the checkpoint topic exists, asked without creating it. */
+async function exists<D>(options: ResolvedKafkaSinkOptions<D>, clients: KafkaClients): Promise<boolean> {
+  return (await clients.admin.listTopics()).includes(options.checkpointTopic);
+}
+
+async function prepare<D>(options: ResolvedKafkaSinkOptions<D>, clients: KafkaClients): Promise<true> {
   const topics = [options.topic, options.checkpointTopic];
   if (options.createTopic) {
     await createTopic(clients.admin, options.topic, options.createTopic, options.createTopic.partitions);
@@ -84,6 +101,7 @@ async function prepare<D>(options: ResolvedKafkaSinkOptions<D>, clients: KafkaCl
   } else {
     await clients.producer.initIdempotentProducer(newProducer);
   }
+  return true;
 }
 
 // InitProducerId as a new producer (KIP-360: id and epoch -1). The client sends 0 and 0 by

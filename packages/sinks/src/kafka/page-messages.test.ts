@@ -25,9 +25,11 @@ function config<D>(overrides: Partial<PageMessagesConfig<D>> = {}): PageMessages
   };
 }
 
+const runId = '0a1b2c3d';
+
 /** The produce requests of one page, as the sink sends a batch of one. */
 function requestsOf<D>(page: SinkPage<D>, pageConfig: PageMessagesConfig<D>) {
-  return produceRequests([pageMessages(page, pageConfig)], pageConfig.maxBatchBytes);
+  return produceRequests([pageMessages(page, pageConfig, runId)], pageConfig.maxBatchBytes);
 }
 
 function headers(message: { headers?: unknown }): Record<string, string> {
@@ -51,12 +53,12 @@ describe('pageMessages', () => {
     ]);
   });
 
-  it('ends the page with its checkpoint: the task key and the next tasks', () => {
+  it('ends the page with its checkpoint: its run and task key, and the next tasks', () => {
     const page = sinkPage(listings);
     const batches = requestsOf(page, config<Listing>());
     const last = batches.at(-1)?.at(-1);
     expect(last?.topic).toBe('data.cp');
-    expect(last?.key?.toString()).toBe(page.key);
+    expect(last?.key?.toString()).toBe(`page:${runId}:${page.key}`);
     expect(JSON.parse(String(last?.value))).toEqual([next]);
   });
 
@@ -102,7 +104,7 @@ describe('pageMessages', () => {
   it('sends the pages of a batch in shared requests, in order, each checkpoint after its records', () => {
     const first = sinkPage(listings, 1);
     const second = sinkPage([{ symbol: 'CCC', name: 'Ccc Inc' }], 2);
-    const pages = [first, second].map((page) => pageMessages(page, config<Listing>()));
+    const pages = [first, second].map((page) => pageMessages(page, config<Listing>(), runId));
 
     const [only, ...more] = produceRequests(pages, 1e6);
     expect(more).toEqual([]);
@@ -118,7 +120,7 @@ describe('pageMessages', () => {
   it('cuts a batch at maxBatchBytes, between pages or within one, keeping every message in order', () => {
     const many = Array.from({ length: 30 }, (_, index) => ({ symbol: `S${index}`, name: 'x'.repeat(100) }));
     const pages = [sinkPage(many.slice(0, 10), 1), sinkPage(many.slice(10), 2)].map((page) =>
-      pageMessages(page, config<Listing>()),
+      pageMessages(page, config<Listing>(), runId),
     );
     const largest = Math.max(...pages.flatMap((page) => page.bytes));
 
@@ -138,7 +140,7 @@ describe('pageMessages', () => {
 
   it('rejects a page with a record JSON cannot serialise, naming the page and the record', () => {
     const page = sinkPage<unknown>([{ ok: 1 }, { price: 10n }]);
-    const error = catchError(() => pageMessages(page, config()));
+    const error = catchError(() => pageMessages(page, config(), runId));
     expect(error).toBeInstanceOf(SinkWriteError);
     expect(error).toMatchObject({ code: 'RECORD_NOT_SERIALISABLE', taskKey: page.key, page: 2 });
     expect((error as Error).message).toMatch(/page 2.*record 1 cannot be serialised/);
@@ -146,13 +148,13 @@ describe('pageMessages', () => {
 
   it('rejects a record larger than maxBatchBytes as RECORD_TOO_LARGE, before it is sent', () => {
     const page = sinkPage([{ symbol: 'BIG', name: 'x'.repeat(3000) }]);
-    const error = catchError(() => pageMessages(page, config<Listing>({ maxBatchBytes: 2000 })));
+    const error = catchError(() => pageMessages(page, config<Listing>({ maxBatchBytes: 2000 }), runId));
     expect(error).toMatchObject({ code: 'RECORD_TOO_LARGE', taskKey: page.key, page: 2 });
     expect((error as Error).message).toMatch(/record 0 takes \d+ bytes .* more than maxBatchBytes \(2000\)/);
   });
 
   it('rejects a record that serialises to nothing', () => {
-    const error = catchError(() => pageMessages(sinkPage<unknown>([() => 1]), config()));
+    const error = catchError(() => pageMessages(sinkPage<unknown>([() => 1]), config(), runId));
     expect(error).toMatchObject({ code: 'RECORD_NOT_SERIALISABLE' });
   });
 
@@ -161,6 +163,7 @@ describe('pageMessages', () => {
       pageMessages(
         sinkPage<unknown>([{ id: 7 }]),
         config<unknown>({ recordKey: (r) => (r as { id: string }).id }),
+        runId,
       ),
     );
     expect(error).toMatchObject({ code: 'RECORD_KEY_INVALID' });

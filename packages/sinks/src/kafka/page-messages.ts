@@ -2,6 +2,7 @@ import type { MessageToProduce } from '@platformatic/kafka';
 import { pageProvenance } from '../provenance.js';
 import type { RecordKey, SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
+import { pageKey } from './kafka-runs.js';
 
 /** A message as the sink hands it to the producer: every part already bytes. */
 export type KafkaMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -36,7 +37,7 @@ const header = {
 /**
  * Turns a page into the messages that store it: one message per record (key: the record key;
  * value: the record's JSON; headers: `_task_key`, `_page`, `_fetched_at`, `_connector`), then the
- * checkpoint message (key: the task key; value: the next tasks' JSON).
+ * checkpoint message (key: `page:<run id>:<task key>`; value: the next tasks' JSON).
  *
  * Every record is serialised and measured before anything is sent, so a page with one bad
  * record sends nothing, and never joins a batch with other pages: a record the broker refused
@@ -45,9 +46,13 @@ const header = {
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` when `JSON.stringify` throws or gives nothing
  * for a record; `RECORD_KEY_INVALID` when `recordKey` throws or does not return a string;
  * `RECORD_TOO_LARGE` for a record larger than `maxBatchBytes` with its key and headers.
- * @example pageMessages(page, { topic: 'wtd', checkpointTopic: 'wtd.capital-checkpoints', recordKey, connector: 'wtd', maxBatchBytes: 1e6 })
+ * @example pageMessages(page, { topic: 'wtd', checkpointTopic: 'wtd.capital-checkpoints', recordKey, connector: 'wtd', maxBatchBytes: 1e6 }, '0a1b2c3d')
  */
-export function pageMessages<D>(page: SinkPage<D>, config: PageMessagesConfig<D>): PageMessages {
+export function pageMessages<D>(
+  page: SinkPage<D>,
+  config: PageMessagesConfig<D>,
+  runId: string,
+): PageMessages {
   const headers = pageHeaders(page, config.connector);
   const headerBytes = [...headers].reduce((sum, [key, value]) => sum + key.length + value.length, 0);
   const messages: KafkaMessage[] = [];
@@ -69,7 +74,7 @@ export function pageMessages<D>(page: SinkPage<D>, config: PageMessagesConfig<D>
     bytes.push(size);
   });
   const value = Buffer.from(JSON.stringify(page.nextTasks));
-  const key = Buffer.from(page.key);
+  const key = Buffer.from(pageKey(runId, page.key));
   messages.push({ topic: config.checkpointTopic, key, value, headers });
   bytes.push(value.length + key.length + headerBytes + recordOverhead);
   return { messages, bytes };

@@ -1,4 +1,3 @@
-import type { Task } from '@capital/core';
 import {
   type Consumer,
   IS_CONTROL,
@@ -7,20 +6,16 @@ import {
   type RecordsBatch,
 } from '@platformatic/kafka';
 import { KafkaSinkError } from './kafka-errors.js';
-
-/** What a checkpoint topic says: the task key of every stored page, with its next tasks. */
-export type StoredPages = Map<string, readonly Task[]>;
-
-type Entry = { readonly key: string; readonly value: Buffer | null };
+import type { CheckpointEntry as Entry } from './kafka-runs.js';
 
 // Kafka's control record key: int16 version, then int16 type (0 abort, 1 commit).
 const commitMarker = 1;
 const fetchBytes = 8 * 1024 * 1024;
 
 /**
- * Reads a checkpoint topic from its start to its end, keeping only committed messages: the
- * stored pages, as a resumed run must see them. A later message for a task key replaces an
- * earlier one, and a tombstone (no value) forgets the page.
+ * Reads a checkpoint topic from its start to its end and hands its committed messages to
+ * `apply`, in order: the runs and stored pages, as a resumed run must see them. A later message
+ * for a key replaces an earlier one, and a tombstone (no value) forgets it.
  *
  * It fetches `read_uncommitted` and resolves transactions itself, holding each producer's
  * transactional messages until its commit or abort marker: the client's own `read_committed`
@@ -28,14 +23,16 @@ const fetchBytes = 8 * 1024 * 1024;
  * shares a producer id, so several aborted runs would leak aborted checkpoints. Messages of a
  * transaction still open at the end (another sink's write in flight) are left out.
  *
- * @throws {KafkaSinkError} `KAFKA_CHECKPOINT_INVALID` for a message that is not a JSON array of tasks.
- * @example const stored = await readCheckpoints(consumer, 'wtd.capital-checkpoints', 'wtd')
+ * @throws {KafkaSinkError} `KAFKA_SETUP_FAILED` when the topic is missing or a fetch fails;
+ * whatever `apply` throws.
+ * @example await readCheckpoints(consumer, 'wtd.capital-checkpoints', 'wtd', (entry) => book.apply(entry))
  */
 export async function readCheckpoints(
   consumer: Consumer,
   checkpointTopic: string,
   topic: string,
-): Promise<StoredPages> {
+  apply: (entry: Entry) => void,
+): Promise<void> {
   const metadata = await consumer.metadata({ topics: [checkpointTopic] });
   const info = metadata.topics.get(checkpointTopic);
   if (!info)
@@ -47,11 +44,6 @@ export async function readCheckpoints(
       consumer.listOffsets({ topics: [checkpointTopic], timestamp, isolationLevel: 0 }),
     ),
   );
-  const stored: StoredPages = new Map();
-  const apply = (entry: Entry): void => {
-    if (entry.value === null) stored.delete(entry.key);
-    else stored.set(entry.key, parseNextTasks(entry, checkpointTopic, topic));
-  };
   for (let partition = 0; partition < info.partitionsCount; partition += 1) {
     const leader = info.partitions[partition]?.leader;
     let offset = starts?.get(checkpointTopic)?.[partition] ?? 0n;
@@ -101,7 +93,6 @@ export async function readCheckpoints(
       if (offset === before) break;
     }
   }
-  return stored;
 }
 
 function readBatch(batch: RecordsBatch, pending: Map<bigint, Entry[]>, apply: (entry: Entry) => void): void {
@@ -121,24 +112,4 @@ function readBatch(batch: RecordsBatch, pending: Map<bigint, Entry[]>, apply: (e
   } else {
     entries.forEach(apply);
   }
-}
-
-function parseNextTasks(entry: Entry, checkpointTopic: string, topic: string): readonly Task[] {
-  let tasks: unknown;
-  let problem = 'it is not a JSON array of tasks';
-  try {
-    tasks = JSON.parse((entry.value as Buffer).toString());
-  } catch (error) {
-    problem = (error as Error).message;
-  }
-  const isTask = (task: unknown): boolean =>
-    typeof task === 'object' && task !== null && !Array.isArray(task);
-  if (!Array.isArray(tasks) || !tasks.every(isTask)) {
-    throw new KafkaSinkError(
-      topic,
-      `The checkpoint of task ${entry.key.slice(0, 12)} in ${checkpointTopic} cannot be read: ${problem}.`,
-      { code: 'KAFKA_CHECKPOINT_INVALID' },
-    );
-  }
-  return tasks as Task[];
 }

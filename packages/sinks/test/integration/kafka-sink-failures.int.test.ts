@@ -186,6 +186,7 @@ describe('KafkaSink failures', () => {
 
   it('never shows a page whose run crashed mid-transaction: the next run aborts it and fetches it again', async () => {
     const first = kafkaSink(topicFor('crash'));
+    const { run } = await first.runs.open();
     await first.write(wtdPage(1));
     // A run that dies between sending page 2 and committing it: its producer just goes away.
     const crashed = new Producer({
@@ -204,7 +205,11 @@ describe('KafkaSink failures', () => {
           key: Buffer.from(listing.symbol),
           value: Buffer.from(JSON.stringify(listing)),
         })),
-        { topic: first.checkpointTopic, key: Buffer.from(wtdPage(2).key), value: Buffer.from('[]') },
+        {
+          topic: first.checkpointTopic,
+          key: Buffer.from(`page:${run.id}:${wtdPage(2).key}`),
+          value: Buffer.from('[]'),
+        },
       ],
     });
     await crashed.close(true);

@@ -153,17 +153,76 @@ describe('KafkaSink with the World Trading Data connector', () => {
     expect(keysByPage.get(1)).toEqual(new Set([taskKey(stockSearchTask({ searchTerm: 'new york' }))]));
   });
 
-  it('stores nothing again on a second run, which skips every page through the checkpoint', async () => {
+  it('refreshes on a second run: a finished run is never resumed, so the next fetches every page under a new run', async () => {
     const served = await wtdEmulator();
     const first = kafkaSink(topicFor('twice'));
-    await run(first, served.url);
+    const firstRun = await run(first, served.url);
     served.resetStats();
 
     const second = kafkaSink(first.topic);
     const summary = await run(second, served.url);
-    expect(summary).toMatchObject({ pages: 0, pagesFetched: 0, pagesSkipped: 9 });
-    expect(served.stats().requests).toBe(0);
-    expect(listingsOf(await readCommitted(first.topic))).toEqual(expected);
+    expect(summary).toMatchObject({ pages: 9, pagesFetched: 9, pagesSkipped: 0 });
+    expect(served.stats().pages).toHaveLength(9);
+    expect(summary.runId).not.toBe(firstRun.runId);
+    const runs = await kafkaSink(first.topic).runs.list();
+    expect(runs.map((info) => [info.id, info.state, info.pages])).toEqual([
+      [summary.runId, 'finished', 9],
+      [firstRun.runId, 'finished', 9],
+    ]);
+    // Both runs' messages: a compacted topic keeps the second's, one per key.
+    const read = listingsOf(await readCommitted(first.topic));
+    expect(read).toEqual([...expected, ...expected].sort(bySymbol));
+  });
+
+  it('keeps its runs in the checkpoint topic: --fresh starts a new one, --resume RUN goes on with a named one, reset forgets them', async () => {
+    const served = await wtdEmulator();
+    const topic = topicFor('runs');
+    const interrupt = new AbortController();
+    let acknowledged = 0;
+    const first = kafkaSink(topic);
+    const interrupted = observed(first, {
+      after: () => {
+        acknowledged += 1;
+        if (acknowledged === 2) interrupt.abort(new Error('interrupted after 2 pages'));
+      },
+    });
+    await expect(run(interrupted, served.url, { signal: interrupt.signal })).rejects.toThrow('after 2 pages');
+    const [stopped] = await kafkaSink(topic).runs.list();
+    expect(stopped).toMatchObject({ state: 'interrupted', disposition: 'merge', job: 'default' });
+    expect(stopped?.pages).toBeGreaterThanOrEqual(2);
+
+    const fresh = kafkaSink(topic);
+    const opened = await fresh.runs.open({ choice: { kind: 'fresh' } });
+    expect(opened).toMatchObject({ resumed: false, pagesStored: 0 });
+    await fresh.abort();
+    expect((await kafkaSink(topic).runs.list()).map((info) => [info.id, info.state])).toEqual([
+      [opened.run.id, 'interrupted'],
+      [stopped?.id, 'interrupted'],
+    ]);
+
+    served.resetStats();
+    const named = kafkaSink(topic);
+    const resumed = await named.runs.open({ choice: { kind: 'resume', id: stopped?.id as string } });
+    expect(resumed).toMatchObject({ resumed: true, pagesStored: stopped?.pages });
+    const summary = await run(named, served.url);
+    expect(summary.pagesSkipped).toBe(stopped?.pages);
+    expect(served.stats().pages).toHaveLength(9 - (stopped?.pages ?? 0));
+    const after = await kafkaSink(topic).runs.list();
+    expect(after.map((info) => [info.id, info.state])).toEqual([
+      [opened.run.id, 'interrupted'],
+      [stopped?.id, 'finished'],
+    ]);
+    await expect(
+      kafkaSink(topic).runs.open({ choice: { kind: 'resume', id: stopped?.id as string } }),
+    ).rejects.toMatchObject({
+      code: 'RUN_NOT_FOUND',
+    });
+
+    expect(await kafkaSink(topic).runs.reset()).toBe(2);
+    expect(await kafkaSink(topic).runs.list()).toEqual([]);
+    const afterReset = kafkaSink(topic);
+    const seedKey = taskKey(stockSearchTask({ searchTerm: 'new york' }));
+    expect(await afterReset.checkpoint.completed([seedKey])).toEqual(new Map());
   });
 
   it('resumes an interrupted run after its stored pages, and consumers still see each listing once', async () => {
@@ -238,14 +297,19 @@ describe('KafkaSink with the World Trading Data connector', () => {
     expect(listingsOf(await readCommitted(sink.topic))).toEqual(expected);
   });
 
-  it('keeps skipping stored pages without transactions (exactlyOnce: false)', async () => {
+  it('resumes an unfinished run without transactions too (exactlyOnce: false), and refreshes a finished one', async () => {
     const served = await wtdEmulator();
     const first = kafkaSink(topicFor('no-tx'), { exactlyOnce: false });
     expect(first.transactionalId).toBeUndefined();
-    await run(first, served.url);
-    const summary = await run(kafkaSink(first.topic, { exactlyOnce: false }), served.url);
-    expect(summary).toMatchObject({ pagesFetched: 0, pagesSkipped: 9 });
+    const interrupt = new AbortController();
+    const interrupted = observed(first, { after: () => interrupt.abort(new Error('interrupted')) });
+    await expect(run(interrupted, served.url, { signal: interrupt.signal })).rejects.toThrow('interrupted');
+    const resumed = await run(kafkaSink(first.topic, { exactlyOnce: false }), served.url);
+    expect(resumed.pagesSkipped).toBeGreaterThanOrEqual(1);
+    expect(resumed.pagesSkipped + resumed.pagesFetched).toBe(9);
     expect(listingsOf(await readCommitted(first.topic))).toEqual(expected);
+    const refreshed = await run(kafkaSink(first.topic, { exactlyOnce: false }), served.url);
+    expect(refreshed).toMatchObject({ pagesFetched: 9, pagesSkipped: 0 });
   });
 });
 
@@ -302,8 +366,9 @@ describe('KafkaSink group commit', () => {
       'commit end',
       ...burst.map((_, index) => `resolved ${index + 1}`),
     ]);
-    // The checkpoint topic holds the 8 checkpoints and one commit marker: one transaction.
-    expect(await endOffset(sink.checkpointTopic)).toBe(9n);
+    // The checkpoint topic holds the run's record and its commit marker, then the 8 checkpoints
+    // and one commit marker: one transaction.
+    expect(await endOffset(sink.checkpointTopic)).toBe(2n + 9n);
     expect(listingsOf(await readCommitted(sink.topic))).toEqual(expected.slice(0, 400).sort(bySymbol));
     const stored = await kafkaSink(sink.topic).checkpoint.completed(burst.map((page) => page.key));
     expect([...stored.keys()]).toEqual(burst.map((page) => page.key));
@@ -329,7 +394,7 @@ describe('KafkaSink group commit', () => {
 
     expect(later).toHaveLength(5);
     expect(commits).toBe(2);
-    expect(await endOffset(sink.checkpointTopic)).toBe(6n + 2n);
+    expect(await endOffset(sink.checkpointTopic)).toBe(2n + 6n + 2n);
     expect(listingsOf(await readCommitted(sink.topic))).toEqual(expected.slice(0, 300).sort(bySymbol));
   });
 
