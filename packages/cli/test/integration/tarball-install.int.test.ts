@@ -178,26 +178,13 @@ describe('the packed packages, installed in a project outside the repository', (
   });
 
   it('import @capital/wtd-connector without loading its emulator or any testing entry', async () => {
-    // A module hook (in its own thread) writes the URL of every module Node loads to a file.
-    const log = join(root, 'loaded.txt');
-    writeFileSync(join(root, 'record-loads.mjs'), recordLoadsHook(log));
-    writeFileSync(join(root, 'register.mjs'), registerHook);
-    const script =
-      "const { connector } = await import('@capital/wtd-connector'); console.log(connector.name);";
-    const result = await expectSuccess(
-      run(
-        process.execPath,
-        ['--import', join(root, 'register.mjs'), '--input-type=module', '-e', script],
-        project,
-      ),
+    const { stdout, loaded } = await modulesLoadedBy('@capital/wtd-connector');
+    expect(stdout).toBe('wtd');
+    const capitalModules = loaded.filter((url) => url.includes('/node_modules/@capital/'));
+    expect(capitalModules.some((url) => url.endsWith('/@capital/wtd-connector/dist/connector.js'))).toBe(
+      true,
     );
-    expect(result.stdout.trim()).toBe('wtd');
-
-    const loaded = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((url) => url.includes('/node_modules/@capital/'));
-    expect(loaded.some((url) => url.endsWith('/@capital/wtd-connector/dist/connector.js'))).toBe(true);
-    expect(loaded.filter((url) => /\/dist\/(emulator\/|testing[./])/.test(url))).toEqual([]);
+    expect(capitalModules.filter((url) => /\/dist\/(emulator\/|testing[./])/.test(url))).toEqual([]);
   });
 
   it('find a capital-connector-NAME installed in the project by name, with the Lua and SQL the packages ship', async () => {
@@ -288,6 +275,15 @@ describe('a connector scaffolded by the installed CLI, packed and installed in t
     );
   }, 300_000);
 
+  it('is imported without loading its emulator or any testing entry of core', async () => {
+    const { stdout, loaded } = await modulesLoadedBy(`capital-connector-${name}`);
+    expect(stdout).toBe(name);
+    const own = `/node_modules/capital-connector-${name}/dist/`;
+    expect(loaded.some((url) => url.endsWith(`${own}connector.js`))).toBe(true);
+    expect(loaded.filter((url) => url.endsWith(`${own}emulator.js`))).toEqual([]);
+    expect(loaded.filter((url) => /\/@capital\/core\/dist\/(testing|conformance)[./]/.test(url))).toEqual([]);
+  });
+
   it(`is found by name: capital run ${name} crawls its emulator to the end`, async () => {
     const out = join(project, `${name}-books.ndjson`);
     const result = await expectSuccess(
@@ -309,6 +305,25 @@ describe('a connector scaffolded by the installed CLI, packed and installed in t
   });
 });
 
+/**
+ * Imports `specifier` in a Node process in the project and prints its connector's name, while a
+ * module hook (in its own thread) writes the URL of every module Node loads to a file.
+ *
+ * @returns What the process printed, trimmed, and the URLs it loaded.
+ */
+async function modulesLoadedBy(specifier: string): Promise<{ stdout: string; loaded: string[] }> {
+  const log = join(root, `loaded-${randomBytes(4).toString('hex')}.txt`);
+  const hook = join(root, `record-loads-${randomBytes(4).toString('hex')}.mjs`);
+  const register = `${hook.slice(0, -'.mjs'.length)}-register.mjs`;
+  writeFileSync(hook, recordLoadsHook(log));
+  writeFileSync(register, registerHook(hook));
+  const script = `const { connector } = await import(${JSON.stringify(specifier)}); console.log(connector.name);`;
+  const result = await expectSuccess(
+    run(process.execPath, ['--import', register, '--input-type=module', '-e', script], project),
+  );
+  return { stdout: result.stdout.trim(), loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
 const recordLoadsHook = (log: string): string => `import { appendFileSync } from 'node:fs';
 export async function load(url, context, nextLoad) {
   appendFileSync(${JSON.stringify(log)}, url + '\\n');
@@ -316,6 +331,7 @@ export async function load(url, context, nextLoad) {
 }
 `;
 
-const registerHook = `import { register } from 'node:module';
-register('./record-loads.mjs', import.meta.url);
+const registerHook = (hook: string): string => `import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+register(pathToFileURL(${JSON.stringify(hook)}));
 `;
