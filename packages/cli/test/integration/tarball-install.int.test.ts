@@ -10,8 +10,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,12 +48,13 @@ type Result = { readonly code: number | null; readonly stdout: string; readonly 
 /**
  * Runs a command to its end, killed if it outlives `killAfterMs`. The environment loses what a
  * package manager running this test sets (`npm_config_*`, `pnpm_*`), so npm in the project behaves
- * as in a user's shell, and `REDIS_URL` and `WTD_API_TOKEN`, so a run shares nothing by accident.
+ * as in a user's shell, `VITEST*`, so a scaffold's own Vitest is not told it runs inside this one,
+ * and `REDIS_URL` and `WTD_API_TOKEN`, so a run shares nothing by accident.
  */
 function run(command: string, args: readonly string[], cwd: string, killAfterMs = 120_000): Promise<Result> {
   const env: NodeJS.ProcessEnv = { NO_COLOR: '1' };
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(npm_|pnpm_|redis_url$|wtd_api_token$|force_color$)/i.test(key)) env[key] = value;
+    if (!/^(npm_|pnpm_|vitest|redis_url$|wtd_api_token$|force_color$)/i.test(key)) env[key] = value;
   }
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -177,33 +178,23 @@ describe('the packed packages, installed in a project outside the repository', (
   });
 
   it('import @capital/wtd-connector without loading its emulator or any testing entry', async () => {
-    // A module hook (in its own thread) writes the URL of every module Node loads to a file.
-    const log = join(root, 'loaded.txt');
-    writeFileSync(join(root, 'record-loads.mjs'), recordLoadsHook(log));
-    writeFileSync(join(root, 'register.mjs'), registerHook);
-    const script =
-      "const { connector } = await import('@capital/wtd-connector'); console.log(connector.name);";
-    const result = await expectSuccess(
-      run(
-        process.execPath,
-        ['--import', join(root, 'register.mjs'), '--input-type=module', '-e', script],
-        project,
-      ),
+    const { stdout, loaded } = await modulesLoadedBy('@capital/wtd-connector');
+    expect(stdout).toBe('wtd');
+    const capitalModules = loaded.filter((url) => url.includes('/node_modules/@capital/'));
+    expect(capitalModules.some((url) => url.endsWith('/@capital/wtd-connector/dist/connector.js'))).toBe(
+      true,
     );
-    expect(result.stdout.trim()).toBe('wtd');
-
-    const loaded = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((url) => url.includes('/node_modules/@capital/'));
-    expect(loaded.some((url) => url.endsWith('/@capital/wtd-connector/dist/connector.js'))).toBe(true);
-    expect(loaded.filter((url) => /\/dist\/(emulator\/|testing[./])/.test(url))).toEqual([]);
+    expect(capitalModules.filter((url) => /\/dist\/(emulator\/|testing[./])/.test(url))).toEqual([]);
   });
 
   it('find a capital-connector-NAME installed in the project by name, with the Lua and SQL the packages ship', async () => {
     const sink = `${postgresSinkUrl(schema)}&table=tally`;
     // The Redis limiter reads core's Lua scripts and the PostgreSQL sink reads the sinks' SQL
-    // files, both from the installed packages.
-    const flags = ['--sink', sink, '--redis', redisUrl, '--limiter-prefix', limiterPrefix, '--quiet'];
+    // files, both from the installed packages. The rate grants the 5 pages at once, and leaves
+    // the bucket's key in Redis for minutes (it expires a second past its tat), so that the check
+    // below finds it however long a busy machine takes to get there.
+    const limiter = ['--redis', redisUrl, '--limiter-prefix', limiterPrefix, '--rate', '10/10m,burst=10'];
+    const flags = ['--sink', sink, ...limiter, '--quiet'];
     await expectSuccess(capital(['run', 'tally', '--count', '23', ...flags]));
 
     const records = await admin.query(`SELECT count(*)::int AS n FROM "${schema}"."tally"`);
@@ -229,6 +220,110 @@ describe('the packed packages, installed in a project outside the repository', (
   });
 });
 
+describe('a connector scaffolded by the installed CLI, packed and installed in the project', () => {
+  const name = 'acme-shop';
+  let connectorDir: string;
+
+  // As its README says: `@capital/core` from its tarball (`--no-save`, so that the package keeps
+  // its `^0.1.0` range instead of a path no other machine has), the rest from the registry;
+  // `npm pack` builds it (`prepack`); the project installs the tarball beside Capital's.
+  beforeAll(async () => {
+    connectorDir = join(root, `capital-connector-${name}`);
+    const created = await expectSuccess(capital(['new', 'connector', name, '--dir', connectorDir]));
+    expect(created.stdout.trim()).toBe(connectorDir);
+    const core = join(root, 'tarballs', 'capital-core-0.1.0.tgz');
+    const npmInstall = ['install', '--no-audit', '--no-fund', '--prefer-offline'];
+    await expectSuccess(run('npm', [...npmInstall, '--no-save', core], connectorDir, 240_000));
+    const packed = join(root, 'connector-tarball');
+    mkdirSync(packed);
+    await expectSuccess(run('npm', ['pack', '--pack-destination', packed], connectorDir));
+    const tarballs = readdirSync(packed);
+    expect(tarballs).toEqual([`capital-connector-${name}-0.1.0.tgz`]);
+    await expectSuccess(run('npm', [...npmInstall, join(packed, ...tarballs)], project, 240_000));
+  }, 600_000);
+
+  it('typechecks, sources and tests, against the types the tarballs ship', async () => {
+    await expectSuccess(run('npm', ['run', 'typecheck'], connectorDir));
+  });
+
+  it('passes its own conformance suite, crash points included, and its marble test', async () => {
+    const report = join(root, 'connector-report.json');
+    const tests = ['test', '--', '--reporter=default', '--reporter=json', `--outputFile=${report}`];
+    await expectSuccess(run('npm', tests, connectorDir, 240_000));
+
+    const results = JSON.parse(readFileSync(report, 'utf8')) as {
+      numTotalTests: number;
+      numPassedTests: number;
+      testResults: { name: string; assertionResults: { title: string; status: string }[] }[];
+    };
+    expect(results.numPassedTests).toBe(results.numTotalTests);
+    const passed = results.testResults.flatMap((file) =>
+      file.assertionResults
+        .filter((test) => test.status === 'passed')
+        .map((test) => `${basename(file.name)}: ${test.title}`),
+    );
+    expect(passed).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^conformance\.test\.ts: crawls to the end .* exactly once$/),
+        expect.stringMatching(/^conformance\.test\.ts: honours Retry-After/),
+        expect.stringMatching(/^conformance\.test\.ts: resumes after an abort after page k, for every k/),
+        expect.stringMatching(
+          /^conformance\.test\.ts: resumes after a sink failure after page k, for every k/,
+        ),
+        expect.stringMatching(/^pipeline\.marble\.test\.ts: /),
+      ]),
+    );
+  }, 300_000);
+
+  it('is imported without loading its emulator or any testing entry of core', async () => {
+    const { stdout, loaded } = await modulesLoadedBy(`capital-connector-${name}`);
+    expect(stdout).toBe(name);
+    const own = `/node_modules/capital-connector-${name}/dist/`;
+    expect(loaded.some((url) => url.endsWith(`${own}connector.js`))).toBe(true);
+    expect(loaded.filter((url) => url.endsWith(`${own}emulator.js`))).toEqual([]);
+    expect(loaded.filter((url) => /\/@capital\/core\/dist\/(testing|conformance)[./]/.test(url))).toEqual([]);
+  });
+
+  it(`is found by name: capital run ${name} crawls its emulator to the end`, async () => {
+    const out = join(project, `${name}-books.ndjson`);
+    const result = await expectSuccess(
+      capital(['run', name, '--category', 'books', '--out', out, '--quiet']),
+    );
+
+    expect(result.stderr).toMatch(new RegExp(`the ${name} emulator runs at http://127\\.0\\.0\\.1:\\d+`));
+    // The truth is the installed package's own emulator data (a module its `exports` keeps private).
+    const emulator = pathToFileURL(
+      join(project, 'node_modules', `capital-connector-${name}`, 'dist', 'emulator.js'),
+    );
+    const script = `const e = await import(${JSON.stringify(emulator.href)});
+      console.log(JSON.stringify(e.itemsIn(e.generateItems(), 'books').map((item) => item.id)));`;
+    const truth = await expectSuccess(run(process.execPath, ['--input-type=module', '-e', script], project));
+    const expected = JSON.parse(truth.stdout) as string[];
+    expect(expected.length).toBeGreaterThan(20); // more than one page
+    const written = lines(out).map((line) => (JSON.parse(line) as { id: string }).id);
+    expect(written.sort()).toEqual(expected.sort());
+  });
+});
+
+/**
+ * Imports `specifier` in a Node process in the project and prints its connector's name, while a
+ * module hook (in its own thread) writes the URL of every module Node loads to a file.
+ *
+ * @returns What the process printed, trimmed, and the URLs it loaded.
+ */
+async function modulesLoadedBy(specifier: string): Promise<{ stdout: string; loaded: string[] }> {
+  const log = join(root, `loaded-${randomBytes(4).toString('hex')}.txt`);
+  const hook = join(root, `record-loads-${randomBytes(4).toString('hex')}.mjs`);
+  const register = `${hook.slice(0, -'.mjs'.length)}-register.mjs`;
+  writeFileSync(hook, recordLoadsHook(log));
+  writeFileSync(register, registerHook(hook));
+  const script = `const { connector } = await import(${JSON.stringify(specifier)}); console.log(connector.name);`;
+  const result = await expectSuccess(
+    run(process.execPath, ['--import', register, '--input-type=module', '-e', script], project),
+  );
+  return { stdout: result.stdout.trim(), loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
 const recordLoadsHook = (log: string): string => `import { appendFileSync } from 'node:fs';
 export async function load(url, context, nextLoad) {
   appendFileSync(${JSON.stringify(log)}, url + '\\n');
@@ -236,6 +331,7 @@ export async function load(url, context, nextLoad) {
 }
 `;
 
-const registerHook = `import { register } from 'node:module';
-register('./record-loads.mjs', import.meta.url);
+const registerHook = (hook: string): string => `import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+register(pathToFileURL(${JSON.stringify(hook)}));
 `;

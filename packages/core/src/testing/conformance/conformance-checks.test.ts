@@ -6,6 +6,7 @@ import {
   startFixtureEmulator,
 } from '../../../test/fixtures/conformance-connector.js';
 import { type ConformanceCheck, conformanceChecks } from './conformance-checks.js';
+import type { ConformanceEmulatorOptions } from './conformance-options.js';
 
 /** The checks for the fixture connector carrying `bugs`, by the first word of their names. */
 function checksFor(bugs: FixtureBugs = {}, windowMs = 50): Record<string, ConformanceCheck> {
@@ -56,6 +57,27 @@ describe('conformanceChecks', () => {
     await expect(checksFor({ retryUnauthorized: true }).badToken?.run()).rejects.toThrow(
       /should fail at its first 401, without retrying/,
     );
+  }, 30_000);
+
+  it('widens the window when a crawl slower than the limit met no 429, and then passes', async () => {
+    // At the given window every answer takes longer than the window itself, so no three
+    // requests ever fall in one window however fast the machine; the widened ones answer at once.
+    const windowMs = 250;
+    const windows: number[] = [];
+    const [, retryAfter] = conformanceChecks({
+      connector: fixtureConnector(),
+      params: {},
+      startEmulator: async (options: ConformanceEmulatorOptions) => {
+        if (options.rateLimit !== false) windows.push(options.rateLimit.windowMs);
+        const latencyMs =
+          options.rateLimit !== false && options.rateLimit.windowMs === windowMs ? windowMs + 10 : 0;
+        return startFixtureEmulator(options, latencyMs);
+      },
+      expected: ROWS.map((row) => row.id),
+      rateLimit: { limit: 2, windowMs },
+    });
+    await retryAfter?.run();
+    expect(windows.slice(0, 2)).toEqual([windowMs, 4 * windowMs]);
   }, 30_000);
 
   it('says so when the rate limit is too loose to force a 429', async () => {

@@ -48,7 +48,8 @@ export type ConformanceOptions<T extends Task = Task, D = unknown> = {
   readonly expected: readonly string[] | (() => readonly string[] | Promise<readonly string[]>);
   /**
    * The emulator's limit in the rate-limit check: tight enough that a crawl without a limiter
-   * meets 429s, short enough that waiting them out is quick.
+   * meets 429s, short enough that waiting them out is quick. A crawl that meets none (a busy
+   * machine can be slower than the limit) is run again with the window 4, then 16 times as wide.
    * @default { limit: 3, windowMs: 100 }
    */
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number };
