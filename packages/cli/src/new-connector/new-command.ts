@@ -33,7 +33,8 @@ export function registerNewCommand(program: Command, io: ProgramIo): void {
       const dir = resolve(io.cwd, flags.dir ?? names.packageName);
       const files = await scaffoldConnector({ names, dir, coreVersion: ownVersion() });
       io.stderr.write(
-        `Created ${names.packageName} (${files.length} files). Next: cd ${dir} && npm install && npm test\n`,
+        `Created ${names.packageName} (${files.length} files). Next: cd ${dir}, install it as its README's ` +
+          '"Develop" section says (@capital/core from the registry or from its tarball), then npm test\n',
       );
       io.stdout.write(`${dir}\n`);
     });
