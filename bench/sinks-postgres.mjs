@@ -28,7 +28,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PostgresSink } from '@capital/sinks';
-import { insertPagesShape, insertSink, psqlCopy, writeCopyFile } from './support/postgres-baselines.mjs';
+import {
+  insertPagesShape,
+  insertSink,
+  psqlCopy,
+  psqlScript,
+  writeCopyFile,
+  writeGroupedCopyScript,
+} from './support/postgres-baselines.mjs';
 import { listingPages, writeLikeACrawl } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
 
@@ -94,6 +101,16 @@ async function viaInsert(admin, schema, name, pages) {
   }
 }
 
+/** `\copy` cut into transactions as the sink commits: psql running a script of `BEGIN; COPY; COMMIT`. */
+async function viaPsqlGroups(admin, schema, name, folder, file, rowsPerTransaction) {
+  const target = `${q(schema)}.${q(name)}`;
+  await admin.query(`CREATE TABLE ${target} ${plainShape}`);
+  const script = join(folder, 'groups.sql');
+  await writeGroupedCopyScript(script, file, target, sinkColumns, rowsPerTransaction);
+  const ms = await psqlScript(connection, script);
+  return rows / (ms / 1000);
+}
+
 async function viaPsql(admin, target, shape, file) {
   await admin.query(`CREATE TABLE ${target} ${shape}`);
   const ms = await psqlCopy(connection, target, file, sinkColumns);
@@ -122,6 +139,9 @@ export async function main() {
         replace: () => viaSink(schema, fresh('replace'), pages, 'replace'),
         psqlPlain: () => viaPsql(admin, `${q(schema)}.${q(fresh('psql'))}`, plainShape, file),
         psqlKeyed: () => viaPsql(admin, `${q(schema)}.${q(fresh('keyed'))}`, keyedShape, file),
+        // The most the sink can group: the pages in flight (12), up to its maxBatchRows.
+        psqlGroups: () =>
+          viaPsqlGroups(admin, schema, fresh('groups'), folder, file, Math.min(12 * pageSize, 10_000)),
         insert: () => viaInsert(admin, schema, fresh('insert'), pages),
       };
       const measured = Object.fromEntries(Object.keys(methods).map((name) => [name, []]));
@@ -146,6 +166,8 @@ export async function main() {
           replace: ratio('replace', 'psqlKeyed'),
           merge: ratio('merge', 'psqlKeyed'),
           insert: ratio('merge', 'insert'),
+          groups: ratio('psqlGroups', 'psqlPlain'),
+          appendGroups: ratio('append', 'psqlGroups'),
         },
       });
     }
@@ -165,11 +187,11 @@ function report(results) {
   );
   console.log('  connections, tables and run made before each clock; psql timed by its own \\timing):');
   console.log(
-    '  page size   append  replace    merge  |  \\copy plain  \\copy keyed  |  INSERT sink  |  load avg',
+    '  page size   append  replace    merge  |  \\copy plain  \\copy keyed  \\copy in groups  |  INSERT sink  |  load avg',
   );
   for (const row of results) {
     console.log(
-      `  ${String(row.pageSize).padStart(9)}  ${n(row.append, 7)}  ${n(row.replace, 7)}  ${n(row.merge, 7)}  |  ${n(row.psqlPlain, 11)}  ${n(row.psqlKeyed, 11)}  |  ${n(row.insert, 11)}  |  ${row.load[0].toFixed(1)}–${row.load[1].toFixed(1)}`,
+      `  ${String(row.pageSize).padStart(9)}  ${n(row.append, 7)}  ${n(row.replace, 7)}  ${n(row.merge, 7)}  |  ${n(row.psqlPlain, 11)}  ${n(row.psqlKeyed, 11)}  ${n(row.psqlGroups, 15)}  |  ${n(row.insert, 11)}  |  ${row.load[0].toFixed(1)}–${row.load[1].toFixed(1)}`,
     );
   }
   const goal = (label, value, target) =>
@@ -181,6 +203,10 @@ function report(results) {
         `${goal('replace/\\copy keyed', ratios.replace, 0.8)}; ` +
         `${goal('merge/\\copy keyed', ratios.merge, 0.6)}; ` +
         `for scale: merge is ${ratios.insert.toFixed(2)}× the INSERT sink`,
+    );
+    console.log(
+      `    \\copy cut into the sink's transactions is ${ratios.groups.toFixed(2)}× one \\copy; ` +
+        `append is ${ratios.appendGroups.toFixed(2)}× it`,
     );
   }
 }

@@ -2,7 +2,7 @@
 // and the fastest bulk load PostgreSQL offers from a client (psql's \copy).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /**
  * What a competent developer writes by hand with pg to do the sink's `merge` work, shaped like
@@ -134,6 +134,32 @@ export async function writeCopyFile(path, pages, { withKey = false, withProvenan
 }
 
 /**
+ * psql running `script` (`-f`), with `\timing` on: resolves with the sum of the times it
+ * reports, its start-up and connection left out as in {@link psqlCopy}.
+ */
+export async function psqlScript(connection, script) {
+  const output = await runPsql(connection, ['-c', '\\timing on', '-f', script]);
+  const times = [...output.matchAll(/Time: ([\d.]+) ms/g)].map((match) => Number(match[1]));
+  if (times.length === 0) throw new Error(`psql printed no timing: ${output.slice(0, 200)}`);
+  return times.reduce((sum, time) => sum + time, 0);
+}
+
+/**
+ * A psql script that copies the rows of a file written `withProvenance` into `table` in one
+ * transaction per `rowsPerTransaction` rows — `BEGIN`, `COPY … FROM STDIN` with the rows inline,
+ * `COMMIT` — as the sink commits a group of pages.
+ */
+export async function writeGroupedCopyScript(path, file, table, columns, rowsPerTransaction) {
+  const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+  let script = '';
+  for (let start = 0; start < lines.length; start += rowsPerTransaction) {
+    script += `BEGIN;\nCOPY ${table} (${columns}) FROM STDIN;\n`;
+    script += `${lines.slice(start, start + rowsPerTransaction).join('\n')}\n\\.\nCOMMIT;\n`;
+  }
+  await writeFile(path, script);
+}
+
+/**
  * `psql -c "\copy table(columns) from 'file'"`, one transaction; resolves with the
  * milliseconds psql's own `\timing` reports for the `\copy` (reading the file, sending it,
  * the server's work and the COMMIT): psql's start-up and connection stay outside the clock, as
@@ -142,6 +168,19 @@ export async function writeCopyFile(path, pages, { withKey = false, withProvenan
  * written `withProvenance`.
  */
 export async function psqlCopy(connection, table, file, columns = 'record') {
+  const output = await runPsql(connection, [
+    '-c',
+    '\\timing on',
+    '-c',
+    `\\copy ${table}(${columns}) from '${file}'`,
+  ]);
+  const timed = /Time: ([\d.]+) ms/.exec(output);
+  if (timed === null) throw new Error(`psql printed no timing: ${output.slice(0, 200)}`);
+  return Number(timed[1]);
+}
+
+/** Runs psql with `commands` (its `-c` and `-f` options) and resolves with what it printed. */
+async function runPsql(connection, commands) {
   const child = spawn(
     'psql',
     [
@@ -157,10 +196,7 @@ export async function psqlCopy(connection, table, file, columns = 'record') {
       connection.user,
       '-d',
       connection.database,
-      '-c',
-      '\\timing on',
-      '-c',
-      `\\copy ${table}(${columns}) from '${file}'`,
+      ...commands,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -170,7 +206,5 @@ export async function psqlCopy(connection, table, file, columns = 'record') {
   });
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`psql exited with ${code}`);
-  const timed = /Time: ([\d.]+) ms/.exec(output);
-  if (timed === null) throw new Error(`psql printed no timing: ${output.slice(0, 200)}`);
-  return Number(timed[1]);
+  return output;
 }
