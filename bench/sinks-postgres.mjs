@@ -8,28 +8,38 @@
 // - `replace` (COPY into a new table, keyed once at the end, swapped in) vs `\copy` into the
 //   sink's keyed table (the shape the swapped-in table has): goal ≥ 0.8×;
 // - `merge` (COPY into a staging table, then upsert) vs `\copy` into the keyed table: goal ≥ 0.6×;
-// - for scale: a plain pg loop of multi-row `INSERT … ON CONFLICT` per page, in autocommit.
+// - for scale: a hand-written pg sink doing merge's work with multi-row `INSERT … ON CONFLICT`,
+//   driven alike (writeTo, the same pages in flight, group commit, a checkpoint row per page in
+//   each page's transaction) — see `insertSink`.
 //
-// Both sides are timed alike, from a process's point of view: psql's clock runs from its spawn
-// (start-up, connect, the COPY, exit); the sink's from a new pool, through its connect, opening
-// its run, every write (driven as `capital run` drives it: writeTo, at most 12 pages
-// unacknowledged, the default crawl's bound) and `close()` — which for `replace` builds the key
-// and swaps the tables. Every method writes into a fresh, empty table made before its clock
-// starts (the sink's with its pages and runs tables). Each figure is the median of several runs;
-// the order of the methods rotates between runs. The server's own settings (synchronous_commit,
-// fsync) hold.
+// Every side is timed alike: connections, tables and the run are made before the clock starts
+// (the sink: its pool connected, its records, pages and runs tables made and its run opened;
+// psql: started and connected, its clock being its own `\timing` of the `\copy`); the clock
+// covers storing the rows durably — for the sink every write (driven as `capital run` drives it:
+// writeTo, at most 12 pages unacknowledged, the default crawl's bound) and `close()`, which for
+// `replace` builds the key and swaps the tables. Every method writes into a fresh, empty table.
+// Each figure is the median of several runs; the order of the methods rotates between runs.
+// Durability is the server's default on every side (synchronous_commit, fsync): the sink and the
+// INSERT sink commit once per group, psql once.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PostgresSink } from '@capital/sinks';
-import { insertLoop, psqlCopy, writeCopyFile } from './support/postgres-baselines.mjs';
+import {
+  insertPagesShape,
+  insertSink,
+  psqlCopy,
+  psqlScript,
+  writeCopyFile,
+  writeGroupedCopyScript,
+} from './support/postgres-baselines.mjs';
 import { listingPages, writeLikeACrawl } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
 
-const rows = Number(process.env.BENCH_PG_ROWS ?? 20_000);
+const rows = Number(process.env.BENCH_PG_ROWS ?? 50_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
 const pageSizes = [50, 1000];
 const connection = {
@@ -44,25 +54,28 @@ const requireFromSinks = createRequire(import.meta.resolve('@capital/sinks'));
 const { default: pg } = await import(pathToFileURL(requireFromSinks.resolve('pg')).href);
 
 const q = (name) => pg.escapeIdentifier(name);
-const connectionUrl = `postgres://${encodeURIComponent(connection.user)}@${connection.host}:${connection.port}/${connection.database}`;
 const columns =
   '(record jsonb NOT NULL, record_key text %KEY%, connector text, task_key text, page int, fetched_at timestamptz)';
 const keyedShape = columns.replace('%KEY%', 'PRIMARY KEY');
 const plainShape = columns.replace('%KEY%', 'NOT NULL');
 const sinkColumns = 'record_key, record, connector, task_key, page, fetched_at';
 
-/** Rows per second of the sink with `disposition`, timed from a new pool to `close()`. */
+/** A pool whose connections are open before the clock starts. */
+async function connectedPool() {
+  const pool = new pg.Pool({ ...connection, max: 4 });
+  const clients = await Promise.all([pool.connect(), pool.connect()]);
+  for (const client of clients) client.release();
+  return pool;
+}
+
+/** Rows per second of the sink with `disposition`: its writes and `close()`. */
 async function viaSink(schema, table, pages, disposition) {
   const options = { schema, table, recordKey: (record) => record.symbol, connector: 'bench', disposition };
-  // The tables (records, pages, runs) exist before the clock starts, as psql's table does.
-  const setup = new PostgresSink({ ...options, connection: connectionUrl });
-  await setup.runs.list();
-  await setup.abort();
-  const started = performance.now();
-  const pool = new pg.Pool({ ...connection, max: 4 });
+  const pool = await connectedPool();
   try {
     const sink = new PostgresSink({ ...options, connection: pool });
     await sink.runs.open();
+    const started = performance.now();
     await writeLikeACrawl(sink, pages);
     await sink.close();
     return rows / ((performance.now() - started) / 1000);
@@ -71,18 +84,37 @@ async function viaSink(schema, table, pages, disposition) {
   }
 }
 
-async function viaLoop(admin, target, pages) {
-  await admin.query(`CREATE TABLE ${target} ${keyedShape}`);
-  const started = performance.now();
-  await insertLoop(admin, target, pages);
-  return rows / ((performance.now() - started) / 1000);
+async function viaInsert(admin, schema, name, pages) {
+  const table = `${q(schema)}.${q(name)}`;
+  const pagesTable = `${q(schema)}.${q(`${name}__pages`)}`;
+  await admin.query(`CREATE TABLE ${table} ${keyedShape}`);
+  await admin.query(`CREATE TABLE ${pagesTable} ${insertPagesShape}`);
+  const pool = await connectedPool();
+  try {
+    const sink = insertSink(pool, table, pagesTable);
+    const started = performance.now();
+    await writeLikeACrawl(sink, pages);
+    await sink.close();
+    return rows / ((performance.now() - started) / 1000);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** `\copy` cut into transactions as the sink commits: psql running a script of `BEGIN; COPY; COMMIT`. */
+async function viaPsqlGroups(admin, schema, name, folder, file, rowsPerTransaction) {
+  const target = `${q(schema)}.${q(name)}`;
+  await admin.query(`CREATE TABLE ${target} ${plainShape}`);
+  const script = join(folder, 'groups.sql');
+  await writeGroupedCopyScript(script, file, target, sinkColumns, rowsPerTransaction);
+  const ms = await psqlScript(connection, script);
+  return rows / (ms / 1000);
 }
 
 async function viaPsql(admin, target, shape, file) {
   await admin.query(`CREATE TABLE ${target} ${shape}`);
-  const started = performance.now();
-  await psqlCopy(connection, target, file, sinkColumns);
-  return rows / ((performance.now() - started) / 1000);
+  const ms = await psqlCopy(connection, target, file, sinkColumns);
+  return rows / (ms / 1000);
 }
 
 export async function main() {
@@ -107,18 +139,36 @@ export async function main() {
         replace: () => viaSink(schema, fresh('replace'), pages, 'replace'),
         psqlPlain: () => viaPsql(admin, `${q(schema)}.${q(fresh('psql'))}`, plainShape, file),
         psqlKeyed: () => viaPsql(admin, `${q(schema)}.${q(fresh('keyed'))}`, keyedShape, file),
-        insert: () => viaLoop(admin, `${q(schema)}.${q(fresh('insert'))}`, pages),
+        // The most the sink can group: the pages in flight (12), up to its maxBatchRows.
+        psqlGroups: () =>
+          viaPsqlGroups(admin, schema, fresh('groups'), folder, file, Math.min(12 * pageSize, 10_000)),
+        insert: () => viaInsert(admin, schema, fresh('insert'), pages),
       };
       const measured = Object.fromEntries(Object.keys(methods).map((name) => [name, []]));
       const order = Object.keys(methods);
+      const load = [loadavg()[0]];
       for (let run = 0; run < repeats; run += 1) {
         // Rotate the order so that warm-up, autovacuum and checkpoints fall on every method alike.
         for (const name of order) measured[name].push(await methods[name]());
         order.push(order.shift());
+        load.push(loadavg()[0]);
       }
+      // A ratio is the median of each run's: the methods of one run ran minutes apart at most,
+      // under much the same load.
+      const ratio = (name, baseline) =>
+        median(measured[name].map((value, run) => value / measured[baseline][run]));
       results.push({
         pageSize,
+        load: [Math.min(...load), Math.max(...load)],
         ...Object.fromEntries(Object.entries(measured).map(([name, values]) => [name, median(values)])),
+        ratios: {
+          append: ratio('append', 'psqlPlain'),
+          replace: ratio('replace', 'psqlKeyed'),
+          merge: ratio('merge', 'psqlKeyed'),
+          insert: ratio('merge', 'insert'),
+          groups: ratio('psqlGroups', 'psqlPlain'),
+          appendGroups: ratio('append', 'psqlGroups'),
+        },
       });
     }
   } finally {
@@ -135,23 +185,28 @@ function report(results) {
   console.log(
     `postgres sink (rows/s, median of ${repeats}; ${rows} listing-shaped rows of ~170 B of JSON, with provenance;`,
   );
+  console.log('  connections, tables and run made before each clock; psql timed by its own \\timing):');
   console.log(
-    '  each timed from a new connection (the sink: pool, run, writes, close; psql: its whole process)):',
+    '  page size   append  replace    merge  |  \\copy plain  \\copy keyed  \\copy in groups  |  INSERT sink  |  load avg',
   );
-  console.log('  page size   append  replace    merge  |  \\copy plain  \\copy keyed  |  INSERT loop');
   for (const row of results) {
     console.log(
-      `  ${String(row.pageSize).padStart(9)}  ${n(row.append, 7)}  ${n(row.replace, 7)}  ${n(row.merge, 7)}  |  ${n(row.psqlPlain, 11)}  ${n(row.psqlKeyed, 11)}  |  ${n(row.insert, 11)}`,
+      `  ${String(row.pageSize).padStart(9)}  ${n(row.append, 7)}  ${n(row.replace, 7)}  ${n(row.merge, 7)}  |  ${n(row.psqlPlain, 11)}  ${n(row.psqlKeyed, 11)}  ${n(row.psqlGroups, 15)}  |  ${n(row.insert, 11)}  |  ${row.load[0].toFixed(1)}–${row.load[1].toFixed(1)}`,
     );
   }
   const goal = (label, value, target) =>
     `${label} ${value.toFixed(2)}× (goal ≥ ${target}×: ${value >= target ? 'met' : 'MISSED'})`;
-  for (const row of results) {
+  console.log("  ratios (median of the runs' ratios):");
+  for (const { pageSize, ratios } of results) {
     console.log(
-      `  pages of ${row.pageSize}: ${goal('append/\\copy plain', row.append / row.psqlPlain, 0.8)}; ` +
-        `${goal('replace/\\copy keyed', row.replace / row.psqlKeyed, 0.8)}; ` +
-        `${goal('merge/\\copy keyed', row.merge / row.psqlKeyed, 0.6)}; ` +
-        `for scale: merge is ${(row.merge / row.insert).toFixed(2)}× the INSERT loop`,
+      `  pages of ${pageSize}: ${goal('append/\\copy plain', ratios.append, 0.8)}; ` +
+        `${goal('replace/\\copy keyed', ratios.replace, 0.8)}; ` +
+        `${goal('merge/\\copy keyed', ratios.merge, 0.6)}; ` +
+        `for scale: merge is ${ratios.insert.toFixed(2)}× the INSERT sink`,
+    );
+    console.log(
+      `    \\copy cut into the sink's transactions is ${ratios.groups.toFixed(2)}× one \\copy; ` +
+        `append is ${ratios.appendGroups.toFixed(2)}× it`,
     );
   }
 }

@@ -2,73 +2,116 @@
 // and the fastest bulk load PostgreSQL offers from a client (psql's \copy).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /**
- * A plain pg loop: one multi-row `INSERT … ON CONFLICT (record_key) DO UPDATE` per page, in
- * autocommit (one transaction per page, as the sink), into a table of the sink's shape. It does
- * less than the sink: no staging table, no DISTINCT ON (it would fail on a page with a key twice),
- * no pages table row.
+ * What a competent developer writes by hand with pg to do the sink's `merge` work, shaped like
+ * the sink so that only the storing differs: a `Sink` driven by the same `writeTo` (up to
+ * `maxPendingWrites` pages in flight) and group commit (one transaction at a time; the pages
+ * that arrive meanwhile go together into the next, up to `maxBatchRows` records), each
+ * transaction one multi-row `INSERT … ON CONFLICT (record_key) DO UPDATE` of its pages' records
+ * (the last copy of a key wins, deduplicated in JS: ON CONFLICT cannot touch a row twice) and
+ * one multi-row insert of their checkpoints into a pages table, then `COMMIT`. `pool` connects
+ * before the clock starts; `table` and `pagesTable` exist (see `insertTablesSql`).
  */
-export async function insertLoop(pool, table, pages) {
-  const statements = new Map();
-  const statementFor = (rows) => {
-    let text = statements.get(rows);
-    if (text === undefined) {
-      const values = Array.from({ length: rows }, (_, row) => {
-        const n = row * 6;
-        return `($${n + 1}::jsonb, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::int, $${n + 6}::timestamptz)`;
-      });
-      text =
-        `INSERT INTO ${table} (record, record_key, connector, task_key, page, fetched_at) VALUES ${values.join(', ')} ` +
-        'ON CONFLICT (record_key) DO UPDATE SET record = EXCLUDED.record, connector = EXCLUDED.connector, ' +
-        'task_key = EXCLUDED.task_key, page = EXCLUDED.page, fetched_at = EXCLUDED.fetched_at';
-      statements.set(rows, text);
-    }
-    return text;
-  };
-  const client = await pool.connect();
-  try {
-    for (const page of pages) {
+export function insertSink(pool, table, pagesTable, { maxPendingWrites = 16, maxBatchRows = 10_000 } = {}) {
+  const waiting = [];
+  let running;
+  const commit = async (batch) => {
+    const records = new Map();
+    for (const { page } of batch) {
       const fetchedAt = new Date(page.fetchedAt).toISOString();
-      const params = [];
       for (const record of page.data) {
-        params.push(JSON.stringify(record), record.symbol, 'bench', page.key, page.task.page, fetchedAt);
+        records.set(record.symbol, [
+          JSON.stringify(record),
+          record.symbol,
+          'bench',
+          page.key,
+          page.task.page,
+          fetchedAt,
+        ]);
       }
-      await client.query(statementFor(page.data.length), params);
     }
-  } finally {
-    client.release();
-  }
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const rows = [...records.values()];
+      // A statement takes at most 65,535 parameters: 10,922 rows of 6.
+      for (let start = 0; start < rows.length; start += 10_000) {
+        const chunk = rows.slice(start, start + 10_000);
+        await client.query(upsertText(table, chunk.length), chunk.flat());
+      }
+      const checkpoints = batch.map(
+        (_, index) => `($${index * 3 + 1}, $${index * 3 + 2}::jsonb, $${index * 3 + 3}::int)`,
+      );
+      await client.query(
+        `INSERT INTO ${pagesTable} (task_key, next_tasks, records) VALUES ${checkpoints.join(', ')} ` +
+          'ON CONFLICT (task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, records = EXCLUDED.records',
+        batch.flatMap(({ page }) => [page.key, JSON.stringify(page.nextTasks), page.data.length]),
+      );
+      await client.query('COMMIT');
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  };
+  const drain = async () => {
+    await Promise.resolve();
+    while (waiting.length > 0) {
+      let count = 1;
+      let size = waiting[0].page.data.length;
+      while (count < Math.min(maxPendingWrites, waiting.length)) {
+        size += waiting[count].page.data.length;
+        if (size > maxBatchRows) break;
+        count += 1;
+      }
+      const batch = waiting.splice(0, count);
+      try {
+        await commit(batch);
+        for (const { page, resolve } of batch) resolve({ key: page.key, records: page.data.length });
+      } catch (error) {
+        for (const { reject } of batch) reject(error);
+      }
+    }
+    running = undefined;
+  };
+  return {
+    maxPendingWrites,
+    write: (page) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ page, resolve, reject });
+        running ??= drain();
+      }),
+    close: async () => {
+      await running;
+      return { pages: 0, records: 0, location: table };
+    },
+    abort: async () => {},
+  };
 }
 
-/**
- * The loop many first write: one `INSERT … ON CONFLICT DO UPDATE` per row, one transaction per
- * page. Not a goal's baseline; shown for scale.
- */
-export async function rowByRowLoop(pool, table, pages) {
-  const text =
-    `INSERT INTO ${table} (record, record_key, connector, task_key, page, fetched_at) ` +
-    'VALUES ($1::jsonb, $2, $3, $4, $5::int, $6::timestamptz) ' +
-    'ON CONFLICT (record_key) DO UPDATE SET record = EXCLUDED.record, connector = EXCLUDED.connector, ' +
-    'task_key = EXCLUDED.task_key, page = EXCLUDED.page, fetched_at = EXCLUDED.fetched_at';
-  const client = await pool.connect();
-  try {
-    for (const page of pages) {
-      const fetchedAt = new Date(page.fetchedAt).toISOString();
-      await client.query('BEGIN');
-      for (const record of page.data) {
-        await client.query({
-          name: `row-by-row ${table}`,
-          text,
-          values: [JSON.stringify(record), record.symbol, 'bench', page.key, page.task.page, fetchedAt],
-        });
-      }
-      await client.query('COMMIT');
-    }
-  } finally {
-    client.release();
+/** The pages table {@link insertSink} writes its checkpoints into. */
+export const insertPagesShape =
+  '(task_key text PRIMARY KEY, next_tasks jsonb NOT NULL, records int NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())';
+
+const upsertTexts = new Map();
+
+function upsertText(table, rows) {
+  const key = `${table} ${rows}`;
+  let text = upsertTexts.get(key);
+  if (text === undefined) {
+    const values = Array.from({ length: rows }, (_, row) => {
+      const n = row * 6;
+      return `($${n + 1}::jsonb, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::int, $${n + 6}::timestamptz)`;
+    });
+    text =
+      `INSERT INTO ${table} (record, record_key, connector, task_key, page, fetched_at) VALUES ${values.join(', ')} ` +
+      'ON CONFLICT (record_key) DO UPDATE SET record = EXCLUDED.record, connector = EXCLUDED.connector, ' +
+      'task_key = EXCLUDED.task_key, page = EXCLUDED.page, fetched_at = EXCLUDED.fetched_at';
+    upsertTexts.set(key, text);
   }
+  return text;
 }
 
 /**
@@ -91,11 +134,53 @@ export async function writeCopyFile(path, pages, { withKey = false, withProvenan
 }
 
 /**
- * `psql -c "\copy table(columns) from 'file'"`: one process, one transaction, resolves when psql
- * exits. `columns` is `record`, `record_key, record` for a file written `withKey`, or
- * `record_key, record, connector, task_key, page, fetched_at` for one written `withProvenance`.
+ * psql running `script` (`-f`), with `\timing` on: resolves with the sum of the times it
+ * reports, its start-up and connection left out as in {@link psqlCopy}.
+ */
+export async function psqlScript(connection, script) {
+  const output = await runPsql(connection, ['-c', '\\timing on', '-f', script]);
+  const times = [...output.matchAll(/Time: ([\d.]+) ms/g)].map((match) => Number(match[1]));
+  if (times.length === 0) throw new Error(`psql printed no timing: ${output.slice(0, 200)}`);
+  return times.reduce((sum, time) => sum + time, 0);
+}
+
+/**
+ * A psql script that copies the rows of a file written `withProvenance` into `table` in one
+ * transaction per `rowsPerTransaction` rows — `BEGIN`, `COPY … FROM STDIN` with the rows inline,
+ * `COMMIT` — as the sink commits a group of pages.
+ */
+export async function writeGroupedCopyScript(path, file, table, columns, rowsPerTransaction) {
+  const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+  let script = '';
+  for (let start = 0; start < lines.length; start += rowsPerTransaction) {
+    script += `BEGIN;\nCOPY ${table} (${columns}) FROM STDIN;\n`;
+    script += `${lines.slice(start, start + rowsPerTransaction).join('\n')}\n\\.\nCOMMIT;\n`;
+  }
+  await writeFile(path, script);
+}
+
+/**
+ * `psql -c "\copy table(columns) from 'file'"`, one transaction; resolves with the
+ * milliseconds psql's own `\timing` reports for the `\copy` (reading the file, sending it,
+ * the server's work and the COMMIT): psql's start-up and connection stay outside the clock, as
+ * the sink's pool and connections do. `columns` is `record`, `record_key, record` for a file
+ * written `withKey`, or `record_key, record, connector, task_key, page, fetched_at` for one
+ * written `withProvenance`.
  */
 export async function psqlCopy(connection, table, file, columns = 'record') {
+  const output = await runPsql(connection, [
+    '-c',
+    '\\timing on',
+    '-c',
+    `\\copy ${table}(${columns}) from '${file}'`,
+  ]);
+  const timed = /Time: ([\d.]+) ms/.exec(output);
+  if (timed === null) throw new Error(`psql printed no timing: ${output.slice(0, 200)}`);
+  return Number(timed[1]);
+}
+
+/** Runs psql with `commands` (its `-c` and `-f` options) and resolves with what it printed. */
+async function runPsql(connection, commands) {
   const child = spawn(
     'psql',
     [
@@ -111,11 +196,15 @@ export async function psqlCopy(connection, table, file, columns = 'record') {
       connection.user,
       '-d',
       connection.database,
-      '-c',
-      `\\copy ${table}(${columns}) from '${file}'`,
+      ...commands,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (text) => {
+    output += text;
+  });
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`psql exited with ${code}`);
+  return output;
 }

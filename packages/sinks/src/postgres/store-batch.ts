@@ -1,10 +1,8 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import type { CopyRows, PageValues } from './copy-rows.js';
+import { PipelinedCopy } from './pipelined-copy.js';
 import { sqlFile } from './sql-files.js';
 
 /** A page serialised for a batch's COPY: it is ready before it joins a batch. */
@@ -85,7 +83,10 @@ export async function copyAndCommit(
   withPageLines = true,
 ): Promise<void> {
   try {
-    await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(statement)));
+    // The statement and its data leave together (see PipelinedCopy): one round trip, not two.
+    const copy = new PipelinedCopy(statement, Buffer.from(text, 'utf8'));
+    client.query(copy);
+    await copy.done;
   } catch (error) {
     throw unstorable(batch, error, withPageLines ? 1 : 0) ?? error;
   }
