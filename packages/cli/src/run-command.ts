@@ -123,7 +123,9 @@ export async function runCommand(
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
   if (auto && !redisUrl) {
-    throw new CliUsageError('--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.');
+    throw new CliUsageError(
+      '--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.',
+    );
   }
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger, auto) : undefined;
   const progress = createProgress({

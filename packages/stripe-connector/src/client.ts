@@ -2,9 +2,9 @@ import {
   InvalidResponseError,
   type JsonBody,
   parseRetryAfter,
-  reportApiAnswer,
   readJsonBody,
   redactText,
+  reportApiAnswer,
   requestFailure,
 } from '@capital/core';
 import ky from 'ky';

@@ -84,7 +84,10 @@ export function resolveAdaptiveRate(options: AdaptiveRateOptions = {}): Adaptive
   for (const [name, [low, high]] of Object.entries(ranges)) {
     const value = config[name as keyof AdaptiveRateConfig];
     if (!(value >= low && value <= high)) {
-      throw new InvalidOptionError(`adaptive.${name}`, `must be a number from ${low} to ${high}, got ${value}.`);
+      throw new InvalidOptionError(
+        `adaptive.${name}`,
+        `must be a number from ${low} to ${high}, got ${value}.`,
+      );
     }
   }
   return config;

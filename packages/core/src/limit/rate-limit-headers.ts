@@ -39,11 +39,15 @@ const epochThreshold = 1_000_000_000;
  * @returns what the headers stated, or `undefined` when they stated nothing usable.
  * @example parseRateLimitHeaders(new Headers({ 'ratelimit-policy': '"d";q=10;w=1' })) // { limit: 10, windowMs: 1000 }
  */
-export function parseRateLimitHeaders(headers: Headers, now: number = Date.now()): AnnouncedLimit | undefined {
-  const policy = tightestPolicy(field(headers, 'ratelimit-policy')) ?? tightestPolicy(field(headers, 'ratelimit-limit'));
+export function parseRateLimitHeaders(
+  headers: Headers,
+  now: number = Date.now(),
+): AnnouncedLimit | undefined {
+  const policy =
+    tightestPolicy(field(headers, 'ratelimit-policy')) ?? tightestPolicy(field(headers, 'ratelimit-limit'));
   const current = currentLimit(field(headers, 'ratelimit'));
   let limit = policy?.limit;
-  let windowMs = policy?.windowMs;
+  const windowMs = policy?.windowMs;
   let remaining = current?.remaining;
   let resetMs = current?.resetMs;
   for (const prefix of ['ratelimit-', 'x-ratelimit-']) {
@@ -107,19 +111,8 @@ type Member = { readonly item: string; readonly params: ReadonlyMap<string, stri
  */
 function members(text: string | undefined): Member[] {
   if (text === undefined || text === '') return [];
-  const parts: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (const char of text) {
-    if (char === '"') quoted = !quoted;
-    if (char === ',' && !quoted) {
-      parts.push(current);
-      current = '';
-    } else current += char;
-  }
-  parts.push(current);
-  return parts.map((part) => {
-    const [item = '', ...rest] = part.split(';').map((piece) => piece.trim());
+  return splitOutsideQuotes(text, ',').map((part) => {
+    const [item = '', ...rest] = splitOutsideQuotes(part, ';').map((piece) => piece.trim());
     const params = new Map<string, string>();
     for (const param of rest) {
       const [key = '', value = ''] = param.split('=', 2).map((piece) => piece.trim());
@@ -127,6 +120,25 @@ function members(text: string | undefined): Member[] {
     }
     return { item, params };
   });
+}
+
+/** Splits on `separator` where it is not inside a quoted string (with `\"` escapes). */
+function splitOutsideQuotes(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  let escaped = false;
+  for (const char of text) {
+    if (quoted && escaped) escaped = false;
+    else if (quoted && char === '\\') escaped = true;
+    else if (char === '"') quoted = !quoted;
+    if (char === separator && !quoted) {
+      parts.push(current);
+      current = '';
+    } else current += char;
+  }
+  parts.push(current);
+  return parts;
 }
 
 /** Of the policies a field lists, the one allowing the fewest requests per ms of window. */

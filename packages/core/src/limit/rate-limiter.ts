@@ -56,7 +56,7 @@ export type RateLimiter = {
    * Told what the API answered a request on `key`, for limiters that learn the rate from it
    * (`RedisLimiter` with `adaptive`). Absent on limiters with a fixed rate.
    */
-  learn?(key: string, answer: ApiAnswer): void;
+  learn?(key: string, answer: ApiAnswer): void | Promise<void>;
   /** Frees connections and timers. */
   close(): Promise<void>;
 };

@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { type AdaptiveRateConfig, type AdaptiveRateOptions, resolveAdaptiveRate } from './adaptive-rate-options.js';
+import {
+  type AdaptiveRateConfig,
+  type AdaptiveRateOptions,
+  resolveAdaptiveRate,
+} from './adaptive-rate-options.js';
 import { checkRate, parseRate, type Rate } from './rate.js';
 
 /** What `RedisLimiter` does while Redis is unreachable, when asked to keep going. */

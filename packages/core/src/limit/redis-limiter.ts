@@ -5,6 +5,7 @@ import { acquireByReserving, sleepWithTimers } from './acquire-by-reserving.js';
 import { type LimiterKey, type ResolvedLayer, resolveLayers } from './limiter-layers.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { formatRate, type Rate } from './rate.js';
+import { type ApiAnswer, RateLearning } from './rate-learning.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
 import { answerWithin, connectLimiterRedis, waitUntilReady } from './redis-connection.js';
 import {
@@ -12,7 +13,6 @@ import {
   type RedisLimiterStats,
   resolveRedisLimiterConfig,
 } from './redis-limiter-options.js';
-import { type ApiAnswer, RateLearning } from './rate-learning.js';
 import { defineLimiterCommands, type LimiterCommands } from './redis-scripts.js';
 
 /**
@@ -182,13 +182,15 @@ export class RedisLimiter implements RateLimiter {
    * round trip; 429s are rare); other answers and announced limits travel with the key's next
    * reservation. Without `adaptive`, does nothing.
    */
-  learn(key: string, answer: ApiAnswer): void {
-    if (this.#learning === undefined || this.#redis.status !== 'ready') return;
-    const learning = this.#learning;
-    const learnt = learning.note(key, answer, this.#nowArg(), this.#prefix + key);
-    if (learnt === undefined) return;
-    this.#send(key, () => learnt(this.#redis)).catch((error: unknown) =>
-      this.#logger.warn('Could not tell Redis of a 429', { limiterKey: key, error: String(error) }),
+  learn(key: string, answer: ApiAnswer): Promise<void> {
+    if (this.#learning === undefined || this.#redis.status !== 'ready') return Promise.resolve();
+    const learnt = this.#learning.note(key, answer, this.#nowArg(), this.#prefix + key);
+    if (learnt === undefined) return Promise.resolve();
+    // Resolves once Redis has it (tests wait for that); never rejects: learning is advice.
+    return this.#send(key, () => learnt(this.#redis)).then(
+      () => undefined,
+      (error: unknown) =>
+        this.#logger.warn('Could not tell Redis of a 429', { limiterKey: key, error: String(error) }),
     );
   }
 

@@ -78,7 +78,9 @@ function fetchPage<T extends Task, D>(
   const limiter = config.limiter;
   const learn =
     limiter?.learn && typeof limiterKey === 'string'
-      ? (answer: ApiAnswer) => limiter.learn?.(limiterKey, answer)
+      ? (answer: ApiAnswer) => {
+          void Promise.resolve(limiter.learn?.(limiterKey, answer)).catch(() => {});
+        }
       : undefined;
   const call = (attempt: number) => () =>
     listenForApiAnswers(

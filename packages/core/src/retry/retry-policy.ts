@@ -57,7 +57,10 @@ export function resolveRetryPolicy(options: RetryOptions = {}): RetryPolicy {
     retryAfterCapMs: options.retryAfterCapMs ?? defaultRetryAfterCapMs,
   };
   if (!(policy.retryAfterCapMs >= 0) || !Number.isFinite(policy.retryAfterCapMs)) {
-    throw new InvalidOptionError('retry.retryAfterCapMs', `must be a finite number of ms ≥ 0, got ${policy.retryAfterCapMs}.`);
+    throw new InvalidOptionError(
+      'retry.retryAfterCapMs',
+      `must be a finite number of ms ≥ 0, got ${policy.retryAfterCapMs}.`,
+    );
   }
   if (!Number.isInteger(policy.retries) || policy.retries < 0) {
     throw new InvalidOptionError('retry.retries', `must be a whole number ≥ 0, got ${policy.retries}.`);
@@ -114,7 +117,9 @@ const defaultRetryAfterCapMs = 86_400_000;
  */
 export function retryAfterOf(error: unknown, capMs: number = defaultRetryAfterCapMs): number | undefined {
   const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.min(value, capMs) : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+    ? Math.min(value, capMs)
+    : undefined;
 }
 
 /**
