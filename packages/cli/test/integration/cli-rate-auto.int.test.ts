@@ -117,9 +117,9 @@ describe('capital run --rate auto: the rate learnt in Redis, shared by several p
     'jumps to a limit the API announces only in RateLimit-* headers, times the safety factor',
     async () => {
       await start(2, { rateLimitHeaders: 'ratelimit', retryAfter: false });
-      const announced = await waitForLearnt('the announced 10/s × 0.9', (state) => state.announced === 9);
-      expect(announced.rate).toBeLessThanOrEqual(9);
-      await waitForLearnt('9/s', (state) => state.rate === 9);
+      const announced = await waitForLearnt('the announced 10/s × 0.92', (state) => state.announced === 9.2);
+      expect(announced.rate).toBeLessThanOrEqual(9.2);
+      await waitForLearnt('9.2/s', (state) => state.rate === 9.2);
     },
     stateTimeoutMs + 30_000,
   );

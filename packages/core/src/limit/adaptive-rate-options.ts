@@ -25,11 +25,11 @@ export type AdaptiveRateOptions = {
   /**
    * The share of an announced limit used: the API counts arrivals, and requests granted
    * together do not arrive together.
-   * @default 0.9
+   * @default 0.92
    */
   readonly safety?: number | undefined;
   /**
-   * What a 429 multiplies the rate by (0.5 before the first 429, while the rate still grows fast).
+   * What a 429 multiplies the rate by (0.7 at the first 429, which ends the fast growth).
    * @default 0.85
    */
   readonly decrease?: number | undefined;
@@ -65,7 +65,7 @@ export function resolveAdaptiveRate(options: AdaptiveRateOptions = {}): Adaptive
     initialPerSecond: Math.min(options.initialPerSecond ?? 1, maxPerSecond),
     maxPerSecond,
     minPerSecond,
-    safety: options.safety ?? 0.9,
+    safety: options.safety ?? 0.92,
     decrease: options.decrease ?? 0.85,
     cooldownMs: options.cooldownMs ?? 1000,
     probe: options.probe ?? 0.005,

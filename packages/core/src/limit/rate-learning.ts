@@ -17,7 +17,7 @@ const maxKeys = 1024;
 /**
  * The process's side of a learnt rate (`RedisLimiter` with `adaptive`): what it heard since its
  * last reservation on a key, sent with the next one (`reserveAdaptive-3.lua`), so that learning
- * adds no round trip per permit; a 429 is sent at once (`learn-1.lua`).
+ * adds no round trip per permit; a 429 is sent at once (`learn-2.lua`).
  */
 export class RateLearning {
   readonly #args: readonly string[];
@@ -72,7 +72,15 @@ export class RateLearning {
     if (answer.status === 429) {
       return (redis) =>
         redis
-          .capitalLearn(`${redisKey}:rate`, '1', String(limit), String(windowMs), now, ...this.#args)
+          .capitalLearn(
+            `${redisKey}:rate`,
+            redisKey,
+            '1',
+            String(limit),
+            String(windowMs),
+            now,
+            ...this.#args,
+          )
           .then((reply) => this.#remember(key, Number(reply[0])));
     }
     if (this.#pending.size >= maxKeys && !this.#pending.has(key)) this.#pending.clear();

@@ -54,10 +54,10 @@ export type LimiterCommands = {
     ...args: string[]
   ): Promise<[string, string, string, string, string]>;
   /**
-   * `lua/learn-1.lua`: the learnt-rate key, then throttled (`'1'`/`'0'`), announced limit and
-   * window (0: none), now, and the adaptive config. Resolves to `[ratePerSecond, cut]`.
+   * `lua/learn-2.lua`: the learnt-rate and bucket keys, then throttled (`'1'`/`'0'`), announced
+   * limit and window (0: none), now, and the adaptive config. Resolves to `[ratePerSecond, cut]`.
    */
-  capitalLearn(rateKey: string, ...args: string[]): Promise<[string, number]>;
+  capitalLearn(rateKey: string, key: string, ...args: string[]): Promise<[string, number]>;
 };
 
 /**
@@ -70,7 +70,7 @@ const files = [
   'release-3.lua',
   'reserveLayers-n.lua',
   'reserveAdaptive-3.lua',
-  'learn-1.lua',
+  'learn-2.lua',
 ] as const;
 
 let cache:

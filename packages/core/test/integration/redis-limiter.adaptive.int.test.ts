@@ -43,7 +43,7 @@ describe('RedisLimiter with adaptive', () => {
     await subject.reserve('k');
     for (let i = 0; i < 4; i++) await subject.learn('k', ok);
     await subject.reserve('k'); // the key is busy: its tat is ahead of now
-    expect(subject.learntRate('k')).toBe(3); // 1 + 4 × 0.5
+    expect(subject.learntRate('k')).toBe(2); // 1 + 4 × 0.25
     expect(subject.stats().roundTrips).toBe(2);
   });
 
@@ -67,11 +67,16 @@ describe('RedisLimiter with adaptive', () => {
     await one.learn('k', throttled);
     await one.learn('k', throttled); // sent at the old rate: no second cut
     await other.reserve('k');
-    expect(other.learntRate('k')).toBe(4); // the first cut halves: nothing was known yet
-    clock.advance(1000);
+    expect(other.learntRate('k')).toBe(5.6); // the first cut takes 30 %: nothing was known yet
+    // The cooldown runs from the end of the permits handed out before the cut (one, 125 ms).
+    clock.advance(1100);
+    await other.learn('k', throttled);
+    await other.reserve('k');
+    expect(other.learntRate('k')).toBe(5.6);
+    clock.advance(200);
     await other.learn('k', throttled);
     await one.reserve('k');
-    expect(one.learntRate('k')).toBeCloseTo(3.4, 4); // later cuts take 15 %
+    expect(one.learntRate('k')).toBeCloseTo(4.76, 4); // later cuts take 15 %
   });
 
   it('jumps to an announced limit times the safety factor, never above the ceiling', async ({ task }) => {
@@ -81,7 +86,7 @@ describe('RedisLimiter with adaptive', () => {
     await subject.reserve('k');
     await subject.learn('k', announcing({ 'ratelimit-policy': '"d";q=20;w=1' }));
     await subject.reserve('k');
-    expect(subject.learntRate('k')).toBe(18);
+    expect(subject.learntRate('k')).toBe(18.4);
     await subject.learn(
       'k',
       announcing({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999', 'x-ratelimit-reset': '1' }),
@@ -101,13 +106,13 @@ describe('RedisLimiter with adaptive', () => {
       announcing({ 'ratelimit-limit': '20', 'ratelimit-remaining': '19', 'ratelimit-reset': '2' }),
     );
     await subject.reserve('k');
-    expect(subject.learntRate('k')).toBe(9);
+    expect(subject.learntRate('k')).toBe(9.2);
     await subject.learn(
       'k',
       announcing({ 'ratelimit-limit': '10', 'ratelimit-remaining': '0', 'ratelimit-reset': '1' }),
     );
     await subject.reserve('k');
-    expect(subject.learntRate('k')).toBe(4.5);
+    expect(subject.learntRate('k')).toBe(4.6);
   });
 
   it('after a 429, climbs back to an announced limit instead of jumping to it', async ({ task }) => {
@@ -120,16 +125,17 @@ describe('RedisLimiter with adaptive', () => {
     await subject.learn('k', throttled);
     await subject.learn('k', announcing({ 'ratelimit-policy': '"d";q=10;w=1' }, 429));
     await subject.reserve('k');
-    expect(subject.learntRate('k')).toBeCloseTo(9 * 0.85, 4);
+    expect(subject.learntRate('k')).toBeCloseTo(9.2 * 0.85, 4);
     await subject.learn('k', announcing({ 'ratelimit-policy': '"d";q=10;w=1' }));
     await subject.reserve('k');
     const climbing = subject.learntRate('k') ?? 0;
-    expect(climbing).toBeGreaterThan(9 * 0.85);
-    expect(climbing).toBeLessThan(9);
-    clock.advance(5000);
+    expect(climbing).toBeGreaterThan(9.2 * 0.85);
+    expect(climbing).toBeLessThan(9.2);
+    // The hold runs from the end of the permits handed out before the cut.
+    clock.advance(7000);
     await subject.learn('k', announcing({ 'ratelimit-policy': '"d";q=10;w=1' }));
     await subject.reserve('k');
-    expect(subject.learntRate('k')).toBe(9);
+    expect(subject.learntRate('k')).toBe(9.2);
   });
 
   it('brings a stored rate out of bounds back within them', async ({ task }) => {

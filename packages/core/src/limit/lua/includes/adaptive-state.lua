@@ -5,7 +5,8 @@
 
     r    the learnt rate, permits per second
     w    the rate at the latest 429 (0: none yet, the rate still doubles its way up)
-    c    when the latest cut was, µs (Redis' clock)
+    c    when the latest cut took effect, µs (Redis' clock): the end of the permits handed out
+         before it
     a    the announced rate times the safety factor, permits per second (0: none)
     win  the window the API announced, ms (0: none)
 
@@ -59,10 +60,12 @@ local function grow(s, n, now, cfg)
   for _ = 1, math.min(n, 1000) do
     local step
     if s.w == 0 and s.a == 0 then
-      -- Nothing learnt yet: +0.5/s per answer, about x1.5 a second at full use.
-      step = 0.5
+      -- Nothing learnt yet: +0.25/s per answer, about x1.25 a second at full use (faster
+      -- overshoots further, and the permits handed out at the overshoot all draw 429s).
+      step = 0.25
     else
-      local target = s.a > 0 and s.a or s.w * 0.95
+      -- The rate of the last 429 was past the limit: settle a tenth below it, then probe.
+      local target = s.a > 0 and s.a or s.w * 0.9
       if s.r < target then
         -- Back towards the last good rate, half the gap a second, at least the probe's pace.
         step = math.max(0.5 * (target - s.r), cfg.probe * target) / s.r
@@ -79,14 +82,16 @@ local function grow(s, n, now, cfg)
   end
 end
 
--- A 429 at `now`: cut once per cooldown (later 429s were sent at the rate already cut).
-local function cut(s, now, cfg)
-  if now - s.c < cfg.cooldownUs then return false end
+-- A 429 at `now`: cut, unless within the cooldown after the last cut's `c` (those requests
+-- left at the rate already cut). `horizon` is when the permits handed out so far end: the
+-- cut's effect starts there, so the next cut may come a cooldown after it.
+local function cut(s, now, horizon, cfg)
+  if now < s.c + cfg.cooldownUs then return false end
   local factor = cfg.decrease
-  if s.w == 0 and s.a == 0 then factor = 0.5 end
+  if s.w == 0 and s.a == 0 then factor = 0.7 end
   s.w = s.r
   s.r = math.max(cfg.min, s.r * factor)
-  s.c = now
+  s.c = horizon
   return true
 end
 

@@ -3,8 +3,13 @@
   decrease, once per cooldown) and, with it or alone, an announced limit. Rare (429s), so a
   round trip of its own; answers that passed travel with the next reservation instead.
 
+  A cut waits out the permits already handed out at the old rate: 429s until the bucket's tat
+  at the cut (plus the cooldown, for their answers to come back) cut no more, since those
+  requests left at the rate already cut.
+
   Input:
     KEYS[1]  the learnt rate, a hash (see includes/adaptive-state.lua)
+    KEYS[2]  the bucket, as in reserve-2.lua: its tat is when the permits handed out end
 
     ARGV[1]  throttled   1 for a 429, 0 otherwise
     ARGV[2]  limit       the announced limit, or 0
@@ -27,6 +32,9 @@ local cfg = readConfig(5)
 local s = readState(KEYS[1], cfg)
 announce(s, limit, windowMs, now, cfg)
 local didCut = false
-if throttled then didCut = cut(s, now, cfg) end
+if throttled then
+  local tat = tonumber(redis.call('GET', KEYS[2])) or now
+  didCut = cut(s, now, math.max(now, tat), cfg)
+end
 writeState(KEYS[1], s)
 return { string.format('%.4f', s.r), didCut and 1 or 0 }
