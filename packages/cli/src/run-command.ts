@@ -76,6 +76,11 @@ export async function runCommand(
   const rateText = flags.rate ?? connector.defaultRate;
   const auto = parseAutoRate('--rate', rateText);
   const rate = auto ? auto.rate : parseRateFlag('--rate', rateText);
+  if (auto && !(flags.redis ?? io.env.REDIS_URL)) {
+    throw new CliUsageError(
+      '--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.',
+    );
+  }
   const retryAfterCapMs =
     flags.maxRetryAfter === undefined
       ? undefined
@@ -122,11 +127,6 @@ export async function runCommand(
   );
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
-  if (auto && !redisUrl) {
-    throw new CliUsageError(
-      '--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.',
-    );
-  }
   const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger, auto) : undefined;
   const progress = createProgress({
     stream: io.stderr,
