@@ -26,6 +26,12 @@ const benches = [
   { name: 'wtd-throughput', file: 'wtd-throughput.mjs', flags: [], note: 'capital vs a hand-written loop' },
   { name: 'limiter', file: 'limiter/limiter-bench.mjs', flags: [], note: 'Redis limiters, 8 processes, 9/s' },
   {
+    name: 'limiter-auto',
+    file: 'limiter/auto-rate-bench.mjs',
+    flags: [],
+    note: '--rate auto against an API counting 10/s at arrival: limit used and 429s after convergence',
+  },
+  {
     name: 'workers',
     file: 'workers.mjs',
     flags: [],

@@ -90,7 +90,14 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
       '--token <token>',
       "the API token (default: the connector's environment variable, e.g. WTD_API_TOKEN)",
     )
-    .option('--rate <rate>', "the rate limit, as 9/1s, or off (default: the API's own)")
+    .option(
+      '--rate <rate>',
+      "the rate limit, as 9/1s, off, or auto (learnt from the API's headers and 429s; needs --redis; auto,max=20/1s caps it) (default: the API's own)",
+    )
+    .option(
+      '--max-retry-after <duration>',
+      'read a longer Retry-After as this long, as 10m or 1h (default: 24h)',
+    )
     .option(
       '--redis <url>',
       'share the rate limit with every process through this Redis (default: REDIS_URL); ' +

@@ -11,6 +11,7 @@ import {
   restrictCredentials,
 } from '@capital/core';
 import { jobName } from '@capital/sinks';
+import { type AutoRate, parseAutoRate } from './auto-rate-flag.js';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
 import { parseDurationFlag } from './parse-duration.js';
@@ -38,6 +39,7 @@ export type RunFlags = MetricsFlags & {
   readonly quiet?: boolean;
   readonly redis?: string;
   readonly limiterPrefix?: string;
+  readonly maxRetryAfter?: string;
   readonly table?: string;
   readonly sinkRetryBudget?: string;
   readonly write?: string;
@@ -71,7 +73,18 @@ export async function runCommand(
   const buffer = flags.buffer === undefined ? undefined : parseWholeNumber('--buffer', flags.buffer, 0);
   const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
-  const rate = parseRateFlag('--rate', flags.rate ?? connector.defaultRate);
+  const rateText = flags.rate ?? connector.defaultRate;
+  const auto = parseAutoRate('--rate', rateText);
+  const rate = auto ? auto.rate : parseRateFlag('--rate', rateText);
+  if (auto && !(flags.redis ?? io.env.REDIS_URL)) {
+    throw new CliUsageError(
+      '--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.',
+    );
+  }
+  const retryAfterCapMs =
+    flags.maxRetryAfter === undefined
+      ? undefined
+      : parseDurationFlag('--max-retry-after', flags.maxRetryAfter, 7 * 24 * 3_600_000);
   const retryBudgetMs =
     flags.sinkRetryBudget === undefined
       ? undefined
@@ -114,7 +127,7 @@ export async function runCommand(
   );
   const logger = createStderrLogger(io.stderr);
   const redisUrl = flags.redis ?? io.env.REDIS_URL;
-  const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger) : undefined;
+  const limiter = rate ? createLimiter(rate, redisUrl, flags.limiterPrefix, logger, auto) : undefined;
   const progress = createProgress({
     stream: io.stderr,
     quiet: flags.quiet === true,
@@ -122,7 +135,7 @@ export async function runCommand(
   });
   const shared = rate && redisUrl ? ` shared through Redis at ${redactUrl(redisUrl)}` : '';
   io.stderr.write(
-    `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${rate ? formatRate(rate) : 'off'}${shared})\n`,
+    `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${auto ? describeAuto(auto) : rate ? formatRate(rate) : 'off'}${shared})\n`,
   );
   let metrics: MetricsEndpoint | undefined;
   try {
@@ -147,7 +160,7 @@ export async function runCommand(
       limiter,
       concurrency,
       buffer,
-      retry: { retries },
+      retry: { retries, ...(retryAfterCapMs === undefined ? {} : { retryAfterCapMs }) },
       timeoutMs,
       allowIncomplete: flags.allowIncomplete === true,
       signal,
@@ -189,6 +202,7 @@ function createLimiter(
   redisUrl: string | undefined,
   prefix: string | undefined,
   logger: ReturnType<typeof createStderrLogger>,
+  auto?: AutoRate,
 ): RateLimiter {
   if (redisUrl === undefined || redisUrl === '') return new MemoryLimiter({ rate });
   if (!/^rediss?:\/\//.test(redisUrl)) {
@@ -196,7 +210,18 @@ function createLimiter(
       `--redis takes a URL such as redis://127.0.0.1:6379, got "${redactUrl(redisUrl)}".`,
     );
   }
-  return new RedisLimiter({ redis: redisUrl, rate, logger, ...(prefix ? { prefix } : {}) });
+  return new RedisLimiter({
+    redis: redisUrl,
+    rate,
+    logger,
+    ...(prefix ? { prefix } : {}),
+    ...(auto ? { adaptive: auto.adaptive } : {}),
+  });
+}
+
+function describeAuto(auto: AutoRate): string {
+  const max = auto.adaptive.maxPerSecond;
+  return `auto (learnt from the API${max === undefined ? '' : `, at most ${formatRate(auto.rate)}`})`;
 }
 
 /** A URL without its password, for messages. */

@@ -99,7 +99,10 @@ export type Connector<T extends Task = Task, D = unknown> = {
    * base URL must be one the worker was started with.
    */
   readonly defaultBaseUrl?: string;
-  /** The API's own rate limit, as `9/1s`. */
+  /**
+   * The API's own rate limit, as `9/1s`; `auto` for an API whose limit is not known, so that
+   * without `--rate` the rate is learnt from its headers and 429s (`--rate auto`).
+   */
   readonly defaultRate: string;
   /** The first tasks of a crawl, from parameter values. */
   seeds(params: Readonly<Record<string, string>>): T[];

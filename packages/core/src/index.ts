@@ -48,6 +48,8 @@ export type { RequestFailureOptions } from './http/request-failure.js';
 export { describeFailure, requestFailure } from './http/request-failure.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
+export type { AdaptiveRateOptions } from './limit/adaptive-rate-options.js';
+export { reportApiAnswer } from './limit/api-answers.js';
 export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';
 export { createLimiterKeys } from './limit/limiter-key.js';
 export type { LimiterKey, LimiterLayer } from './limit/limiter-layers.js';
@@ -56,6 +58,9 @@ export type { MemoryLimiterOptions } from './limit/memory-limiter.js';
 export { MemoryLimiter } from './limit/memory-limiter.js';
 export type { Rate } from './limit/rate.js';
 export { checkRate, formatRate, parseRate } from './limit/rate.js';
+export type { ApiAnswer } from './limit/rate-learning.js';
+export type { AnnouncedLimit } from './limit/rate-limit-headers.js';
+export { parseRateLimitHeaders } from './limit/rate-limit-headers.js';
 export type { RateLimiter, Reservation } from './limit/rate-limiter.js';
 export { RedisLimiter } from './limit/redis-limiter.js';
 export type {

@@ -4,6 +4,7 @@ import {
   parseRetryAfter,
   readJsonBody,
   redactText,
+  reportApiAnswer,
   requestFailure,
 } from '@capital/core';
 import ky from 'ky';
@@ -49,6 +50,8 @@ export async function fetchStripeList(request: StripeListRequest): Promise<Strip
   } catch (error) {
     throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
   }
+  // Stripe states no limits in headers, but its 429s teach a limiter that learns the rate.
+  reportApiAnswer(response.status, response.headers);
   const body = await readJsonBody(response, { secrets });
   if (!response.ok) throw apiError(response, 'json' in body ? body.json : undefined, secrets);
   return parseList(body, request.path);

@@ -75,7 +75,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
       const rate = config.rate ?? connector.defaultRate;
       limits[connector.name] = rate === false ? 'off' : typeof rate === 'string' ? rate : formatRate(rate);
       if (rate === false) return undefined;
-      return new RedisLimiter({ redis: connection.redis, rate, prefix: config.limiterPrefix, logger });
+      // `auto`: the rate is learnt from the API, starting low (see `AdaptiveRateOptions`).
+      const auto = rate === 'auto';
+      return new RedisLimiter({
+        redis: connection.redis,
+        rate: auto ? '1/1s' : rate,
+        prefix: config.limiterPrefix,
+        logger,
+        ...(auto ? { adaptive: {} } : {}),
+      });
     },
     runtime: { resolveCredential: config.resolveCredential, timeoutMs: config.timeoutMs, logger },
     allowedCredentials: config.allowedCredentials,

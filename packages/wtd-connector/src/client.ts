@@ -61,7 +61,7 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
     } catch (error) {
       throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
     }
-    report.status(response.status);
+    report.status(response.status, response.headers);
     return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
   });
   if (!response.ok) {

@@ -9,6 +9,7 @@
  */
 
 import type { LimiterKey } from './limiter-layers.js';
+import type { ApiAnswer } from './rate-learning.js';
 
 /** One permit, reserved. */
 export type Reservation = {
@@ -51,6 +52,11 @@ export type RateLimiter = {
    * that holds it wait too.
    */
   pause(key: string, durationMs: number): void | Promise<void>;
+  /**
+   * Told what the API answered a request on `key`, for limiters that learn the rate from it
+   * (`RedisLimiter` with `adaptive`). Absent on limiters with a fixed rate.
+   */
+  learn?(key: string, answer: ApiAnswer): void | Promise<void>;
   /** Frees connections and timers. */
   close(): Promise<void>;
 };

@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import { InvalidOptionError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import {
+  type AdaptiveRateConfig,
+  type AdaptiveRateOptions,
+  resolveAdaptiveRate,
+} from './adaptive-rate-options.js';
 import { checkRate, parseRate, type Rate } from './rate.js';
 
 /** What `RedisLimiter` does while Redis is unreachable, when asked to keep going. */
@@ -49,6 +54,12 @@ export type RedisLimiterOptions = {
    */
   readonly fallback?: RedisLimiterFallback | undefined;
   /**
+   * Learn each single key's rate from the API instead of using `rate` (`--rate auto`): see
+   * {@link AdaptiveRateOptions}. `rate` still applies to layered keys and to the fallback.
+   * @default undefined — the rate is `rate`
+   */
+  readonly adaptive?: AdaptiveRateOptions | undefined;
+  /**
    * Told when Redis becomes unreachable, reachable again, or a release is lost.
    * @default silentLogger
    */
@@ -81,6 +92,7 @@ export type RedisLimiterConfig = {
   readonly fallbackRate: Rate | undefined;
   readonly logger: Logger;
   readonly now: (() => number) | undefined;
+  readonly adaptive: AdaptiveRateConfig | undefined;
 };
 
 /**
@@ -111,5 +123,6 @@ export function resolveRedisLimiterConfig(options: RedisLimiterOptions): RedisLi
     fallbackRate: share === undefined ? undefined : { ...rate, periodMs: rate.periodMs / share },
     logger: options.logger ?? silentLogger,
     now: options.now,
+    adaptive: options.adaptive && resolveAdaptiveRate(options.adaptive),
   };
 }

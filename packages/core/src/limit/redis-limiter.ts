@@ -5,6 +5,7 @@ import { acquireByReserving, sleepWithTimers } from './acquire-by-reserving.js';
 import { type LimiterKey, type ResolvedLayer, resolveLayers } from './limiter-layers.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { formatRate, type Rate } from './rate.js';
+import { type ApiAnswer, RateLearning } from './rate-learning.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
 import { answerWithin, connectLimiterRedis, waitUntilReady } from './redis-connection.js';
 import {
@@ -44,6 +45,8 @@ export class RedisLimiter implements RateLimiter {
   readonly #now: (() => number) | undefined;
   readonly #fallback: MemoryLimiter | undefined;
   readonly #rateArgs: readonly [limit: string, periodMs: string, burst: string];
+  /** Set with `adaptive`: single keys reserve at the rate learnt from the API. */
+  readonly #learning: RateLearning | undefined;
   #reservations = 0;
   #fallbackReservations = 0;
   #roundTrips = 0;
@@ -69,6 +72,7 @@ export class RedisLimiter implements RateLimiter {
     this.#now = config.now;
     this.#fallback = config.fallbackRate && new MemoryLimiter({ rate: config.fallbackRate });
     this.#rateArgs = [String(this.rate.limit), String(this.rate.periodMs), String(this.rate.burst)];
+    this.#learning = config.adaptive && new RateLearning(config.adaptive);
     this.#ownsRedis = typeof config.redis === 'string';
     this.#redis = defineLimiterCommands(
       typeof config.redis === 'string'
@@ -87,10 +91,12 @@ export class RedisLimiter implements RateLimiter {
   async reserve(key: LimiterKey): Promise<Reservation> {
     if (typeof key !== 'string') return this.#reserveLayers(resolveLayers(key, this.rate));
     const redisKey = this.#prefix + key;
-    let reply: [string, string, string, string];
+    let reply: readonly string[];
     try {
-      reply = await this.#send(key, () =>
-        this.#redis.capitalReserve(redisKey, `${redisKey}:pause`, ...this.#rateArgs, this.#nowArg()),
+      reply = await this.#send<readonly string[]>(key, () =>
+        this.#learning
+          ? this.#learning.reserve(this.#redis, redisKey, key, this.#rateArgs[2], this.#nowArg())
+          : this.#redis.capitalReserve(redisKey, `${redisKey}:pause`, ...this.#rateArgs, this.#nowArg()),
       );
     } catch (error) {
       if (this.#fallback === undefined || !(error instanceof RateLimiterUnavailableError)) throw error;
@@ -101,6 +107,8 @@ export class RedisLimiter implements RateLimiter {
     if (this.#local) this.#backOnRedis();
     // The script answers in whole µs on Redis' clock.
     const [grantAtUs, waitUs, tatUs, pauseEndUs] = reply.map(Number) as [number, number, number, number];
+    // A learnt rate is released at the interval it reserved at.
+    const rateArgs = reply[4] === undefined ? this.#rateArgs : learntRateArgs(Number(reply[4]));
     this.#notePause(key, pauseEndUs, grantAtUs - waitUs);
     const grantAt = grantAtUs / 1000;
     const waitMs = waitUs / 1000;
@@ -110,7 +118,7 @@ export class RedisLimiter implements RateLimiter {
       // Once only: a second release of the same tat could give back someone else's permit.
       if (released) return;
       released = true;
-      await this.#releaseOnRedis(key, this.#rateArgs, reply[2]);
+      await this.#releaseOnRedis(key, rateArgs, reply[2] ?? '0');
     };
     const reservation: Reservation = {
       key,
@@ -166,6 +174,29 @@ export class RedisLimiter implements RateLimiter {
       return;
     }
     this.#notePause(key, Number(reply[1]), Number.NEGATIVE_INFINITY);
+  }
+
+  /**
+   * Tells the limiter what the API answered a request on `key` (status and headers), so that
+   * an `adaptive` limiter learns the key's rate: a 429 cuts it at once, for every process (one
+   * round trip; 429s are rare); other answers and announced limits travel with the key's next
+   * reservation. Without `adaptive`, does nothing.
+   */
+  learn(key: string, answer: ApiAnswer): Promise<void> {
+    if (this.#learning === undefined || this.#redis.status !== 'ready') return Promise.resolve();
+    const learnt = this.#learning.note(key, answer, this.#nowArg(), this.#prefix + key);
+    if (learnt === undefined) return Promise.resolve();
+    // Resolves once Redis has it (tests wait for that); never rejects: learning is advice.
+    return this.#send(key, () => learnt(this.#redis)).then(
+      () => undefined,
+      (error: unknown) =>
+        this.#logger.warn('Could not tell Redis of a 429', { limiterKey: key, error: String(error) }),
+    );
+  }
+
+  /** The rate learnt for `key` as this process last heard it, permits per second (adaptive only). */
+  learntRate(key: string): number | undefined {
+    return this.#learning?.rateOf(key);
   }
 
   /** Permits and round trips so far, to report Redis commands per permit. */
@@ -363,6 +394,11 @@ export class RedisLimiter implements RateLimiter {
   #nowArg(): string {
     return this.#now ? String(this.#now()) : '';
   }
+}
+
+/** A learnt rate, in permits per second, as release-3.lua takes a rate: its interval. */
+function learntRateArgs(perSecond: number): readonly [string, string, string] {
+  return ['1', String(1000 / Math.max(perSecond, 0.001)), '1'];
 }
 
 /** A rate as the scripts take it: limit, periodMs and burst, as text. */

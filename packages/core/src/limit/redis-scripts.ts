@@ -42,13 +42,36 @@ export type LimiterCommands = {
     reservedTat: string,
     now: string,
   ): Promise<number>;
+  /**
+   * `lua/reserveAdaptive-3.lua`: the bucket, pause and learnt-rate keys, then burst, successes,
+   * announced limit and window (0: none), now, and the adaptive config. Resolves to
+   * `[grantAtUs, waitUs, tatUs, pauseEndUs, ratePerSecond]`.
+   */
+  capitalReserveAdaptive(
+    key: string,
+    pauseKey: string,
+    rateKey: string,
+    ...args: string[]
+  ): Promise<[string, string, string, string, string]>;
+  /**
+   * `lua/learn-2.lua`: the learnt-rate and bucket keys, then throttled (`'1'`/`'0'`), announced
+   * limit and window (0: none), now, and the adaptive config. Resolves to `[ratePerSecond, cut]`.
+   */
+  capitalLearn(rateKey: string, key: string, ...args: string[]): Promise<[string, number]>;
 };
 
 /**
  * The script files, named `<command>-<numKeys>.lua` as BullMQ names them; `-n` for a variable
  * number of keys, whose count the caller passes first.
  */
-const files = ['reserve-2.lua', 'pause-2.lua', 'release-3.lua', 'reserveLayers-n.lua'] as const;
+const files = [
+  'reserve-2.lua',
+  'pause-2.lua',
+  'release-3.lua',
+  'reserveLayers-n.lua',
+  'reserveAdaptive-3.lua',
+  'learn-2.lua',
+] as const;
 
 let cache:
   | ReadonlyArray<{ readonly name: string; readonly numberOfKeys: number | undefined; readonly lua: string }>

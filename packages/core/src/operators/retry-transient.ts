@@ -47,7 +47,7 @@ export function retryTransient<T>(config: RetryTransientConfig = {}): MonoTypeOp
     count: policy.retries,
     delay: (thrown: unknown, retryCount: number) => {
       const error = toError(thrown);
-      const retryAfter = retryAfterOf(error);
+      const retryAfter = retryAfterOf(error, policy.retryAfterCapMs);
       if (!isRetryable(error) || (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)) {
         return throwError(() => error);
       }

@@ -1,7 +1,9 @@
 import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { listenForApiAnswers } from '../limit/api-answers.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
+import type { ApiAnswer } from '../limit/rate-learning.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
@@ -72,12 +74,23 @@ function fetchPage<T extends Task, D>(
       )
     : undefined;
   let attempts = 0;
+  // A limiter that learns the rate hears every answer the handler reports (single keys only).
+  const limiter = config.limiter;
+  const learn =
+    limiter?.learn && typeof limiterKey === 'string'
+      ? (answer: ApiAnswer) => {
+          void Promise.resolve(limiter.learn?.(limiterKey, answer)).catch(() => {});
+        }
+      : undefined;
   const call = (attempt: number) => () =>
-    callHandler(
-      handler,
-      task,
-      { signal, logger: config.logger, taskKey: label.taskKey, attempt, limiterWaitMs },
-      label,
+    listenForApiAnswers(
+      learn,
+      callHandler(
+        handler,
+        task,
+        { signal, logger: config.logger, taskKey: label.taskKey, attempt, limiterWaitMs },
+        label,
+      ),
     );
   // Without a limiter there is no permit to wait for: call the handler straight away.
   const attempt$ = defer(() => {

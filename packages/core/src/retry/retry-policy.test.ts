@@ -21,6 +21,7 @@ describe('resolveRetryPolicy', () => {
       maxTimeoutMs: 30_000,
       randomize: true,
       maxRetryAfterMs: 300_000,
+      retryAfterCapMs: 86_400_000,
     });
   });
 
@@ -34,6 +35,7 @@ describe('resolveRetryPolicy', () => {
       maxTimeoutMs: 0,
       randomize: false,
       maxRetryAfterMs: 300_000,
+      retryAfterCapMs: 86_400_000,
     });
   });
 
@@ -112,6 +114,26 @@ describe('retryAfterOf', () => {
     ['null', null],
   ])('gives undefined for %s', (_, error) => {
     expect(retryAfterOf(error)).toBeUndefined();
+  });
+
+  it('reads an absurd Retry-After as the cap: a day unless told', () => {
+    const tenYears = new HttpStatusError(429, 'm', { retryAfterMs: 10 * 365 * 86_400_000 });
+    expect(retryAfterOf(tenYears)).toBe(86_400_000);
+    expect(retryAfterOf(tenYears, 60_000)).toBe(60_000);
+  });
+});
+
+describe('retryDelay with retryAfterCapMs', () => {
+  it('waits the cap, not the absurd Retry-After', () => {
+    const policy = resolveRetryPolicy({ retryAfterCapMs: 30_000, maxRetryAfterMs: 60_000, randomize: false });
+    const error = new HttpStatusError(429, 'm', { retryAfterMs: 9e15 });
+    expect(retryDelay(1, error, policy)).toBe(30_000);
+  });
+
+  it('refuses a cap that is not a finite number of ms', () => {
+    expect(() => resolveRetryPolicy({ retryAfterCapMs: Number.POSITIVE_INFINITY })).toThrow(
+      /retryAfterCapMs/,
+    );
   });
 });
 

@@ -33,6 +33,13 @@ export type RetryOptions = {
    * @default 300_000
    */
   readonly maxRetryAfterMs?: number;
+  /**
+   * A `Retry-After` longer than this is read as this long, in ms: a broken or hostile server
+   * must not park a crawl, or pause a limiter every process shares, for years. (Whether a long
+   * wait is waited, deferred or failed is `maxRetryAfterMs`'s call, on the clamped value.)
+   * @default 86_400_000 — a day
+   */
+  readonly retryAfterCapMs?: number;
 };
 
 /** {@link RetryOptions} with every default filled in. */
@@ -47,7 +54,14 @@ export function resolveRetryPolicy(options: RetryOptions = {}): RetryPolicy {
     maxTimeoutMs: options.maxTimeoutMs ?? 30_000,
     randomize: options.randomize ?? true,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
+    retryAfterCapMs: options.retryAfterCapMs ?? defaultRetryAfterCapMs,
   };
+  if (!(policy.retryAfterCapMs >= 0) || !Number.isFinite(policy.retryAfterCapMs)) {
+    throw new InvalidOptionError(
+      'retry.retryAfterCapMs',
+      `must be a finite number of ms ≥ 0, got ${policy.retryAfterCapMs}.`,
+    );
+  }
   if (!Number.isInteger(policy.retries) || policy.retries < 0) {
     throw new InvalidOptionError('retry.retries', `must be a whole number ≥ 0, got ${policy.retries}.`);
   }
@@ -94,10 +108,18 @@ export function isRetryable(error: unknown, depth = 0): boolean {
   return error.cause !== undefined && depth < 4 && isRetryable(error.cause, depth + 1);
 }
 
-/** The `Retry-After` that an error carries, in ms, if any. */
-export function retryAfterOf(error: unknown): number | undefined {
+/** The `Retry-After` cap when none is configured: a day. */
+const defaultRetryAfterCapMs = 86_400_000;
+
+/**
+ * The `Retry-After` that an error carries, in ms, if any, clamped to `capMs` (an absurd value,
+ * such as a year, is read as the cap; a negative or non-finite one as none).
+ */
+export function retryAfterOf(error: unknown, capMs: number = defaultRetryAfterCapMs): number | undefined {
   const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+    ? Math.min(value, capMs)
+    : undefined;
 }
 
 /**
@@ -112,5 +134,5 @@ export function retryDelay(
 ): number {
   const jitter = policy.randomize ? 1 + random() : 1;
   const backoff = Math.min(policy.minTimeoutMs * jitter * policy.factor ** (retry - 1), policy.maxTimeoutMs);
-  return Math.round(Math.max(backoff, retryAfterOf(error) ?? 0));
+  return Math.round(Math.max(backoff, retryAfterOf(error, policy.retryAfterCapMs) ?? 0));
 }

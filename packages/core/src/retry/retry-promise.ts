@@ -28,7 +28,7 @@ export function retryPromise<R>(
         return await operation(attempt);
       } catch (thrown) {
         const error = toError(thrown);
-        const retryAfter = retryAfterOf(error);
+        const retryAfter = retryAfterOf(error, policy.retryAfterCapMs);
         // p-retry retries everything but AbortError; say "stop" for what is not transient, and
         // for a Retry-After longer than the policy allows (as the crawl does).
         if (!isRetryable(error) || (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)) {
@@ -48,7 +48,7 @@ export function retryPromise<R>(
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (retriesLeft === 0) return;
         options.onRetry?.(error, attemptNumber);
-        const retryAfter = retryAfterOf(error);
+        const retryAfter = retryAfterOf(error, policy.retryAfterCapMs);
         if (retryAfter !== undefined)
           await waitFor(Math.min(retryAfter, policy.maxRetryAfterMs), options.signal);
       },

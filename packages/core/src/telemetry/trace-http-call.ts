@@ -1,4 +1,5 @@
 import { context as otelContext, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { reportApiAnswer } from '../limit/api-answers.js';
 import { attr } from './attributes.js';
 import { recordMetric } from './record-metric.js';
 import { noteHttpStatus, tracer } from './trace-attempt.js';
@@ -16,8 +17,11 @@ export type HttpCallInfo = {
 
 /** What the call reports back once the response is in. */
 export type HttpCallReport = {
-  /** Sets the response's status on the call's span and on its attempt's span. */
-  status(status: number): void;
+  /**
+   * Sets the response's status on the call's span and on its attempt's span; with the headers,
+   * also tells a limiter that learns the rate from the API (`reportApiAnswer`).
+   */
+  status(status: number, headers?: Headers): void;
   /** Adds response body bytes to the span and to `capital.http.bytes`. */
   bytes(count: number): void;
 };
@@ -32,7 +36,7 @@ export type HttpCallReport = {
  * @example
  * const body = await traceHttpCall({ method: 'GET', url: `${base}/orders?page=${page}` }, async (report) => {
  *   const response = await fetch(url, { signal });
- *   report.status(response.status);
+ *   report.status(response.status, response.headers);
  *   const text = await response.text();
  *   report.bytes(Buffer.byteLength(text));
  *   return text;
@@ -58,7 +62,8 @@ export async function traceHttpCall<R>(
   );
   let bytes = 0;
   const report: HttpCallReport = {
-    status: (status) => {
+    status: (status, headers) => {
+      reportApiAnswer(status, headers);
       span.setAttribute(attr.httpStatus, status);
       if (status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
       otelContext.with(parent, () => noteHttpStatus(status));

@@ -36,6 +36,18 @@ export type EmulatorOptions = FaultOptions & {
    */
   readonly rateLimit?: RollingWindowLimiterOptions | false;
   /**
+   * Rate-limit headers on every answer the limit saw: `ratelimit` for the IETF draft's
+   * `RateLimit-Limit/Remaining/Reset`, `x-ratelimit` for `X-RateLimit-*`, `none` for an API
+   * that states its limit nowhere (see the emulator kit's `RateLimitOptions.headers`).
+   * @default 'none'
+   */
+  readonly rateLimitHeaders?: 'none' | 'ratelimit' | 'x-ratelimit';
+  /**
+   * Whether a 429 says `Retry-After` and `Retry-After-Ms`; `false` for an API that answers a bare 429.
+   * @default true
+   */
+  readonly retryAfter?: boolean;
+  /**
    * Largest page size. A larger `limit` is clamped to it, as the real API did (its maximum was
    * 50); the answer's `limit` field shows the size used. A missing `limit` also means `maxLimit`.
    * @default 50
@@ -70,6 +82,8 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     tokens = ['demo'],
     dataset,
     rateLimit = { limit: 10, windowMs: 1000 },
+    rateLimitHeaders = 'none',
+    retryAfter = true,
     maxLimit = 50,
     now = () => performance.now(),
     latencyMs = 0,
@@ -91,6 +105,8 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     tokens,
     dataset: dataset ?? generateListings(),
     rateLimit,
+    rateLimitHeaders,
+    retryAfter,
     maxLimit,
     now,
     faults,
@@ -117,7 +133,9 @@ export function toServerOptions(resolved: ResolvedEmulatorOptions, statsPath: st
         rateLimit === false
           ? []
           : [{ name: 'token', limit: rateLimit.limit ?? 10, windowMs: rateLimit.windowMs ?? 1000 }],
-      retryAfterMs: true,
+      retryAfterMs: resolved.retryAfter,
+      retryAfter: resolved.retryAfter,
+      headers: resolved.rateLimitHeaders,
     },
     // Only the rates given: the kit refuses an explicit undefined as it refuses NaN.
     faults: {

@@ -27,6 +27,12 @@ export type RunningEmulator = {
   release(): void;
   /** How many answers are being held right now. */
   heldRequests(): number;
+  /**
+   * Changes the per-token rate limit from now on (requests already in the window stay in it),
+   * e.g. to drop it mid-run and raise it again.
+   * @throws {RangeError} with `rateLimit: false`, or for a value out of range.
+   */
+  setRateLimit(limit: { readonly limit?: number; readonly windowMs?: number }): void;
   /** Stops listening and closes every connection, keep-alive ones too. Safe to call twice. */
   close(): Promise<void>;
 };
@@ -66,6 +72,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     hold: (after) => server.hold(after),
     release: () => server.release(),
     heldRequests: () => server.heldRequests(),
+    setRateLimit: (limit) => server.setRateLimit('token', limit),
     close: () => server.close(),
   };
 }

@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import { type AdaptiveRateConfig, adaptiveArgs } from './adaptive-rate-options.js';
+import { announcedWindowMs, parseRateLimitHeaders } from './rate-limit-headers.js';
+import type { LimiterCommands } from './redis-scripts.js';
+
+/** What the API answered one request: its status and, when the client passes them, its headers. */
+export type ApiAnswer = {
+  readonly status: number;
+  readonly headers?: Headers | undefined;
+};
+
+type Pending = { successes: number; limit: number; windowMs: number };
+
+/** Keys remembered at once; past this the maps start over (keys are per credential: few). */
+const maxKeys = 1024;
+
+/**
+ * The process's side of a learnt rate (`RedisLimiter` with `adaptive`): what it heard since its
+ * last reservation on a key, sent with the next one (`reserveAdaptive-3.lua`), so that learning
+ * adds no round trip per permit; a 429 is sent at once (`learn-2.lua`).
+ */
+export class RateLearning {
+  readonly #args: readonly string[];
+  readonly #pending = new Map<string, Pending>();
+  readonly #rates = new Map<string, number>();
+
+  constructor(config: AdaptiveRateConfig) {
+    this.#args = adaptiveArgs(config);
+  }
+
+  /** One reservation at the learnt rate, carrying what was heard since the last one. */
+  reserve(
+    redis: Redis & LimiterCommands,
+    redisKey: string,
+    key: string,
+    burst: string,
+    now: string,
+  ): Promise<[string, string, string, string, string]> {
+    const pending = this.#pending.get(key);
+    this.#pending.delete(key);
+    return redis
+      .capitalReserveAdaptive(
+        redisKey,
+        `${redisKey}:pause`,
+        `${redisKey}:rate`,
+        burst,
+        String(pending?.successes ?? 0),
+        String(pending?.limit ?? 0),
+        String(pending?.windowMs ?? 0),
+        now,
+        ...this.#args,
+      )
+      .then((reply) => {
+        this.#remember(key, Number(reply[4]));
+        return reply;
+      });
+  }
+
+  /**
+   * Notes an answer. For a 429, returns the call that tells Redis at once; otherwise keeps it
+   * for the key's next reservation and returns `undefined`.
+   */
+  note(
+    key: string,
+    answer: ApiAnswer,
+    now: string,
+    redisKey: string,
+  ): ((redis: Redis & LimiterCommands) => Promise<unknown>) | undefined {
+    const announced = answer.headers && parseRateLimitHeaders(answer.headers);
+    const limit = announced?.limit ?? 0;
+    const windowMs = (announced && announcedWindowMs(announced)) ?? 0;
+    if (answer.status === 429) {
+      return (redis) =>
+        redis
+          .capitalLearn(
+            `${redisKey}:rate`,
+            redisKey,
+            '1',
+            String(limit),
+            String(windowMs),
+            now,
+            ...this.#args,
+          )
+          .then((reply) => this.#remember(key, Number(reply[0])));
+    }
+    if (this.#pending.size >= maxKeys && !this.#pending.has(key)) this.#pending.clear();
+    const pending = this.#pending.get(key) ?? { successes: 0, limit: 0, windowMs: 0 };
+    // Only answers that got through count as room to grow; a 5xx says nothing of the rate.
+    if (answer.status >= 200 && answer.status < 400) pending.successes += 1;
+    if (limit > 0) {
+      pending.limit = limit;
+      if (windowMs > 0) pending.windowMs = windowMs;
+    }
+    this.#pending.set(key, pending);
+    return undefined;
+  }
+
+  /** The rate learnt for `key` as last heard from Redis, permits per second. */
+  rateOf(key: string): number | undefined {
+    return this.#rates.get(key);
+  }
+
+  #remember(key: string, rate: number): void {
+    if (!Number.isFinite(rate)) return;
+    if (this.#rates.size >= maxKeys && !this.#rates.has(key)) this.#rates.clear();
+    this.#rates.set(key, rate);
+  }
+}
