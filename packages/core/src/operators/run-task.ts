@@ -1,7 +1,22 @@
-import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
+import {
+  catchError,
+  concatMap,
+  defer,
+  firstValueFrom,
+  from,
+  fromEvent,
+  map,
+  type Observable,
+  of,
+  takeUntil,
+  throwError,
+} from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { createSendPermit, maxSendDelayFor, type SendPermit } from '../http/send-permit.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
+import type { Rate } from '../limit/rate.js';
+import type { RateLimiter } from '../limit/rate-limiter.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
@@ -58,6 +73,8 @@ function fetchPage<T extends Task, D>(
   const limiterKey = config.limiter ? config.limiterKey(task) : '';
   // The permit's wait of the current attempt, for its span; undefined without a limiter.
   let limiterWaitMs: number | undefined;
+  // When the latest permit of this task was granted (the scheduler's clock, `Date.now` in production).
+  let grantedAt = 0;
   const permit$ = config.limiter
     ? of(task).pipe(
         rateLimit({
@@ -68,15 +85,40 @@ function fetchPage<T extends Task, D>(
             limiterWaitMs = (limiterWaitMs ?? 0) + waitMs;
             config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs });
           },
+          onGrant: (at) => {
+            grantedAt = at;
+          },
         }),
       )
     : undefined;
+  const maxDelayMs =
+    config.limiter && (config.maxSendDelayMs ?? maxSendDelayFor(limiterKey, rateOf(config.limiter)));
+  // The attempt's permit, for the handler's HTTP client to check just before it writes.
+  const sendPermit = (): SendPermit | undefined =>
+    permit$ &&
+    createSendPermit({
+      grantedAt,
+      maxDelayMs: maxDelayMs || 0,
+      take: async (takeSignal) => {
+        await nextPermit(permit$, takeSignal ?? signal);
+        return grantedAt;
+      },
+      onSent: (delayMs) => config.onEvent({ type: 'request-sent', key: label.taskKey, delayMs }),
+      onSpent: (ageMs) => config.onEvent({ type: 'permit-spent', key: label.taskKey, ageMs }),
+    });
   let attempts = 0;
   const call = (attempt: number) => () =>
     callHandler(
       handler,
       task,
-      { signal, logger: config.logger, taskKey: label.taskKey, attempt, limiterWaitMs },
+      {
+        signal,
+        logger: config.logger,
+        taskKey: label.taskKey,
+        attempt,
+        limiterWaitMs,
+        permit: sendPermit(),
+      },
       label,
     );
   // Without a limiter there is no permit to wait for: call the handler straight away.
@@ -122,4 +164,21 @@ function fetchPage<T extends Task, D>(
 /** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
 function isTaskLevel(error: Error): boolean {
   return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
+}
+
+/** The limiter's rate, on limiters that have one (`MemoryLimiter` and `RedisLimiter` do). */
+function rateOf(limiter: RateLimiter): Rate | undefined {
+  const rate = (limiter as { readonly rate?: Rate }).rate;
+  return typeof rate?.limit === 'number' && typeof rate.periodMs === 'number' ? rate : undefined;
+}
+
+/** One more permit; an abort gives it back and rejects with the signal's reason. */
+async function nextPermit(permit$: Observable<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  try {
+    await firstValueFrom(signal ? permit$.pipe(takeUntil(fromEvent(signal, 'abort'))) : permit$);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
 }
