@@ -42,6 +42,8 @@ export {
   TransientError,
   toError,
 } from './errors.js';
+export type { AcquireSendPermitOptions } from './http/acquire-send-permit.js';
+export { acquireSendPermit } from './http/acquire-send-permit.js';
 export type { FetchDispatcher } from './http/permit-dispatcher.js';
 export { permitDispatcher, warmConnections } from './http/permit-dispatcher.js';
 export type { JsonBody, ReadJsonBodyOptions } from './http/read-json-body.js';

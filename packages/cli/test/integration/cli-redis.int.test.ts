@@ -50,9 +50,9 @@ describe('two capital processes with one token against one emulator (10 requests
   });
 
   /**
-   * Two real `capital run wtd` processes at once at 6/s each, writing a.ndjson and b.ndjson.
-   * Shared, 6/s leaves the API's 10/s room for the delay between a grant and the request's
-   * arrival on a busy machine; apart, 12/s is more than the API allows.
+   * Two real `capital run wtd` processes at once at 9/s each, writing a.ndjson and b.ndjson.
+   * Shared, 9/s holds within the API's 10/s as it counts arrivals (a permit grown too old before
+   * its request was written is spent and another taken); apart, 18/s is more than it allows.
    */
   const both = (extra: readonly string[]) =>
     Promise.all(
@@ -71,7 +71,7 @@ describe('two capital processes with one token against one emulator (10 requests
             '--out',
             join(folder, `${name}.ndjson`),
             '--rate',
-            '6/1s',
+            '9/1s',
             ...extra,
           ],
           { cwd: folder, env: { REDIS_URL: '' } },
@@ -91,7 +91,7 @@ describe('two capital processes with one token against one emulator (10 requests
     for (const key of keys) expect(key).not.toContain(token);
   });
 
-  it('without --redis each process keeps its own 6/s, together they exceed the API limit and meet 429s', async () => {
+  it('without --redis each process keeps its own 9/s, together they exceed the API limit and meet 429s', async () => {
     // The control: it shows the first test would catch a limit that is not shared.
     const runs = await both([]);
     for (const run of runs) expect(run).toMatchObject({ code: 0 });

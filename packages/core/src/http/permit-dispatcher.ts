@@ -18,10 +18,9 @@ class PermitSpent extends Error {
 
 /**
  * Node's global dispatcher (undici's `Agent`), where `fetch` and `setGlobalDispatcher` keep it.
- * Reading `fetch` first loads Node's undici, which installs it.
+ * Node loads its undici, which installs it, at the first call of `fetch`: read it only then.
  */
 function globalDispatcher(): InnerDispatcher {
-  void globalThis.fetch;
   const found = (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')];
   if (typeof (found as InnerDispatcher | undefined)?.dispatch !== 'function') {
     throw new Error('No global fetch dispatcher: Node ≥ 20 with its built-in fetch is required.');
@@ -45,8 +44,9 @@ function globalDispatcher(): InnerDispatcher {
  * @example ky.get(url, context.permit ? { dispatcher: permitDispatcher(context.permit, context.signal) } : {})
  */
 export function permitDispatcher(permit: SendPermit, signal?: AbortSignal): FetchDispatcher {
-  const inner = globalDispatcher();
   const dispatch = (options: DispatchOptions, handler: DispatchHandler): boolean => {
+    // `fetch` is running: Node's undici, and its global dispatcher, are loaded.
+    const inner = globalDispatcher();
     if (!isReplayable(options.body)) return inner.dispatch(options, handler);
     const gated = new Proxy(handler, {
       get(target, property) {
@@ -103,7 +103,8 @@ function isReplayable(body: unknown): boolean {
 /**
  * Opens up to `count` keep-alive connections to `origin` without sending anything, so that the
  * first permits of a run are not spent waiting for a TCP (and TLS) handshake: each is a request
- * dropped in `onConnect`, once its connection is ready and before it is written. Settles when
+ * dropped in `onConnect`, once its connection is ready and before it is written. undici may
+ * serve several of them on one connection that was ready first, so expect at least one. Settles when
  * they are open, or failed, or after `timeoutMs`: a connection not opened here is opened by the
  * first request that needs it, as usual.
  *
@@ -113,6 +114,8 @@ export async function warmConnections(origin: string, count: number, timeoutMs =
   let inner: InnerDispatcher;
   let base: string;
   try {
+    // Loads Node's undici, and with it the global dispatcher, without any I/O.
+    await fetch('data:,');
     inner = globalDispatcher();
     base = new URL(origin).origin;
   } catch {

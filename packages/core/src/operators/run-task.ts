@@ -13,10 +13,9 @@ import {
 } from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { limiterRate } from '../http/acquire-send-permit.js';
 import { createSendPermit, maxSendDelayFor, type SendPermit } from '../http/send-permit.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
-import type { Rate } from '../limit/rate.js';
-import type { RateLimiter } from '../limit/rate-limiter.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
@@ -92,7 +91,7 @@ function fetchPage<T extends Task, D>(
       )
     : undefined;
   const maxDelayMs =
-    config.limiter && (config.maxSendDelayMs ?? maxSendDelayFor(limiterKey, rateOf(config.limiter)));
+    config.limiter && (config.maxSendDelayMs ?? maxSendDelayFor(limiterKey, limiterRate(config.limiter)));
   // The attempt's permit, for the handler's HTTP client to check just before it writes.
   const sendPermit = (): SendPermit | undefined =>
     permit$ &&
@@ -164,12 +163,6 @@ function fetchPage<T extends Task, D>(
 /** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
 function isTaskLevel(error: Error): boolean {
   return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
-}
-
-/** The limiter's rate, on limiters that have one (`MemoryLimiter` and `RedisLimiter` do). */
-function rateOf(limiter: RateLimiter): Rate | undefined {
-  const rate = (limiter as { readonly rate?: Rate }).rate;
-  return typeof rate?.limit === 'number' && typeof rate.periodMs === 'number' ? rate : undefined;
 }
 
 /** One more permit; an abort gives it back and rejects with the signal's reason. */
