@@ -65,7 +65,13 @@ describe('crawl with a limiter: the permit in the handler context', () => {
       permit = context.permit;
       return { task, data: [], nextTasks: [] };
     };
-    await lastValueFrom(of({ id: 1 }).pipe(crawl(handler), tap((page) => page.ack()), toArray()));
+    await lastValueFrom(
+      of({ id: 1 }).pipe(
+        crawl(handler),
+        tap((page) => page.ack()),
+        toArray(),
+      ),
+    );
     expect(permit).toBeUndefined();
   });
 });
