@@ -27,8 +27,12 @@ afterEach(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-/** A permit whose takes and sends are counted; `take` grants at once. */
-function countedPermit(grantedAt: number, maxDelayMs = 1000) {
+/**
+ * A permit whose takes and sends are counted; `take` grants at once. The bound is a day, so
+ * that only a permit made old on purpose is late, however slow the machine.
+ */
+const day = 86_400_000;
+function countedPermit(grantedAt: number, maxDelayMs = day) {
   const seen = { taken: 0, sent: [] as number[], spent: 0 };
   const permit = createSendPermit({
     grantedAt,
@@ -58,7 +62,7 @@ describe('permitDispatcher', () => {
   });
 
   it('spends a permit older than its bound and sends on a new one, one request at the server', async () => {
-    const { permit, seen } = countedPermit(Date.now() - 5000, 50);
+    const { permit, seen } = countedPermit(Date.now() - 2 * day);
     expect(await (await get(permit)).text()).toBe('ok');
     expect(seen).toMatchObject({ taken: 1, spent: 1 });
     expect(seen.sent).toHaveLength(1);
@@ -84,9 +88,9 @@ describe('permitDispatcher', () => {
     const permit: SendPermit = {
       get grantedAt() {
         reads += 1;
-        return reads === 2 ? Date.now() - 10_000 : Date.now();
+        return reads === 2 ? Date.now() - 2 * day : Date.now();
       },
-      maxDelayMs: 50,
+      maxDelayMs: day,
       used: false,
       renew: async () => {
         renewed += 1;
@@ -106,8 +110,8 @@ describe('permitDispatcher', () => {
 
   it('fails the request with the error of a new permit that could not be taken', async () => {
     const permit = createSendPermit({
-      grantedAt: Date.now() - 5000,
-      maxDelayMs: 50,
+      grantedAt: Date.now() - 2 * day,
+      maxDelayMs: day,
       take: () => Promise.reject(new Error('limiter unavailable')),
     });
     await expect(get(permit)).rejects.toThrow();
