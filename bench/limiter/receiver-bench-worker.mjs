@@ -40,10 +40,11 @@ const algorithms = {
    * This library at a known rate, as `capital run --rate 9/1s --redis` sends: the permit goes to
    * the HTTP client, which spends it when it is too old at the moment of writing.
    */
-  'redis-limiter': () => {
+  'redis-limiter': (maxDelayMs) => {
     const limiter = new RedisLimiter({ redis: client, rate: `${limit}/1s`, prefix });
     return async () => {
       const { permit } = await acquireSendPermit(limiter, key, {
+        maxDelayMs,
         onSent: (delayMs) => sendDelaysMs.push(delayMs),
         onSpent: () => {
           spent += 1;
@@ -53,6 +54,8 @@ const algorithms = {
       return true;
     };
   },
+  /** The same without a bound on grant-to-send delay: exact at the grant only, as before. */
+  'redis-limiter, no send bound': () => algorithms['redis-limiter'](Number.POSITIVE_INFINITY),
   /** rate-limiter-flexible's RateLimiterRedis (points = rate, 1 s), waiting msBeforeNext when refused. */
   'rate-limiter-flexible': () => {
     const limiter = new RateLimiterRedis({

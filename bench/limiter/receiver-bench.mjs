@@ -3,6 +3,7 @@
 // second and counts them as they ARRIVE (what a real API does), answering 429 above that.
 //
 //   redis-limiter          this library at a known rate (9/s), permits checked when the request is written
+//   …, no send bound       the same, permits not checked again (exact at the grant only): the control
 //   auto                   (reserved: the learnt rate, `--rate auto`, from the limit-learn work)
 //   rate-limiter-flexible  RateLimiterRedis (points 9, duration 1 s), waiting msBeforeNext when refused
 //
@@ -21,8 +22,8 @@ import { RollingWindowLimiter } from '../../packages/core/dist/testing/emulator/
 
 const worker = fileURLToPath(new URL('./receiver-bench-worker.mjs', import.meta.url));
 /** The rows, in order; `auto` is a placeholder until the learnt rate lands (limit-learn). */
-const algorithms = ['redis-limiter', 'auto', 'rate-limiter-flexible'];
-const runnable = new Set(['redis-limiter', 'rate-limiter-flexible']);
+const algorithms = ['redis-limiter', 'redis-limiter, no send bound', 'auto', 'rate-limiter-flexible'];
+const runnable = new Set(['redis-limiter', 'redis-limiter, no send bound', 'rate-limiter-flexible']);
 
 /** The API: 10 per rolling second per key, counted at arrival; arrival times kept. */
 async function startApi(trueLimit) {
@@ -167,7 +168,10 @@ function printTable(rows, settings) {
     ['most in 1 s', (row) => String(row.busiest)],
     ['used of true limit', (row) => `${(row.used * 100).toFixed(1)} %`],
     ['429s', (row) => String(row.refused)],
-    ['p99 send delay', (row) => (Number.isNaN(row.p99SendDelayMs) ? '—' : `${row.p99SendDelayMs} ms`)],
+    [
+      'p99 send delay',
+      (row) => (Number.isNaN(row.p99SendDelayMs) ? '—' : `${row.p99SendDelayMs.toFixed(1)} ms`),
+    ],
     ['late permits spent', (row) => String(row.spent)],
   ];
   const cells = [
