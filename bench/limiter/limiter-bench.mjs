@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { receiverBench } from './receiver-bench.mjs';
 
 const worker = fileURLToPath(new URL('./limiter-bench-worker.mjs', import.meta.url));
 const built = new URL('../../packages/core/dist/limit/redis-limiter.js', import.meta.url);
@@ -169,7 +170,9 @@ export async function main(options = {}) {
     await admin.quit();
   }
   if (options.print ?? true) printTable(rows, settings);
-  return rows;
+  // Then as the API counts: requests sent on the permits, counted when they arrive.
+  const receiver = await receiverBench({ redisUrl: settings.redisUrl, print: options.print ?? true });
+  return [...rows, ...receiver.map((row) => ({ ...row, algorithm: `${row.algorithm} (receiver)` }))];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -23,6 +23,7 @@ function stats(overrides: Partial<RunStatsSnapshot> = {}): RunStatsSnapshot {
     records: 600,
     requests: 18,
     requestsPerSecond: 9,
+    sendDelays: { requests: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0, spentPermits: 0 },
     retries: 0,
     queued: 3,
     limiterWaitMs: 3600,

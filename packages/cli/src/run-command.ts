@@ -19,6 +19,7 @@ import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './p
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
 import { describeRun, parseRunChoice, parseSinceFlag, parseWriteFlag } from './run-flags.js';
+import { describeSendDelays } from './send-delays.js';
 import { settleWithin } from './settle-within.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from './sink-from-flags.js';
 import { createStderrLogger } from './stderr-logger.js';
@@ -173,6 +174,8 @@ export async function runCommand(
       `capital: done in ${seconds.toFixed(1)} s: ${describeProgress(summary)}; ` +
         `${(summary.pagesFetched / Math.max(seconds, 0.001)).toFixed(1)} pages/s.\n`,
     );
+    const delays = describeSendDelays(summary.sendDelays);
+    if (delays !== undefined) io.stderr.write(`capital: ${delays}.\n`);
     if (!summary.completeness.complete) {
       io.stderr.write(
         `capital: INCOMPLETE (--allow-incomplete): ${summary.completeness.faults.join('; ')}\n`,

@@ -17,6 +17,7 @@ import {
   redactError,
   resolveRetryPolicy,
   type Task,
+  warmConnections,
 } from '@capital/core';
 import { type OpenedRun, type Sink, type SinkSummary, writeTo } from '@capital/sinks';
 import { lastValueFrom } from 'rxjs';
@@ -165,6 +166,9 @@ export async function runConnector<T extends Task, D>(
       resolveCredential: options.resolveCredential,
       secret: options.keySecret,
     });
+    // Connections ready before the first grant: a permit must not wait for a handshake (its
+    // request would reach the API late, bunched with later ones). One per request in flight.
+    if (options.limiter) await warmConnections(options.baseUrl, concurrency);
     // Seeds are drawn as the crawl has room for them, not all admitted up front.
     const pages$ = crawlFrom<T, D>(plan.seeds, handler, {
       concurrency,

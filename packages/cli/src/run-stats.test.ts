@@ -28,6 +28,23 @@ describe('RunStats', () => {
       limiterWallMs: 0,
       elapsedMs: 0,
       lastRetry: undefined,
+      sendDelays: { requests: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0, spentPermits: 0 },
+    });
+  });
+
+  it('keeps grant-to-send delays as percentiles and counts the permits spent late', () => {
+    const stats = new RunStats(clock().now);
+    for (let delay = 1; delay <= 100; delay += 1) {
+      stats.record({ type: 'request-sent', key: 'k', delayMs: delay - 0.5 });
+    }
+    stats.record({ type: 'permit-spent', key: 'k', ageMs: 80 });
+    expect(stats.snapshot().sendDelays).toEqual({
+      requests: 100,
+      p50Ms: 50,
+      p90Ms: 90,
+      p99Ms: 99,
+      maxMs: 99.5,
+      spentPermits: 1,
     });
   });
 

@@ -1,4 +1,5 @@
 import type { CrawlEvent } from '@capital/core';
+import { type SendDelaySummary, SendDelays } from './send-delays.js';
 
 /** The last retry of a run, for a progress line that says why the run is slow. */
 export type RetryNote = {
@@ -39,6 +40,8 @@ export type RunStatsSnapshot = {
   readonly elapsedMs: number;
   /** The latest retry, if any. */
   readonly lastRetry: RetryNote | undefined;
+  /** Delays from each permit's grant to its request's first byte. */
+  readonly sendDelays: SendDelaySummary;
 };
 
 /** Options of {@link RunStats}. */
@@ -69,6 +72,7 @@ export class RunStats {
   /** When the requests of the rate window ended, oldest first. */
   #requestTimes: number[] = [];
   #lastRetry: RetryNote | undefined;
+  readonly #sendDelays = new SendDelays();
 
   constructor(now: () => number = () => performance.now(), options: RunStatsOptions = {}) {
     this.#now = now;
@@ -117,6 +121,12 @@ export class RunStats {
         }
         break;
       }
+      case 'request-sent':
+        this.#sendDelays.sent(event.delayMs);
+        break;
+      case 'permit-spent':
+        this.#sendDelays.spent();
+        break;
       default:
         break;
     }
@@ -137,6 +147,7 @@ export class RunStats {
       limiterWallMs: this.#limiterWallMs - Math.max(0, this.#limiterWaitEnd - now),
       elapsedMs: now - this.#startedAt,
       lastRetry: this.#lastRetry,
+      sendDelays: this.#sendDelays.summary(),
     };
   }
 

@@ -42,10 +42,16 @@ export {
   TransientError,
   toError,
 } from './errors.js';
+export type { AcquireSendPermitOptions } from './http/acquire-send-permit.js';
+export { acquireSendPermit } from './http/acquire-send-permit.js';
+export type { FetchDispatcher } from './http/permit-dispatcher.js';
+export { permitDispatcher, warmConnections } from './http/permit-dispatcher.js';
 export type { JsonBody, ReadJsonBodyOptions } from './http/read-json-body.js';
 export { readJsonBody } from './http/read-json-body.js';
 export type { RequestFailureOptions } from './http/request-failure.js';
 export { describeFailure, requestFailure } from './http/request-failure.js';
+export type { SendPermit, SendPermitOptions } from './http/send-permit.js';
+export { createSendPermit, maxSendDelayFor } from './http/send-permit.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
 export type { AdaptiveRateOptions } from './limit/adaptive-rate-options.js';

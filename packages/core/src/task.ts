@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { Expectation } from './completeness/expectation.js';
 import type { TaskLabel } from './errors.js';
 import { InvalidTaskError } from './errors.js';
+import type { SendPermit } from './http/send-permit.js';
 import type { JsonObject } from './json.js';
 import { canonicalJson } from './json.js';
 import type { Logger } from './logger.js';
@@ -60,6 +61,11 @@ export type HandlerContext = {
   readonly attempt: number;
   /** How long this attempt waited for its rate-limiter permit, in ms (none: no limiter). */
   readonly limiterWaitMs?: number | undefined;
+  /**
+   * The attempt's rate-limiter permit, to be checked just before the request is written: send
+   * through `permitDispatcher(context.permit)`. Absent without a limiter.
+   */
+  readonly permit?: SendPermit | undefined;
 };
 
 /**

@@ -2,10 +2,12 @@ import {
   InvalidResponseError,
   type JsonBody,
   parseRetryAfter,
+  permitDispatcher,
   readJsonBody,
   redactText,
   reportApiAnswer,
   requestFailure,
+  type SendPermit,
 } from '@capital/core';
 import ky from 'ky';
 import * as v from 'valibot';
@@ -26,6 +28,8 @@ export type StripeListRequest = {
   /** Per request, in ms. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** The attempt's rate-limiter permit, checked just before the request is written. */
+  readonly permit?: SendPermit | undefined;
 };
 
 /**
@@ -46,6 +50,8 @@ export async function fetchStripeList(request: StripeListRequest): Promise<Strip
       retry: 0,
       throwHttpErrors: false,
       signal: request.signal ?? null,
+      // A permit that grew too old before the request went is spent, and a new one taken.
+      ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
     });
   } catch (error) {
     throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });

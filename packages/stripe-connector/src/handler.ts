@@ -91,6 +91,7 @@ export function createStripeHandler(options: StripeHandlerOptions): Handler<Stri
       query: listQuery(task),
       timeoutMs,
       signal: context.signal,
+      permit: context.permit,
     });
     return { task, data: pageRecords(task, page), nextTasks: nextTasks(task, page) };
   };

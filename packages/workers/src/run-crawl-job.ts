@@ -1,4 +1,5 @@
 import {
+  acquireSendPermit,
   type Connector,
   type Expectation,
   type Handler,
@@ -133,12 +134,21 @@ export async function runCrawlJob(
     // a credential reference its connector does not declare. Neither is retried.
     const baseUrl = chooseBaseUrl(data.baseUrl, context.baseUrls, entry.connector);
     limiterKey = entry.limiterKey(task);
-    const limiterWaitMs = limiter ? (await limiter.acquire(limiterKey, signal)).waitMs : undefined;
+    // The permit goes to the handler too: its HTTP client spends one that grew too old before
+    // the request was written, and takes another (see `permitDispatcher`).
+    const granted = limiter ? await acquireSendPermit(limiter, limiterKey, { signal }) : undefined;
     const handler = entry.handlerFor(baseUrl);
     result = await runHandler(
       handler,
       task,
-      { signal, logger: context.logger, taskKey: key, attempt, limiterWaitMs },
+      {
+        signal,
+        logger: context.logger,
+        taskKey: key,
+        attempt,
+        limiterWaitMs: granted?.waitMs,
+        permit: granted?.permit,
+      },
       label,
     );
   } catch (error) {

@@ -4,9 +4,11 @@ import {
   InvalidResponseError,
   type JsonBody,
   parseRetryAfter,
+  permitDispatcher,
   readJsonBody,
   redactText,
   requestFailure,
+  type SendPermit,
   traceHttpCall,
 } from '@capital/core';
 import ky from 'ky';
@@ -26,6 +28,8 @@ export type StockSearchRequest = {
   /** Per request, in ms. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** The attempt's rate-limiter permit, checked just before the request is written. */
+  readonly permit?: SendPermit | undefined;
 };
 
 /**
@@ -57,6 +61,8 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
         retry: 0,
         throwHttpErrors: false,
         signal: request.signal ?? null,
+        // A permit that grew too old before the request went is spent, and a new one taken.
+        ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
       });
     } catch (error) {
       throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });

@@ -74,6 +74,7 @@ export function createStockSearchHandler(
       page: task.page,
       timeoutMs,
       signal: context.signal,
+      permit: context.permit,
     });
     const faults = pageFaults(page);
     let nextTasks: StockSearchTask[] = [];

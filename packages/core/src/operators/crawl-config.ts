@@ -48,6 +48,13 @@ export type CrawlOptions<T extends Task> = {
    * @default 'default'
    */
   readonly limiterKey?: LimiterKey | ((task: T) => LimiterKey);
+  /**
+   * The longest delay from a permit's grant to its request's first byte, in ms, for handlers
+   * that send through `permitDispatcher(context.permit)`: a permit older than that is spent and
+   * a new one taken, so that the API, counting requests as they arrive, sees the limiter's rate.
+   * @default half the interval between permits of the task's fastest rate, at least 5 ms (55 ms at `9/1s`)
+   */
+  readonly maxSendDelayMs?: number;
   /** A durable store of finished pages: tasks it knows are skipped, their recorded next tasks run. */
   readonly checkpoint?: Checkpoint<T>;
   /**
@@ -98,6 +105,7 @@ export type CrawlConfig<T extends Task> = {
   readonly retry: RetryPolicy | undefined;
   readonly limiter: RateLimiter | undefined;
   readonly limiterKey: (task: T) => LimiterKey;
+  readonly maxSendDelayMs: number | undefined;
   readonly checkpoint: Checkpoint<T> | undefined;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
@@ -153,6 +161,7 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
     retry: options.retry === false ? undefined : resolveRetryPolicy(options.retry),
     limiter: options.limiter,
     limiterKey: typeof key === 'function' ? key : () => key,
+    maxSendDelayMs: checkSendDelay(options.maxSendDelayMs),
     checkpoint: options.checkpoint,
     scheduler: options.scheduler ?? asyncScheduler,
     // Handlers log through it: no secret the resolver handed out reaches the user's logger.
@@ -161,4 +170,11 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
     onEvent: options.onEvent ?? (() => {}),
     random: options.random ?? Math.random,
   };
+}
+
+function checkSendDelay(ms: number | undefined): number | undefined {
+  if (ms !== undefined && !(ms >= 0)) {
+    throw new InvalidOptionError('maxSendDelayMs', `must be a number of ms ≥ 0, got ${ms}.`);
+  }
+  return ms;
 }

@@ -26,5 +26,12 @@ export type CrawlEvent =
     }
   /** A task waits `waitMs` for the rate limiter. */
   | { readonly type: 'limiter-wait'; readonly key: string; readonly waitMs: number }
+  /**
+   * A request is being written `delayMs` after its permit's grant (handlers that send through
+   * `permitDispatcher`).
+   */
+  | { readonly type: 'request-sent'; readonly key: string; readonly delayMs: number }
+  /** A permit was spent unused: too old when its request was about to go (`ageMs` after its grant). */
+  | { readonly type: 'permit-spent'; readonly key: string; readonly ageMs: number }
   /** A next task was already seen in this run, so it was dropped. */
   | { readonly type: 'duplicate'; readonly key: string };

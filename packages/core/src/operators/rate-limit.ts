@@ -26,6 +26,12 @@ export type RateLimitConfig<T> = {
   readonly scheduler?: SchedulerLike;
   /** Told of every wait longer than 0 ms, for progress reports. When it throws, the value errors. */
   readonly onWait?: (waitMs: number, value: T) => void;
+  /**
+   * Told when a value's permit is granted, with the grant's time on the scheduler's clock, taken
+   * as early as it can be (when the permit was asked for, plus its wait): a timer that fires late
+   * makes the grant look older, never younger, to whoever bounds the delay until it is used.
+   */
+  readonly onGrant?: (grantedAt: number, value: T) => void;
 };
 
 /**
@@ -61,19 +67,25 @@ function waitForPermit<T>(
     let granted = false;
     let held: Reservation | undefined;
     let timer: Subscription | undefined;
+    // When the pending reservation was asked for, before the store was.
+    let askedAt = scheduler.now();
     const onReservation = (reservation: Reservation): void => {
       held = reservation;
+      const grantedAt = askedAt + Math.max(0, reservation.waitMs);
       if (subscriber.closed) {
         giveBack(reservation);
         return;
       }
       const grant = (): void => {
+        // Before the store is asked: its clock reads no earlier than this.
+        askedAt = scheduler.now();
         const replacement = reservation.recheck?.();
         if (replacement !== undefined) {
           follow(replacement);
           return;
         }
         granted = true;
+        config.onGrant?.(grantedAt, value);
         subscriber.next(value);
         subscriber.complete();
       };

@@ -1,6 +1,20 @@
-import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
+import {
+  catchError,
+  concatMap,
+  defer,
+  firstValueFrom,
+  from,
+  fromEvent,
+  map,
+  type Observable,
+  of,
+  takeUntil,
+  throwError,
+} from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
 import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { limiterRate } from '../http/acquire-send-permit.js';
+import { createSendPermit, maxSendDelayFor, type SendPermit } from '../http/send-permit.js';
 import { listenForApiAnswers } from '../limit/api-answers.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
 import type { ApiAnswer } from '../limit/rate-learning.js';
@@ -60,6 +74,8 @@ function fetchPage<T extends Task, D>(
   const limiterKey = config.limiter ? config.limiterKey(task) : '';
   // The permit's wait of the current attempt, for its span; undefined without a limiter.
   let limiterWaitMs: number | undefined;
+  // When the latest permit of this task was granted (the scheduler's clock, `Date.now` in production).
+  let grantedAt = 0;
   const permit$ = config.limiter
     ? of(task).pipe(
         rateLimit({
@@ -70,9 +86,27 @@ function fetchPage<T extends Task, D>(
             limiterWaitMs = (limiterWaitMs ?? 0) + waitMs;
             config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs });
           },
+          onGrant: (at) => {
+            grantedAt = at;
+          },
         }),
       )
     : undefined;
+  const maxDelayMs =
+    config.limiter && (config.maxSendDelayMs ?? maxSendDelayFor(limiterKey, limiterRate(config.limiter)));
+  // The attempt's permit, for the handler's HTTP client to check just before it writes.
+  const sendPermit = (): SendPermit | undefined =>
+    permit$ &&
+    createSendPermit({
+      grantedAt,
+      maxDelayMs: maxDelayMs || 0,
+      take: async (takeSignal) => {
+        await nextPermit(permit$, takeSignal ?? signal);
+        return grantedAt;
+      },
+      onSent: (delayMs) => config.onEvent({ type: 'request-sent', key: label.taskKey, delayMs }),
+      onSpent: (ageMs) => config.onEvent({ type: 'permit-spent', key: label.taskKey, ageMs }),
+    });
   let attempts = 0;
   // A limiter that learns the rate hears every answer the handler reports (single keys only).
   const limiter = config.limiter;
@@ -88,7 +122,14 @@ function fetchPage<T extends Task, D>(
       callHandler(
         handler,
         task,
-        { signal, logger: config.logger, taskKey: label.taskKey, attempt, limiterWaitMs },
+        {
+          signal,
+          logger: config.logger,
+          taskKey: label.taskKey,
+          attempt,
+          limiterWaitMs,
+          permit: sendPermit(),
+        },
         label,
       ),
     );
@@ -135,4 +176,15 @@ function fetchPage<T extends Task, D>(
 /** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
 function isTaskLevel(error: Error): boolean {
   return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
+}
+
+/** One more permit; an abort gives it back and rejects with the signal's reason. */
+async function nextPermit(permit$: Observable<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  try {
+    await firstValueFrom(signal ? permit$.pipe(takeUntil(fromEvent(signal, 'abort'))) : permit$);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { acquireSendPermit } from '../../src/http/acquire-send-permit.js';
 import type { LimiterLayer } from '../../src/limit/limiter-layers.js';
 import { RedisLimiter } from '../../src/limit/redis-limiter.js';
 import { deleteKeys, randomPrefix, redisUrl } from './fixtures/redis-keyspace.js';
@@ -50,6 +51,27 @@ describe('RedisLimiter with layered keys', () => {
       const { reservations, roundTrips } = limiter.stats();
       expect(roundTrips).toBe(reservations);
     }
+  });
+
+  it('renews a late permit of a layered key from every layer in one round trip', async ({ task }) => {
+    prefix = randomPrefix(task.name);
+    const limiter = new RedisLimiter({ redis: redisUrl, rate: '50/1s', prefix });
+    limiters.push(limiter);
+    const key: LimiterLayer[] = [{ key: 'acct' }, { key: 'acct:charges', rate: '25/1s' }];
+    const { permit } = await acquireSendPermit(limiter, key);
+    // Half the interval of the fastest rate: 10 ms at 50/s.
+    expect(permit.maxDelayMs).toBe(10);
+    const before = limiter.stats().roundTrips;
+    const tats = async () => [await admin.get(`${prefix}acct`), await admin.get(`${prefix}acct:charges`)];
+    const [account, endpoint] = await tats();
+    permit.sent(1);
+    await permit.renew();
+    expect(limiter.stats().roundTrips - before).toBe(1);
+    const [accountAfter, endpointAfter] = await tats();
+    // Both layers charged for the new permit: each tat moved on.
+    expect(Number(accountAfter)).toBeGreaterThan(Number(account));
+    expect(Number(endpointAfter)).toBeGreaterThan(Number(endpoint));
+    expect(permit.used).toBe(false);
   });
 
   it('holds a waiting permit of another process back when one of its layers is paused', async ({ task }) => {

@@ -29,6 +29,11 @@ export type EmulatorStats = {
    * count too.
    */
   readonly pages: readonly PageServed[];
+  /**
+   * The most requests of one token inside any rolling second, as the API counts them (when
+   * they arrive): over the rate limit means the client sent more than the API allows.
+   */
+  readonly maxPerSecond: number;
 };
 
 /**
@@ -46,7 +51,13 @@ export function toEmulatorStats(stats: EmulatorServerStats): EmulatorStats {
       return { searchTerm, limit, page, served };
     })
     .sort((a, b) => compare(a.searchTerm, b.searchTerm) || a.limit - b.limit || a.page - b.page);
-  return { requests: stats.requests, byStatus: stats.byStatus, malformed: stats.malformed, pages };
+  return {
+    requests: stats.requests,
+    byStatus: stats.byStatus,
+    malformed: stats.malformed,
+    pages,
+    maxPerSecond: Math.max(0, ...Object.values(stats.maxPerSecond)),
+  };
 }
 
 function compare(a: string, b: string): number {

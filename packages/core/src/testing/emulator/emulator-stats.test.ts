@@ -48,6 +48,19 @@ describe('StatsRecorder', () => {
     stats.reset();
     expect(stats.snapshot()).toMatchObject({ requests: 0, arrivals: {}, served: {}, byStatus: {} });
   });
+
+  it('keeps the busiest rolling second per token without keeping arrivals, as maxInRollingWindow counts it', () => {
+    const times = [5, 5, 5, 900, 1800, 1850, 1900, 2000, 2001];
+    const stats = new StatsRecorder(false);
+    for (const time of times) stats.arrived('a', time);
+    stats.arrived('b', 7);
+    expect(stats.snapshot()).toMatchObject({
+      arrivals: {},
+      maxPerSecond: { a: maxInRollingWindow(times, 1000), b: 1 },
+    });
+    stats.reset();
+    expect(stats.snapshot().maxPerSecond).toEqual({});
+  });
 });
 
 describe('maxInRollingWindow', () => {

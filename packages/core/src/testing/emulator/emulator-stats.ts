@@ -28,6 +28,12 @@ export type EmulatorServerStats = {
    * check, admitted or not, in order: what the API counts. See {@link maxInRollingWindow}.
    */
   readonly arrivals: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Per token, the most requests that passed the token check inside any rolling second (`t` to
+   * `t + 1000 ms`, as {@link maxInRollingWindow} counts), kept even when `arrivals` are not: what
+   * an API counting requests as they arrive saw at its busiest.
+   */
+  readonly maxPerSecond: Readonly<Record<string, number>>;
 };
 
 /**
@@ -46,6 +52,9 @@ export class StatsRecorder {
   #records = 0;
   #served = new Map<string, number>();
   #arrivals = new Map<string, number[]>();
+  /** Per token, its arrivals of the last second, oldest first, and the most seen in one. */
+  #lastSecond = new Map<string, number[]>();
+  #maxPerSecond = new Map<string, number>();
   readonly #recordArrivals: boolean;
 
   /** @param recordArrivals - Whether to keep arrival times (they grow with every request). */
@@ -66,6 +75,13 @@ export class StatsRecorder {
 
   /** A request by `principal` passed the token check at `nowMs`. */
   arrived(principal: string, nowMs: number): void {
+    const recent = this.#lastSecond.get(principal) ?? [];
+    if (recent.length === 0) this.#lastSecond.set(principal, recent);
+    recent.push(nowMs);
+    let drop = 0;
+    while ((recent[drop] ?? nowMs) + 1000 <= nowMs) drop += 1;
+    if (drop > 0) recent.splice(0, drop);
+    this.#maxPerSecond.set(principal, Math.max(this.#maxPerSecond.get(principal) ?? 0, recent.length));
     if (!this.#recordArrivals) return;
     const times = this.#arrivals.get(principal);
     if (times === undefined) this.#arrivals.set(principal, [nowMs]);
@@ -106,6 +122,7 @@ export class StatsRecorder {
       records: this.#records,
       served: Object.fromEntries([...this.#served].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       arrivals: Object.fromEntries([...this.#arrivals].map(([key, times]) => [key, [...times]])),
+      maxPerSecond: Object.fromEntries(this.#maxPerSecond),
     };
   }
 
@@ -121,6 +138,8 @@ export class StatsRecorder {
     this.#records = 0;
     this.#served.clear();
     this.#arrivals.clear();
+    this.#lastSecond.clear();
+    this.#maxPerSecond.clear();
   }
 }
 
