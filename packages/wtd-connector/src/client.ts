@@ -11,6 +11,7 @@ import {
 } from '@capital/core';
 import ky from 'ky';
 import * as v from 'valibot';
+import { fastStockSearchPage } from './fast-page-check.js';
 import { errorBodySchema, type StockSearchPage, stockSearchPageSchema } from './schema.js';
 
 /** The closed public API's address, for the record; the CLI uses the emulator unless told otherwise. */
@@ -100,7 +101,24 @@ function parsePage(read: JsonBody, request: StockSearchRequest): StockSearchPage
       { retryable: true },
     );
   }
-  const body = read.json;
+  // A plainly valid page skips valibot (see fastStockSearchPage); anything else is valibot's to judge.
+  const page = fastStockSearchPage(read.json) ?? validatedPage(read.json, request);
+  if (page.page !== request.page) {
+    throw new InvalidResponseError(`Asked for page ${request.page}, the API answered page ${page.page}.`, {
+      retryable: true,
+    });
+  }
+  if (page.data.length === 0 && page.page < page.total_pages) {
+    throw new InvalidResponseError(
+      `Page ${page.page} of ${page.total_pages} came back empty: listings are missing before the last page.`,
+      { retryable: true },
+    );
+  }
+  return page;
+}
+
+/** The body through valibot: the page it is, or the error that says what it is not. */
+function validatedPage(body: unknown, request: StockSearchRequest): StockSearchPage {
   const parsed = v.safeParse(stockSearchPageSchema, body);
   if (!parsed.success) {
     const message = errorMessage(body);
@@ -117,19 +135,7 @@ function parsePage(read: JsonBody, request: StockSearchRequest): StockSearchPage
     // A flaky gateway sends such bodies; retrying is right, and after the last retry the task fails loudly.
     throw new InvalidResponseError(`Invalid stock search response: ${problem}`, { retryable: true });
   }
-  const page = parsed.output;
-  if (page.page !== request.page) {
-    throw new InvalidResponseError(`Asked for page ${request.page}, the API answered page ${page.page}.`, {
-      retryable: true,
-    });
-  }
-  if (page.data.length === 0 && page.page < page.total_pages) {
-    throw new InvalidResponseError(
-      `Page ${page.page} of ${page.total_pages} came back empty: listings are missing before the last page.`,
-      { retryable: true },
-    );
-  }
-  return page;
+  return parsed.output;
 }
 
 function errorMessage(body: unknown): string | undefined {
