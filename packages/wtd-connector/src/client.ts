@@ -74,23 +74,36 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   return parsePage(body, request);
 }
 
+/** The endpoint's URL without credentials, per base URL: built once, not on every page. */
+const spanBases = new Map<string, string | undefined>();
+
 /** The request's URL for its span: the token stays out, as do credentials in the base URL. */
 function spanUrl(request: StockSearchRequest): string {
+  let base = spanBases.get(request.baseUrl);
+  if (base === undefined && !spanBases.has(request.baseUrl)) {
+    base = spanBase(request.baseUrl);
+    if (spanBases.size >= 64) spanBases.clear();
+    spanBases.set(request.baseUrl, base);
+  }
+  if (base === undefined) return 'api/v1/stock_search';
+  const query = new URLSearchParams({
+    search_term: request.searchTerm,
+    limit: String(request.limit),
+    page: String(request.page),
+  });
+  return `${base}?${query}`;
+}
+
+function spanBase(baseUrl: string): string | undefined {
   try {
-    const url = new URL(
-      'api/v1/stock_search',
-      request.baseUrl.endsWith('/') ? request.baseUrl : `${request.baseUrl}/`,
-    );
+    const url = new URL('api/v1/stock_search', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     url.username = '';
     url.password = '';
-    url.search = new URLSearchParams({
-      search_term: request.searchTerm,
-      limit: String(request.limit),
-      page: String(request.page),
-    }).toString();
+    url.search = '';
+    url.hash = '';
     return url.toString();
   } catch {
-    return 'api/v1/stock_search';
+    return undefined;
   }
 }
 
