@@ -7,14 +7,16 @@
 //
 // A queue run is timed from just before the seed is enqueued to the `finishedOn` of the last
 // job to complete; its completed jobs are then removed, so the next run fetches every page again.
-// Workers stay up between runs (warm, like the in-process side). Each figure is the median of
-// several runs. Goals: ≥ 1.8× the pages per second of 1 worker with 2 workers, ≥ 3× with 4. The
+// Workers stay up between runs (warm, like the in-process side); queue and in-process runs
+// alternate in pairs (ABBA), each side warmed up once first. Each figure is the median of
+// several runs, and the spread of a side's runs (max/min − 1) is the noise. Goals: ≥ 1.8× the pages per second of 1 worker with 2 workers, ≥ 3× with 4. The
 // "ideal" column is the ceiling latency alone allows: page 1 comes first, then the other 93 in
 // rounds of `concurrency`, so 1 + ⌈93 ÷ concurrency⌉ rounds. The queue's overhead per page is the
 // time a page holds a concurrency slot (concurrency ÷ pages per second) minus the same in-process.
 // Every process (workers, emulator, Redis, this one) shares the machine's cores: on a small
 // machine the 4-worker figure measures the CPU as much as the queue.
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { runConnector } from '@capital/cli';
 import { createCredentialResolver } from '@capital/core';
 import { enqueueSeeds, openQueue, readCrawlCounts, resolveQueueConnection } from '@capital/workers';
@@ -64,7 +66,11 @@ async function throughQueue(queue, connection, url) {
   return pages / ((last.finishedOn - started) / 1000);
 }
 
-async function measureWorkers(count, url) {
+/**
+ * `repeats` runs through the queue with `count` workers and as many in-process runs at the same
+ * total concurrency, alternating in pairs (ABBA) so that the machine's load falls on both alike.
+ */
+async function measure(count, url) {
   const connection = resolveQueueConnection({
     redis,
     queue: `bench-${count}`,
@@ -72,11 +78,22 @@ async function measureWorkers(count, url) {
   });
   const workers = await startWorkerProcesses({ ...connection, count, concurrency: perWorker, baseUrl: url });
   const queue = await openQueue(connection);
+  const concurrency = count * perWorker;
   try {
     await throughQueue(queue, connection, url); // warm-up
-    const rates = [];
-    for (let run = 0; run < repeats; run += 1) rates.push(await throughQueue(queue, connection, url));
-    return rates;
+    await inProcess(url, concurrency); // warm-up
+    const queued = [];
+    const local = [];
+    for (let run = 0; run < repeats; run += 1) {
+      if (run % 2 === 0) {
+        queued.push(await throughQueue(queue, connection, url));
+        local.push(await inProcess(url, concurrency));
+      } else {
+        local.push(await inProcess(url, concurrency));
+        queued.push(await throughQueue(queue, connection, url));
+      }
+    }
+    return { queued, local };
   } finally {
     await workers.stop();
     await queue.obliterate({ force: true });
@@ -84,17 +101,27 @@ async function measureWorkers(count, url) {
   }
 }
 
+const spread = (values) => Math.max(...values) / Math.min(...values) - 1;
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+
 export async function main() {
+  const loadBefore = load();
   const emulator = await startChildEmulator(latencyMs);
   const rows = [];
   try {
-    await inProcess(emulator.url, perWorker); // warm-up
     for (const count of [1, 2, 4]) {
-      const concurrency = count * perWorker;
-      const queue = await measureWorkers(count, emulator.url);
-      const local = [];
-      for (let run = 0; run < repeats; run += 1) local.push(await inProcess(emulator.url, concurrency));
-      rows.push({ workers: count, concurrency, queue: median(queue), inProcess: median(local) });
+      const { queued, local } = await measure(count, emulator.url);
+      rows.push({
+        workers: count,
+        concurrency: count * perWorker,
+        queue: median(queued),
+        inProcess: median(local),
+        queueSpread: spread(queued),
+        localSpread: spread(local),
+      });
     }
   } finally {
     await emulator.stop();
@@ -105,10 +132,10 @@ export async function main() {
   const slotMs = (row, rate) => (row.concurrency * 1000) / rate;
   console.log(
     `workers throughput (pages/s, median of ${repeats}; search "${searchTerm}", ${latencyMs} ms latency, ` +
-      `limits off, no-op sink, ${perWorker} per worker process):`,
+      `limits off, no-op sink, ${perWorker} per worker process; load average ${loadBefore} before, ${load()} after):`,
   );
   console.log(
-    '  workers  concurrency  queue  in-process  queue/in-proc  vs 1 worker  (ideal)  ms/page queue  in-process  overhead',
+    '  workers  concurrency  queue  in-process  queue/in-proc  vs 1 worker  (ideal)  ms/page queue  in-process  overhead  spread queue  in-process',
   );
   for (const row of rows) {
     const queueMs = slotMs(row, row.queue);
@@ -117,7 +144,7 @@ export async function main() {
       `  ${String(row.workers).padStart(7)}  ${String(row.concurrency).padStart(11)}  ${row.queue.toFixed(0).padStart(5)}` +
         `  ${row.inProcess.toFixed(0).padStart(10)}  ${(row.queue / row.inProcess).toFixed(2).padStart(12)}×` +
         `  ${(row.queue / base).toFixed(2).padStart(10)}×  ${ideal(row).toFixed(2).padStart(6)}×  ${queueMs.toFixed(1).padStart(13)}  ${localMs.toFixed(1).padStart(10)}` +
-        `  ${(queueMs - localMs).toFixed(1).padStart(7)} ms`,
+        `  ${(queueMs - localMs).toFixed(1).padStart(7)} ms  ${percent(row.queueSpread).padStart(12)}  ${percent(row.localSpread).padStart(10)}`,
     );
   }
   const at = (count) => rows.find((row) => row.workers === count).queue / base;
@@ -126,6 +153,10 @@ export async function main() {
       `goal ≥ 3× at 4 workers: ${at(4).toFixed(2)}× (${at(4) >= 3 ? 'met' : 'MISSED'})`,
   );
   return { rows, speedup2: at(2), speedup4: at(4) };
+}
+
+function percent(value) {
+  return `${(value * 100).toFixed(0)} %`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -13,6 +13,7 @@ import {
 } from '@capital/core';
 import ky from 'ky';
 import * as v from 'valibot';
+import { fastStockSearchPage } from './fast-page-check.js';
 import { errorBodySchema, type StockSearchPage, stockSearchPageSchema } from './schema.js';
 
 /** The closed public API's address, for the record; the CLI uses the emulator unless told otherwise. */
@@ -79,23 +80,36 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   return parsePage(body, request);
 }
 
+/** The endpoint's URL without credentials, per base URL: built once, not on every page. */
+const spanBases = new Map<string, string | undefined>();
+
 /** The request's URL for its span: the token stays out, as do credentials in the base URL. */
 function spanUrl(request: StockSearchRequest): string {
+  let base = spanBases.get(request.baseUrl);
+  if (base === undefined && !spanBases.has(request.baseUrl)) {
+    base = spanBase(request.baseUrl);
+    if (spanBases.size >= 64) spanBases.clear();
+    spanBases.set(request.baseUrl, base);
+  }
+  if (base === undefined) return 'api/v1/stock_search';
+  const query = new URLSearchParams({
+    search_term: request.searchTerm,
+    limit: String(request.limit),
+    page: String(request.page),
+  });
+  return `${base}?${query}`;
+}
+
+function spanBase(baseUrl: string): string | undefined {
   try {
-    const url = new URL(
-      'api/v1/stock_search',
-      request.baseUrl.endsWith('/') ? request.baseUrl : `${request.baseUrl}/`,
-    );
+    const url = new URL('api/v1/stock_search', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     url.username = '';
     url.password = '';
-    url.search = new URLSearchParams({
-      search_term: request.searchTerm,
-      limit: String(request.limit),
-      page: String(request.page),
-    }).toString();
+    url.search = '';
+    url.hash = '';
     return url.toString();
   } catch {
-    return 'api/v1/stock_search';
+    return undefined;
   }
 }
 
@@ -106,7 +120,24 @@ function parsePage(read: JsonBody, request: StockSearchRequest): StockSearchPage
       { retryable: true },
     );
   }
-  const body = read.json;
+  // A plainly valid page skips valibot (see fastStockSearchPage); anything else is valibot's to judge.
+  const page = fastStockSearchPage(read.json) ?? validatedPage(read.json, request);
+  if (page.page !== request.page) {
+    throw new InvalidResponseError(`Asked for page ${request.page}, the API answered page ${page.page}.`, {
+      retryable: true,
+    });
+  }
+  if (page.data.length === 0 && page.page < page.total_pages) {
+    throw new InvalidResponseError(
+      `Page ${page.page} of ${page.total_pages} came back empty: listings are missing before the last page.`,
+      { retryable: true },
+    );
+  }
+  return page;
+}
+
+/** The body through valibot: the page it is, or the error that says what it is not. */
+function validatedPage(body: unknown, request: StockSearchRequest): StockSearchPage {
   const parsed = v.safeParse(stockSearchPageSchema, body);
   if (!parsed.success) {
     const message = errorMessage(body);
@@ -123,19 +154,7 @@ function parsePage(read: JsonBody, request: StockSearchRequest): StockSearchPage
     // A flaky gateway sends such bodies; retrying is right, and after the last retry the task fails loudly.
     throw new InvalidResponseError(`Invalid stock search response: ${problem}`, { retryable: true });
   }
-  const page = parsed.output;
-  if (page.page !== request.page) {
-    throw new InvalidResponseError(`Asked for page ${request.page}, the API answered page ${page.page}.`, {
-      retryable: true,
-    });
-  }
-  if (page.data.length === 0 && page.page < page.total_pages) {
-    throw new InvalidResponseError(
-      `Page ${page.page} of ${page.total_pages} came back empty: listings are missing before the last page.`,
-      { retryable: true },
-    );
-  }
-  return page;
+  return parsed.output;
 }
 
 function errorMessage(body: unknown): string | undefined {

@@ -59,6 +59,18 @@ export function createStockSearchHandler(
   options: StockSearchHandlerOptions,
 ): Handler<StockSearchTask, Listing> {
   const timeoutMs = options.timeoutMs ?? 15_000;
+  // One paginator per page size, built once: building one checks its options, on every page.
+  const paginators = new Map<number, Paginator<StockSearchTask, StockSearchPage, Listing>>();
+  const paginatorFor = (limit: number): Paginator<StockSearchTask, StockSearchPage, Listing> => {
+    let paginator = paginators.get(limit);
+    if (paginator === undefined) {
+      paginator = stockSearchPages(limit);
+      // Tasks may come from a queue: whatever limits they carry, the cache stays small.
+      if (paginators.size >= 64) paginators.clear();
+      paginators.set(limit, paginator);
+    }
+    return paginator;
+  };
   return async (task, context): Promise<TaskResult<StockSearchTask, Listing>> => {
     let token: string;
     try {
@@ -79,7 +91,7 @@ export function createStockSearchHandler(
     const faults = pageFaults(page);
     let nextTasks: StockSearchTask[] = [];
     try {
-      nextTasks = stockSearchPages(task.limit).next(task, { records: page.data, body: page });
+      nextTasks = paginatorFor(task.limit).next(task, { records: page.data, body: page });
     } catch (error) {
       // A task whose chain state is not the paginator's is broken, not the page: no retry helps.
       if (!isPaginationError(error) || error.code === 'invalid-state') throw error;

@@ -84,6 +84,7 @@ export function crawlSeeds<T extends Task, D>(
     let pumping = false;
     let pumpAgain = false;
     let emitting = false;
+    let completed = false;
 
     const fail = (error: unknown): void => subscriber.error(toError(error));
 
@@ -310,6 +311,7 @@ export function crawlSeeds<T extends Task, D>(
       }
       const seedsDone = seedQueue === undefined || seedQueue.complete;
       if (seedsDone && active === 0 && queue.size === 0 && !pulling && !subscriber.closed) {
+        completed = true;
         subscriber.complete();
       }
     }
@@ -350,7 +352,9 @@ export function crawlSeeds<T extends Task, D>(
     }
 
     return () => {
-      abort.abort(new Error('The crawl was unsubscribed.'));
+      // A crawl that completed has no handler left to stop; aborting would only wake every
+      // request signal derived from this one (one per page fetched) for nothing.
+      if (!completed) abort.abort(new Error('The crawl was unsubscribed.'));
       running.unsubscribe();
     };
   });

@@ -6,8 +6,9 @@ import {
   from,
   fromEvent,
   map,
-  type Observable,
+  Observable,
   of,
+  Subscription,
   takeUntil,
   throwError,
 } from 'rxjs';
@@ -133,8 +134,16 @@ function fetchPage<T extends Task, D>(
         label,
       ),
     );
+  // The error of a first attempt made outside the operators (see firstAttemptFirst), for them to
+  // take as their own first attempt's.
+  let firstError: { readonly error: unknown } | undefined;
   // Without a limiter there is no permit to wait for: call the handler straight away.
   const attempt$ = defer(() => {
+    if (firstError !== undefined) {
+      const { error } = firstError;
+      firstError = undefined;
+      return throwError(() => error);
+    }
     attempts += 1;
     if (!permit$) return call(attempts)();
     limiterWaitMs = 0; // onWait is called only for a wait > 0
@@ -165,12 +174,32 @@ function fetchPage<T extends Task, D>(
         }),
       )
     : attempt$;
-  return retried$.pipe(
-    map((result) => ({ kind: 'fetched', result, attempts }) as const),
+  const outcome$ = retried$.pipe(
+    map((result): TaskOutcome<T, D> => ({ kind: 'fetched', result, attempts })),
     catchError((error: Error) =>
       throwError(() => (isTaskLevel(error) ? error : new TaskFailedError(label, attempts, error))),
     ),
   );
+  if (permit$) return outcome$;
+  // Most tasks succeed at their first attempt: without a limiter, it is made without the retry
+  // operators, which join only if it fails (they then see its error as their first attempt's).
+  return new Observable<TaskOutcome<T, D>>((subscriber) => {
+    // One container for both: a handler that throws at once fails the first attempt before
+    // its own subscription is returned.
+    const subscription = new Subscription();
+    attempts = 1;
+    subscription.add(
+      call(1)().subscribe({
+        next: (result) => subscriber.next({ kind: 'fetched', result, attempts }),
+        error: (error: unknown) => {
+          firstError = { error };
+          subscription.add(outcome$.subscribe(subscriber));
+        },
+        complete: () => subscriber.complete(),
+      }),
+    );
+    return subscription;
+  });
 }
 
 /** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
