@@ -28,4 +28,11 @@ describe('DigestTable', () => {
     expect(table.find(digestOfText(`key ${count}`))).toBe(-1);
     expect(table.count).toBe(count);
   });
+
+  it('holds more than a small table was sized for, only slower', () => {
+    const table = new DigestTable(4);
+    for (let n = 0; n < 1_000; n += 1) table.add(digestOfText(`key ${n}`));
+
+    for (let n = 0; n < 1_000; n += 1) expect(table.find(digestOfText(`key ${n}`))).toBe(n);
+  });
 });

@@ -24,7 +24,7 @@ export class SeenKeys {
   /** @param maxKeys the most keys remembered; `Infinity` remembers every key. */
   constructor(maxKeys: number) {
     this.#generationSize = Number.isFinite(maxKeys) ? Math.max(1, Math.ceil(maxKeys / 2)) : Infinity;
-    this.#current = new Generation(0);
+    this.#current = new Generation(0, this.#generationSize);
   }
 
   /** The sequence number of `key` when it is remembered, else -1. */
@@ -39,7 +39,7 @@ export class SeenKeys {
   add(key: string, parent: number): number {
     if (this.#current.count >= this.#generationSize) {
       this.#older = this.#current;
-      this.#current = new Generation(this.#next);
+      this.#current = new Generation(this.#next, this.#generationSize);
     }
     this.#current.add(digestOfHex(key), parent);
     const sequence = this.#next;
@@ -71,11 +71,14 @@ export class SeenKeys {
 /** Keys in insertion order (their digests and parents), and an index of them. */
 class Generation {
   readonly base: number;
-  readonly #table = new DigestTable();
+  readonly #table: DigestTable;
   readonly #parents: Float64Array[] = [];
+  readonly #parentChunk: number;
 
-  constructor(base: number) {
+  constructor(base: number, maxCount: number) {
     this.base = base;
+    this.#table = new DigestTable(maxCount);
+    this.#parentChunk = Math.min(maxParentChunk, maxCount);
   }
 
   get count(): number {
@@ -90,14 +93,16 @@ class Generation {
   add(digest: Uint32Array, parent: number): void {
     const number = this.#table.add(digest);
     // Parents in chunks too: appending never copies what is there.
-    if (number % parentChunk === 0) this.#parents.push(new Float64Array(parentChunk));
-    (this.#parents[Math.floor(number / parentChunk)] as Float64Array)[number % parentChunk] = parent;
+    const size = this.#parentChunk;
+    if (number % size === 0) this.#parents.push(new Float64Array(size));
+    (this.#parents[Math.floor(number / size)] as Float64Array)[number % size] = parent;
   }
 
   parentAt(index: number): number {
     if (index >= this.#table.count) return -1;
-    return (this.#parents[Math.floor(index / parentChunk)] as Float64Array)[index % parentChunk] as number;
+    const size = this.#parentChunk;
+    return (this.#parents[Math.floor(index / size)] as Float64Array)[index % size] as number;
   }
 }
 
-const parentChunk = 16_384;
+const maxParentChunk = 4_096;
