@@ -1,12 +1,16 @@
 // Streams ≥ 1 GB of synthetic ~1 MB pages through `crawl` to a file and reports the process's
 // peak RSS when 0.25 GB and when 1 GB have been written. The goal: flat (within 20 %) and
 // under 150 MB, because the crawl holds at most `concurrency + buffer` pages at once.
+// BENCH_RUNS runs (default 3), each in a process of its own (peak RSS is the process's), with
+// this process's flags; the medians are reported, with the load average.
+import { spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ackAfter, crawl } from '@capital/core';
 import { lastValueFrom, of } from 'rxjs';
+import { median } from './support/stats.mjs';
 
 const MB = 1024 * 1024;
 const pageBytes = 1 * MB;
@@ -30,7 +34,7 @@ const handler = async (task) => {
   };
 };
 
-export async function main() {
+async function once() {
   const folder = await mkdtemp(join(tmpdir(), 'capital-bench-'));
   const out = createWriteStream(join(folder, 'pages.ndjson'));
   const peakMb = () => process.resourceUsage().maxRSS / 1024;
@@ -60,23 +64,64 @@ export async function main() {
   await rm(folder, { recursive: true, force: true });
   const quarter = marks.find((mark) => mark.at === 0.25);
   const full = marks.find((mark) => mark.at === 1);
-  const result = {
-    bench: 'crawl-memory',
+  return {
     gbWritten: +(written / 1024 / MB).toFixed(3),
     seconds: +seconds.toFixed(1),
     mbPerSecond: +(written / MB / seconds).toFixed(0),
     rssAtStartMb: +startMb.toFixed(0),
     peakRssAt025GbMb: quarter ? +quarter.peakMb.toFixed(0) : null,
     peakRssAt1GbMb: full ? +full.peakMb.toFixed(0) : null,
-    growth1GbVs025Gb: quarter && full ? +(full.peakMb / quarter.peakMb).toFixed(3) : null,
   };
+}
+
+export async function main() {
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const load = () =>
+    loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ');
+  const loadAtStart = load();
+  const rows = [];
+  for (let run = 0; run < runs; run += 1) {
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, new URL(import.meta.url).pathname, '--once'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    if (child.status !== 0)
+      throw new Error(`crawl-memory run ${run + 1} exited with ${child.status ?? child.signal}`);
+    rows.push(JSON.parse(child.stdout.trim().split('\n').at(-1)));
+  }
+  const mid = (field) =>
+    rows.some((row) => row[field] === null) ? null : median(rows.map((row) => row[field]));
+  const result = {
+    bench: 'crawl-memory',
+    runs,
+    gbWritten: mid('gbWritten'),
+    seconds: mid('seconds'),
+    mbPerSecond: mid('mbPerSecond'),
+    rssAtStartMb: mid('rssAtStartMb'),
+    peakRssAt025GbMb: mid('peakRssAt025GbMb'),
+    peakRssAt1GbMb: mid('peakRssAt1GbMb'),
+    loadAtStart,
+    loadAtEnd: load(),
+  };
+  result.growth1GbVs025Gb =
+    result.peakRssAt1GbMb === null ? null : +(result.peakRssAt1GbMb / result.peakRssAt025GbMb).toFixed(3);
   const flat = result.growth1GbVs025Gb !== null && result.growth1GbVs025Gb <= 1.2;
   const under = result.peakRssAt1GbMb !== null && result.peakRssAt1GbMb < 150;
   console.log(
-    `crawl memory: ${result.gbWritten} GB in ${result.seconds} s (${result.mbPerSecond} MB/s); peak RSS ${result.peakRssAt025GbMb} MB at 0.25 GB, ` +
-      `${result.peakRssAt1GbMb} MB at 1 GB (×${result.growth1GbVs025Gb}); goal flat within 20 %: ${flat ? 'met' : 'MISSED'}, under 150 MB: ${under ? 'met' : 'MISSED'}`,
+    `crawl memory (medians of ${runs} runs; load average ${loadAtStart} → ${result.loadAtEnd}): ${result.gbWritten} GB in ${result.seconds} s (${result.mbPerSecond} MB/s); ` +
+      `RSS at start ${result.rssAtStartMb} MB, peak ${result.peakRssAt025GbMb} MB at 0.25 GB, ${result.peakRssAt1GbMb} MB at 1 GB (runs: ${rows.map((row) => row.peakRssAt1GbMb).join(', ')})`,
+  );
+  console.log(
+    `  goal flat within 20 %: ${flat ? 'met' : 'MISSED'} (×${result.growth1GbVs025Gb}); peak RSS under 150 MB: ${under ? 'met' : 'MISSED'}`,
   );
   return result;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (process.argv.includes('--once')) console.log(JSON.stringify(await once()));
+else if (import.meta.url === `file://${process.argv[1]}`) await main();

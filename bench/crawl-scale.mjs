@@ -7,14 +7,28 @@
 // 2. A fan-out of BENCH_FANOUT next tasks (default 1,000,000) from one page, as a generator:
 //    the longest event-loop stall (perf_hooks monitorEventLoopDelay) and the peak heap, sampled
 //    on every page. Goals: no stall over 50 ms, peak heap < 100 MB.
+// 3. The same chain and fan-out (BENCH_REDIS_PAGES each, default 200,000) de-duplicated in Redis
+//    (`RedisSeenKeys`, REDIS_URL): pages/s, heap, and the bytes a key costs in Redis.
+// Each measure is taken BENCH_RUNS times (default 3); medians are reported, with the load
+// average: on a shared machine a wall-clock stall measures its scheduler as much as the crawl, so
+// the CPU time spent between two turns of the event loop is reported beside it.
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ackAfter, crawl, crawlFrom } from '@capital/core';
+import { ackAfter, crawl, crawlFrom, RedisSeenKeys } from '@capital/core';
 import { lastValueFrom, of, tap } from 'rxjs';
+import { median } from './support/stats.mjs';
+
+// ioredis is a dependency of @capital/core, not of the workspace root.
+const { Redis } = createRequire(new URL('../packages/core/package.json', import.meta.url))('ioredis');
 
 const MB = 1024 * 1024;
 const chainPages = Number(process.env.BENCH_CHAIN_PAGES ?? 10_000_000);
 const fanOut = Number(process.env.BENCH_FANOUT ?? 1_000_000);
 const checkpointAt = Math.min(1_000_000, chainPages);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const redisPages = Number(process.env.BENCH_REDIS_PAGES ?? 200_000);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('crawl-scale needs --expose-gc');
@@ -27,11 +41,12 @@ function memoryAfterGc() {
   return { heapMb: usage.heapUsed / MB, arrayBuffersMb: usage.arrayBuffers / MB, rssMb: usage.rss / MB };
 }
 
-async function chain(dedupe) {
+async function chain(dedupe, length = chainPages, label = undefined) {
+  const markAt = Math.min(checkpointAt, length);
   const handler = async (task) => ({
     task,
     data: [task.page],
-    nextTasks: task.page + 1 < chainPages ? [{ type: 'bench.cursor', page: task.page + 1 }] : [],
+    nextTasks: task.page + 1 < length ? [{ type: 'bench.cursor', page: task.page + 1 }] : [],
   });
   const marks = [];
   let pages = 0;
@@ -42,7 +57,7 @@ async function chain(dedupe) {
       tap((page) => {
         pages += 1;
         page.ack();
-        if (pages === checkpointAt || pages === chainPages) marks.push({ pages, ...memoryAfterGc() });
+        if (pages === markAt || pages === length) marks.push({ pages, ...memoryAfterGc() });
       }),
     ),
     { defaultValue: undefined },
@@ -50,7 +65,7 @@ async function chain(dedupe) {
   const seconds = (performance.now() - started) / 1000;
   const [first, last] = [marks[0], marks.at(-1)];
   return {
-    dedupe: typeof dedupe === 'string' ? dedupe : `maxKeys ${dedupe.maxKeys}`,
+    dedupe: label ?? (typeof dedupe === 'string' ? dedupe : `maxKeys ${dedupe.maxKeys}`),
     pages,
     pagesPerSecond: Math.round(pages / seconds),
     heapAt1MMb: +first.heapMb.toFixed(1),
@@ -61,9 +76,9 @@ async function chain(dedupe) {
   };
 }
 
-async function fan() {
+async function fan(size = fanOut, dedupe = 'memory') {
   function* children() {
-    for (let page = 1; page <= fanOut; page += 1) yield { type: 'bench.fan', page };
+    for (let page = 1; page <= size; page += 1) yield { type: 'bench.fan', page };
   }
   const handler = async (task) => ({ task, data: [task.page], nextTasks: task.page === 0 ? children() : [] });
   globalThis.gc();
@@ -87,7 +102,12 @@ async function fan() {
   setImmediate(probe);
   const started = performance.now();
   await lastValueFrom(
-    crawlFrom([{ type: 'bench.fan', page: 0 }], handler, { concurrency: 8, buffer: 16, retry: false }).pipe(
+    crawlFrom([{ type: 'bench.fan', page: 0 }], handler, {
+      concurrency: 8,
+      buffer: 16,
+      retry: false,
+      dedupe,
+    }).pipe(
       ackAfter(async () => {
         pages += 1;
         if (pages % 1000 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
@@ -118,29 +138,124 @@ async function idleStallMs() {
   return +(delay.max / 1e6).toFixed(1);
 }
 
+/** The medians of each numeric field over rows measured alike. */
+function medianRow(rows) {
+  const out = { ...rows[0] };
+  for (const [key, value] of Object.entries(rows[0])) {
+    if (typeof value === 'number') out[key] = +median(rows.map((row) => row[key])).toFixed(3);
+  }
+  return out;
+}
+
+async function repeat(measure) {
+  const rows = [];
+  for (let run = 0; run < runs; run += 1) rows.push(await measure());
+  return { ...medianRow(rows), all: rows };
+}
+
+/** The chain and the fan-out de-duplicated in Redis, and what a key costs there. */
+async function viaRedis() {
+  const redis = new Redis(redisUrl);
+  try {
+    const measure = async (what) => {
+      const name = `capital-bench:seen:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+      const store = new RedisSeenKeys(redis, { name });
+      try {
+        const row = what === 'chain' ? await chain(store, redisPages, 'redis') : await fan(redisPages, store);
+        let bytes = 0;
+        let keys = 0;
+        let cursor = '0';
+        do {
+          const [next, found] = await redis.scan(cursor, 'MATCH', `{${name}}:*`, 'COUNT', 1000);
+          const pipeline = redis.pipeline();
+          for (const key of found) pipeline.memory('USAGE', key);
+          for (const [, value] of (await pipeline.exec()) ?? []) bytes += Number(value ?? 0);
+          keys += found.length;
+          cursor = next;
+        } while (cursor !== '0');
+        return { ...row, redisBytesPerKey: +(bytes / redisPages).toFixed(1), redisBuckets: keys };
+      } finally {
+        await store.clear();
+      }
+    };
+    return { chain: await repeat(() => measure('chain')), fan: await repeat(() => measure('fan')) };
+  } finally {
+    await redis.quit();
+  }
+}
+
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+const pad = (value, width) => String(value).padStart(width);
+
 export async function main() {
-  const idle = await idleStallMs();
-  const chains = [];
-  console.log(`crawl scale: a ${chainPages.toLocaleString('en')}-page cursor chain, heap after GC (MB):`);
+  const loadAtStart = load();
+  const idle = medianRow(
+    await Promise.all([idleStallMs()]).then(async (first) => {
+      const rest = [];
+      for (let run = 1; run < runs; run += 1) rest.push(await idleStallMs());
+      return [...first, ...rest].map((ms) => ({ ms }));
+    }),
+  ).ms;
+  console.log(
+    `crawl scale (medians of ${runs} runs; load average at start ${loadAtStart}; an idle second stalls up to ${idle} ms here)`,
+  );
+  console.log(`a ${chainPages.toLocaleString('en')}-page cursor chain, heap after GC (MB):`);
   console.log('  dedupe           pages/s  heap@1M  heap@end  growth  arrayBuffers@1M  arrayBuffers@end');
+  const chains = [];
   // Each row as soon as it is measured: the whole takes minutes.
   for (const dedupe of ['memory', { maxKeys: 1_000_000 }]) {
-    const row = await chain(dedupe);
+    const row = await repeat(() => chain(dedupe));
     chains.push(row);
     console.log(
-      `  ${row.dedupe.padEnd(15)} ${String(row.pagesPerSecond).padStart(8)}  ${String(row.heapAt1MMb).padStart(7)}  ${String(row.heapAtEndMb).padStart(8)}  ${row.heapGrowth.toFixed(3).padStart(6)}×  ${String(row.arrayBuffersAt1MMb).padStart(15)}  ${String(row.arrayBuffersAtEndMb).padStart(16)}`,
+      `  ${row.dedupe.padEnd(15)} ${pad(row.pagesPerSecond, 8)}  ${pad(row.heapAt1MMb, 7)}  ${pad(row.heapAtEndMb, 8)}  ${row.heapGrowth.toFixed(3).padStart(6)}×  ${pad(row.arrayBuffersAt1MMb, 15)}  ${pad(row.arrayBuffersAtEndMb, 16)}`,
     );
   }
-  const fanned = await fan();
-  const flat = chains.every((row) => row.heapGrowth <= 1.1);
+  const fanned = await repeat(() => fan());
   console.log(
-    `  goal heap at the end within 10 % of heap at 1M: ${flat ? 'met' : 'MISSED'} (JS heap; see arrayBuffers)`,
+    `a fan-out of ${fanOut.toLocaleString('en')} next tasks (a generator): ${fanned.pagesPerSecond} pages/s, longest stall ${fanned.maxStallMs} ms (runs: ${fanned.all.map((row) => row.maxStallMs).join(', ')}), p99 ${fanned.p99StallMs} ms, ` +
+      `CPU between two turns at most ${fanned.maxCpuBetweenTurnsMs} ms (runs: ${fanned.all.map((row) => row.maxCpuBetweenTurnsMs).join(', ')}), peak heap ${fanned.peakHeapMb} MB, arrayBuffers ${fanned.arrayBuffersAtEndMb} MB`,
   );
-  console.log(
-    `fan-out of ${fanOut.toLocaleString('en')} next tasks (a generator): ${fanned.pagesPerSecond} pages/s, longest stall ${fanned.maxStallMs} ms (p99 ${fanned.p99StallMs} ms; an idle second here stalls up to ${idle} ms; at most ${fanned.maxCpuBetweenTurnsMs} ms of CPU between two turns), peak heap ${fanned.peakHeapMb} MB, arrayBuffers ${fanned.arrayBuffersAtEndMb} MB; ` +
-      `goal no stall over 50 ms: ${fanned.maxStallMs <= 50 ? 'met' : 'MISSED'}, peak heap < 100 MB: ${fanned.peakHeapMb < 100 ? 'met' : 'MISSED'}`,
-  );
-  return { chains, fanOut: fanned, idleStallMs: idle };
+  let redis;
+  if (redisPages > 0) {
+    redis = await viaRedis();
+    console.log(`de-duplicated in Redis (RedisSeenKeys, ${redisPages.toLocaleString('en')} tasks):`);
+    console.log(
+      `  chain:   ${redis.chain.pagesPerSecond} pages/s (a round trip a page), heap@end ${redis.chain.heapAtEndMb} MB, arrayBuffers ${redis.chain.arrayBuffersAtEndMb} MB, Redis ${redis.chain.redisBytesPerKey} B a key (${redis.chain.redisBuckets} buckets)`,
+    );
+    console.log(
+      `  fan-out: ${redis.fan.pagesPerSecond} pages/s (256 claims a round trip), longest stall ${redis.fan.maxStallMs} ms, CPU between turns ≤ ${redis.fan.maxCpuBetweenTurnsMs} ms, peak heap ${redis.fan.peakHeapMb} MB, Redis ${redis.fan.redisBytesPerKey} B a key`,
+    );
+  }
+  const goals = [
+    [
+      'chain heap at the end within 10 % of heap at 1M (memory)',
+      `${chains[0].heapGrowth}×`,
+      chains[0].heapGrowth <= 1.1,
+    ],
+    [
+      'chain heap at the end within 10 % of heap at 1M (maxKeys 1M)',
+      `${chains[1].heapGrowth}×`,
+      chains[1].heapGrowth <= 1.1,
+    ],
+    [
+      'fan-out: no event-loop stall over 50 ms (wall clock)',
+      `${fanned.maxStallMs} ms`,
+      fanned.maxStallMs <= 50,
+    ],
+    [
+      'fan-out: no more than 50 ms of CPU between two turns',
+      `${fanned.maxCpuBetweenTurnsMs} ms`,
+      fanned.maxCpuBetweenTurnsMs <= 50,
+    ],
+    ['fan-out: peak heap < 100 MB', `${fanned.peakHeapMb} MB`, fanned.peakHeapMb < 100],
+  ];
+  console.log(`goals (medians; load average at the end ${load()}):`);
+  for (const [goal, value, met] of goals)
+    console.log(`  ${goal.padEnd(62)} ${value.padStart(10)}  ${met ? 'met' : 'MISSED'}`);
+  return { chains, fanOut: fanned, redis, idleStallMs: idle, loadAtStart, loadAtEnd: load() };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -21,6 +21,9 @@ export type {
 } from './connector.js';
 export type { CredentialResolver, CredentialResolverOptions, CredentialSource } from './credentials.js';
 export { createCredentialResolver, MissingCredentialError } from './credentials.js';
+export type { RedisSeenKeysOptions } from './dedupe/redis-seen-keys.js';
+export { RedisSeenKeys } from './dedupe/redis-seen-keys.js';
+export type { SeenKeysStore } from './dedupe/seen-keys-store.js';
 export type { TaskLabel } from './errors.js';
 export {
   AuthenticationError,

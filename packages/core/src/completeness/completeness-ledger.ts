@@ -1,3 +1,5 @@
+import { digestOfText } from '../digest/digest-of.js';
+import { DigestTable } from '../digest/digest-table.js';
 import { defaultScope, type Expectation } from './expectation.js';
 
 /** One result's figures: what its pages said, and what the run stored. */
@@ -25,19 +27,25 @@ export type CompletenessReport = {
 
 type ScopeState = {
   expected: Expectation | undefined;
-  readonly pages: Set<string>;
-  readonly records: Set<string>;
+  readonly pages: DigestTable;
+  readonly records: DigestTable;
 };
 
 /**
  * Keeps count, for one run, of the pages and record keys stored per scope (see
- * {@link Expectation}), and tells what a new page would break. In memory: one entry per record key
- * (a distributed runner would keep the same in a shared store).
+ * {@link Expectation}), and tells what a new page would break. In memory, compactly: each page
+ * and record key as the first 128 bits of its SHA-256 (~32 bytes a key whatever its length,
+ * against 75 for a 14-character string in a Set; see {@link DigestTable}). Two keys sharing
+ * 128 bits is a 2⁻⁶⁴ chance at four billion keys, and a hostile API cannot make them collide.
  */
 export class CompletenessLedger {
   readonly #scopes = new Map<string, ScopeState>();
   readonly #faults: string[] = [];
   #skipped = 0;
+  // The digests of the keys `check` was last given, for the `record` that follows it with the
+  // same array (each key hashed once a page); `record` uses them up.
+  #lastKeys: readonly string[] | undefined;
+  #lastDigests = new Uint32Array(0);
 
   /**
    * What is wrong with a page against the pages stored so far: figures other than those its
@@ -56,8 +64,8 @@ export class CompletenessLedger {
         }
       }
     }
-    if (state?.pages.has(pageKey)) return problems;
-    const duplicates = countDuplicates(recordKeys, state?.records);
+    if (state !== undefined && state.pages.find(digestOfText(pageKey)) >= 0) return problems;
+    const duplicates = countDuplicates(this.#digestsOf(recordKeys), state?.records);
     if (duplicates > 0) {
       problems.push(
         `${duplicates} of its ${recordKeys.length} records were already stored by another page (duplicates)`,
@@ -74,19 +82,23 @@ export class CompletenessLedger {
     const scope = expect?.scope ?? defaultScope;
     let state = this.#scopes.get(scope);
     if (state === undefined) {
-      state = { expected: undefined, pages: new Set(), records: new Set() };
+      state = { expected: undefined, pages: new DigestTable(), records: new DigestTable() };
       this.#scopes.set(scope, state);
     }
     if (expect !== undefined && (expect.records !== undefined || expect.pages !== undefined)) {
       state.expected ??= expect;
     }
-    state.pages.add(pageKey);
+    const page = digestOfText(pageKey);
+    if (state.pages.find(page) < 0) state.pages.add(page);
+    const digests = this.#digestsOf(recordKeys);
+    this.#lastKeys = undefined;
     const kept: number[] = [];
-    recordKeys.forEach((key, index) => {
-      if (state.records.has(key)) return;
-      state.records.add(key);
+    for (let index = 0; index < recordKeys.length; index += 1) {
+      const digest = digests.subarray(index * 4, index * 4 + 4);
+      if (state.records.find(digest) >= 0) continue;
+      state.records.add(digest);
       kept.push(index);
-    });
+    }
     return kept;
   }
 
@@ -100,6 +112,17 @@ export class CompletenessLedger {
     this.#skipped += 1;
   }
 
+  #digestsOf(keys: readonly string[]): Uint32Array {
+    if (keys === this.#lastKeys) return this.#lastDigests;
+    const digests = new Uint32Array(keys.length * 4);
+    keys.forEach((key, index) => {
+      digests.set(digestOfText(key), index * 4);
+    });
+    this.#lastKeys = keys;
+    this.#lastDigests = digests;
+    return digests;
+  }
+
   /** The run against every stated figure. */
   report(): CompletenessReport {
     const faults = [...this.#faults];
@@ -109,8 +132,8 @@ export class CompletenessLedger {
         scope,
         expectedRecords: state.expected?.records,
         expectedPages: state.expected?.pages,
-        storedRecords: state.records.size,
-        storedPages: state.pages.size,
+        storedRecords: state.records.count,
+        storedPages: state.pages.count,
       };
       scopes.push(report);
       if (this.#skipped > 0) continue;
@@ -130,12 +153,15 @@ export class CompletenessLedger {
   }
 }
 
-function countDuplicates(keys: readonly string[], stored: ReadonlySet<string> | undefined): number {
+/** Records of a page already stored, or given twice in it. */
+function countDuplicates(digests: Uint32Array, stored: DigestTable | undefined): number {
   const inPage = new Set<string>();
   let duplicates = 0;
-  for (const key of keys) {
-    if (stored?.has(key) || inPage.has(key)) duplicates += 1;
-    inPage.add(key);
+  for (let at = 0; at < digests.length; at += 4) {
+    const digest = digests.subarray(at, at + 4);
+    const text = digest.join(',');
+    if ((stored !== undefined && stored.find(digest) >= 0) || inPage.has(text)) duplicates += 1;
+    inPage.add(text);
   }
   return duplicates;
 }

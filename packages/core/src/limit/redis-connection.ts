@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
 /**
@@ -11,7 +12,7 @@ import type { Logger } from '../logger.js';
  * @example const redis = connectLimiterRedis('redis://127.0.0.1:6379', 5000, silentLogger);
  */
 export function connectLimiterRedis(url: string, unavailableAfterMs: number, logger: Logger): Redis {
-  const redis = new Redis(url, {
+  const redis = new (loadRedis())(url, {
     // While disconnected, fail rather than queue: the limiter waits for `ready` itself, bounded,
     // and a command queued past that wait would reserve a permit nobody is waiting for.
     enableOfflineQueue: false,
@@ -26,6 +27,14 @@ export function connectLimiterRedis(url: string, unavailableAfterMs: number, log
   // Without a listener ioredis prints every failed reconnect to the console.
   redis.on('error', (error: Error) => logger.debug('Redis connection error', { error: error.message }));
   return redis;
+}
+
+/**
+ * ioredis, loaded when a limiter first connects: it costs ~13 MB of RSS, which a crawl without
+ * Redis (most of them) should not carry. It is CommonJS, so `require` loads it synchronously.
+ */
+function loadRedis(): typeof Redis {
+  return (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
 }
 
 const readiness = new WeakMap<Redis, Promise<void>>();

@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Checkpoint } from '../checkpoint.js';
+import { isSeenKeysStore, type SeenKeysStore } from '../dedupe/seen-keys-store.js';
 import { InvalidOptionError } from '../errors.js';
 import type { LimiterKey } from '../limit/limiter-layers.js';
 import type { RateLimiter } from '../limit/rate-limiter.js';
@@ -92,8 +93,17 @@ export type CrawlOptions<T extends Task> = {
  *   runs again (its page is emitted again: write to an idempotent sink). Cycles are still caught:
  *   a cycle within the window at once, a longer one by Brent's algorithm along its chain, before
  *   the chain has fetched four times its length (so a loop's pages may be fetched a few times).
+ * - a {@link SeenKeysStore} (`RedisSeenKeys`): every task key, in the store; the process keeps
+ *   only the last {@link storeWindowKeys} keys (~2 MB). Each task runs once per store, even
+ *   across processes sharing it. A next task equal to an ancestor within that window fails with
+ *   `TaskCycleError`; a longer cycle is dropped as a duplicate where it closes (its pages are
+ *   fetched once, the crawl ends without error). Costs a round trip per batch of up to 256
+ *   tasks drawn, so a cursor chain (one next task a page) pays one a page.
  */
-export type CrawlDedupe = 'memory' | { readonly maxKeys: number };
+export type CrawlDedupe = 'memory' | { readonly maxKeys: number } | SeenKeysStore;
+
+/** Keys a crawl with a store keeps in memory to catch a cycle at once. */
+export const storeWindowKeys = 65_536;
 
 /** {@link CrawlOptions} checked, with defaults filled in. */
 export type CrawlConfig<T extends Task> = {
@@ -102,6 +112,8 @@ export type CrawlConfig<T extends Task> = {
   readonly maxDepth: number;
   /** The most task keys remembered (`Infinity` for all). */
   readonly maxKeys: number;
+  /** Where tasks are claimed before they run, when de-duplication is delegated. */
+  readonly store: SeenKeysStore | undefined;
   readonly retry: RetryPolicy | undefined;
   readonly limiter: RateLimiter | undefined;
   readonly limiterKey: (task: T) => LimiterKey;
@@ -139,7 +151,13 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
   const buffer = options.buffer ?? 8;
   const maxDepth = options.maxDepth ?? Infinity;
   const dedupe = options.dedupe ?? 'memory';
-  const maxKeys: unknown = dedupe === 'memory' ? Infinity : (dedupe as { maxKeys?: unknown } | null)?.maxKeys;
+  const store = isSeenKeysStore(dedupe) ? dedupe : undefined;
+  const maxKeys: unknown =
+    dedupe === 'memory'
+      ? Infinity
+      : store
+        ? storeWindowKeys
+        : (dedupe as { maxKeys?: unknown } | null)?.maxKeys;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new InvalidOptionError('concurrency', `must be a whole number ≥ 1, got ${concurrency}.`);
   }
@@ -158,6 +176,7 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
     buffer,
     maxDepth,
     maxKeys: maxKeys as number,
+    store,
     retry: options.retry === false ? undefined : resolveRetryPolicy(options.retry),
     limiter: options.limiter,
     limiterKey: typeof key === 'function' ? key : () => key,

@@ -1,4 +1,5 @@
 import { asyncScheduler, isObservable, Observable, Subscription } from 'rxjs';
+import type { SeenKeysStore } from '../dedupe/seen-keys-store.js';
 import {
   CapitalError,
   InvalidTaskResultError,
@@ -23,6 +24,9 @@ const sliceBudgetMs = 4;
 
 /** Next tasks in an array this short are admitted as their page arrives; longer, lazily. */
 const eagerLimit = 1000;
+
+/** The most tasks claimed from a de-duplication store in one round trip. */
+const claimBatch = 256;
 
 /**
  * The crawl's machinery, shared by the `crawl` operator and `crawlFrom`.
@@ -81,6 +85,10 @@ export function crawlSeeds<T extends Task, D>(
         turnPassed = true;
       });
     };
+    // With a store: tasks admitted here, claimed there in batches, wait in `claimed` to start.
+    const store = config.store;
+    const claimed = new Fifo<FrontierEntry<T>>();
+    let claiming = 0;
     let pumping = false;
     let pumpAgain = false;
     let emitting = false;
@@ -138,7 +146,7 @@ export function crawlSeeds<T extends Task, D>(
     // when the queue is empty, an async source makes us wait, or the crawl has held the event
     // loop long enough: a handler that answers at once (a cache, a test) chains every page in
     // microtasks, and a long run of duplicates is drawn in one loop; neither may starve I/O.
-    const next = (): FrontierEntry<T> | undefined => {
+    const draw = (): FrontierEntry<T> | undefined => {
       while (queue.size > 0 && !pulling && !yielding) {
         if (realTime) {
           const now = performance.now();
@@ -167,7 +175,8 @@ export function crawlSeeds<T extends Task, D>(
             const entry = take(head, value);
             if (entry) {
               // Room was kept for it: nothing else starts while a pull is in flight.
-              start(entry);
+              if (store) claim([entry]);
+              else start(entry);
             }
           } catch (error) {
             return fail(error);
@@ -177,6 +186,44 @@ export function crawlSeeds<T extends Task, D>(
         return undefined;
       }
       return undefined;
+    };
+
+    /**
+     * The next task to start. With a store, tasks are drawn ahead (up to `claimBatch`, bounded
+     * memory) and claimed in one round trip; those claimed before by anyone are duplicates.
+     */
+    const next = (): FrontierEntry<T> | undefined => {
+      if (!store) return draw();
+      const ready = claimed.shift();
+      if (ready !== undefined || claiming > 0) return ready;
+      const batch: FrontierEntry<T>[] = [];
+      while (batch.length < claimBatch) {
+        const entry = draw();
+        if (entry === undefined) break;
+        batch.push(entry);
+      }
+      if (batch.length > 0) claim(batch);
+      return undefined;
+    };
+
+    const claim = (batch: FrontierEntry<T>[]): void => {
+      claiming += 1;
+      (store as SeenKeysStore).claim(batch.map((entry) => entry.key)).then((fresh) => {
+        claiming -= 1;
+        if (subscriber.closed) return;
+        if (!Array.isArray(fresh) || fresh.length !== batch.length) {
+          return fail(
+            new CapitalError('The de-duplication store answered a claim with the wrong count.', {
+              code: 'DEDUPE_STORE',
+            }),
+          );
+        }
+        batch.forEach((entry, index) => {
+          if (fresh[index] === true) claimed.push(entry);
+          else config.onEvent({ type: 'duplicate', key: entry.key });
+        });
+        pump();
+      }, fail);
     };
 
     const yieldTurn = (): void => {
@@ -310,7 +357,8 @@ export function crawlSeeds<T extends Task, D>(
         pumping = false;
       }
       const seedsDone = seedQueue === undefined || seedQueue.complete;
-      if (seedsDone && active === 0 && queue.size === 0 && !pulling && !subscriber.closed) {
+      const idle = active === 0 && queue.size === 0 && !pulling && claiming === 0 && claimed.size === 0;
+      if (seedsDone && idle && !subscriber.closed) {
         completed = true;
         subscriber.complete();
       }

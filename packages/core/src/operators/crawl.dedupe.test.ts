@@ -54,6 +54,8 @@ describe('crawl cycle detection', () => {
       if (dedupe === 'memory') expect(total).toBe(length);
       else expect(total).toBeLessThanOrEqual(4 * length + 4);
     },
+    // A hundred crawls of up to 1,200 pages: seconds on a busy machine.
+    30_000,
   );
 
   it('tells a duplicate in another branch from a cycle', async () => {

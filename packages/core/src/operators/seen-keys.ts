@@ -1,10 +1,14 @@
+import { digestOfHex } from '../digest/digest-of.js';
+import { DigestTable } from '../digest/digest-table.js';
+
 /**
  * The task keys a crawl has admitted, as 16-byte digests (the first 128 bits of each SHA-256
  * key) in flat typed arrays, with the sequence number of each key's parent, so that a cycle can
  * be found by walking up a chain without keeping any task or frontier entry alive.
  *
- * Per key: 16 bytes of digest, 8 of parent sequence number and 8 of open-addressing index (kept
- * at most half full): about 32 bytes, against ~100 for a `Set` of 64-character strings.
+ * Per key: 16 bytes of digest, 8 of parent sequence number and 8–16 of index: 32–40 bytes,
+ * against ~100 for a `Set` of 64-character strings. Every array is chunked (see
+ * {@link DigestTable}): growing copies nothing large, so it never stalls the event loop.
  * Two different keys sharing 128 bits is a 2⁻⁶⁴ chance at four billion keys.
  *
  * With `maxKeys`, memory is bounded: keys live in two generations of `maxKeys / 2`; when the
@@ -20,12 +24,12 @@ export class SeenKeys {
   /** @param maxKeys the most keys remembered; `Infinity` remembers every key. */
   constructor(maxKeys: number) {
     this.#generationSize = Number.isFinite(maxKeys) ? Math.max(1, Math.ceil(maxKeys / 2)) : Infinity;
-    this.#current = new Generation(0, Math.min(1024, this.#generationSize));
+    this.#current = new Generation(0, this.#generationSize);
   }
 
   /** The sequence number of `key` when it is remembered, else -1. */
   find(key: string): number {
-    const digest = digestOf(key);
+    const digest = digestOfHex(key);
     const found = this.#current.find(digest);
     if (found >= 0 || this.#older === undefined) return found;
     return this.#older.find(digest);
@@ -35,9 +39,9 @@ export class SeenKeys {
   add(key: string, parent: number): number {
     if (this.#current.count >= this.#generationSize) {
       this.#older = this.#current;
-      this.#current = new Generation(this.#next, Math.min(1024, this.#generationSize));
+      this.#current = new Generation(this.#next, this.#generationSize);
     }
-    this.#current.add(digestOf(key), parent, this.#generationSize);
+    this.#current.add(digestOfHex(key), parent);
     const sequence = this.#next;
     this.#next += 1;
     return sequence;
@@ -64,101 +68,41 @@ export class SeenKeys {
   }
 }
 
-const scratch = new Uint32Array(4);
-
-/** The first 128 bits of a hex key as four words (into a shared scratch array: read at once). */
-function digestOf(key: string): Uint32Array {
-  for (let word = 0; word < 4; word += 1) {
-    let value = 0;
-    for (let index = word * 8; index < word * 8 + 8; index += 1) {
-      const code = key.charCodeAt(index);
-      // '0'–'9' → 0–9, 'a'–'f' → 10–15; anything else (a key that is not hex) still mixes in.
-      value = (value << 4) | (code <= 57 ? code - 48 : code - 87);
-    }
-    scratch[word] = value;
-  }
-  // A short or non-hex key would collide with others: fold the whole string into the last word.
-  if (key.length !== 64) scratch[3] = (scratch[3] as number) ^ hashString(key);
-  return scratch;
-}
-
-function hashString(text: string): number {
-  let hash = 2166136261;
-  for (let index = 0; index < text.length; index += 1)
-    hash = Math.imul(hash ^ text.charCodeAt(index), 16777619);
-  return hash >>> 0;
-}
-
-/** Keys in insertion order, and an open-addressing index of them. */
+/** Keys in insertion order (their digests and parents), and an index of them. */
 class Generation {
   readonly base: number;
-  count = 0;
-  #digests: Uint32Array;
-  #parents: Float64Array;
-  #slots: Int32Array;
+  readonly #table: DigestTable;
+  readonly #parents: Float64Array[] = [];
+  readonly #parentChunk: number;
 
-  constructor(base: number, capacity: number) {
+  constructor(base: number, maxCount: number) {
     this.base = base;
-    this.#digests = new Uint32Array(capacity * 4);
-    this.#parents = new Float64Array(capacity);
-    this.#slots = new Int32Array(slotCount(capacity));
+    this.#table = new DigestTable(maxCount);
+    this.#parentChunk = Math.min(maxParentChunk, maxCount);
+  }
+
+  get count(): number {
+    return this.#table.count;
   }
 
   find(digest: Uint32Array): number {
-    const slots = this.#slots;
-    const mask = slots.length - 1;
-    const digests = this.#digests;
-    for (let slot = (digest[0] as number) & mask; ; slot = (slot + 1) & mask) {
-      const entry = slots[slot] as number;
-      if (entry === 0) return -1;
-      const at = (entry - 1) * 4;
-      if (
-        digests[at] === digest[0] &&
-        digests[at + 1] === digest[1] &&
-        digests[at + 2] === digest[2] &&
-        digests[at + 3] === digest[3]
-      ) {
-        return this.base + entry - 1;
-      }
-    }
+    const found = this.#table.find(digest);
+    return found < 0 ? -1 : this.base + found;
   }
 
-  add(digest: Uint32Array, parent: number, maxCount: number): void {
-    if (this.count === this.#parents.length) this.#grow(maxCount);
-    this.#digests.set(digest, this.count * 4);
-    this.#parents[this.count] = parent;
-    this.count += 1;
-    this.#index(this.count);
+  add(digest: Uint32Array, parent: number): void {
+    const number = this.#table.add(digest);
+    // Parents in chunks too: appending never copies what is there.
+    const size = this.#parentChunk;
+    if (number % size === 0) this.#parents.push(new Float64Array(size));
+    (this.#parents[Math.floor(number / size)] as Float64Array)[number % size] = parent;
   }
 
   parentAt(index: number): number {
-    return index < this.count ? (this.#parents[index] as number) : -1;
-  }
-
-  #index(entry: number): void {
-    const slots = this.#slots;
-    const mask = slots.length - 1;
-    let slot = (this.#digests[(entry - 1) * 4] as number) & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = entry;
-  }
-
-  #grow(maxCount: number): void {
-    const capacity = Math.min(this.#parents.length * 2, maxCount);
-    const digests = new Uint32Array(capacity * 4);
-    digests.set(this.#digests);
-    this.#digests = digests;
-    const parents = new Float64Array(capacity);
-    parents.set(this.#parents);
-    this.#parents = parents;
-    this.#slots = new Int32Array(slotCount(capacity));
-    for (let entry = 1; entry <= this.count; entry += 1) this.#index(entry);
+    if (index >= this.#table.count) return -1;
+    const size = this.#parentChunk;
+    return (this.#parents[Math.floor(index / size)] as Float64Array)[index % size] as number;
   }
 }
 
-/** A power of two at least twice the capacity, so the index stays at most half full and probes short. */
-function slotCount(capacity: number): number {
-  let size = 2;
-  while (size < capacity * 2) size *= 2;
-  return size;
-}
+const maxParentChunk = 4_096;

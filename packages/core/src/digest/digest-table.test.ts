@@ -1,0 +1,38 @@
+import { fc, it as prop } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { digestOfText } from './digest-of.js';
+import { DigestTable } from './digest-table.js';
+
+describe('DigestTable', () => {
+  prop.prop([fc.uniqueArray(fc.string(), { maxLength: 2_000 })])(
+    'numbers digests in insertion order and finds each of them, and none other',
+    (texts) => {
+      const table = new DigestTable();
+      texts.forEach((text, index) => {
+        expect(table.add(digestOfText(text))).toBe(index);
+      });
+
+      texts.forEach((text, index) => {
+        expect(table.find(digestOfText(text))).toBe(index);
+      });
+      expect(table.find(digestOfText(`${texts.join('')}\u0000absent`))).toBe(-1);
+    },
+  );
+
+  it('keeps finding every digest across many chunks and shard grows', () => {
+    const table = new DigestTable();
+    const count = 70_000;
+    for (let n = 0; n < count; n += 1) table.add(digestOfText(`key ${n}`));
+
+    for (let n = 0; n < count; n += 7) expect(table.find(digestOfText(`key ${n}`))).toBe(n);
+    expect(table.find(digestOfText(`key ${count}`))).toBe(-1);
+    expect(table.count).toBe(count);
+  });
+
+  it('holds more than a small table was sized for, only slower', () => {
+    const table = new DigestTable(4);
+    for (let n = 0; n < 1_000; n += 1) table.add(digestOfText(`key ${n}`));
+
+    for (let n = 0; n < 1_000; n += 1) expect(table.find(digestOfText(`key ${n}`))).toBe(n);
+  });
+});
