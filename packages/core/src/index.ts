@@ -26,17 +26,20 @@ export {
   AuthenticationError,
   CapitalError,
   describeTask,
+  formatPause,
   HttpStatusError,
   InvalidOptionError,
   InvalidResponseError,
   InvalidTaskError,
   InvalidTaskResultError,
   isCapitalError,
+  isRunDeferred,
   isTransientStatus,
   MaxDepthExceededError,
   NonErrorThrownError,
   NonRetryableError,
   RateLimiterUnavailableError,
+  RunDeferredError,
   TaskCycleError,
   TaskFailedError,
   TransientError,
@@ -111,6 +114,13 @@ export { redactedMark, redactText, secretSpellings } from './redact/redact-text.
 export { redactingLogger } from './redact/redacting-logger.js';
 export { handedOutSecrets, rememberSecret } from './redact/secret-registry.js';
 export { CredentialRefusedError, restrictCredentials } from './restrict-credentials.js';
+export {
+  checkDeferAfter,
+  defaultDeferAfterMs,
+  deferralFor,
+  deferralOf,
+  maxDeferralMs,
+} from './retry/defer-decision.js';
 export { parseRetryAfter } from './retry/parse-retry-after.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';

@@ -1,7 +1,8 @@
 import { catchError, concatMap, defer, from, map, type Observable, of, throwError } from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
-import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { isCapitalError, isRunDeferred, TaskFailedError, type TaskLabel } from '../errors.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
+import { deferralFor, deferralOf } from '../retry/defer-decision.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
@@ -64,7 +65,13 @@ function fetchPage<T extends Task, D>(
           limiter: config.limiter,
           key: limiterKey,
           scheduler: config.scheduler,
-          onWait: (waitMs) => {
+          onWait: (waitMs, _task, reservation) => {
+            // A pause another process set (shared through Redis) that outlasts the threshold
+            // defers the run rather than holding a permit for an hour; the rate alone never does.
+            if ((reservation.pausedForMs ?? 0) > config.deferAfterMs) {
+              const deferral = deferralFor(waitMs, config.deferAfterMs, config.scheduler.now(), { label });
+              if (deferral) throw deferral;
+            }
             limiterWaitMs = (limiterWaitMs ?? 0) + waitMs;
             config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs });
           },
@@ -90,36 +97,48 @@ function fetchPage<T extends Task, D>(
     ? attempt$.pipe(
         retryTransient({
           ...config.retry,
+          deferAfterMs: config.deferAfterMs,
           scheduler: config.scheduler,
           random: config.random,
           onRetry: (error, retry, delayMs) => {
             recordRetry(error);
             config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error });
           },
-          onRetryAfter: (retryAfterMs, error) => {
-            // Tell every process sharing the limit, not only this task's next attempt. Of a
-            // layered key, the layer the error names refused; otherwise the first, the widest.
-            if (!config.limiter) return;
-            const pausedKey = pauseKeyOf(limiterKey, error);
-            Promise.resolve(config.limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
-              config.logger.warn('Could not pause the shared limiter', {
-                limiterKey: pausedKey,
-                error: String(pauseError),
-              }),
-            );
-          },
+          onRetryAfter: pauseShared,
         }),
       )
     : attempt$;
   return retried$.pipe(
     map((result) => ({ kind: 'fetched', result, attempts }) as const),
-    catchError((error: Error) =>
-      throwError(() => (isTaskLevel(error) ? error : new TaskFailedError(label, attempts, error))),
-    ),
+    catchError((error: Error) => {
+      if (isTaskLevel(error)) return throwError(() => error);
+      const deferral = deferralOf(error, config.deferAfterMs, config.scheduler.now(), label);
+      // The key stays paused for every process sharing it, as long as the API asked.
+      if (deferral) pauseShared(deferral.waitMs, error);
+      return throwError(() => deferral ?? new TaskFailedError(label, attempts, error));
+    }),
   );
+
+  /**
+   * Tells every process sharing the limit of a `Retry-After`, not only this task's next attempt.
+   * Of a layered key, the layer the error names refused; otherwise the first, the widest.
+   */
+  function pauseShared(retryAfterMs: number, error: Error): void {
+    if (!config.limiter) return;
+    const pausedKey = pauseKeyOf(limiterKey, error);
+    Promise.resolve(config.limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
+      config.logger.warn('Could not pause the shared limiter', {
+        limiterKey: pausedKey,
+        error: String(pauseError),
+      }),
+    );
+  }
 }
 
-/** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
+/**
+ * Errors that already name the task and say what is wrong with the handler pass unwrapped, and
+ * so does a deferral (a limiter's, raised while waiting for a permit).
+ */
 function isTaskLevel(error: Error): boolean {
-  return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
+  return (isCapitalError(error) && error.code === 'INVALID_TASK_RESULT') || isRunDeferred(error);
 }
