@@ -51,6 +51,8 @@ export type { RequestFailureOptions } from './http/request-failure.js';
 export { describeFailure, requestFailure } from './http/request-failure.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
+export type { AcquireOrDeferOptions } from './limit/acquire-or-defer.js';
+export { acquireOrDefer } from './limit/acquire-or-defer.js';
 export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';
 export { createLimiterKeys } from './limit/limiter-key.js';
 export type { LimiterKey, LimiterLayer } from './limit/limiter-layers.js';
