@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationFlag } from './parse-duration.js';
+import { CliUsageError } from './cli-error.js';
+import { parseDeferAfterFlag, parseDurationFlag } from './parse-duration.js';
 
 describe('parseDurationFlag', () => {
   it.each([
@@ -25,4 +26,18 @@ describe('parseDurationFlag', () => {
       );
     },
   );
+});
+
+describe('parseDeferAfterFlag', () => {
+  it('defaults to 5 minutes, reads durations, and "off" never defers', () => {
+    expect(parseDeferAfterFlag(undefined)).toBe(300_000);
+    expect(parseDeferAfterFlag('1h')).toBe(3_600_000);
+    expect(parseDeferAfterFlag('1s')).toBe(1000);
+    expect(parseDeferAfterFlag('off')).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('refuses anything else, naming the flag', () => {
+    expect(() => parseDeferAfterFlag('-5m')).toThrow(CliUsageError);
+    expect(() => parseDeferAfterFlag('soon')).toThrow(/--defer-after/);
+  });
 });

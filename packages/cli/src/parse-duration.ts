@@ -1,3 +1,4 @@
+import { defaultDeferAfterMs } from '@capital/core';
 import { CliUsageError } from './cli-error.js';
 
 const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -16,4 +17,16 @@ export function parseDurationFlag(flag: string, text: string, maxMs = 7 * 24 * 3
     throw new CliUsageError(`${flag} takes a duration such as 30s, 2m or 500ms, got "${text}".`);
   }
   return ms;
+}
+
+/**
+ * `--defer-after`: the longest pause the API may ask for that a run waits out, in ms; `off`
+ * never defers. Default 5 minutes.
+ * @throws {CliUsageError} as {@link parseDurationFlag} does.
+ * @example parseDeferAfterFlag('1h') // 3_600_000
+ */
+export function parseDeferAfterFlag(text: string | undefined): number {
+  if (text === undefined) return defaultDeferAfterMs;
+  if (text.trim() === 'off') return Number.POSITIVE_INFINITY;
+  return parseDurationFlag('--defer-after', text);
 }

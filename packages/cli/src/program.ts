@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { redactText } from '@capital/core';
+import { isRunDeferred, redactText } from '@capital/core';
 import { Command, CommanderError } from 'commander';
 import { CliUsageError } from './cli-error.js';
 import { addConnectorParams } from './commands/connector-params.js';
@@ -20,7 +20,9 @@ export type ProgramIo = {
 
 /**
  * Runs the `capital` command line and resolves with its exit code: 0 when the job did all it
- * was asked, 1 when it failed, 2 for a command line that cannot run, 130 when interrupted.
+ * was asked, 1 when it failed, 2 for a command line that cannot run, 75 (EX_TEMPFAIL) when the
+ * API asked for a pause beyond `--defer-after` (the run is deferred, resumable), 130 when
+ * interrupted.
  */
 export async function main(argv: readonly string[], io: ProgramIo, signal: AbortSignal): Promise<number> {
   try {
@@ -35,12 +37,17 @@ export async function main(argv: readonly string[], io: ProgramIo, signal: Abort
       io.stderr.write('capital: interrupted; nothing was finalised.\n');
       return 130;
     }
+    // `capital run` said when it can resume; the stored pages and the run are kept.
+    if (isRunDeferred(error)) return exTempFail;
     const usage = error instanceof CliUsageError;
     // The last line of defence: no secret the credential resolver handed out reaches stderr.
     io.stderr.write(`capital: error: ${redactText(messageOf(error))}\n`);
     return usage ? 2 : 1;
   }
 }
+
+/** sysexits.h's EX_TEMPFAIL: a temporary failure, worth running again later. */
+const exTempFail = 75;
 
 function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
   const program = new Command('capital')
@@ -111,6 +118,10 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     )
     .option('--retries <n>', 'retries of a transient failure', '5')
     .option('--timeout <ms>', 'per-request timeout in ms')
+    .option(
+      '--defer-after <duration>',
+      'when the API asks for a longer pause (a 429 with Retry-After: 3600, a spent daily quota), store what was fetched and exit 75 to resume later, as 5m or 1h, or off (default: 5m)',
+    )
     .option(
       '--allow-incomplete',
       'keep the output even when it holds less than the API said, or duplicates (the summary says what is missing)',

@@ -3,6 +3,7 @@ import {
   type Connector,
   createCredentialResolver,
   formatRate,
+  isRunDeferred,
   MemoryLimiter,
   type Rate,
   type RateLimiter,
@@ -14,7 +15,8 @@ import { jobName } from '@capital/sinks';
 import { type AutoRate, parseAutoRate } from './auto-rate-flag.js';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
-import { parseDurationFlag } from './parse-duration.js';
+import { describeDeferral } from './describe-deferral.js';
+import { parseDeferAfterFlag, parseDurationFlag } from './parse-duration.js';
 import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
 import { runConnector } from './run-connector.js';
@@ -48,6 +50,7 @@ export type RunFlags = MetricsFlags & {
   readonly fresh?: boolean;
   readonly since?: string;
   readonly lookBack?: string;
+  readonly deferAfter?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -90,6 +93,7 @@ export async function runCommand(
     flags.sinkRetryBudget === undefined
       ? undefined
       : parseDurationFlag('--sink-retry-budget', flags.sinkRetryBudget);
+  const deferAfterMs = parseDeferAfterFlag(flags.deferAfter);
   const runChoice = parseRunChoice(flags.resume, flags.fresh);
   const since = parseSinceFlag(flags.since);
   const lookBackMs =
@@ -139,6 +143,8 @@ export async function runCommand(
     `capital: ${connector.name} ${describeParams(params)} → ${describeSinkTarget(target)} (concurrency ${concurrency}, rate ${auto ? describeAuto(auto) : rate ? formatRate(rate) : 'off'}${shared})\n`,
   );
   let metrics: MetricsEndpoint | undefined;
+  let runId: string | undefined;
+  let pagesFetched = 0;
   try {
     metrics = await startMetricsFromFlags(flags, io.stderr);
     const summary = await runConnector({
@@ -154,7 +160,10 @@ export async function runCommand(
       run: runChoice,
       since,
       lookBackMs,
-      onRunOpened: (opened, plan) => io.stderr.write(`capital: ${describeRun(opened, plan)}\n`),
+      onRunOpened: (opened, plan) => {
+        runId = opened?.run.id;
+        io.stderr.write(`capital: ${describeRun(opened, plan)}\n`);
+      },
       baseUrl,
       resolveCredential,
       keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
@@ -162,11 +171,24 @@ export async function runCommand(
       concurrency,
       buffer,
       retry: { retries, ...(retryAfterCapMs === undefined ? {} : { retryAfterCapMs }) },
+      deferAfterMs,
       timeoutMs,
       allowIncomplete: flags.allowIncomplete === true,
       signal,
       logger,
-      onEvent: (_event, stats) => progress.update(stats.snapshot()),
+      onEvent: (event, stats) => {
+        if (event.type === 'page') pagesFetched += 1;
+        progress.update(stats.snapshot());
+      },
+    }).catch((error: unknown) => {
+      // Not a failure: the pages fetched are stored, the run stays resumable (exit 75).
+      if (isRunDeferred(error)) {
+        progress.stop();
+        io.stderr.write(
+          `capital: ${describeDeferral(error, { runId, pages: pagesFetched, now: Date.now() })}\n`,
+        );
+      }
+      throw error;
     });
     progress.stop();
     const seconds = summary.elapsedMs / 1000;

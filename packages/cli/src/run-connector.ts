@@ -60,6 +60,12 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
    * @default Infinity
    */
   readonly maxDepth?: number | undefined;
+  /**
+   * The longest pause the API may ask for that the run waits out, in ms; a longer one ends the
+   * run with `RunDeferredError` once the pages fetched are stored, the run left resumable.
+   * @default 300_000 (5 minutes)
+   */
+  readonly deferAfterMs?: number | undefined;
   /** Per-request timeout, in ms. @default the connector's */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -179,6 +185,7 @@ export async function runConnector<T extends Task, D>(
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.dedupe === undefined ? {} : { dedupe: options.dedupe }),
       ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
+      ...(options.deferAfterMs === undefined ? {} : { deferAfterMs: options.deferAfterMs }),
       // A sink gives back the next tasks this connector's pages recorded, so they are its tasks.
       ...(sink.checkpoint ? { checkpoint: sink.checkpoint as Checkpoint<T> } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -209,6 +209,57 @@ export class RateLimiterUnavailableError extends CapitalError {
   override name = 'RateLimiterUnavailableError' as const;
 }
 
+/**
+ * The API asked for a pause longer than the run may wait (a daily quota spent, `Retry-After:
+ * 3600`): the run stops cleanly, its stored pages and checkpoint kept, to be resumed once
+ * `resumeAt` has passed. Not a failure: `capital run` exits 75 (EX_TEMPFAIL) and a worker delays
+ * the job. It carries times only, never what the API answered beyond its status.
+ */
+export class RunDeferredError extends CapitalError {
+  /** When the API said requests may start again, in ms since the epoch. */
+  readonly resumeAt: number;
+  /** The pause asked for, in ms (capped, see `deferralOf`). */
+  readonly waitMs: number;
+  /** The task whose answer asked for the pause, when one did (a limiter's pause names none). */
+  readonly taskKey: string | undefined;
+  constructor(options: {
+    readonly resumeAt: number;
+    readonly waitMs: number;
+    readonly label?: TaskLabel | undefined;
+    readonly cause?: unknown;
+  }) {
+    const who = options.label ? `${describeTask(options.label)}: the` : 'The';
+    super(
+      `${who} API asked to pause for ${formatPause(options.waitMs)}, beyond the deferral threshold: ` +
+        `the run is deferred until ${new Date(options.resumeAt).toISOString()}.`,
+      { code: 'RUN_DEFERRED', cause: options.cause },
+    );
+    this.resumeAt = options.resumeAt;
+    this.waitMs = options.waitMs;
+    this.taskKey = options.label?.taskKey;
+  }
+  override name = 'RunDeferredError' as const;
+}
+
+/** Whether a value is a {@link RunDeferredError}, also from another copy of this package. */
+export function isRunDeferred(value: unknown): value is RunDeferredError {
+  return (
+    isCapitalError(value) &&
+    value.code === 'RUN_DEFERRED' &&
+    typeof (value as { resumeAt?: unknown }).resumeAt === 'number'
+  );
+}
+
+/** A pause in words: `45 s`, `12 min 5 s`, `3 h 0 min`. */
+export function formatPause(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}
+
 /** Names a task in a message: `task 1f3a9c0d2b7e (wtd.stock_search page 3)`. */
 export function describeTask(label: TaskLabel): string {
   const details = [label.type, label.page === undefined ? undefined : `page ${label.page}`].filter(Boolean);

@@ -29,17 +29,20 @@ export {
   AuthenticationError,
   CapitalError,
   describeTask,
+  formatPause,
   HttpStatusError,
   InvalidOptionError,
   InvalidResponseError,
   InvalidTaskError,
   InvalidTaskResultError,
   isCapitalError,
+  isRunDeferred,
   isTransientStatus,
   MaxDepthExceededError,
   NonErrorThrownError,
   NonRetryableError,
   RateLimiterUnavailableError,
+  RunDeferredError,
   TaskCycleError,
   TaskFailedError,
   TransientError,
@@ -57,6 +60,8 @@ export type { SendPermit, SendPermitOptions } from './http/send-permit.js';
 export { createSendPermit, maxSendDelayFor } from './http/send-permit.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { canonicalJson } from './json.js';
+export type { AcquireOrDeferOptions } from './limit/acquire-or-defer.js';
+export { acquireOrDefer } from './limit/acquire-or-defer.js';
 export type { AdaptiveRateOptions } from './limit/adaptive-rate-options.js';
 export { reportApiAnswer } from './limit/api-answers.js';
 export type { LimiterKeys, LimiterKeysOptions } from './limit/limiter-key.js';
@@ -125,6 +130,13 @@ export { redactedMark, redactText, secretSpellings } from './redact/redact-text.
 export { redactingLogger } from './redact/redacting-logger.js';
 export { handedOutSecrets, rememberSecret } from './redact/secret-registry.js';
 export { CredentialRefusedError, restrictCredentials } from './restrict-credentials.js';
+export {
+  checkDeferAfter,
+  defaultDeferAfterMs,
+  deferralFor,
+  deferralOf,
+  maxDeferralMs,
+} from './retry/defer-decision.js';
 export { parseRetryAfter } from './retry/parse-retry-after.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';

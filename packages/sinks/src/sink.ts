@@ -45,7 +45,7 @@ export type Sink<D = unknown> = {
    * Present on sinks that record finished pages durably with their data (PostgreSQL, Kafka):
    * a resumed run asks it which pages are stored already and skips fetching them.
    */
-  readonly checkpoint?: Checkpoint;
+  readonly checkpoint?: Checkpoint | undefined;
   /**
    * Present on sinks that keep runs (all three of Capital's): which run the writes belong to,
    * resumed or new, and the job's earlier runs and watermark.

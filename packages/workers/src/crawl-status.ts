@@ -43,6 +43,11 @@ export type CrawlStatus = CrawlCounts & {
   readonly stalled: number;
   /** Jobs completed per second over the last `windowMs` (or since the first of them). */
   readonly pagesPerSecond: number;
+  /**
+   * When the delayed jobs (retries waiting out their backoff, tasks deferred until the API's
+   * pause ends) run again, in ms since the epoch: the first and the last. Absent with none.
+   */
+  readonly delayedUntil?: { readonly first: number; readonly last: number } | undefined;
 };
 
 /** A crawl's status with its most recent failures. */
@@ -193,13 +198,33 @@ export async function readCrawlStatus(
     queue.keys.completed ?? '',
     options.windowMs ?? 10_000,
   );
+  const delayedUntil =
+    counts.delayed === 0 ? undefined : await readDelayedUntil(redis, queue.keys.delayed ?? '');
   return {
     ...counts,
     complete: isCrawlComplete(counts),
     state: crawlStateOf(counts, stalled),
     stalled,
     pagesPerSecond,
+    ...(delayedUntil === undefined ? {} : { delayedUntil }),
   };
+}
+
+/**
+ * When the first and the last delayed job of a queue run again. BullMQ scores its delayed set by
+ * that time × 0x1000 (plus a counter that keeps jobs of the same millisecond in order).
+ */
+export async function readDelayedUntil(
+  redis: Redis,
+  delayedKey: string,
+): Promise<{ first: number; last: number } | undefined> {
+  const [first, last] = await Promise.all([
+    redis.zrange(delayedKey, 0, 0, 'WITHSCORES'),
+    redis.zrange(delayedKey, -1, -1, 'WITHSCORES'),
+  ]);
+  const at = (reply: string[]) => Math.floor(Number(reply[1]) / 0x1000);
+  if (first[1] === undefined || last[1] === undefined) return undefined;
+  return { first: at(first), last: at(last) };
 }
 
 /**

@@ -3,7 +3,9 @@ import {
   CredentialRefusedError,
   type Handler,
   HttpStatusError,
+  maxDeferralMs,
   type RateLimiter,
+  RunDeferredError,
   type Task,
   TransientError,
   taskKey,
@@ -35,6 +37,7 @@ function world(
     baseUrls?: BaseUrlPolicy;
     refuseCredential?: boolean;
     checkTask?: (task: Task) => Task;
+    reservation?: { readonly waitMs?: number; readonly pausedForMs?: number };
   } = {},
 ) {
   const log: string[] = [];
@@ -50,9 +53,10 @@ function world(
       return { task, data: [{ id: `r${page}` }], nextTasks: page < 3 ? [pageTask(page + 1)] : [] };
     });
   const limiter = {
-    acquire: async (key: string) => {
+    reserve: async (key: string) => {
       log.push(`permit ${key}`);
-      return { key, waitMs: 0, grantAt: 0, release: async () => {} };
+      const { waitMs = 0, pausedForMs = 0 } = options.reservation ?? {};
+      return { key, waitMs, pausedForMs, grantAt: 0, release: async () => log.push('release') };
     },
     pause: async (key: string, ms: number) => {
       pauses.push([key, ms]);
@@ -98,6 +102,7 @@ function world(
     baseUrls: options.baseUrls ?? { default: undefined, allowed: [] },
     maxDepth: options.maxDepth ?? 100,
     maxRetryAfterMs: 60_000,
+    deferAfterMs: 300_000,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     now: () => 1_700_000_000_000,
   };
@@ -189,6 +194,36 @@ describe('runCrawlJob', () => {
     expect(error).toBeInstanceOf(TransientError);
     expect((error as TransientError).retryAfterMs).toBe(1500);
     expect(written).toEqual([]);
+  });
+
+  it('defers a job whose 429 asks for longer than deferAfterMs, pausing the key that long, storing nothing', async () => {
+    const handler: Handler = async () => {
+      throw new HttpStatusError(429, 'Daily quota exceeded', { retryAfterMs: 3_600_000 });
+    };
+    const { pauses, written, enqueued, context } = world({ handler });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunDeferredError);
+    expect(error).toMatchObject({ resumeAt: 1_700_000_000_000 + 3_600_000, taskKey: taskKey(pageTask(1)) });
+    expect(pauses).toEqual([['test:key', 3_600_000]]);
+    expect(written).toEqual([]);
+    expect(enqueued).toEqual([]);
+  });
+
+  it('caps an absurd Retry-After: the job is deferred, and the key paused, for the longest deferral', async () => {
+    const handler: Handler = async () => {
+      throw new HttpStatusError(429, 'Too Many Requests', { retryAfterMs: 1e300 });
+    };
+    const { pauses, context } = world({ handler });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(error).toMatchObject({ resumeAt: 1_700_000_000_000 + maxDeferralMs, waitMs: maxDeferralMs });
+    expect(pauses).toEqual([['test:key', maxDeferralMs]]);
+  });
+
+  it('defers, calling no handler and giving the permit back, when another worker paused the key for longer', async () => {
+    const { log, context } = world({ reservation: { waitMs: 3_600_000, pausedForMs: 3_599_000 } });
+    const error = await runCrawlJob(jobFor(pageTask(1)), signal, context).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'RUN_DEFERRED', resumeAt: 1_700_000_000_000 + 3_600_000 });
+    expect(log).toEqual(['permit test:key', 'release']);
   });
 
   it('fails at once on a permanent error, storing nothing, with a reason that names the task', async () => {

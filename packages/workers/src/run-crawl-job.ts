@@ -1,15 +1,18 @@
 import {
   acquireSendPermit,
   type Connector,
+  deferralOf,
   type Expectation,
   type Handler,
   isRetryable,
+  isRunDeferred,
   type LimiterKey,
   type Logger,
   labelTask,
   MaxDepthExceededError,
   pauseKeyOf,
   type RateLimiter,
+  redactError,
   retryAfterOf,
   runHandler,
   type Task,
@@ -60,6 +63,12 @@ export type RunCrawlJobContext = {
   readonly baseUrls: BaseUrlPolicy;
   readonly maxDepth: number;
   readonly maxRetryAfterMs: number;
+  /**
+   * The longest pause a job waits out, in ms; when the API (or the shared limiter's pause) asks
+   * for longer, the job is deferred: `runCrawlJob` rejects with a `RunDeferredError`, and the
+   * worker delays the job until its `resumeAt` instead of failing an attempt.
+   */
+  readonly deferAfterMs: number;
   readonly logger: Logger;
   /** The clock of `fetchedAt`. */
   readonly now: () => number;
@@ -86,7 +95,8 @@ const permanentSinkCodes = new Set(['RECORD_NOT_SERIALISABLE', 'RECORD_KEY_INVAL
  * runs out and BullMQ's stalled-job check runs it again. The replay fetches the page again, the
  * idempotent sink absorbs the second write, and next tasks already added are ignored by id.
  *
- * A 429's `Retry-After` also pauses the limiter key, so every worker sharing it waits.
+ * A 429's `Retry-After` also pauses the limiter key, so every worker sharing it waits. A pause
+ * longer than `deferAfterMs` defers the job (`RunDeferredError`) rather than failing an attempt.
  *
  * @throws an error shaped for BullMQ by {@link attemptError}: retried with backoff when
  * transient, failed at once (`UnrecoverableError`) when permanent.
@@ -136,7 +146,13 @@ export async function runCrawlJob(
     limiterKey = entry.limiterKey(task);
     // The permit goes to the handler too: its HTTP client spends one that grew too old before
     // the request was written, and takes another (see `permitDispatcher`).
-    const granted = limiter ? await acquireSendPermit(limiter, limiterKey, { signal }) : undefined;
+    const granted = limiter
+      ? await acquireSendPermit(limiter, limiterKey, {
+          signal,
+          deferAfterMs: context.deferAfterMs,
+          now: context.now,
+        })
+      : undefined;
     const handler = entry.handlerFor(baseUrl);
     result = await runHandler(
       handler,
@@ -152,7 +168,11 @@ export async function runCrawlJob(
       label,
     );
   } catch (error) {
-    const retryAfterMs = retryAfterOf(error);
+    // A deferral of the limiter's own (a pause another worker set) is told to the worker as is.
+    if (isRunDeferred(error)) throw error;
+    const deferral = deferralOf(error, context.deferAfterMs, context.now(), label);
+    // A deferred job's key stays paused as long as the API asked (capped), for every worker.
+    const retryAfterMs = deferral?.waitMs ?? retryAfterOf(error);
     if (limiter && retryAfterMs !== undefined && limiterKey !== undefined) {
       // Tell every worker on this key, not only this job's next attempt.
       // Of a layered key, the layer the error names refused; otherwise the first, the widest.
@@ -164,6 +184,8 @@ export async function runCrawlJob(
         }),
       );
     }
+    // No attempt is spent on it: the worker delays the job until the API's pause is over.
+    if (deferral) throw redactError(deferral);
     throw fail(error);
   }
 

@@ -1,7 +1,9 @@
 import {
   type Connector,
   type CredentialResolver,
+  checkDeferAfter,
   createCredentialResolver,
+  defaultDeferAfterMs,
   InvalidOptionError,
   type Logger,
   parseRate,
@@ -108,6 +110,14 @@ export type StartWorkerOptions = QueueConnectionOptions & {
    */
   readonly backoff?: CrawlBackoffOptions | undefined;
   /**
+   * The longest pause the API may ask for that a job waits out, in ms. A longer one (a 429 with
+   * `Retry-After: 3600`, or the shared limiter's pause another worker set) delays the job until
+   * the pause ends, without spending an attempt; the key stays paused for every worker.
+   * `Infinity` never defers.
+   * @default 300_000 (5 minutes)
+   */
+  readonly deferAfterMs?: number | undefined;
+  /**
    * An opt-in guard: the longest chain of next tasks from a seed; a job whose next tasks would
    * go deeper fails. None by default, as in `crawl`: a long cursor chain is not an error.
    * @default Infinity
@@ -140,6 +150,7 @@ export type StartWorkerConfig = {
   readonly keySecret: string | undefined;
   readonly timeoutMs: number | undefined;
   readonly backoff: CrawlBackoffOptions;
+  readonly deferAfterMs: number;
   readonly maxDepth: number;
   readonly resolveCredential: CredentialResolver;
   readonly logger: Logger;
@@ -191,6 +202,7 @@ export function resolveStartWorkerOptions(options: StartWorkerOptions): StartWor
     keySecret: options.keySecret ?? (process.env.CAPITAL_KEY_SECRET || undefined),
     timeoutMs: options.timeoutMs,
     backoff: options.backoff ?? {},
+    deferAfterMs: checkDeferAfter(options.deferAfterMs ?? defaultDeferAfterMs),
     maxDepth,
     resolveCredential: options.resolveCredential ?? createCredentialResolver(process.env),
     // Handlers and the worker log through it: no secret the resolver handed out gets out.

@@ -1,6 +1,7 @@
 import {
   type Connector,
   formatRate,
+  isRunDeferred,
   RedisLimiter,
   recordRetry,
   resolveRetryPolicy,
@@ -8,7 +9,7 @@ import {
   type Task,
 } from '@capital/core';
 import type { Sink, SinkSummary } from '@capital/sinks';
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { ConnectorCache } from './connector-cache.js';
 import { crawlBackoff } from './crawl-backoff.js';
 import type { CrawlJobData } from './crawl-job.js';
@@ -28,6 +29,8 @@ export type CrawlWorkerStats = {
   readonly failed: number;
   /** Attempts the API answered 429. */
   readonly throttled: number;
+  /** Jobs delayed because the API asked for a pause beyond `deferAfterMs` (no attempt spent). */
+  readonly deferred: number;
 };
 
 /** A running worker. */
@@ -65,7 +68,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
   const { connection, logger } = config;
   const redis = { url: connection.redis };
   const policy = resolveRetryPolicy({ ...config.backoff, retries: 0 });
-  const stats = { pages: 0, records: 0, retries: 0, failed: 0, throttled: 0 };
+  const stats = { pages: 0, records: 0, retries: 0, failed: 0, throttled: 0, deferred: 0 };
   const limits: Record<string, string> = {};
   const openSink = typeof options.sink === 'function' ? options.sink : () => options.sink as Sink;
   const connectors = new ConnectorCache({
@@ -98,14 +101,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
     baseUrls: config.baseUrls,
     maxDepth: config.maxDepth,
     maxRetryAfterMs: policy.maxRetryAfterMs,
+    deferAfterMs: config.deferAfterMs,
     logger,
     now: Date.now,
   };
   const worker = new Worker<CrawlJobData, CrawlJobOutcome>(
     connection.queue,
     // Three parameters: BullMQ hands an AbortSignal only to processors that declare one.
-    async (job, _token, signal) => {
-      const outcome = await runCrawlJob(job, signal ?? new AbortController().signal, context);
+    async (job, token, signal) => {
+      let outcome: CrawlJobOutcome;
+      try {
+        outcome = await runCrawlJob(job, signal ?? new AbortController().signal, context);
+      } catch (error) {
+        if (!isRunDeferred(error) || token === undefined) throw error;
+        // BullMQ's pattern for delaying a job from its processor: move it with the lock's token,
+        // then throw DelayedError so the worker neither completes nor fails it (no attempt spent).
+        await job.moveToDelayed(error.resumeAt, token);
+        stats.deferred += 1;
+        logger.warn(`${error.message} (the job is delayed until then)`);
+        throw new DelayedError();
+      }
       stats.pages += 1;
       stats.records += outcome.records;
       return outcome;

@@ -103,11 +103,20 @@ export function describeStatus(status: CrawlStatus): string {
     `${status.active} active`,
     ...(status.stalled > 0 ? [`${status.stalled} stalled (${stalledReason})`] : []),
     `${status.waiting + status.prioritized + status.waitingChildren} waiting`,
-    `${status.delayed} delayed`,
+    `${status.delayed} delayed${describeDelayedUntil(status.delayedUntil)}`,
     `${status.failed} failed`,
     `${status.pagesPerSecond.toFixed(1)} pages/s`,
   ];
   return parts.join(' · ');
+}
+
+/** When delayed tasks run again: ` (until 2026-11-29 17:40:00 UTC)`, or a span of two times. */
+function describeDelayedUntil(until: CrawlStatus['delayedUntil']): string {
+  if (until === undefined) return '';
+  const time = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return until.first === until.last
+    ? ` (until ${time(until.first)})`
+    : ` (until ${time(until.first)} … ${time(until.last)})`;
 }
 
 const stalledReason =

@@ -3,6 +3,7 @@ import { type Connector, createCredentialResolver, formatRate } from '@capital/c
 import { redactRedisUrl, startWorker } from '@capital/workers';
 import { CliUsageError } from '../cli-error.js';
 import { loadConnector } from '../load-connector.js';
+import { parseDeferAfterFlag } from '../parse-duration.js';
 import { parseRateFlag, parseUrl, parseWholeNumber } from '../parse-values.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from '../sink-from-flags.js';
 import { createStderrLogger } from '../stderr-logger.js';
@@ -20,6 +21,7 @@ export type WorkerFlags = QueueFlags & {
   readonly allowBaseUrl?: readonly string[];
   readonly allowCredential?: readonly string[];
   readonly timeout?: string;
+  readonly deferAfter?: string;
   readonly limiterPrefix?: string;
   readonly connector?: readonly string[];
 };
@@ -56,6 +58,7 @@ export async function workerCommand(
   const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
   const lockDurationMs = parseWholeNumber('--lock-duration', flags.lockDuration, 100, 3_600_000);
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);
+  const deferAfterMs = parseDeferAfterFlag(flags.deferAfter);
   const rate = flags.rate === undefined ? undefined : (parseRateFlag('--rate', flags.rate) ?? false);
   const baseUrl = flags.baseUrl === undefined ? undefined : parseUrl('--base-url', flags.baseUrl);
   const allowedBaseUrls = (flags.allowBaseUrl ?? []).map((url) => parseUrl('--allow-base-url', url));
@@ -97,6 +100,7 @@ export async function workerCommand(
       allowedCredentials,
       keySecret: io.env.CAPITAL_KEY_SECRET || undefined,
       timeoutMs,
+      deferAfterMs,
       resolveCredential: createCredentialResolver(io.env),
       logger,
     }),

@@ -72,6 +72,10 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
       "more credential references to resolve, e.g. env:WTD_TOKEN_2 (default: only each connector's own)",
     )
     .option('--timeout <ms>', 'per-request timeout in ms')
+    .option(
+      '--defer-after <duration>',
+      'when the API asks for a longer pause, delay the task until it ends instead of spending an attempt, as 5m or 1h, or off (default: 5m)',
+    )
     .option('--connector <path...>', 'also serve the connectors these modules export');
   addMetricsOptions(worker).action(async (flags: WorkerFlags & MetricsFlags) => {
     await workerCommand(flags, io, signal);

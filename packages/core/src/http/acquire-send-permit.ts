@@ -1,3 +1,4 @@
+import { acquireOrDefer } from '../limit/acquire-or-defer.js';
 import type { LimiterKey } from '../limit/limiter-layers.js';
 import type { Rate } from '../limit/rate.js';
 import type { RateLimiter } from '../limit/rate-limiter.js';
@@ -15,6 +16,16 @@ export type AcquireSendPermitOptions = {
   readonly onSent?: ((delayMs: number) => void) | undefined;
   /** Told of every permit spent unused or late. */
   readonly onSpent?: ((ageMs: number) => void) | undefined;
+  /**
+   * A pause of the key longer than this defers instead of waiting (see `acquireOrDefer`), in ms.
+   * @default Infinity (every pause is waited out)
+   */
+  readonly deferAfterMs?: number | undefined;
+  /**
+   * The clock of a deferral's `resumeAt`, in ms since the epoch.
+   * @default Date.now
+   */
+  readonly now?: (() => number) | undefined;
 };
 
 /**
@@ -22,7 +33,8 @@ export type AcquireSendPermitOptions = {
  * handler's HTTP client (see `permitDispatcher`), with the wait it took. Its grant time is read
  * as early as it can be: when the permit was asked for, plus its wait.
  *
- * @throws the signal's reason when aborted, or the limiter's error.
+ * @throws {RunDeferredError} when a pause outlasts `deferAfterMs`; the signal's reason when
+ * aborted, or the limiter's error.
  * @example const { permit, waitMs } = await acquireSendPermit(limiter, key, { signal });
  */
 export async function acquireSendPermit(
@@ -32,7 +44,11 @@ export async function acquireSendPermit(
 ): Promise<{ readonly permit: SendPermit; readonly waitMs: number }> {
   const take = async (signal: AbortSignal | undefined) => {
     const askedAt = Date.now();
-    const reservation = await limiter.acquire(key, signal);
+    const { deferAfterMs, now } = options;
+    const reservation =
+      deferAfterMs === undefined || deferAfterMs === Number.POSITIVE_INFINITY
+        ? await limiter.acquire(key, signal)
+        : await acquireOrDefer(limiter, key, { signal, deferAfterMs, now });
     return { grantedAt: askedAt + Math.max(0, reservation.waitMs), waitMs: reservation.waitMs };
   };
   const first = await take(options.signal);

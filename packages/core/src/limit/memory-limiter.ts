@@ -65,6 +65,7 @@ export class MemoryLimiter implements RateLimiter {
       key,
       waitMs: slot.waitUs / 1000,
       grantAt: slot.grantAtUs / 1000,
+      pausedForMs: this.#pausedFor(key, now),
       release: async () => {
         // Once only: a second release of the same tat could give back someone else's permit.
         if (released) return;
@@ -124,6 +125,7 @@ export class MemoryLimiter implements RateLimiter {
       key: layers[0]?.key ?? '',
       waitMs: slot.waitUs / 1000,
       grantAt: slot.grantAtUs / 1000,
+      pausedForMs: Math.max(0, ...layers.map((layer) => this.#pausedFor(layer.key, now))),
       release: async () => {
         if (released) return;
         released = true;
@@ -141,6 +143,11 @@ export class MemoryLimiter implements RateLimiter {
       },
     };
     return reservation;
+  }
+
+  /** How long the pause of `key` still runs at `nowUs`, in ms (0 without one). */
+  #pausedFor(key: string, nowUs: number): number {
+    return Math.max(0, ((this.#pauseEnds.get(key) ?? nowUs) - nowUs) / 1000);
   }
 
   #release(key: string, reservedTatUs: number, rate: Rate): void {

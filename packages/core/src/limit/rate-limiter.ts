@@ -20,6 +20,12 @@ export type Reservation = {
   /** When the permit is granted, in ms on the limiter's own clock (Redis' clock for Redis). */
   readonly grantAt: number;
   /**
+   * How much longer a pause (a 429's `Retry-After`, set by any process sharing the key) holds
+   * the key when the permit was reserved, in ms; absent or 0 when none does. Tells a wait the
+   * API asked for from one the rate alone sets, so that only the first defers a run.
+   */
+  readonly pausedForMs?: number | undefined;
+  /**
    * Gives the permit back when it will not be used (cancellation). Reservations on a key given
    * back together go back whatever the order; one with later permits behind it goes back once
    * those have gone back too. Calls after the first do nothing.

@@ -124,6 +124,7 @@ export class RedisLimiter implements RateLimiter {
       key,
       grantAt,
       waitMs,
+      pausedForMs: Math.max(0, (pauseEndUs - (grantAtUs - waitUs)) / 1000),
       release,
       recheck: () => {
         // A pause this process learnt of (its own, or another's in a later reply) that ends after
@@ -275,6 +276,10 @@ export class RedisLimiter implements RateLimiter {
       key: first,
       grantAt: grantAtUs / 1000,
       waitMs: waitUs / 1000,
+      pausedForMs: Math.max(
+        0,
+        ...layers.map((_, index) => (Number(reply[3 + 2 * index] ?? 0) - redisNowUs) / 1000),
+      ),
       release,
       recheck: () => {
         if (!layers.some((layer) => (this.#pauseEnds.get(layer.key) ?? 0) > grantAtUs)) return undefined;

@@ -6,6 +6,7 @@ import type { LimiterKey } from '../limit/limiter-layers.js';
 import type { RateLimiter } from '../limit/rate-limiter.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { redactingLogger } from '../redact/redacting-logger.js';
+import { checkDeferAfter, defaultDeferAfterMs } from '../retry/defer-decision.js';
 import { type RetryOptions, type RetryPolicy, resolveRetryPolicy } from '../retry/retry-policy.js';
 import type { Task, TaskResult } from '../task.js';
 import type { CrawlEvent } from './crawl-event.js';
@@ -40,6 +41,14 @@ export type CrawlOptions<T extends Task> = {
    * @default { retries: 5, factor: 2, minTimeoutMs: 200, maxTimeoutMs: 30_000, randomize: true }
    */
   readonly retry?: RetryOptions | false;
+  /**
+   * The longest pause the crawl waits out, in ms. When the API asks for a longer one (a 429's
+   * `Retry-After: 3600`, a daily quota spent), or a shared limiter's pause would hold a permit
+   * that long, the crawl stops starting tasks, lets the pages already emitted be acknowledged,
+   * and ends with `RunDeferredError` (its `resumeAt` says when to resume). `Infinity` never defers.
+   * @default 300_000 (5 minutes)
+   */
+  readonly deferAfterMs?: number;
   /** Gates every attempt (retries too) on a permit. No limiter, no limit. */
   readonly limiter?: RateLimiter;
   /**
@@ -115,6 +124,7 @@ export type CrawlConfig<T extends Task> = {
   /** Where tasks are claimed before they run, when de-duplication is delegated. */
   readonly store: SeenKeysStore | undefined;
   readonly retry: RetryPolicy | undefined;
+  readonly deferAfterMs: number;
   readonly limiter: RateLimiter | undefined;
   readonly limiterKey: (task: T) => LimiterKey;
   readonly maxSendDelayMs: number | undefined;
@@ -178,6 +188,7 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
     maxKeys: maxKeys as number,
     store,
     retry: options.retry === false ? undefined : resolveRetryPolicy(options.retry),
+    deferAfterMs: checkDeferAfter(options.deferAfterMs ?? defaultDeferAfterMs),
     limiter: options.limiter,
     limiterKey: typeof key === 'function' ? key : () => key,
     maxSendDelayMs: checkSendDelay(options.maxSendDelayMs),

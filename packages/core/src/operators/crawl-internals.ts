@@ -4,6 +4,7 @@ import {
   CapitalError,
   InvalidTaskResultError,
   isCapitalError,
+  isRunDeferred,
   MaxDepthExceededError,
   TaskCycleError,
   toError,
@@ -94,7 +95,22 @@ export function crawlSeeds<T extends Task, D>(
     let emitting = false;
     let completed = false;
 
-    const fail = (error: unknown): void => subscriber.error(toError(error));
+    // A deferral (the API asked for a long pause) ends the crawl only once every page already
+    // emitted is acknowledged, so that what was fetched is stored before the run stops.
+    let deferral: Error | undefined;
+    const fail = (error: unknown): void => {
+      if (!isRunDeferred(error) || subscriber.closed) {
+        subscriber.error(toError(error));
+        return;
+      }
+      if (deferral === undefined) {
+        deferral = error;
+        // No task starts again; those in flight are dropped (a resume fetches them).
+        abort.abort(error);
+        running.unsubscribe();
+      }
+      if (unacknowledged === 0) subscriber.error(deferral);
+    };
 
     /** Checks a task and remembers it: its entry, or undefined for a duplicate. */
     const admit = (task: T, parent: Lineage<T> | undefined, index: number): FrontierEntry<T> | undefined => {
@@ -311,7 +327,7 @@ export function crawlSeeds<T extends Task, D>(
     const start = (entry: FrontierEntry<T>): void => {
       active += 1;
       config.onEvent({ type: 'task-started', key: entry.key, depth: entry.depth });
-      if (subscriber.closed) return;
+      if (subscriber.closed || deferral !== undefined) return;
       let settled = false;
       const label = labelTask(entry.task, entry.key);
       running.add(
@@ -337,6 +353,10 @@ export function crawlSeeds<T extends Task, D>(
 
     // Re-entrant calls (a synchronous handler, an ack inside next) only ask for another turn.
     function pump(): void {
+      if (deferral !== undefined) {
+        if (!emitting) fail(deferral);
+        return;
+      }
       if (pumping || emitting) {
         pumpAgain = true;
         return;
@@ -345,7 +365,7 @@ export function crawlSeeds<T extends Task, D>(
       try {
         do {
           pumpAgain = false;
-          while (!subscriber.closed && hasRoom()) {
+          while (!subscriber.closed && deferral === undefined && hasRoom()) {
             const entry = next();
             if (entry === undefined) break;
             start(entry);

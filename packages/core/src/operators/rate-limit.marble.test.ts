@@ -164,7 +164,7 @@ describe('rateLimit', () => {
     });
   });
 
-  it('reports each wait longer than 0 ms with its value', () => {
+  it('reports each wait longer than 0 ms with its value and reservation', () => {
     const onWait = vi.fn();
     marbles(({ cold, expectObservable }, scheduler) => {
       const limiter = new MemoryLimiter({ rate: everyFourFrames, scheduler });
@@ -175,8 +175,8 @@ describe('rateLimit', () => {
     });
 
     expect(onWait.mock.calls).toEqual([
-      [3, 'b'],
-      [6, 'c'],
+      [3, 'b', expect.objectContaining({ key: 'k', waitMs: 3, pausedForMs: 0 })],
+      [6, 'c', expect.objectContaining({ key: 'k', waitMs: 6, pausedForMs: 0 })],
     ]);
   });
 });

@@ -24,8 +24,11 @@ export type RateLimitConfig<T> = {
    * @default asyncScheduler
    */
   readonly scheduler?: SchedulerLike;
-  /** Told of every wait longer than 0 ms, for progress reports. When it throws, the value errors. */
-  readonly onWait?: (waitMs: number, value: T) => void;
+  /**
+   * Told of every wait longer than 0 ms, with its reservation, for progress reports. When it
+   * throws, the value errors and the permit is given back.
+   */
+  readonly onWait?: (waitMs: number, value: T, reservation: Reservation) => void;
   /**
    * Told when a value's permit is granted, with the grant's time on the scheduler's clock, taken
    * as early as it can be (when the permit was asked for, plus its wait): a timer that fires late
@@ -93,7 +96,7 @@ function waitForPermit<T>(
         grant();
         return;
       }
-      config.onWait?.(reservation.waitMs, value);
+      config.onWait?.(reservation.waitMs, value, reservation);
       timer = scheduler.schedule(grant, reservation.waitMs);
     };
     // A synchronous reservation (in-memory) keeps marble tests on virtual time.

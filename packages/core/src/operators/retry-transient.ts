@@ -29,6 +29,12 @@ export type RetryTransientConfig = RetryOptions & {
   readonly random?: () => number;
   /** Called before each retry with the error, the retry's number (1 first) and its delay. */
   readonly onRetry?: (error: Error, retry: number, delayMs: number) => void;
+  /**
+   * A `Retry-After` longer than this is not waited out: the error goes through at once, for the
+   * caller to defer the work (see `deferralOf`), in ms.
+   * @default Infinity
+   */
+  readonly deferAfterMs?: number;
   /** Called when the error carries a `Retry-After`, before the delay starts (to pause a shared limiter). */
   readonly onRetryAfter?: (retryAfterMs: number, error: Error) => void;
 };
@@ -48,6 +54,9 @@ export function retryTransient<T>(config: RetryTransientConfig = {}): MonoTypeOp
     delay: (thrown: unknown, retryCount: number) => {
       const error = toError(thrown);
       const retryAfter = retryAfterOf(error, policy.retryAfterCapMs);
+      if (retryAfter !== undefined && retryAfter > (config.deferAfterMs ?? Infinity)) {
+        return throwError(() => error);
+      }
       if (!isRetryable(error) || (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs)) {
         return throwError(() => error);
       }

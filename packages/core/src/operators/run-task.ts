@@ -13,12 +13,13 @@ import {
   throwError,
 } from 'rxjs';
 import { callHandler, collectTasks } from '../call-handler.js';
-import { isCapitalError, TaskFailedError, type TaskLabel } from '../errors.js';
+import { isCapitalError, isRunDeferred, TaskFailedError, type TaskLabel } from '../errors.js';
 import { limiterRate } from '../http/acquire-send-permit.js';
 import { createSendPermit, maxSendDelayFor, type SendPermit } from '../http/send-permit.js';
 import { listenForApiAnswers } from '../limit/api-answers.js';
 import { pauseKeyOf } from '../limit/limiter-layers.js';
 import type { ApiAnswer } from '../limit/rate-learning.js';
+import { deferralFor, deferralOf } from '../retry/defer-decision.js';
 import type { HandlerResult, LazyHandler, Task } from '../task.js';
 import { recordRetry } from '../telemetry/retry-cause.js';
 import type { CrawlConfig } from './crawl-config.js';
@@ -83,7 +84,13 @@ function fetchPage<T extends Task, D>(
           limiter: config.limiter,
           key: limiterKey,
           scheduler: config.scheduler,
-          onWait: (waitMs) => {
+          onWait: (waitMs, _task, reservation) => {
+            // A pause another process set (shared through Redis) that outlasts the threshold
+            // defers the run rather than holding a permit for an hour; the rate alone never does.
+            if ((reservation.pausedForMs ?? 0) > config.deferAfterMs) {
+              const deferral = deferralFor(waitMs, config.deferAfterMs, config.scheduler.now(), { label });
+              if (deferral) throw deferral;
+            }
             limiterWaitMs = (limiterWaitMs ?? 0) + waitMs;
             config.onEvent({ type: 'limiter-wait', key: label.taskKey, waitMs });
           },
@@ -153,32 +160,26 @@ function fetchPage<T extends Task, D>(
     ? attempt$.pipe(
         retryTransient({
           ...config.retry,
+          deferAfterMs: config.deferAfterMs,
           scheduler: config.scheduler,
           random: config.random,
           onRetry: (error, retry, delayMs) => {
             recordRetry(error);
             config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error });
           },
-          onRetryAfter: (retryAfterMs, error) => {
-            // Tell every process sharing the limit, not only this task's next attempt. Of a
-            // layered key, the layer the error names refused; otherwise the first, the widest.
-            if (!config.limiter) return;
-            const pausedKey = pauseKeyOf(limiterKey, error);
-            Promise.resolve(config.limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
-              config.logger.warn('Could not pause the shared limiter', {
-                limiterKey: pausedKey,
-                error: String(pauseError),
-              }),
-            );
-          },
+          onRetryAfter: pauseShared,
         }),
       )
     : attempt$;
   const outcome$ = retried$.pipe(
     map((result): TaskOutcome<T, D> => ({ kind: 'fetched', result, attempts })),
-    catchError((error: Error) =>
-      throwError(() => (isTaskLevel(error) ? error : new TaskFailedError(label, attempts, error))),
-    ),
+    catchError((error: Error) => {
+      if (isTaskLevel(error)) return throwError(() => error);
+      const deferral = deferralOf(error, config.deferAfterMs, config.scheduler.now(), label);
+      // The key stays paused for every process sharing it, as long as the API asked.
+      if (deferral) pauseShared(deferral.waitMs, error);
+      return throwError(() => deferral ?? new TaskFailedError(label, attempts, error));
+    }),
   );
   if (permit$) return outcome$;
   // Most tasks succeed at their first attempt: without a limiter, it is made without the retry
@@ -200,11 +201,29 @@ function fetchPage<T extends Task, D>(
     );
     return subscription;
   });
+
+  /**
+   * Tells every process sharing the limit of a `Retry-After`, not only this task's next attempt.
+   * Of a layered key, the layer the error names refused; otherwise the first, the widest.
+   */
+  function pauseShared(retryAfterMs: number, error: Error): void {
+    if (!config.limiter) return;
+    const pausedKey = pauseKeyOf(limiterKey, error);
+    Promise.resolve(config.limiter.pause(pausedKey, retryAfterMs)).catch((pauseError: unknown) =>
+      config.logger.warn('Could not pause the shared limiter', {
+        limiterKey: pausedKey,
+        error: String(pauseError),
+      }),
+    );
+  }
 }
 
-/** Errors that already name the task and say what is wrong with the handler pass unwrapped. */
+/**
+ * Errors that already name the task and say what is wrong with the handler pass unwrapped, and
+ * so does a deferral (a limiter's, raised while waiting for a permit).
+ */
 function isTaskLevel(error: Error): boolean {
-  return isCapitalError(error) && error.code === 'INVALID_TASK_RESULT';
+  return (isCapitalError(error) && error.code === 'INVALID_TASK_RESULT') || isRunDeferred(error);
 }
 
 /** One more permit; an abort gives it back and rejects with the signal's reason. */

@@ -140,7 +140,9 @@ describe('FileSink', () => {
     await sink.write(sinkPage(2, [listing('BBB')]));
 
     expect(existsSync(path)).toBe(false);
-    expect(await outputFiles(folder)).toEqual([basename(sink.temporaryPath)]);
+    expect((await outputFiles(folder)).sort()).toEqual(
+      [basename(sink.temporaryPath), basename(sink.pagesTemporaryPath)].sort(),
+    );
     await sink.close();
     expect(existsSync(path)).toBe(true);
   });
@@ -189,7 +191,9 @@ describe('FileSink', () => {
 
     await sink.write(sinkPage(1, [listing('AAA')]));
 
-    expect((await outputFiles(folder)).sort()).toEqual([...kept, basename(sink.temporaryPath)].sort());
+    expect((await outputFiles(folder)).sort()).toEqual(
+      [...kept, basename(sink.temporaryPath), basename(sink.pagesTemporaryPath)].sort(),
+    );
     await sink.close();
     expect(await readFile(path, 'utf8')).toContain('AAA');
   });

@@ -1,14 +1,21 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { InvalidOptionError, type WriteDisposition } from '@capital/core';
+import {
+  type Checkpoint,
+  InvalidOptionError,
+  isRunDeferred,
+  type Task,
+  type WriteDisposition,
+} from '@capital/core';
 import { provenanceLines } from '../provenance.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { combineOutput } from './combine-output.js';
 import { FileRuns } from './file-runs.js';
+import { type AdoptedRun, adoptKeptRun, keptPageLine, keptRunPaths, removeKeptRun } from './kept-run.js';
 import { partialPathFor, removeStalePartials } from './stale-partials.js';
 
 /** Options of {@link FileSink}. */
@@ -53,6 +60,10 @@ export type FileSinkOptions<D> = {
  *
  * `write` resolves once the page is handed to the OS, so a slow disk slows the crawl.
  *
+ * A run aborted because it was deferred (`RunDeferredError`: the API asked for a long pause)
+ * keeps what it wrote, with each page's key and next tasks, beside the output; its resume takes
+ * it over and skips those pages (see {@link FileSink.checkpoint}). Any other abort deletes it.
+ *
  * @example
  * const sink = new FileSink({ path: 'data/wtd.ndjson', recordKey: (l) => l.symbol });
  * await lastValueFrom(seeds$.pipe(crawl(handler), writeTo(sink)), { defaultValue: undefined });
@@ -61,6 +72,8 @@ export type FileSinkOptions<D> = {
 export class FileSink<D = unknown> implements Sink<D> {
   readonly path: string;
   readonly temporaryPath: string;
+  /** The hidden temporary file of the pages written (key and next tasks), kept if deferred. */
+  readonly pagesTemporaryPath: string;
   /** See {@link FileSinkOptions.maxPendingWrites}. */
   readonly maxPendingWrites: number;
   readonly disposition: WriteDisposition;
@@ -72,6 +85,10 @@ export class FileSink<D = unknown> implements Sink<D> {
   readonly #keys = new Set<string>();
   #opened: Promise<OpenedRun> | undefined;
   #stream: Promise<WriteStream> | undefined;
+  /** One line per page written (its key and next tasks), kept if the run is deferred. */
+  #pagesStream: WriteStream | undefined;
+  /** What a resumed run took over from its deferred self. */
+  #adopted: AdoptedRun | undefined;
   #pages = 0;
   #records = 0;
   #state: 'open' | 'closed' | 'aborted' = 'open';
@@ -81,6 +98,7 @@ export class FileSink<D = unknown> implements Sink<D> {
     this.path = resolve(options.path);
     this.maxPendingWrites = options.maxPendingWrites ?? 8;
     this.temporaryPath = partialPathFor(this.path);
+    this.pagesTemporaryPath = partialPathFor(pagesFileOf(this.path));
     this.disposition = options.disposition ?? 'replace';
     if (this.disposition === 'merge' && options.recordKey === undefined) {
       throw new InvalidOptionError(
@@ -92,13 +110,49 @@ export class FileSink<D = unknown> implements Sink<D> {
     this.runs = {
       open: (openOptions) => this.#openRun(openOptions),
       list: () => this.#runs.list(),
-      reset: () => this.#runs.reset(),
+      reset: async () => {
+        const runs = await this.#runs.list();
+        await Promise.all(runs.map((run) => removeKeptRun(this.path, run.id)));
+        return this.#runs.reset();
+      },
+    };
+  }
+
+  /**
+   * The pages a deferred run stored, when this run resumes it: the crawl skips them and walks on
+   * from their next tasks. Undefined otherwise (a file sink keeps no other checkpoints).
+   */
+  get checkpoint(): Checkpoint | undefined {
+    const adopted = this.#adopted;
+    if (adopted === undefined || adopted.pages.size === 0) return undefined;
+    return {
+      completed: async (keys) => {
+        const found = new Map<string, readonly Task[]>();
+        for (const key of keys) {
+          const nextTasks = adopted.pages.get(key);
+          if (nextTasks !== undefined) found.set(key, nextTasks);
+        }
+        return found;
+      },
     };
   }
 
   #openRun(options?: OpenRunOptions): Promise<OpenedRun> {
     this.#opened ??= mkdir(dirname(this.path), { recursive: true })
       .then(() => this.#runs.open(options))
+      .then(async (opened) => {
+        if (!opened.resumed) return opened;
+        const adopted = await adoptKeptRun(this.path, opened.run.id, {
+          data: this.temporaryPath,
+          pages: this.pagesTemporaryPath,
+        });
+        if (adopted === undefined) return opened;
+        this.#adopted = adopted;
+        this.#pages = adopted.pages.size;
+        this.#records = adopted.records;
+        if (this.disposition === 'merge') for (const key of adopted.recordKeys) this.#keys.add(key);
+        return { ...opened, pagesStored: adopted.pages.size };
+      })
       .catch((error: unknown) => {
         this.#opened = undefined;
         throw error;
@@ -119,11 +173,17 @@ export class FileSink<D = unknown> implements Sink<D> {
     // abort() may have come while the run opened: then it must not create the partial file.
     if (this.#state !== 'open') throw new SinkWriteError(page, `the file sink is ${this.#state}.`);
     const stream = await this.#open();
+    const written = (error: Error | null | undefined, done: () => void, fail: (error: Error) => void) =>
+      error ? fail(new SinkWriteError(page, error.message, { cause: error })) : done();
     await new Promise<void>((done, fail) => {
-      stream.write(chunk, (error) =>
-        error ? fail(new SinkWriteError(page, error.message, { cause: error })) : done(),
-      );
+      stream.write(chunk, (error) => written(error, done, fail));
     });
+    const pagesStream = this.#pagesStream;
+    if (pagesStream) {
+      await new Promise<void>((done, fail) => {
+        pagesStream.write(keptPageLine(page), (error) => written(error, done, fail));
+      });
+    }
     if (this.disposition === 'merge' && this.#options.recordKey) {
       for (const record of page.data) this.#keys.add(this.#options.recordKey(record));
     }
@@ -135,17 +195,7 @@ export class FileSink<D = unknown> implements Sink<D> {
   async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') throw new Error(`The file sink for ${this.path} is ${this.#state}.`);
     this.#state = 'closed';
-    const stream = await this.#open();
-    stream.end();
-    await finished(stream);
-    if (this.#options.fsync ?? true) {
-      const handle = await open(this.temporaryPath, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    await this.#flush();
     const { run } = await this.#openRun();
     await combineOutput(
       this.path,
@@ -156,12 +206,31 @@ export class FileSink<D = unknown> implements Sink<D> {
     );
     // After the data: a crash between the two renames leaves the run unfinished, and its resume
     // writes the same result again (for append: the run's records a second time).
+    await rm(this.pagesTemporaryPath, { force: true });
     if (finish.finishRun !== false) await this.#runs.finish(run.id, this.#pages, finish.watermark);
     return { pages: this.#pages, records: this.#records, location: this.path };
   }
 
-  async abort(): Promise<void> {
+  /**
+   * Throws away what is not final and marks the run interrupted; a `RunDeferredError` as the
+   * reason keeps what the run wrote for its resume instead.
+   */
+  async abort(reason?: unknown): Promise<void> {
     if (this.#state !== 'open') return;
+    if (isRunDeferred(reason) && (this.#stream || this.#adopted)) {
+      this.#state = 'aborted';
+      const opened = await this.#opened?.catch(() => undefined);
+      if (opened !== undefined) {
+        try {
+          await this.#keep(opened.run.id);
+          await this.#runs.interrupt(opened.run.id);
+          return;
+        } catch {
+          // Not kept: the resume fetches every page again, as after any other abort.
+        }
+      }
+      this.#state = 'open';
+    }
     this.#state = 'aborted';
     if (this.#stream) {
       const stream = await this.#stream;
@@ -173,7 +242,11 @@ export class FileSink<D = unknown> implements Sink<D> {
       stream.destroy();
       await closed;
     }
-    await rm(this.temporaryPath, { force: true });
+    this.#pagesStream?.destroy();
+    await Promise.all([
+      rm(this.temporaryPath, { force: true }),
+      rm(this.pagesTemporaryPath, { force: true }),
+    ]);
     const opened = await this.#opened?.catch(() => undefined);
     if (opened !== undefined) await this.#runs.interrupt(opened.run.id).catch(() => {});
   }
@@ -181,13 +254,43 @@ export class FileSink<D = unknown> implements Sink<D> {
   #open(): Promise<WriteStream> {
     this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
       await removeStalePartials(this.path);
-      const stream = createWriteStream(this.temporaryPath, { flags: 'w' });
+      await removeStalePartials(pagesFileOf(this.path));
+      // A resumed deferred run appends to the lines it took over.
+      const flags = this.#adopted === undefined ? 'w' : 'a';
+      const stream = createWriteStream(this.temporaryPath, { flags });
       // Errors reach the write callbacks and close(); without a listener, a write still in flight
       // when abort() destroys the stream emits ERR_STREAM_DESTROYED and crashes the process.
       stream.on('error', () => {});
+      this.#pagesStream = createWriteStream(this.pagesTemporaryPath, { flags });
+      this.#pagesStream.on('error', () => {});
       return stream;
     });
     return this.#stream;
+  }
+
+  /** Ends both streams and, unless `fsync` is off, flushes the run's lines to the disk. */
+  async #flush(): Promise<void> {
+    const stream = await this.#open();
+    stream.end();
+    this.#pagesStream?.end();
+    await Promise.all([finished(stream), this.#pagesStream && finished(this.#pagesStream)]);
+    if (!(this.#options.fsync ?? true)) return;
+    for (const file of [this.temporaryPath, this.pagesTemporaryPath]) {
+      const handle = await open(file, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  /** Keeps a deferred run's lines and pages where its resume finds them (pages last: its mark). */
+  async #keep(runId: string): Promise<void> {
+    await this.#flush();
+    const kept = keptRunPaths(this.path, runId);
+    await rename(this.temporaryPath, kept.data);
+    await rename(this.pagesTemporaryPath, kept.pages);
   }
 
   #serialise(page: SinkPage<D>): string {
@@ -198,4 +301,9 @@ export class FileSink<D = unknown> implements Sink<D> {
       });
     });
   }
+}
+
+/** The name the pages file's partials are made from: `.NAME.pages.PID-START.RANDOM.partial`. */
+function pagesFileOf(path: string): string {
+  return join(dirname(path), `${basename(path)}.pages`);
 }

@@ -1,0 +1,128 @@
+// `capital run` against an API whose daily quota runs out after 3 pages (429, Retry-After: 3600):
+// the run stores those pages, says when it can resume and exits 75; once the quota is back, the
+// next `capital run` of the same job resumes it and finishes with every record exactly once.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateListings, searchListings } from '@capital/wtd-connector/testing';
+import type { Pool } from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  adminPool,
+  dropSchema,
+  schemaName,
+  serverUrl,
+} from '../../../sinks/test/integration/fixtures/postgres.js';
+import { runWtdArgs } from '../fixtures/run-args.js';
+import { honestPage } from '../lying-api.js';
+import { type QuotaApi, startQuotaApi } from '../quota-api.js';
+import { assertCliBuilt, runCli } from '../run-cli.js';
+
+const token = 'deferred-token';
+const expectedSymbols = searchListings(generateListings(), 'new york')
+  .map((listing) => listing.symbol)
+  .sort();
+const pagesBeforeQuota = 3;
+
+let admin: Pool;
+let folder: string;
+let schema: string;
+let api: QuotaApi;
+
+beforeAll(() => {
+  assertCliBuilt();
+  admin = adminPool();
+});
+afterAll(async () => {
+  await admin.end();
+});
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'capital-deferred-'));
+  schema = schemaName();
+  api = await startQuotaApi({ pages: pagesBeforeQuota, retryAfter: '3600' });
+});
+afterEach(async () => {
+  await api.close();
+  await rm(folder, { recursive: true, force: true });
+  await dropSchema(admin, schema);
+});
+
+/** One page at a time, so that the pages answered before the quota ran out are all stored. */
+const run = (sink: string) =>
+  runCli(
+    [
+      ...runWtdArgs({ search: 'new york', baseUrl: api.url, token, rate: 'off' }),
+      '--concurrency',
+      '1',
+      '--sink',
+      sink,
+    ],
+    { cwd: folder, env: { REDIS_URL: '' } },
+  );
+
+type SinkCase = {
+  readonly sink: () => string;
+  /** The symbols the sink holds, whether the run finished or was deferred. */
+  readonly stored: () => Promise<string[]>;
+};
+
+const fileCase: SinkCase = {
+  sink: () => `file:${join(folder, 'out.ndjson')}`,
+  stored: async () => {
+    // A deferred run's lines are kept beside the output until its resume takes them over.
+    const names = (await readdir(folder)).filter(
+      (name) => name === 'out.ndjson' || name.endsWith('.deferred'),
+    );
+    const lines = await Promise.all(names.map((name) => readFile(join(folder, name), 'utf8')));
+    return lines
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { symbol: string }).symbol);
+  },
+};
+
+const postgresCase: SinkCase = {
+  sink: () => `${serverUrl}?schema=${schema}&table=listings`,
+  stored: async () => {
+    const { rows } = await admin.query<{ symbol: string }>(
+      `SELECT record->>'symbol' AS symbol FROM ${schema}.listings`,
+    );
+    return rows.map((row) => row.symbol);
+  },
+};
+
+describe.each([
+  ['a file', fileCase],
+  ['PostgreSQL', postgresCase],
+])('capital run into %s when the API asks for an hour’s pause', (_name, sinkCase) => {
+  it('exits 75 saying when it can resume, keeps the pages fetched, and the next run finishes the job once', async () => {
+    const before = Date.now();
+    const deferred = await run(sinkCase.sink());
+    const after = Date.now();
+
+    expect(deferred.code, deferred.stderr).toBe(75);
+    const said =
+      /capital: deferred: the API asked to pause for 1 h 0 min; run ([0-9a-f]{8}) stored 3 pages and can resume at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC \(in (?:59 min \d+ s|1 h 0 min)\): run the same command again then\.\n/.exec(
+        deferred.stderr,
+      );
+    expect(said, deferred.stderr).not.toBeNull();
+    const resumeAt = Date.parse(`${said?.[2]?.replace(' ', 'T')}Z`);
+    expect(resumeAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 3_600_000);
+    expect(resumeAt).toBeLessThanOrEqual(after + 3_600_000);
+    expect(deferred.stderr).not.toContain('error');
+    expect(deferred.stderr).not.toContain(token);
+    expect(api.served).toEqual([1, 2, 3]);
+    const firstPages = [1, 2, 3].flatMap((page) => honestPage(page).data.map((listing) => listing.symbol));
+    expect((await sinkCase.stored()).sort()).toEqual(firstPages.sort());
+
+    api.release();
+    const resumed = await run(sinkCase.sink());
+
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`capital: resuming run ${said?.[1]} (interrupted, 3 pages stored)`);
+    // The pages stored before the pause are not asked for again.
+    expect(api.served.slice(3).sort()).toEqual([4, 5, 6, 7, 8, 9]);
+    expect((await sinkCase.stored()).sort()).toEqual(expectedSymbols);
+  });
+});
