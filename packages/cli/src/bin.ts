@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { lingeringWarning } from './lingering-warning.js';
 import { main } from './program.js';
 import { settleWithin } from './settle-within.js';
 import { stopOnSignals } from './stop-on-signals.js';
@@ -26,5 +27,9 @@ if (telemetry !== undefined) {
 }
 // Every shutdown step is bounded, but a socket some library left open would still keep the
 // process alive after its work is done: give the event loop a moment to drain, then exit. The
-// timer is unref'd, so it never delays a process that exits by itself.
-setTimeout(() => process.exit(code), 5000).unref();
+// timer is unref'd, so it never delays a process that exits by itself. When it fires, it names
+// what was left open, so that a leak is seen (and tests fail on it) instead of costing 5 s.
+setTimeout(() => {
+  process.stderr.write(`${lingeringWarning(process.getActiveResourcesInfo())}\n`);
+  process.exit(code);
+}, 5000).unref();

@@ -36,6 +36,22 @@ describe('crawlJob', () => {
     expect(JSON.stringify(job)).toContain('env:WTD_API_TOKEN');
   });
 
+  it('carries the run and puts it in the job id, so a new run of the same task is a new job', () => {
+    const job = crawlJob('wtd', task, 0, { runId: '0a1b2c3d' });
+    expect(job.data.runId).toBe('0a1b2c3d');
+    expect(job.opts.jobId).toBe(`0a1b2c3d-${taskKey(task)}`);
+    expect(job.opts.jobId).not.toBe(crawlJob('wtd', task, 0, { runId: 'ffffffff' }).opts.jobId);
+    expect(parseCrawlJobData(job.data)).toEqual(job.data);
+  });
+
+  it('refuses a run id that newRunId could not have made', () => {
+    for (const runId of ['0A1B2C3D', '0a1b2c3', '0a1b2c3d0', 'run:1234', 12345678, null]) {
+      expect(() => parseCrawlJobData({ connector: 'wtd', task, depth: 0, runId }, 'j1')).toThrow(
+        InvalidCrawlJobError,
+      );
+    }
+  });
+
   it('leaves the base URL out when the enqueuer chose none', () => {
     expect(crawlJob('wtd', task, 0, {}).data).not.toHaveProperty('baseUrl');
   });

@@ -19,6 +19,11 @@ export type CrawlJobData = {
   readonly baseUrl?: string;
   /** 0 for a seed, 1 for its next tasks, … */
   readonly depth: number;
+  /**
+   * The run of the sink the crawl's pages belong to (8 hex digits, as `newRunId` makes them),
+   * inherited by every next task. Absent on jobs enqueued without one.
+   */
+  readonly runId?: string;
 };
 
 /** A crawl job as `Queue.add` and `Queue.addBulk` take it. */
@@ -29,9 +34,10 @@ export type CrawlJob = {
 };
 
 /**
- * The job for one task. Its id is the task key, so a task added twice — by two pages that both
- * name it, or by a seed enqueued twice — is one job, and runs once (BullMQ ignores an `add`
- * whose id exists, in whatever state).
+ * The job for one task. Its id is the task key (prefixed with the run, when the job has one), so
+ * a task added twice within a run — by two pages that both name it, or by a seed enqueued twice —
+ * is one job, and runs once (BullMQ ignores an `add` whose id exists, in whatever state); the
+ * same task in a new run is a new job, so a refresh fetches it again.
  *
  * @throws {InvalidTaskError} when the task is not a plain JSON object.
  * @example crawlJob('wtd', stockSearchTask({ searchTerm: 'inc' }), 0, {}).opts.jobId // the task key
@@ -40,15 +46,23 @@ export function crawlJob(
   connector: string,
   task: Task,
   depth: number,
-  options: { readonly baseUrl?: string | undefined; readonly jobOptions?: JobsOptions | undefined },
+  options: {
+    readonly baseUrl?: string | undefined;
+    readonly jobOptions?: JobsOptions | undefined;
+    readonly runId?: string | undefined;
+  },
 ): CrawlJob {
   const data: CrawlJobData = {
     connector,
     task,
     depth,
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+    ...(options.runId === undefined ? {} : { runId: options.runId }),
   };
-  return { name: connector, data, opts: { ...options.jobOptions, jobId: taskKey(task) } };
+  const key = taskKey(task);
+  // BullMQ refuses ids with `:` in them (its key separator); a run id is hex, a task key too.
+  const jobId = options.runId === undefined ? key : `${options.runId}-${key}`;
+  return { name: connector, data, opts: { ...options.jobOptions, jobId } };
 }
 
 /** The most a job's task may weigh, as JSON: a task is one page's request, never its data. */
@@ -60,7 +74,9 @@ const maxBaseUrlLength = 2048;
  * chain is a goal of the crawl), yet a bound on a number that anyone with the Redis could write.
  */
 const maxJobDepth = 100_000_000_000;
-const jobFields = new Set(['connector', 'task', 'baseUrl', 'depth']);
+const jobFields = new Set(['connector', 'task', 'baseUrl', 'depth', 'runId']);
+/** A run id as `newRunId` makes it. */
+const runIdPattern = /^[0-9a-f]{8}$/;
 
 /**
  * Reads a job's data back as a {@link CrawlJobData}, checking every field: the data came
@@ -79,7 +95,7 @@ export function parseCrawlJobData(data: unknown, jobId?: string): CrawlJobData {
   const unknown = Object.keys(data).find((field) => !jobFields.has(field));
   if (unknown !== undefined)
     return fail(`it has a field no crawl job has (${JSON.stringify(unknown.slice(0, 40))}).`);
-  const { connector, task, baseUrl, depth } = data as Record<string, unknown>;
+  const { connector, task, baseUrl, depth, runId } = data as Record<string, unknown>;
   if (typeof connector !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(connector))
     return fail('`connector` is not a name.');
   if (typeof task !== 'object' || task === null || Array.isArray(task))
@@ -100,7 +116,15 @@ export function parseCrawlJobData(data: unknown, jobId?: string): CrawlJobData {
     if (baseUrl.length > maxBaseUrlLength || !isPlainHttpUrl(baseUrl))
       return fail('`baseUrl` is not an http(s) URL without credentials.');
   }
-  return { connector, task: task as Task, depth, ...(baseUrl === undefined ? {} : { baseUrl }) };
+  if (runId !== undefined && (typeof runId !== 'string' || !runIdPattern.test(runId)))
+    return fail('`runId` is not a run id (8 hex digits).');
+  return {
+    connector,
+    task: task as Task,
+    depth,
+    ...(baseUrl === undefined ? {} : { baseUrl }),
+    ...(runId === undefined ? {} : { runId }),
+  };
 }
 
 /** An http(s) URL with no user name or password in it (those would go to whatever it names). */

@@ -15,6 +15,12 @@ export type EnqueueSeedsOptions = QueueConnectionOptions &
      * @default the connector's default, as each worker sees it
      */
     readonly baseUrl?: string | undefined;
+    /**
+     * The sink's run the crawl writes (8 hex digits): every job carries it and its job id
+     * includes it, so enqueuing the same seeds for a new run fetches them again.
+     * @default none: job ids are the task keys alone
+     */
+    readonly runId?: string | undefined;
   };
 
 /** What {@link enqueueSeeds} did. */
@@ -38,9 +44,13 @@ export type EnqueueSeedsResult = {
 export function enqueueSeeds(options: EnqueueSeedsOptions): Promise<EnqueueSeedsResult> {
   const connection = resolveQueueConnection(options);
   const jobOptions = crawlJobOptions(options);
-  const jobs = options.connector
-    .seeds(options.params)
-    .map((task) => crawlJob(options.connector.name, task, 0, { baseUrl: options.baseUrl, jobOptions }));
+  const jobs = options.connector.seeds(options.params).map((task) =>
+    crawlJob(options.connector.name, task, 0, {
+      baseUrl: options.baseUrl,
+      jobOptions,
+      runId: options.runId,
+    }),
+  );
   return withQueue(connection, async (queue) => {
     // Only to report what was new: `addBulk` itself ignores ids that exist, race or not.
     const states = await Promise.all(jobs.map((job) => queue.getJobState(job.opts.jobId)));

@@ -144,6 +144,19 @@ describe('runCrawlJob', () => {
     ]);
   });
 
+  it('gives next tasks the run of their page, in their data and their job ids', async () => {
+    const { enqueued, context } = world();
+    const job = crawlJob('test', pageTask(1), 0, { runId: '0a1b2c3d' });
+    await runCrawlJob(
+      { id: job.opts.jobId, data: job.data, attemptsMade: 0, opts: job.opts },
+      signal,
+      context,
+    );
+    expect(enqueued.map((next) => [next.data.runId, next.opts.jobId])).toEqual([
+      ['0a1b2c3d', `0a1b2c3d-${taskKey(pageTask(2))}`],
+    ]);
+  });
+
   it('adds nothing after the last page', async () => {
     const { log, context } = world();
     await runCrawlJob(jobFor(pageTask(3)), signal, context);

@@ -197,7 +197,11 @@ export async function runCrawlJob(
   try {
     const jobOptions = inheritedJobOptions(job.opts);
     next = result.nextTasks.map((nextTask) =>
-      crawlJob(data.connector, nextTask, depth + 1, { baseUrl: data.baseUrl, jobOptions }),
+      crawlJob(data.connector, nextTask, depth + 1, {
+        baseUrl: data.baseUrl,
+        jobOptions,
+        runId: data.runId,
+      }),
     );
   } catch (error) {
     throw fail(error);

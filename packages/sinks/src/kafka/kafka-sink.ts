@@ -165,7 +165,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       await this.#open();
       return this.#book.list(this.#options.job);
     }
-    const clients = createKafkaClients(this.#options);
+    const clients = await createKafkaClients(this.#options);
     try {
       const book = new KafkaRunBook(this);
       await openKafka(this.#options, clients, (entry) => book.apply(entry), { write: false });
@@ -309,7 +309,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
 
   #open(): Promise<KafkaClients> {
     this.#ready ??= (async () => {
-      const clients = createKafkaClients(this.#options);
+      const clients = await createKafkaClients(this.#options);
       this.#clients = clients;
       try {
         await openKafka(this.#options, clients, (entry) => this.#book.apply(entry), { write: true });

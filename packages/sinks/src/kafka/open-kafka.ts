@@ -30,7 +30,7 @@ export type OpenKafkaMode = {
  * @throws {KafkaUnavailableError} when no broker answered in time.
  * @throws {KafkaSinkError} `KAFKA_SETUP_FAILED` when Kafka refused (a replication factor above
  * the broker count, a missing topic with `createTopic: false`…), `KAFKA_CHECKPOINT_INVALID`.
- * @example await openKafka(options, createKafkaClients(options), (entry) => book.apply(entry), { write: true })
+ * @example await openKafka(options, await createKafkaClients(options), (entry) => book.apply(entry), { write: true })
  */
 export async function openKafka<D>(
   options: ResolvedKafkaSinkOptions<D>,

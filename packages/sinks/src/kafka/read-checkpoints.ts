@@ -1,10 +1,4 @@
-import {
-  type Consumer,
-  IS_CONTROL,
-  IS_TRANSACTIONAL,
-  ListOffsetTimestamps,
-  type RecordsBatch,
-} from '@platformatic/kafka';
+import type { Consumer, RecordsBatch } from '@platformatic/kafka';
 import { KafkaSinkError } from './kafka-errors.js';
 import type { CheckpointEntry as Entry } from './kafka-runs.js';
 
@@ -33,6 +27,9 @@ export async function readCheckpoints(
   topic: string,
   apply: (entry: Entry) => void,
 ): Promise<void> {
+  // Imported when used: see createKafkaClients for why not at the top.
+  const { IS_CONTROL, IS_TRANSACTIONAL, ListOffsetTimestamps } = await import('@platformatic/kafka');
+  const flags = { control: IS_CONTROL, transactional: IS_TRANSACTIONAL };
   const metadata = await consumer.metadata({ topics: [checkpointTopic] });
   const info = metadata.topics.get(checkpointTopic);
   if (!info)
@@ -86,7 +83,7 @@ export async function readCheckpoints(
         const next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
         // The broker answers whole batches, so the first may end before the offset asked for.
         if (next <= offset) continue;
-        readBatch(batch, pending, apply);
+        readBatch(batch, pending, apply, flags);
         offset = next;
       }
       // Nothing past the offset although the end is further: compaction emptied the rest.
@@ -95,8 +92,13 @@ export async function readCheckpoints(
   }
 }
 
-function readBatch(batch: RecordsBatch, pending: Map<bigint, Entry[]>, apply: (entry: Entry) => void): void {
-  if (batch.attributes & IS_CONTROL) {
+function readBatch(
+  batch: RecordsBatch,
+  pending: Map<bigint, Entry[]>,
+  apply: (entry: Entry) => void,
+  flags: { readonly control: number; readonly transactional: number },
+): void {
+  if (batch.attributes & flags.control) {
     const held = pending.get(batch.producerId) ?? [];
     pending.delete(batch.producerId);
     if (batch.records[0]?.key?.readInt16BE(2) === commitMarker) held.forEach(apply);
@@ -105,7 +107,7 @@ function readBatch(batch: RecordsBatch, pending: Map<bigint, Entry[]>, apply: (e
   const entries = batch.records.flatMap((record) =>
     record.key === null ? [] : [{ key: record.key.toString(), value: record.value }],
   );
-  if (batch.attributes & IS_TRANSACTIONAL) {
+  if (batch.attributes & flags.transactional) {
     const held = pending.get(batch.producerId);
     if (held) held.push(...entries);
     else pending.set(batch.producerId, entries);
