@@ -188,11 +188,12 @@ describe('capital run wtd', () => {
   });
 
   it('leaves neither the output nor a partial file when a run fails after some pages', async () => {
-    // Three requests, then 429s with a ten-minute Retry-After; --retries 0 fails the run at once.
+    // Three requests, then 429s with a ten-minute Retry-After; --retries 0 fails the run at once
+    // (--defer-after off: a pause that long would otherwise defer the run, exit 75).
     const api = await start({ rateLimit: { limit: 3, windowMs: 600_000 } });
     const out = join(folder, 'out.ndjson');
 
-    const result = await runWtd(api.url, out, ['--rate', 'off', '--retries', '0']);
+    const result = await runWtd(api.url, out, ['--rate', 'off', '--retries', '0', '--defer-after', 'off']);
 
     expectExit(result, 1);
     expect(result.stderr).toMatch(/HTTP 429/);

@@ -36,7 +36,7 @@ export function deferralOf(
   now: number,
   label?: TaskLabel,
 ): RunDeferredError | undefined {
-  const retryAfterMs = retryAfterOf(error);
+  const retryAfterMs = retryAfterOf(error, maxDeferralMs);
   if (retryAfterMs === undefined) return undefined;
   return deferralFor(retryAfterMs, deferAfterMs, now, { label, cause: error });
 }
