@@ -29,9 +29,9 @@ const scenarios = [
       { name: 'invoices+lines: capital', kind: 'capital', args: ['invoices', '--with-lines'] },
       { name: 'invoices+lines: SDK sequential loop', kind: 'sdk', args: ['invoices-with-lines'] },
       {
-        name: 'invoices+lines: capital --rate 24/1s',
+        name: 'invoices+lines: capital --rate 97/4s',
         kind: 'capital',
-        args: ['invoices', '--with-lines', '--rate', '24/1s'],
+        args: ['invoices', '--with-lines', '--rate', '97/4s'],
       },
     ],
   },
@@ -115,8 +115,8 @@ const capital429s = rows
   .filter((entry) => entry.run.includes('capital') && !entry.run.includes('--rate'))
   .reduce((sum, entry) => sum + entry['429s'], 0);
 console.log(
-  `Capital's 429s at its default rate: ${capital429s} (goal 0); at --rate 24/1s: ${row('invoices+lines: capital --rate 24/1s')['429s']} ` +
-    '(the gap between a grant and the request reaching the server bunches requests: issue 15).',
+  `Capital's 429s at its default rate: ${capital429s} (goal 0); at --rate 97/4s: ${row('invoices+lines: capital --rate 97/4s')['429s']} ` +
+    '(a permit older than half its interval when its request is written is spent and renewed).',
 );
 console.log(
   `One cursor chain (charges) is bound by latency, not by the limit: capital ${row('charges: capital (default 20/s)')['req/s']} req/s, ` +
@@ -124,7 +124,7 @@ console.log(
 );
 console.log(
   `Where the limit binds (invoices with lines): capital at its default 20/s uses ${row('invoices+lines: capital')['share of 25/s']} ` +
-    `of 25/s (0.80 by design, the margin for a busy machine), at --rate 24/1s ${row('invoices+lines: capital --rate 24/1s')['share of 25/s']}.`,
+    `of 25/s (0.80 by design, the margin for a busy machine), at --rate 97/4s ${row('invoices+lines: capital --rate 97/4s')['share of 25/s']}.`,
 );
 for (const [capital, sdk] of [
   ['invoices+lines: capital', 'invoices+lines: SDK sequential loop'],

@@ -33,12 +33,12 @@ describe('the stripe connector', () => {
     expect(account).not.toContain('sk_test_limits');
     expect(connector.limiterKey(seed, keys)).toEqual([
       { key: account, name: 'account' },
-      { key: `${account}:charges`, rate: '24/1s', name: 'endpoint' },
+      { key: `${account}:charges`, rate: '97/4s', name: 'endpoint' },
     ]);
     const lines = invoiceLinesTask(stripeListTask({ object: 'invoices' }), 'in_1');
     expect(connector.limiterKey(lines, keys)).toEqual([
       { key: account, name: 'account' },
-      { key: `${account}:invoice_lines`, rate: '24/1s', name: 'endpoint' },
+      { key: `${account}:invoice_lines`, rate: '97/4s', name: 'endpoint' },
     ]);
     expect(connector.recordKey({ id: 'ch_1', object: 'charge' })).toBe('ch_1');
   });
