@@ -240,7 +240,8 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   async #write(page: SinkPage<D>): Promise<PageReceipt> {
     this.#checkOpen(page);
     // Failing to open (no broker, a checkpoint topic that cannot be read) fails with its own error.
-    const runId = (await this.#openRun()).run.id;
+    // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here.
+    const runId = page.runId ?? (await this.#openRun()).run.id;
     if (this.#state === 'aborted') {
       throw new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
         code: 'SINK_ABORTED',
