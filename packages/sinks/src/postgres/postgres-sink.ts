@@ -10,6 +10,7 @@ import { connectWithin, openPostgresConnection, type PostgresConnection } from '
 import {
   buildTableOf,
   finishRun,
+  finishRunById,
   interruptRun,
   listRuns,
   openRun,
@@ -114,6 +115,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         this.#retry(() => this.#prepare().then(() => this.#withClient((c) => listRuns(c, this.#tables)))),
       reset: () =>
         this.#retry(() => this.#prepare().then(() => this.#withClient((c) => resetRuns(c, this.#tables)))),
+      finish: (runId, options = {}) =>
+        this.#retry(() =>
+          this.#prepare().then(() =>
+            this.#withClient((c) => finishRunById(c, this.#tables, runId, options.watermark ?? noWatermark)),
+          ),
+        ),
     };
   }
 
@@ -388,6 +395,10 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
+
+function noWatermark(): undefined {
+  return undefined;
+}
 
 /**
  * A failure one page's data can cause, which need not fail the other pages of its batch: a

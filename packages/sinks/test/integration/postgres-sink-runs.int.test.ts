@@ -4,6 +4,7 @@ import { escapeIdentifier, type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
 import { PostgresSink } from '../../src/postgres/postgres-sink.js';
+import { RunNotFoundError } from '../../src/runs.js';
 import type { SinkPage } from '../../src/sink.js';
 import { adminPool, dropSchema, schemaName, serverUrl } from './fixtures/postgres.js';
 
@@ -71,5 +72,42 @@ describe('PostgresSink and runs opened elsewhere', () => {
     expect(await runsOf()).toEqual([
       expect.objectContaining({ run_id: run.id, job: 'test {"q":"a"}', state: 'running', stored: 2 }),
     ]);
+  });
+
+  it('finishes a run of another job once when several sinks race to finish it, with the watermark of its start', async () => {
+    const enqueuer = sink('test {"q":"a"}');
+    const { run } = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    const workers = [sink('test (workers)'), sink('test (workers)'), sink('test (workers)')];
+    await workers[0]?.write(page(1, run.id));
+    const seen: string[] = [];
+    const finished = await Promise.all(
+      workers.map((worker) =>
+        worker.runs.finish?.(run.id, {
+          watermark: (opened) => {
+            seen.push(opened.id);
+            return new Date(opened.startedAt).toISOString();
+          },
+        }),
+      ),
+    );
+    expect(finished.filter((done) => done === true)).toHaveLength(1);
+    expect(finished.filter((done) => done === false)).toHaveLength(2);
+    expect(seen).toEqual([run.id]);
+    expect(await runsOf()).toEqual([
+      expect.objectContaining({
+        run_id: run.id,
+        state: 'finished',
+        pages: 1,
+        watermark: new Date(run.startedAt).toISOString(),
+      }),
+    ]);
+    // The job's next run is a new one.
+    const next = await sink('test {"q":"a"}').runs.open();
+    expect(next).toMatchObject({ resumed: false, watermark: new Date(run.startedAt).toISOString() });
+  });
+
+  it('refuses to finish a run the sink does not keep', async () => {
+    await expect(sink('test (workers)').runs.finish?.('0badc0de')).rejects.toBeInstanceOf(RunNotFoundError);
   });
 });
