@@ -53,7 +53,7 @@ export type RunLedger = {
   /** Forgets the job's runs, page checkpoints and watermark; returns how many runs it removed. */
   reset(): Promise<number>;
   /**
-   * Present on ledgers that can finish a run another process opened (PostgreSQL): marks run
+   * Present on ledgers that can finish a run another process opened (PostgreSQL, Kafka): marks run
    * `runId` finished, whatever job it belongs to, unless it is finished already — so that
    * several workers that each see the crawl end finish it once between them.
    *
