@@ -13,7 +13,7 @@ export { PostgresSinkError } from './postgres/postgres-sink-error.js';
 export type { PostgresSinkColumns, PostgresSinkOptions } from './postgres/postgres-sink-options.js';
 export type { Provenance } from './provenance.js';
 export { pageProvenance, provenanceLines } from './provenance.js';
-export type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from './runs.js';
+export type { FinishRun, FinishRunById, OpenedRun, OpenRunOptions, RunLedger } from './runs.js';
 export { jobName, RunDispositionError, RunNotFoundError } from './runs.js';
 export type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from './sink.js';
 export { SinkWriteError } from './sink-error.js';

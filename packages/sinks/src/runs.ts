@@ -52,6 +52,21 @@ export type RunLedger = {
   list(): Promise<readonly RunInfo[]>;
   /** Forgets the job's runs, page checkpoints and watermark; returns how many runs it removed. */
   reset(): Promise<number>;
+  /**
+   * Present on ledgers that can finish a run another process opened (PostgreSQL, Kafka): marks run
+   * `runId` finished, whatever job it belongs to, unless it is finished already — so that
+   * several workers that each see the crawl end finish it once between them.
+   *
+   * @returns `true` when this call finished it, `false` when it was finished already.
+   * @throws {RunNotFoundError} when the sink keeps no run `runId`.
+   */
+  finish?(runId: string, options?: FinishRunById): Promise<boolean>;
+};
+
+/** Options of {@link RunLedger.finish}. */
+export type FinishRunById = {
+  /** The watermark to commit, given the run as it was opened (its start, for an incremental job). */
+  readonly watermark?: ((run: RunInfo) => string | undefined) | undefined;
 };
 
 /**

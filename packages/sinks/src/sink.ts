@@ -11,6 +11,12 @@ export type SinkPage<D = unknown> = {
   readonly nextTasks: readonly Task[];
   /** When the page arrived, in ms since the epoch. */
   readonly fetchedAt: number;
+  /**
+   * The run the page belongs to, when the caller opened it elsewhere (a worker writing the run
+   * `capital enqueue --sink` opened): the sink stores the page under it and opens no run of its
+   * own. Absent: the page belongs to the run the sink opens.
+   */
+  readonly runId?: string | undefined;
 };
 
 /** What a sink reports for one page it stored. */

@@ -66,6 +66,11 @@ export class ConnectorCache {
     return entry;
   }
 
+  /** The entry of a connector this worker loaded (or is loading), else `undefined`. */
+  loaded(name: string): Promise<ConnectorEntry> | undefined {
+    return this.#entries.get(name);
+  }
+
   /** Closes every sink (each reports) and limiter opened; the first failure is rethrown at the end. */
   async close(): Promise<SinkSummary[]> {
     const summaries: SinkSummary[] = [];

@@ -13,15 +13,17 @@ const batch = 500;
  * Weaker than a single-process run: jobs keep counts, not record keys, so a page repeating
  * another's records is not seen here (the PostgreSQL and Kafka sinks keep one row per record key;
  * the shortfall then shows only if another page went missing). Completed jobs evicted from Redis
- * (`keepCompletedSeconds`) are not counted.
+ * (`keepCompletedSeconds`) are not counted. With `runId`, only the jobs of that run count (their
+ * ids begin with it): a queue may hold the completed jobs of earlier runs.
  *
  * @example const report = await readCrawlCompleteness(queue); if (!report.complete) console.error(report.faults);
  */
-export async function readCrawlCompleteness(queue: Queue): Promise<CompletenessReport> {
+export async function readCrawlCompleteness(queue: Queue, runId?: string): Promise<CompletenessReport> {
   const ledger = new CompletenessLedger();
   for (let start = 0; ; start += batch) {
     const jobs = await queue.getCompleted(start, start + batch - 1);
     for (const job of jobs) {
+      if (runId !== undefined && !String(job.id).startsWith(`${runId}-`)) continue;
       // Read back from Redis, where anyone could have written it: checked, never trusted.
       const outcome = (typeof job.returnvalue === 'object' ? job.returnvalue : null) as {
         records?: unknown;

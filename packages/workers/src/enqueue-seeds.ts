@@ -1,4 +1,4 @@
-import type { Connector } from '@capital/core';
+import type { Connector, Task } from '@capital/core';
 import { crawlJob } from './crawl-job.js';
 import { type CrawlJobOptions, crawlJobOptions } from './crawl-job-options.js';
 import { type QueueConnectionOptions, resolveQueueConnection, withQueue } from './queue-connection.js';
@@ -21,6 +21,11 @@ export type EnqueueSeedsOptions = QueueConnectionOptions &
      * @default none: job ids are the task keys alone
      */
     readonly runId?: string | undefined;
+    /**
+     * The seed tasks, when the run decided them (an incremental run asks from its `since`).
+     * @default the connector's `seeds(params)`
+     */
+    readonly seeds?: readonly Task[] | undefined;
   };
 
 /** What {@link enqueueSeeds} did. */
@@ -44,7 +49,7 @@ export type EnqueueSeedsResult = {
 export function enqueueSeeds(options: EnqueueSeedsOptions): Promise<EnqueueSeedsResult> {
   const connection = resolveQueueConnection(options);
   const jobOptions = crawlJobOptions(options);
-  const jobs = options.connector.seeds(options.params).map((task) =>
+  const jobs = (options.seeds ?? options.connector.seeds(options.params)).map((task) =>
     crawlJob(options.connector.name, task, 0, {
       baseUrl: options.baseUrl,
       jobOptions,

@@ -117,6 +117,26 @@ function jobFor(task: PageTask, depth = 0, attemptsMade = 0, baseUrl?: string): 
 const signal = new AbortController().signal;
 
 describe('runCrawlJob', () => {
+  it("writes the page under the job's run, which its next tasks inherit", async () => {
+    const { written, enqueued, context } = world();
+    const job = crawlJob('test', pageTask(1), 0, { runId: '0a1b2c3d' });
+    const run = {
+      id: job.opts.jobId,
+      data: JSON.parse(JSON.stringify(job.data)),
+      attemptsMade: 0,
+      opts: job.opts,
+    };
+    await runCrawlJob(run, signal, context);
+    expect(written).toEqual([expect.objectContaining({ key: taskKey(pageTask(1)), runId: '0a1b2c3d' })]);
+    expect(enqueued.map((next) => next.data.runId)).toEqual(['0a1b2c3d']);
+  });
+
+  it('writes a page of a job without a run with no run id, for the sink to open its own', async () => {
+    const { written, context } = world();
+    await runCrawlJob(jobFor(pageTask(1)), signal, context);
+    expect(written[0]).not.toHaveProperty('runId');
+  });
+
   it('takes a permit, calls the handler once, writes the page, then adds the next tasks', async () => {
     const { log, written, context } = world();
     const outcome = await runCrawlJob(jobFor(pageTask(1)), signal, context);

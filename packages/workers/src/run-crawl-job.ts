@@ -208,7 +208,15 @@ export async function runCrawlJob(
   }
 
   try {
-    const page = { key, task, data: result.data, nextTasks: result.nextTasks, fetchedAt: context.now() };
+    // Under the crawl's run, when `capital enqueue --sink` opened one (the sink opens none then).
+    const page = {
+      key,
+      task,
+      data: result.data,
+      nextTasks: result.nextTasks,
+      fetchedAt: context.now(),
+      ...(data.runId === undefined ? {} : { runId: data.runId }),
+    };
     await timeSinkWrite(sink.constructor.name, () => sink.write(page));
   } catch (error) {
     throw fail(storeError(error));

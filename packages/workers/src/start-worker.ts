@@ -10,9 +10,11 @@ import {
 } from '@capital/core';
 import type { Sink, SinkSummary } from '@capital/sinks';
 import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { ConnectorCache } from './connector-cache.js';
 import { crawlBackoff } from './crawl-backoff.js';
-import type { CrawlJobData } from './crawl-job.js';
+import { type CrawlJobData, parseCrawlJobData } from './crawl-job.js';
+import { finishRunsIfCrawlDone, noteOpenRun } from './finish-run.js';
 import { untilReady } from './queue-connection.js';
 import { type CrawlJobOutcome, runCrawlJob } from './run-crawl-job.js';
 import { resolveStartWorkerOptions, type StartWorkerOptions } from './start-worker-options.js';
@@ -148,6 +150,45 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
     }
     logger.warn(final ? `${error.message} (the task is in the failed set)` : `${error.message}; retrying`);
   });
+  // The claims to finish runs, on a connection of their own (the worker's block on BZPOPMIN).
+  let claimsClient: Redis | undefined;
+  /** Finishes under way, which closing waits for (they need the sinks and the claims). */
+  const finishes = new Set<Promise<unknown>>();
+  /** The runs this worker noted as open on the queue (once each). */
+  const noted = new Set<string>();
+  const claims = (): Redis => {
+    if (claimsClient === undefined) {
+      claimsClient = new Redis(connection.redis, { maxRetriesPerRequest: 1 });
+      claimsClient.on('error', () => {});
+    }
+    return claimsClient;
+  };
+  // After a job of a run moved to completed: the crawl may be over, and its run to finish.
+  worker.on('completed', (job) => {
+    let data: CrawlJobData;
+    try {
+      data = parseCrawlJobData(job.data, job.id);
+    } catch {
+      return;
+    }
+    const { runId } = data;
+    if (runId === undefined) return;
+    const finishContext = { queue, redis: claims(), logger };
+    const finishing = (async () => {
+      if (!noted.has(runId)) {
+        await noteOpenRun(runId, data.connector, finishContext);
+        noted.add(runId);
+      }
+      await finishRunsIfCrawlDone((name) => connectors.loaded(name), finishContext);
+    })()
+      .catch((error: unknown) =>
+        logger.warn(`Could not finish run ${runId}; the next task to complete tries again`, {
+          error: String(error),
+        }),
+      )
+      .finally(() => finishes.delete(finishing));
+    finishes.add(finishing);
+  });
   worker.on('stalled', (jobId) =>
     logger.warn('A job stalled (its worker stopped); running it again', { jobId }),
   );
@@ -194,9 +235,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<CrawlWor
           // Waits for the jobs in flight: they complete (stored, followed) before anything closes.
           await worker.close();
           await running;
+          await Promise.allSettled([...finishes]);
         } finally {
           await heartbeat.stop();
           await queue.close().catch(() => {});
+          claimsClient?.disconnect();
         }
         const sinks = await connectors.close();
         return { ...stats, sinks };

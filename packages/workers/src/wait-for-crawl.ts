@@ -33,6 +33,12 @@ export type WaitForCrawlOptions = QueueConnectionOptions & {
    * @default 30_000
    */
   readonly lockDurationMs?: number | undefined;
+  /**
+   * The run the crawl writes (`capital enqueue --sink`): the completeness check counts only its
+   * jobs, not those of the queue's earlier runs.
+   * @default every completed job of the queue
+   */
+  readonly runId?: string | undefined;
 };
 
 /** A crawl that is over: its `state` is `complete` or `failed`. */
@@ -79,7 +85,7 @@ export async function waitForCrawl(options: WaitForCrawlOptions = {}): Promise<C
               queue,
               Math.min(status.failed, options.failuresToReport ?? 10),
             );
-            return { ...status, failures, completeness: await readCrawlCompleteness(queue) };
+            return { ...status, failures, completeness: await readCrawlCompleteness(queue, options.runId) };
           }
           await sleep(intervalMs, signal);
         }

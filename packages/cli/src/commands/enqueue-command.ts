@@ -6,8 +6,11 @@ import {
   redactRedisUrl,
   waitForCrawl,
 } from '@capital/workers';
+import { CliUsageError } from '../cli-error.js';
 import { parseUrl, parseWholeNumber } from '../parse-values.js';
+import { describeRun, parseRunChoice, parseSinceFlag } from '../run-flags.js';
 import { readConnectorParams } from './connector-params.js';
+import { openEnqueueRun } from './open-enqueue-run.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
 
 /** The flags of `capital enqueue`, as commander hands them over. */
@@ -17,6 +20,11 @@ export type EnqueueFlags = QueueFlags & {
   readonly lockDuration: string;
   readonly wait?: boolean;
   readonly quiet?: boolean;
+  readonly sink?: string;
+  readonly table?: string;
+  readonly resume?: string;
+  readonly fresh?: boolean;
+  readonly since?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -43,14 +51,36 @@ export async function enqueueCommand(
   const attempts = parseWholeNumber('--attempts', flags.attempts, 1, 100);
   const lockDurationMs = parseWholeNumber('--lock-duration', flags.lockDuration, 100);
   const where = `queue ${connection.queue} at ${redactRedisUrl(connection.redis)}`;
+  const choice = parseRunChoice(flags.resume, flags.fresh);
+  const since = parseSinceFlag(flags.since);
+  if (flags.sink === undefined && (choice.kind !== 'auto' || since !== undefined)) {
+    throw new CliUsageError('--resume, --fresh and --since need --sink: the run is kept by the sink.');
+  }
+  const run =
+    flags.sink === undefined
+      ? undefined
+      : await openEnqueueRun(connector, params, { sink: flags.sink, table: flags.table, choice, since });
+  if (run !== undefined) {
+    io.stderr.write(`capital: ${run.job} at ${run.where}: ${describeRun(run.opened, run.plan)}.\n`);
+  }
   const result = await asUsageError(() =>
-    enqueueSeeds({ ...connection, connector, params, baseUrl, attempts }),
+    enqueueSeeds({
+      ...connection,
+      connector,
+      params,
+      baseUrl,
+      attempts,
+      runId: run?.opened.run.id,
+      seeds: run?.plan.seeds,
+    }),
   );
   const known = result.ids.length - result.added;
   io.stderr.write(
     `capital: ${result.added} seed task${result.added === 1 ? '' : 's'} of ${connector.name} added to ${where}` +
       (known > 0
-        ? ` (${known} already there: a task runs once per queue; use a new --queue to crawl again)`
+        ? run === undefined
+          ? ` (${known} already there: a task runs once per queue; use a new --queue or --sink to crawl again)`
+          : ` (${known} already there: this run enqueued them before)`
         : '') +
       '.\n' +
       (baseUrl === undefined
@@ -64,6 +94,7 @@ export async function enqueueCommand(
   const outcome = await waitForCrawl({
     ...connection,
     lockDurationMs,
+    runId: run?.opened.run.id,
     signal,
     onProgress: (status) => {
       const line = describeStatus(status);
@@ -84,7 +115,9 @@ export async function enqueueCommand(
   if (!outcome.completeness.complete) {
     throw new IncompleteRunError(
       outcome.completeness.faults,
-      'the pages stored stay stored, but the result is not whole (crawl again on a new --queue)',
+      run === undefined
+        ? 'the pages stored stay stored, but the result is not whole (crawl again on a new --queue)'
+        : `the pages stored stay stored, but the result is not whole: run ${run.opened.run.id} stays unfinished (enqueue again with --fresh to crawl anew)`,
     );
   }
   const seconds = (Date.now() - started) / 1000;

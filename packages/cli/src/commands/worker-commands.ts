@@ -31,6 +31,20 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
       .option('--connector <path>', 'load the connector from a module that exports `connector`'),
   )
     .option('--base-url <url>', "the API's base URL, carried by every task (default: each worker's)")
+    .option(
+      '--sink <target>',
+      "the workers' sink (postgres://… or kafka://…): opens the crawl's run there, which the tasks carry and the workers finish",
+    )
+    .option('--table <name>', 'the PostgreSQL table, as given to the workers')
+    .option(
+      '--resume <run>',
+      'with --sink: resume this unfinished run (default: the latest unfinished run of the job)',
+    )
+    .option('--fresh', 'with --sink: start a new run even if the last one did not finish')
+    .option(
+      '--since <date>',
+      "with --sink: an incremental connector asks from this point, over the job's watermark",
+    )
     .option('--attempts <n>', 'attempts of a task before it fails for good', '6')
     .option('--wait', 'wait until the crawl is over; exit 1 if any task failed')
     .option(...lockDurationOption)

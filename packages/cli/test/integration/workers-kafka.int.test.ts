@@ -89,4 +89,71 @@ describe('capital worker --sink kafka://', () => {
     }
     expect(await committedKeys(topic)).toEqual(expected);
   });
+  it('writes the run capital enqueue --sink opened, and finishes it once the crawl is over', async () => {
+    const runTopic = `${topic}.runs`;
+    const runQueue = ['--redis', redisUrl, '--queue', 'crawl', '--prefix', `${root}:runs`];
+    const sink = `kafka://${brokers}/${runTopic}`;
+    const started = [1, 2].map(() =>
+      startCli(
+        [
+          'worker',
+          ...runQueue,
+          '--sink',
+          sink,
+          '--limiter-prefix',
+          `${root}:limit:`,
+          '--base-url',
+          emulator.url,
+        ],
+        options({ WTD_API_TOKEN: token }),
+      ),
+    );
+    workers.push(...started);
+    for (const worker of started) {
+      for (
+        let waited = 0;
+        !worker.stderr().includes('capital: worker on queue') && waited < 20_000;
+        waited += 50
+      ) {
+        await sleep(50);
+      }
+    }
+    const enqueued = await runCli(
+      [
+        'enqueue',
+        'wtd',
+        '--search',
+        'group',
+        ...runQueue,
+        '--sink',
+        sink,
+        '--base-url',
+        emulator.url,
+        '--wait',
+      ],
+      options(),
+    );
+    expect(enqueued.code, enqueued.stderr).toBe(0);
+    const runId = /: new run ([0-9a-f]{8})/.exec(enqueued.stderr.split('\n')[0] ?? '')?.[1];
+    expect(runId).toBeDefined();
+    const show = async () => {
+      const shown = await runCli(
+        ['state', 'show', 'wtd', '--search', 'group', '--sink', sink, '--json'],
+        options(),
+      );
+      return (JSON.parse(shown.stdout) as { runs: { id: string; state: string; pages: number }[] }).runs;
+    };
+    let runs = await show();
+    for (let waited = 0; runs[0]?.state !== 'finished' && waited < 60_000; waited += 500) {
+      await sleep(500);
+      runs = await show();
+    }
+    expect(runs).toEqual([expect.objectContaining({ id: runId, state: 'finished' })]);
+    expect(runs[0]?.pages).toBeGreaterThan(0);
+    for (const worker of started) worker.child.kill('SIGTERM');
+    for (const end of await Promise.all(started.map((worker) => worker.exited))) {
+      expect(end.code, end.stderr).toBe(0);
+    }
+    expect(await committedKeys(runTopic)).toEqual(expected);
+  });
 });

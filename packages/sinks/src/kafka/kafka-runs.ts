@@ -128,6 +128,12 @@ export class KafkaRunBook {
     return entries;
   }
 
+  /** Run `runId`, whatever its job, if the topic has it. */
+  find(runId: string): RunInfo | undefined {
+    const run = this.#runs.get(runId);
+    return run && { ...run, pages: run.pages ?? this.#pages.get(runId)?.size ?? 0 };
+  }
+
   /** The message that marks a run `interrupted`, if it is `running`. */
   interrupt(runId: string): CheckpointEntry[] {
     const run = this.#runs.get(runId);

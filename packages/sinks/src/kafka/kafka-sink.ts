@@ -1,6 +1,13 @@
 import type { Checkpoint, RunInfo, WriteDisposition } from '@capital/core';
 import { GroupCommit, type Outcome } from '../group-commit.js';
-import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
+import {
+  type FinishRun,
+  type FinishRunById,
+  type OpenedRun,
+  type OpenRunOptions,
+  type RunLedger,
+  RunNotFoundError,
+} from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { createKafkaClients, type KafkaClients } from './kafka-clients.js';
@@ -13,6 +20,7 @@ import {
 } from './kafka-sink-options.js';
 import { openKafka } from './open-kafka.js';
 import { type KafkaMessage, type PageMessages, pageMessages, produceRequests } from './page-messages.js';
+import { readCheckpoints } from './read-checkpoints.js';
 
 type State = 'open' | 'closing' | 'closed' | 'aborted' | 'fenced';
 type PageTransaction = Awaited<ReturnType<KafkaClients['producer']['beginTransaction']>>;
@@ -130,7 +138,25 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       open: (options) => this.#openRun(options),
       list: () => this.#list(),
       reset: () => this.#reset(),
+      finish: (runId, options) => this.#finishById(runId, options),
     };
+  }
+
+  /**
+   * Finishes a run another process opened (see {@link RunLedger.finish}). The book read when
+   * this sink opened may predate the run, so the checkpoint topic is read again first: the run
+   * and its pages as every writer committed them. No lock spans the read and the commit, so
+   * callers that race (workers) take a claim first (see `finishRunsIfCrawlDone`).
+   */
+  async #finishById(runId: string, options: FinishRunById = {}): Promise<boolean> {
+    const clients = await this.#open();
+    const book = new KafkaRunBook(this);
+    await readCheckpoints(clients.consumer, this.checkpointTopic, this.topic, (entry) => book.apply(entry));
+    const run = book.find(runId);
+    if (run === undefined) throw new RunNotFoundError(runId, `is not a run kept in ${this.checkpointTopic}.`);
+    if (run.state === 'finished') return false;
+    await this.#commitEntries(book.finish(runId, options.watermark?.(run), Date.now()), 'finish run');
+    return true;
   }
 
   /**
@@ -240,7 +266,8 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   async #write(page: SinkPage<D>): Promise<PageReceipt> {
     this.#checkOpen(page);
     // Failing to open (no broker, a checkpoint topic that cannot be read) fails with its own error.
-    const runId = (await this.#openRun()).run.id;
+    // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here.
+    const runId = page.runId ?? (await this.#openRun()).run.id;
     if (this.#state === 'aborted') {
       throw new SinkWriteError(page, 'the sink was aborted before the page was committed.', {
         code: 'SINK_ABORTED',

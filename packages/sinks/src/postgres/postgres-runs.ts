@@ -1,7 +1,14 @@
 import type { RunInfo, RunState, WriteDisposition } from '@capital/core';
 import type { PoolClient } from 'pg';
 import { escapeIdentifier } from 'pg';
-import { chooseRun, latestWatermark, newRunId, type OpenedRun, type OpenRunOptions } from '../runs.js';
+import {
+  chooseRun,
+  latestWatermark,
+  newRunId,
+  type OpenedRun,
+  type OpenRunOptions,
+  RunNotFoundError,
+} from '../runs.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { sqlFile } from './sql-files.js';
 
@@ -109,26 +116,39 @@ export async function openRun(
  * table and swaps it in (the old table renamed away, the new one renamed in, the old one
  * dropped); then marks the run `finished` with its page count and watermark, and deletes the
  * page checkpoints of the job's earlier finished runs. A failure anywhere rolls all of it back: the old table stays, the run stays
- * unfinished and resumable.
+ * unfinished and resumable. A run found finished already (under the job's lock) is left as it
+ * is: finishing is idempotent, so several workers may race to finish one run.
+ *
+ * @returns `true` when this call finished the run, `false` when it was finished already.
  */
 export async function finishRun(
   client: PoolClient,
   tables: RunTables,
   runId: string,
-  watermark: string | undefined,
-): Promise<void> {
+  watermark: string | undefined | ((run: RunInfo) => string | undefined),
+): Promise<boolean> {
   const { names } = tables;
   const runsTable = qualified(names, names.runsTable);
   const pagesTable = qualified(names, names.pagesTable);
   await client.query('BEGIN');
   try {
     await client.query(sqlFile('lock-job'), [`${runsTable} ${tables.job}`]);
+    const found = await client.query<RunRow>(`SELECT *, 0 AS pages FROM ${runsTable} WHERE run_id = $1`, [
+      runId,
+    ]);
+    const row = found.rows[0];
+    if (row?.state === 'finished') {
+      await client.query('COMMIT');
+      return false;
+    }
+    const mark =
+      typeof watermark === 'function' ? row && watermark(toRunInfo({ ...row, pages: 0 })) : watermark;
     if (tables.disposition === 'replace') await swapIn(client, tables, runId);
     await client.query(
       `UPDATE ${runsTable} SET state = 'finished', finished_at = now(), watermark = $2,
          pages = (SELECT count(*) FROM ${pagesTable} WHERE run_id = $1)
        WHERE run_id = $1`,
-      [runId, watermark ?? null],
+      [runId, mark ?? null],
     );
     // The finished run's checkpoints stay, to show what it stored; the earlier finished runs'
     // are of no more use.
@@ -138,10 +158,32 @@ export async function finishRun(
       [runId, tables.job],
     );
     await client.query('COMMIT');
+    return true;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Finishes run `runId` of whatever job it belongs to (a worker's sink knows the run, not the
+ * job `capital enqueue` named): reads the run's job and disposition, then {@link finishRun}.
+ *
+ * @throws {RunNotFoundError} when the runs table has no run `runId`.
+ */
+export async function finishRunById(
+  client: PoolClient,
+  tables: RunTables,
+  runId: string,
+  watermark: (run: RunInfo) => string | undefined,
+): Promise<boolean> {
+  const found = await client.query<Pick<RunRow, 'job' | 'disposition'>>(
+    `SELECT job, disposition FROM ${qualified(tables.names, tables.names.runsTable)} WHERE run_id = $1`,
+    [runId],
+  );
+  const row = found.rows[0];
+  if (row === undefined) throw new RunNotFoundError(runId, 'is not a run kept by this sink.');
+  return finishRun(client, { ...tables, job: row.job, disposition: row.disposition }, runId, watermark);
 }
 
 /** The `replace` swap, inside {@link finishRun}'s transaction. */

@@ -10,6 +10,7 @@ import { connectWithin, openPostgresConnection, type PostgresConnection } from '
 import {
   buildTableOf,
   finishRun,
+  finishRunById,
   interruptRun,
   listRuns,
   openRun,
@@ -114,6 +115,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         this.#retry(() => this.#prepare().then(() => this.#withClient((c) => listRuns(c, this.#tables)))),
       reset: () =>
         this.#retry(() => this.#prepare().then(() => this.#withClient((c) => resetRuns(c, this.#tables)))),
+      finish: (runId, options = {}) =>
+        this.#retry(() =>
+          this.#prepare().then(() =>
+            this.#withClient((c) => finishRunById(c, this.#tables, runId, options.watermark ?? noWatermark)),
+          ),
+        ),
     };
   }
 
@@ -155,14 +162,15 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     }
     const rows = copyRows(page, this.#config.recordKey);
     const label = labelTask(page.task, page.key);
-    let run: OpenedRun['run'];
+    // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here.
+    let runId = page.runId;
     try {
-      ({ run } = await this.#track(this.#open()));
+      runId ??= (await this.#track(this.#open())).run.id;
     } catch (error) {
       throw this.#writeError(page, error);
     }
     const values: PageValues = {
-      runId: run.id,
+      runId,
       connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
       taskKey: page.key,
       page: label.page ?? null,
@@ -188,10 +196,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#state = 'closed';
     try {
       await Promise.allSettled(this.#pending);
-      const { run } = await this.#open();
       // A run with a page that failed is not complete: it stays unfinished, and resumable (for
-      // replace, its table is not swapped in).
+      // replace, its table is not swapped in). Not finishing opens no run (a worker's sink
+      // writing the runs `capital enqueue` opened has none of its own).
       if (finish.finishRun !== false && !this.#incomplete) {
+        const { run } = await this.#open();
         await this.#retry(() =>
           this.#withClient((client) => finishRun(client, this.#tables, run.id, finish.watermark)),
         );
@@ -386,6 +395,10 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
+
+function noWatermark(): undefined {
+  return undefined;
+}
 
 /**
  * A failure one page's data can cause, which need not fail the other pages of its batch: a

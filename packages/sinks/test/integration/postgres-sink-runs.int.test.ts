@@ -1,0 +1,113 @@
+// Runs opened by one process and written and finished by others (`capital enqueue --sink` and
+// its workers), against the real PostgreSQL.
+import { escapeIdentifier, type Pool } from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
+import { PostgresSink } from '../../src/postgres/postgres-sink.js';
+import { RunNotFoundError } from '../../src/runs.js';
+import type { SinkPage } from '../../src/sink.js';
+import { adminPool, dropSchema, schemaName, serverUrl } from './fixtures/postgres.js';
+
+type Row = { readonly id: string };
+
+let admin: Pool;
+let schema: string;
+const sinks: PostgresSink<Row>[] = [];
+
+beforeAll(() => {
+  admin = adminPool();
+});
+afterAll(async () => {
+  await admin.end();
+});
+beforeEach(() => {
+  schema = schemaName();
+});
+afterEach(async () => {
+  await Promise.all(sinks.splice(0).map((sink) => sink.abort()));
+  await dropSchema(admin, schema);
+});
+
+function sink(job: string): PostgresSink<Row> {
+  const opened = new PostgresSink<Row>({
+    ...parsePostgresSinkUrl(`${serverUrl}?schema=${schema}&table=items`),
+    stream: 'test.items',
+    recordKey: (row) => row.id,
+    job,
+  });
+  sinks.push(opened);
+  return opened;
+}
+
+function page(n: number, runId?: string): SinkPage<Row> {
+  const task = { type: 'test.items', page: n };
+  return {
+    key: `page-${n}`,
+    task,
+    data: [{ id: `r${n}` }],
+    nextTasks: [],
+    fetchedAt: Date.now(),
+    ...(runId === undefined ? {} : { runId }),
+  };
+}
+
+async function runsOf(): Promise<{ run_id: string; job: string; state: string; pages: number }[]> {
+  const found = await admin.query(
+    `SELECT r.run_id, r.job, r.state, r.pages, r.watermark,
+       (SELECT count(*)::int FROM ${escapeIdentifier(schema)}.items__pages p WHERE p.run_id = r.run_id) AS stored
+     FROM ${escapeIdentifier(schema)}.items__runs r ORDER BY r.started_at`,
+  );
+  return found.rows;
+}
+
+describe('PostgresSink and runs opened elsewhere', () => {
+  it('stores a page that names a run under that run, and opens no run of its own, even on close', async () => {
+    const enqueuer = sink('test {"q":"a"}');
+    const { run } = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    const worker = sink('test (workers)');
+    await worker.write(page(1, run.id));
+    await worker.write(page(2, run.id));
+    await worker.close({ finishRun: false });
+    expect(await runsOf()).toEqual([
+      expect.objectContaining({ run_id: run.id, job: 'test {"q":"a"}', state: 'running', stored: 2 }),
+    ]);
+  });
+
+  it('finishes a run of another job once when several sinks race to finish it, with the watermark of its start', async () => {
+    const enqueuer = sink('test {"q":"a"}');
+    const { run } = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    const workers = [sink('test (workers)'), sink('test (workers)'), sink('test (workers)')];
+    await workers[0]?.write(page(1, run.id));
+    const seen: string[] = [];
+    const finished = await Promise.all(
+      workers.map((worker) =>
+        worker.runs.finish?.(run.id, {
+          watermark: (opened) => {
+            seen.push(opened.id);
+            return new Date(opened.startedAt).toISOString();
+          },
+        }),
+      ),
+    );
+    expect(finished.filter((done) => done === true)).toHaveLength(1);
+    expect(finished.filter((done) => done === false)).toHaveLength(2);
+    expect(seen).toEqual([run.id]);
+    expect(await runsOf()).toEqual([
+      expect.objectContaining({
+        run_id: run.id,
+        state: 'finished',
+        pages: 1,
+        watermark: new Date(run.startedAt).toISOString(),
+      }),
+    ]);
+    // The job's next run is a new one.
+    const next = await sink('test {"q":"a"}').runs.open();
+    expect(next).toMatchObject({ resumed: false, watermark: new Date(run.startedAt).toISOString() });
+  });
+
+  it('refuses to finish a run the sink does not keep', async () => {
+    await expect(sink('test (workers)').runs.finish?.('0badc0de')).rejects.toBeInstanceOf(RunNotFoundError);
+  });
+});
