@@ -3,8 +3,7 @@
 // finished run, committed in the checkpoint topic when the run finishes and not before; the next
 // run asks from it less the look-back, and the records it reads again go to the topic again
 // (a compacted topic keeps the latest per key).
-import { type Connector, createCredentialResolver, HttpStatusError, type Task } from '@capital/core';
-import { jsonResponse, type RunningEmulatorServer, startEmulatorServer } from '@capital/core/testing';
+import { createCredentialResolver } from '@capital/core';
 import { KafkaSink } from '@capital/sinks';
 import type { Admin } from '@platformatic/kafka';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,79 +15,36 @@ import {
   topicFor,
 } from '../../../sinks/test/integration/fixtures/kafka.js';
 import { runConnector } from '../../src/run-connector.js';
+import {
+  eventsConnector as connector,
+  type Event,
+  type EventsApi,
+  event,
+  nowSeconds,
+  startEventsApi,
+} from './fixtures/events-api.js';
 
-type EventTask = Task & { readonly type: 'fake.events'; readonly page: number; readonly since?: number };
-type Event = { readonly id: string; readonly created: number; readonly v: number };
-
-const perPage = 5;
-/** The API's data: events with `created` in seconds, as Stripe's. */
-let events: Event[] = [];
-/** The `created_gte` of every request, in order. */
-let asked: (number | undefined)[] = [];
-let emulator: RunningEmulatorServer;
+let api: EventsApi;
 let admin: Admin;
 let topic: string;
 
-const connector: Connector<EventTask, Event> = {
-  name: 'fake',
-  description: 'a fake events API',
-  params: [],
-  credential: { envVar: 'FAKE_TOKEN', reference: 'env:FAKE_TOKEN' },
-  defaultRate: 'off',
-  seeds: () => [{ type: 'fake.events', page: 1 }],
-  incremental: {
-    cursorField: 'created',
-    seedsSince: (_params, since) => [
-      { type: 'fake.events', page: 1, since: Math.floor(since.getTime() / 1000) },
-    ],
-    lookBackMs: 60_000,
-  },
-  createHandler: (runtime) => async (task) => {
-    const url = new URL('/v1/events', runtime.baseUrl);
-    url.searchParams.set('page', String(task.page));
-    if (task.since !== undefined) url.searchParams.set('created_gte', String(task.since));
-    const response = await fetch(url);
-    if (!response.ok) throw new HttpStatusError(response.status, response.statusText);
-    const body = (await response.json()) as { data: Event[]; has_more: boolean };
-    return { task, data: body.data, nextTasks: body.has_more ? [{ ...task, page: task.page + 1 }] : [] };
-  },
-  limiterKey: () => 'fake',
-  recordKey: (event) => event.id,
-};
-
 beforeAll(async () => {
   admin = connectAdmin();
-  emulator = await startEmulatorServer({
-    routes: [
-      {
-        method: 'GET',
-        path: '/v1/events',
-        handle: (request) => {
-          const since = request.query.get('created_gte');
-          asked.push(since === null ? undefined : Number(since));
-          const page = Number(request.query.get('page') ?? '1');
-          const matching = events.filter((event) => since === null || event.created >= Number(since));
-          const data = matching.slice((page - 1) * perPage, page * perPage);
-          return jsonResponse(200, { data, has_more: page * perPage < matching.length });
-        },
-      },
-    ],
-  });
+  api = await startEventsApi();
 });
 afterAll(async () => {
-  await emulator.close();
+  await api.close();
   await admin.close();
 });
 beforeEach(() => {
   topic = topicFor('incremental');
-  asked = [];
+  api.asked = [];
 });
 afterEach(async () => {
   await deleteTopicsAndGroups(admin, (name) => name.startsWith(topic));
 });
 
-const now = () => Math.floor(Date.now() / 1000);
-const event = (id: string, created: number, v = 1): Event => ({ id, created, v });
+const now = nowSeconds;
 
 function kafkaSink(): KafkaSink<Event> {
   return new KafkaSink<Event>({ brokers, topic, recordKey: (e) => e.id, job: 'fake {}' });
@@ -99,7 +55,7 @@ function run(options: { since?: Date; signal?: AbortSignal; sink?: KafkaSink<Eve
     connector,
     params: {},
     sink: options.sink ?? kafkaSink(),
-    baseUrl: emulator.url,
+    baseUrl: api.url,
     resolveCredential: createCredentialResolver({}, { FAKE_TOKEN: 'x' }),
     concurrency: 1,
     ...(options.since ? { since: options.since } : {}),
@@ -131,29 +87,29 @@ async function runs() {
 describe('incremental sync into Kafka', () => {
   it('commits the run’s start as the watermark, and asks the next run from it less the look-back', async () => {
     const old = now() - 3600;
-    events = Array.from({ length: 12 }, (_, index) => event(`e${index}`, old + index));
+    api.events = Array.from({ length: 12 }, (_, index) => event(`e${index}`, old + index));
 
     const first = await run();
 
-    expect(asked).toEqual([undefined, undefined, undefined]);
+    expect(api.asked).toEqual([undefined, undefined, undefined]);
     const [firstRun] = await runs();
     expect(firstRun?.state).toBe('finished');
     expect(first.watermark).toBe(new Date(firstRun?.startedAt ?? 0).toISOString());
     expect(firstRun?.watermark).toBe(first.watermark);
 
     const watermark = Date.parse(firstRun?.watermark ?? '');
-    events = [
-      ...events,
+    api.events = [
+      ...api.events,
       event('late', Math.floor(watermark / 1000) - 30),
       event('e11', Math.floor(watermark / 1000) + 1, 2),
       event('new', Math.floor(watermark / 1000) + 2),
     ].filter((entry, index, all) => all.findLastIndex((other) => other.id === entry.id) === index);
-    asked = [];
+    api.asked = [];
 
     const second = await run();
 
     const sinceSeconds = Math.floor((watermark - 60_000) / 1000);
-    expect(asked).toEqual([sinceSeconds]);
+    expect(api.asked).toEqual([sinceSeconds]);
     expect(second).toMatchObject({ pagesFetched: 1, records: 3 });
     // The first run's twelve, then the second's three: e11 twice, the later last.
     expect(await stored()).toEqual(
@@ -165,7 +121,7 @@ describe('incremental sync into Kafka', () => {
   });
 
   it('leaves the watermark where it was when a run is interrupted, and resumes asking from the same point', async () => {
-    events = Array.from({ length: 12 }, (_, index) => event(`e${index}`, now() - 3600 + index));
+    api.events = Array.from({ length: 12 }, (_, index) => event(`e${index}`, now() - 3600 + index));
     await run();
     const [finished] = await runs();
     const controller = new AbortController();
@@ -188,10 +144,10 @@ describe('incremental sync into Kafka', () => {
     expect(first?.watermark).toBe(finished?.watermark);
     expect(interrupted).toMatchObject({ state: 'interrupted' });
     expect(interrupted?.watermark).toBeUndefined();
-    asked = [];
+    api.asked = [];
     await run({ since: new Date(0) });
     // The resume asks from the since the run began with, not from --since.
-    expect(asked[0]).toBe(Math.floor(Date.parse(interrupted?.since ?? '') / 1000));
+    expect(api.asked[0]).toBe(Math.floor(Date.parse(interrupted?.since ?? '') / 1000));
     const [, resumed] = await runs();
     expect(resumed).toMatchObject({ id: interrupted?.id, state: 'finished' });
     expect(resumed?.watermark).toBe(new Date(interrupted?.startedAt ?? 0).toISOString());
