@@ -7,7 +7,6 @@ import type { RateLimiter, Reservation } from './rate-limiter.js';
 import {
   pauseEndOf,
   pauseFloor,
-  pauseSlot,
   releaseSlot,
   reserveLayers,
   reserveSlot,
@@ -92,8 +91,11 @@ export class MemoryLimiter implements RateLimiter {
   pause(key: string, durationMs: number): void {
     const now = toMicroseconds(this.#scheduler.now());
     const rate = this.#layerRates.get(key) ?? this.rate;
-    this.#tats.set(key, pauseSlot(this.#tats.get(key), now, durationMs, rate));
-    this.#pauseEnds.set(key, Math.max(this.#pauseEnds.get(key) ?? 0, pauseEndOf(now, durationMs)));
+    // A shorter pause never cuts a longer one short, even when the key's rate changed in
+    // between: the floor is taken from the latest end of both, as pause-2.lua does.
+    const pauseEnd = Math.max(this.#pauseEnds.get(key) ?? 0, pauseEndOf(now, durationMs));
+    this.#tats.set(key, Math.max(this.#tats.get(key) ?? now, pauseFloor(pauseEnd, rate)));
+    this.#pauseEnds.set(key, pauseEnd);
   }
 
   async close(): Promise<void> {
