@@ -38,14 +38,24 @@ describe('capital run after a run to the same file was SIGKILLed', () => {
 
   /**
    * The hidden partial files of the output that hold something (not those of the runs' state
-   * file, `.out.ndjson.runs.json.….partial`, which live only while the state is written).
+   * file, `..out.ndjson.runs.json.….partial`, which live only while the state is written; one
+   * may also vanish between the listing and its stat, renamed into place).
    */
   async function partials(): Promise<string[]> {
     const names = (await readdir(folder)).filter(
-      (name) => name.endsWith('.partial') && !name.startsWith('.out.ndjson.runs.json.'),
+      (name) => name.endsWith('.partial') && !name.includes('.out.ndjson.runs.json.'),
     );
     const written: string[] = [];
-    for (const name of names) if ((await stat(join(folder, name))).size > 0) written.push(name);
+    for (const name of names) {
+      const size = await stat(join(folder, name)).then(
+        (stats) => stats.size,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return 0;
+          throw error;
+        },
+      );
+      if (size > 0) written.push(name);
+    }
     return written;
   }
 
