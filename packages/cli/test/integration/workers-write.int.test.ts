@@ -215,6 +215,50 @@ describe('capital enqueue --write append and capital worker', () => {
   });
 });
 
+describe('capital enqueue --write append and a stalled worker', () => {
+  it('stores the page of a job run again after its worker stalled past its lock once, though both workers write it', async () => {
+    await runInProcess('reference', 'append');
+    const expected = await records('reference');
+    emulator.resetStats();
+
+    // Worker A takes the seed; its answer is held, and A is stopped (SIGSTOP) while it waits.
+    const [stalled] = await workers(1, [
+      '--concurrency',
+      '1',
+      '--lock-duration',
+      '2000',
+      '--timeout',
+      '300000',
+    ]);
+    emulator.hold(0);
+    const runId = await enqueue(['--write', 'append']);
+    await waitFor(
+      () => emulator.heldRequests() === 1,
+      60_000,
+      () => stalled?.stderr() ?? '',
+    );
+    stalled?.child.kill('SIGSTOP');
+    // Worker B finds A's lock run out, takes the seed again, and asks for it too.
+    await workers(1, ['--lock-duration', '2000', '--timeout', '300000']);
+    await waitFor(
+      () => emulator.heldRequests() === 2,
+      60_000,
+      () => children.map((child) => child.stderr()).join('\n---\n'),
+    );
+    stalled?.child.kill('SIGCONT');
+    emulator.release();
+    await untilFinished(runId);
+    // A stops only once the pages it holds are written: its copy of the seed page among them.
+    stalled?.child.kill('SIGTERM');
+    await stalled?.exited;
+    expect(stalled?.stderr()).toContain('capital: worker stopped:');
+    expect(stalled?.stderr()).not.toContain('could not be stored');
+    const seed = emulator.stats().pages.find((page) => page.page === 1);
+    expect(seed?.served).toBe(2);
+    expect(await records('listings')).toEqual(expected);
+  });
+});
+
 describe('capital enqueue --write replace and capital worker', () => {
   /** The old table: an in-process merge run's rows and one record no new run has. */
   async function oldTable(): Promise<string[]> {
