@@ -5,7 +5,7 @@
 // this process's flags; the medians are reported, with the load average.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ackAfter, crawl } from '@capital/core';
@@ -34,18 +34,45 @@ const handler = async (task) => {
   };
 };
 
+/**
+ * A page's records as NDJSON, each line written straight into one buffer: joining the lines into
+ * a string, appending the newline and letting the stream encode it made two more 1 MB copies of
+ * every page on the JS heap (~15 MB more peak RSS, half the throughput).
+ */
+function ndjson(records) {
+  let chunk = Buffer.allocUnsafe(lastChunkBytes + (lastChunkBytes >> 3));
+  let at = 0;
+  for (const record of records) {
+    const line = JSON.stringify(record);
+    // At most 3 bytes a UTF-16 unit, and the newline.
+    if (at + line.length * 3 + 1 > chunk.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(chunk.length * 2, at + line.length * 3 + 1));
+      chunk.copy(bigger, 0, 0, at);
+      chunk = bigger;
+    }
+    at += chunk.write(line, at);
+    chunk[at] = 10;
+    at += 1;
+  }
+  lastChunkBytes = at;
+  return chunk.subarray(0, at);
+}
+// Sized from the last page's, so that a page is not copied as its buffer grows.
+let lastChunkBytes = 64 * 1024;
+
 async function once() {
   const folder = await mkdtemp(join(tmpdir(), 'capital-bench-'));
-  const out = createWriteStream(join(folder, 'pages.ndjson'));
+  const path = join(folder, 'pages.ndjson');
+  const out = createWriteStream(path);
   const peakMb = () => process.resourceUsage().maxRSS / 1024;
   const startMb = process.memoryUsage().rss / MB;
   const marks = [];
   let written = 0;
   const write = (page) =>
     new Promise((resolve, reject) => {
-      const text = page.data.map((record) => JSON.stringify(record)).join('\n');
-      out.write(`${text}\n`, (error) => (error ? reject(error) : resolve()));
-      written += Buffer.byteLength(text) + 1;
+      const chunk = ndjson(page.data);
+      out.write(chunk, (error) => (error ? reject(error) : resolve()));
+      written += chunk.length;
       for (const at of [0.25, 1]) {
         if (!marks.some((mark) => mark.at === at) && written >= at * 1024 * MB)
           marks.push({ at, peakMb: peakMb() });
@@ -60,6 +87,10 @@ async function once() {
     { defaultValue: undefined },
   );
   await new Promise((resolve) => out.end(resolve));
+  // Durable, as the file sink makes it on close.
+  const handle = await open(path, 'r');
+  await handle.sync();
+  await handle.close();
   const seconds = (performance.now() - started) / 1000;
   await rm(folder, { recursive: true, force: true });
   const quarter = marks.find((mark) => mark.at === 0.25);
