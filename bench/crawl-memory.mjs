@@ -21,12 +21,22 @@ const payloadLength = pageBytes / recordsPerPage - 40;
 // Pages come out a little under 1 MB once serialised: 3 % more of them make sure ≥ totalBytes are written.
 const pages = Math.ceil((totalBytes * 1.03) / pageBytes);
 
+// `repeat` builds a payload as a rope whose halves are shared: a page holds ~0.4 MB until the
+// writer's JSON.stringify flattens it. BENCH_FLAT_PAGES=1 makes each payload a flat string of its
+// own, ~1 MB a page in memory as JSON.parse makes an API's page (and more peak RSS).
+const flatPages = process.env.BENCH_FLAT_PAGES === '1';
+const letters = Array.from({ length: 26 }, (_, letter) => Buffer.alloc(payloadLength, 97 + letter));
+const payloadOf = (letter) =>
+  flatPages
+    ? (letters[letter] ?? letters[0]).toString('latin1')
+    : String.fromCharCode(97 + letter).repeat(payloadLength);
+
 /** A synthetic paginated source: page N holds 1024 records of ~1 KB each, then points at N + 1. */
 const handler = async (task) => {
   const seed = task.page % 26;
   const data = Array.from({ length: recordsPerPage }, (_, index) => ({
     id: task.page * recordsPerPage + index,
-    payload: String.fromCharCode(97 + ((seed + index) % 26)).repeat(payloadLength),
+    payload: payloadOf((seed + index) % 26),
   }));
   return {
     task,
@@ -146,7 +156,7 @@ export async function main() {
   const flat = result.growth1GbVs025Gb !== null && result.growth1GbVs025Gb <= 1.2;
   const under = result.peakRssAt1GbMb !== null && result.peakRssAt1GbMb < 150;
   console.log(
-    `crawl memory (medians of ${runs} runs; load average ${loadAtStart} → ${result.loadAtEnd}): ${result.gbWritten} GB in ${result.seconds} s (${result.mbPerSecond} MB/s); ` +
+    `crawl memory (${flatPages ? 'flat pages, ' : ''}medians of ${runs} runs; load average ${loadAtStart} → ${result.loadAtEnd}): ${result.gbWritten} GB in ${result.seconds} s (${result.mbPerSecond} MB/s); ` +
       `RSS at start ${result.rssAtStartMb} MB, peak ${result.peakRssAt025GbMb} MB at 0.25 GB, ${result.peakRssAt1GbMb} MB at 1 GB (runs: ${rows.map((row) => row.peakRssAt1GbMb).join(', ')})`,
   );
   console.log(
