@@ -73,7 +73,7 @@ describe('resolvePostgresSinkOptions', () => {
       retry: { minTimeoutMs: 250, maxTimeoutMs: 2_000 },
       maxRetries: Number.POSITIVE_INFINITY,
       retryBudgetMs: 30_000,
-      maxPendingWrites: 16,
+      maxPendingWrites: 1024,
       maxBatchRows: 10_000,
       names: { pagesTable: '"wtd_stock_search__pages"' },
     });

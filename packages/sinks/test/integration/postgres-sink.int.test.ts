@@ -258,7 +258,7 @@ describe('PostgresSink running the World Trading Data job', () => {
       },
     });
 
-    expect(wrapper.maxPendingWrites).toBe(16);
+    expect(wrapper.maxPendingWrites).toBe(1024);
     expect(started).toBe(9);
     expect(most).toBeLessThanOrEqual(2 + 2);
     expect(most).toBeGreaterThan(2);
