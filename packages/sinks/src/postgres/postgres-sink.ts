@@ -4,7 +4,7 @@ import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { appendBatch } from './append-batch.js';
+import { appendBatch, appendData, pagesRow } from './append-batch.js';
 import { copyRows, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import {
@@ -27,7 +27,7 @@ import { prepareTables } from './prepare-tables.js';
 import { upsertRecordsSql } from './records-table-sql.js';
 import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
-import { batchStatement, type StagedPage, storeBatch } from './store-batch.js';
+import { batchStatement, type StagedPage, stagingData, storeBatch } from './store-batch.js';
 
 /**
  * Stores pages in a PostgreSQL table, one row per record key, and records each stored page in a
@@ -61,6 +61,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly checkpoint: Checkpoint;
   /** How many writes the sink takes at once (see {@link PostgresSinkOptions.maxPendingWrites}). */
   readonly maxPendingWrites: number;
+  /**
+   * Records the sink would have in flight: two batches' worth (`maxBatchRows`), so that one
+   * gathers while the other commits.
+   */
+  readonly maxPendingRecords: number;
   /** The job's runs, in the runs table: which one the writes belong to. */
   readonly runs: RunLedger;
   readonly disposition: WriteDisposition;
@@ -81,6 +86,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #prepared: Promise<void> | undefined;
   #pages = 0;
   #records = 0;
+  /** The next page's place among all the sink took, in the order they came (merge's staging). */
+  #sequence = 0;
   #state: 'open' | 'closed' | 'aborted' = 'open';
   /** Whether a page failed: then close() does not finish the run. */
   #incomplete = false;
@@ -94,11 +101,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#connection = openPostgresConnection(this.#config.connection, this.#config.connectTimeoutMs);
     this.location = `${this.#connection.server} ${this.#config.schema}.${this.#config.table}`;
     this.maxPendingWrites = this.#config.maxPendingWrites;
+    this.maxPendingRecords = 2 * this.#config.maxBatchRows;
     this.#statement = batchStatement(upsertRecordsSql(this.#config.names), this.#pagesTable);
     this.#group = new GroupCommit({
       maxWrites: this.#config.maxPendingWrites,
       maxSize: this.#config.maxBatchRows,
-      sizeOf: (staged) => staged.rows.rows,
+      sizeOf: (staged) => staged.records,
       commit: (batch) => this.#commit(batch),
     });
     this.checkpoint = { completed: (keys) => this.#track(this.#completed(keys)) };
@@ -176,7 +184,18 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       page: label.page ?? null,
       fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
-    const staged: StagedPage<D> = { page, rows, values, line: pageLine(page, values, rows.rows) };
+    const line = pageLine(page, values, rows.rows);
+    // Encoded now, while the batch before it is in the server: the batch only joins bytes.
+    const staged: StagedPage<D> =
+      this.disposition === 'merge'
+        ? { page, records: rows.rows, values, data: stagingData(this.#sequence++, line, rows), pagesRow: '' }
+        : {
+            page,
+            records: rows.rows,
+            values,
+            data: appendData(this.#config.names, rows, values),
+            pagesRow: pagesRow(page, values, rows.rows),
+          };
     return this.#track(this.#group.submit(staged));
   }
 
@@ -265,17 +284,17 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       }
       return batch.map(({ page }) => ({ ok: false, error: this.#writeError(page, error) }));
     }
-    return batch.map(({ page, rows }) => {
+    return batch.map(({ page, records }) => {
       this.#pages += 1;
-      this.#records += rows.rows;
-      return { ok: true, value: { key: page.key, records: rows.rows } };
+      this.#records += records;
+      return { ok: true, value: { key: page.key, records } };
     });
   }
 
   async #store(batch: readonly StagedPage<D>[]): Promise<void> {
     await this.#prepare();
     await this.#withClient(async (client) => {
-      if (!this.#staged.has(client)) {
+      if (this.disposition === 'merge' && !this.#staged.has(client)) {
         // Outside the transaction: a rollback would drop the table but not this note of it.
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
