@@ -24,7 +24,7 @@ import {
   resolvePostgresSinkOptions,
 } from './postgres-sink-options.js';
 import { prepareTables } from './prepare-tables.js';
-import { upsertRecordsSql } from './records-table-sql.js';
+import { mergeRecordsSql } from './records-table-sql.js';
 import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
 import { batchStatement, type StagedPage, stagingData, storeBatch } from './store-batch.js';
@@ -102,7 +102,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.location = `${this.#connection.server} ${this.#config.schema}.${this.#config.table}`;
     this.maxPendingWrites = this.#config.maxPendingWrites;
     this.maxPendingRecords = 2 * this.#config.maxBatchRows;
-    this.#statement = batchStatement(upsertRecordsSql(this.#config.names), this.#pagesTable);
+    this.#statement = batchStatement(mergeRecordsSql(this.#config.names), this.#pagesTable);
     this.#group = new GroupCommit({
       maxWrites: this.#config.maxPendingWrites,
       maxSize: this.#config.maxBatchRows,

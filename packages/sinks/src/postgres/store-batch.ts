@@ -47,7 +47,7 @@ export function stagingData(sequence: number, line: string, rows: CopyRows): Buf
  * if the client has gone, so a `COMMIT` sent along would commit a batch whose connection
  * `abort()` had closed; kept apart, it is never sent, and the server rolls the batch back.
  *
- * @param upsertRecords - The records upsert of the sink's table (`upsertRecordsSql`).
+ * @param upsertRecords - The records step of the sink's table (`mergeRecordsSql`).
  * @param pagesTable - The schema-qualified pages table, quoted.
  */
 export function batchStatement(upsertRecords: string, pagesTable: string): string {
