@@ -26,7 +26,7 @@ export type PageValues = {
  * text format: fields separated by tabs, and backslash, newline, carriage return
  * and tab written as `\\`, `\n`, `\r`, `\t` (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2).
  *
- * It runs before the page joins a batch, so a record that cannot be stored fails its page alone,
+ * It runs before the page's batch is sent, so a record that cannot be stored fails its page alone,
  * before anything of it reaches the database.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` for a record `JSON.stringify` rejects (a

@@ -75,7 +75,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
   readonly #statement: string;
-  readonly #group: GroupCommit<StagedPage<D>, PageReceipt>;
+  readonly #group: GroupCommit<PendingPage<D>, PageReceipt>;
   readonly #stop = new AbortController();
   /** Connections borrowed now, so that `abort()` can cut them off. */
   readonly #borrowed = new Set<PoolClient>();
@@ -106,8 +106,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#group = new GroupCommit({
       maxWrites: this.#config.maxPendingWrites,
       maxSize: this.#config.maxBatchRows,
-      sizeOf: (staged) => staged.records,
-      commit: (batch) => this.#commit(batch),
+      sizeOf: (pending) => pending.records,
+      commit: (batch) => this.#commitPending(batch),
     });
     this.checkpoint = { completed: (keys) => this.#track(this.#completed(keys)) };
     this.disposition = this.#config.disposition;
@@ -152,7 +152,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * transaction is committed.
    *
    * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE`, `RECORD_KEY_INVALID` or
-   * `PAGE_NOT_SERIALISABLE` before the page joins a batch; `SINK_CLOSED` after `close()` or
+   * `PAGE_NOT_SERIALISABLE` for the page alone, before its batch is sent; `SINK_CLOSED` after `close()` or
    * `abort()`, `SINK_ABORTED` when `abort()` came before the page was committed; otherwise the
    * code of the {@link PostgresSinkError} that is its cause (`POSTGRES_UNREACHABLE`, …), once
    * the retry budget is spent (`retryBudgetMs`).
@@ -168,6 +168,23 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     if (this.#state !== 'open') {
       throw new SinkWriteError(page, `the PostgreSQL sink is ${this.#state}.`, { code: 'SINK_CLOSED' });
     }
+    // The page joins a batch now (writes made together share one), and is encoded on a turn of
+    // its own: a burst of writes (a crawl's window refilled at once) then sends its first batch
+    // once that batch's pages are encoded, and encodes the rest while the server stores it.
+    const staged = this.#stage(page);
+    staged.catch(ignoreError);
+    return this.#track(this.#group.submit({ page, records: page.data.length, staged }));
+  }
+
+  /**
+   * Encodes a page for its batch's COPY (see {@link StagedPage}), on a turn of the event loop
+   * of its own, once its run is open.
+   *
+   * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE`, `RECORD_KEY_INVALID`,
+   * `PAGE_NOT_SERIALISABLE`, or the run's failure to open.
+   */
+  async #stage(page: SinkPage<D>): Promise<StagedPage<D>> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const rows = copyRows(page, this.#config.recordKey);
     const label = labelTask(page.task, page.key);
     // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here.
@@ -186,17 +203,15 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     };
     const line = pageLine(page, values, rows.rows);
     // Encoded now, while the batch before it is in the server: the batch only joins bytes.
-    const staged: StagedPage<D> =
-      this.disposition === 'merge'
-        ? { page, records: rows.rows, values, data: stagingData(this.#sequence++, line, rows), pagesRow: '' }
-        : {
-            page,
-            records: rows.rows,
-            values,
-            data: appendData(this.#config.names, rows, values),
-            pagesRow: pagesRow(page, values, rows.rows),
-          };
-    return this.#track(this.#group.submit(staged));
+    return this.disposition === 'merge'
+      ? { page, records: rows.rows, values, data: stagingData(this.#sequence++, line, rows), pagesRow: '' }
+      : {
+          page,
+          records: rows.rows,
+          values,
+          data: appendData(this.#config.names, rows, values),
+          pagesRow: pagesRow(page, values, rows.rows),
+        };
   }
 
   /**
@@ -264,6 +279,23 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     } catch {
       // The run stays `running`, and the next `capital run` resumes it all the same.
     }
+  }
+
+  /**
+   * Stores a batch once its pages are encoded; a page that could not be fails alone, before
+   * anything of it reaches the database.
+   */
+  async #commitPending(batch: readonly PendingPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+    const settled = await Promise.allSettled(batch.map((pending) => pending.staged));
+    const ready: StagedPage<D>[] = [];
+    for (const each of settled) if (each.status === 'fulfilled') ready.push(each.value);
+    const stored = ready.length > 0 ? await this.#commit(ready) : [];
+    let next = 0;
+    return settled.map((each, index) => {
+      if (each.status === 'fulfilled') return stored[next++] as Outcome<PageReceipt>;
+      const { page } = batch[index] as PendingPage<D>;
+      return { ok: false, error: this.#writeError(page, each.reason) };
+    });
   }
 
   /**
@@ -414,6 +446,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
+
+/** A page in a batch, being encoded for it (see `#stage`). */
+type PendingPage<D> = {
+  readonly page: SinkPage<D>;
+  readonly records: number;
+  readonly staged: Promise<StagedPage<D>>;
+};
 
 function noWatermark(): undefined {
   return undefined;

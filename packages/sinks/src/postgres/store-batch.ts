@@ -6,7 +6,7 @@ import { PipelinedCopy } from './pipelined-copy.js';
 import { sqlFile } from './sql-files.js';
 
 /**
- * A page serialised for a batch's COPY: encoded when it arrives, before it joins a batch, so
+ * A page serialised for a batch's COPY: encoded when it arrives, before its batch is sent, so
  * that a batch only joins its pages' bytes (and the encoding of the next batch's pages runs
  * while the server stores this one's).
  */
