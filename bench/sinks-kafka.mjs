@@ -71,7 +71,7 @@ async function sinkRun(admin, { brokers, topic, pages, exactlyOnce }) {
   await sink.checkpoint.completed([]);
   const records = pages.reduce((sum, page) => sum + page.data.length, 0);
   const started = performance.now();
-  await writeLikeACrawl(sink, pages, crawlBound);
+  await writeLikeACrawl(sink, pages);
   const perSecond = records / ((performance.now() - started) / 1000);
   await sink.close();
   return perSecond;

@@ -16,8 +16,9 @@
 // (the sink: its pool connected, its records, pages and runs tables made and its run opened;
 // psql: started and connected, its clock being its own `\timing` of the `\copy`); the clock
 // covers storing the rows durably — for the sink every write (driven as `capital run` drives it:
-// writeTo, at most 12 pages unacknowledged, the default crawl's bound) and `close()`, which for
-// `replace` builds the key and swaps the tables. Every method writes into a fresh, empty table.
+// writeTo behind the default crawl's bound for this sink, concurrency 4 and `crawlBuffer`'s
+// buffer: up to 20,000 records, two of the sink's batches, unacknowledged) and `close()`, which
+// for `replace` builds the key and swaps the tables. Every method writes into a fresh, empty table.
 // Each figure is the median of several runs; the order of the methods rotates between runs.
 // Durability is the server's default on every side (synchronous_commit, fsync): the sink and the
 // INSERT sink commit once per group, psql once.
@@ -139,9 +140,8 @@ export async function main() {
         replace: () => viaSink(schema, fresh('replace'), pages, 'replace'),
         psqlPlain: () => viaPsql(admin, `${q(schema)}.${q(fresh('psql'))}`, plainShape, file),
         psqlKeyed: () => viaPsql(admin, `${q(schema)}.${q(fresh('keyed'))}`, keyedShape, file),
-        // The most the sink can group: the pages in flight (12), up to its maxBatchRows.
-        psqlGroups: () =>
-          viaPsqlGroups(admin, schema, fresh('groups'), folder, file, Math.min(12 * pageSize, 10_000)),
+        // The most the sink groups: its maxBatchRows (the crawl keeps twice that in flight).
+        psqlGroups: () => viaPsqlGroups(admin, schema, fresh('groups'), folder, file, 10_000),
         insert: () => viaInsert(admin, schema, fresh('insert'), pages),
       };
       const measured = Object.fromEntries(Object.keys(methods).map((name) => [name, []]));

@@ -7,14 +7,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 /**
  * What a competent developer writes by hand with pg to do the sink's `merge` work, shaped like
  * the sink so that only the storing differs: a `Sink` driven by the same `writeTo` (up to
- * `maxPendingWrites` pages in flight) and group commit (one transaction at a time; the pages
+ * `maxPendingWrites` pages in flight, and as many records ahead, `maxPendingRecords`, as the
+ * sink asks of the crawl) and group commit (one transaction at a time; the pages
  * that arrive meanwhile go together into the next, up to `maxBatchRows` records), each
  * transaction one multi-row `INSERT … ON CONFLICT (record_key) DO UPDATE` of its pages' records
  * (the last copy of a key wins, deduplicated in JS: ON CONFLICT cannot touch a row twice) and
  * one multi-row insert of their checkpoints into a pages table, then `COMMIT`. `pool` connects
  * before the clock starts; `table` and `pagesTable` exist (see `insertTablesSql`).
  */
-export function insertSink(pool, table, pagesTable, { maxPendingWrites = 16, maxBatchRows = 10_000 } = {}) {
+export function insertSink(pool, table, pagesTable, { maxPendingWrites = 1024, maxBatchRows = 10_000 } = {}) {
   const waiting = [];
   let running;
   const commit = async (batch) => {
@@ -78,6 +79,7 @@ export function insertSink(pool, table, pagesTable, { maxPendingWrites = 16, max
   };
   return {
     maxPendingWrites,
+    maxPendingRecords: 2 * maxBatchRows,
     write: (page) =>
       new Promise((resolve, reject) => {
         waiting.push({ page, resolve, reject });

@@ -1,7 +1,7 @@
 // Synthetic rows for the PostgreSQL sink benchmark: listings shaped like World Trading Data's,
 // in pages as the crawl hands them to a sink, and the pace at which it hands them over.
 import { taskKey } from '@capital/core';
-import { writeTo } from '@capital/sinks';
+import { crawlBuffer, writeTo } from '@capital/sinks';
 import { lastValueFrom, Observable } from 'rxjs';
 
 const exchanges = [
@@ -39,26 +39,34 @@ export function listingPages(rows, pageSize, fetchedAt = Date.now()) {
 
 /**
  * Writes `pages` to `sink` as `capital run` does, through `writeTo(sink)` (up to the sink's
- * maxPendingWrites in flight), behind a source paced as a crawl: at most `bound` pages handed
- * over and not yet acknowledged — 12 is the default crawl's concurrency 4 + buffer 8 — the next
- * one handed over as soon as one is acknowledged. The crawl's own work (fetching, task keys) is
- * left out, so the figure is the sink's. Resolves once every page is acknowledged.
+ * maxPendingWrites in flight), behind a source paced as the default crawl: concurrency 4 and the
+ * buffer `capital run` picks for this sink (`crawlBuffer`: 8 pages, or for a sink that groups by
+ * records up to its maxPendingRecords records in up to its maxPendingWrites pages). A page is
+ * handed over while fewer than `concurrency + buffer` pages, holding fewer than that many
+ * records, are handed over and not yet acknowledged; the next as soon as one is acknowledged.
+ * The crawl's own work (fetching, task keys) is left out, so the figure is the sink's. Resolves
+ * once every page is acknowledged.
  */
-export function writeLikeACrawl(sink, pages, bound = 12) {
+export function writeLikeACrawl(sink, pages, concurrency = 4) {
+  const { buffer, bufferRecords = Number.POSITIVE_INFINITY } = crawlBuffer(concurrency, undefined, sink);
+  const bound = concurrency + buffer;
   const paced = new Observable((subscriber) => {
     let next = 0;
     let unacknowledged = 0;
+    let records = 0;
     const handOver = () => {
-      while (unacknowledged < bound && next < pages.length) {
+      while (unacknowledged < bound && records < bufferRecords && next < pages.length) {
         const page = pages[next];
         next += 1;
         unacknowledged += 1;
+        records += page.data.length;
         subscriber.next({
           ...page,
           depth: 0,
           attempts: 1,
           ack: () => {
             unacknowledged -= 1;
+            records -= page.data.length;
             handOver();
           },
         });

@@ -19,7 +19,7 @@ import {
   type Task,
   warmConnections,
 } from '@capital/core';
-import { type OpenedRun, type Sink, type SinkSummary, writeTo } from '@capital/sinks';
+import { crawlBuffer, type OpenedRun, type Sink, type SinkSummary, writeTo } from '@capital/sinks';
 import { lastValueFrom } from 'rxjs';
 import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
@@ -45,7 +45,11 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly limiter?: RateLimiter | undefined;
   /** @default the connector's `defaultConcurrency`, else 4 */
   readonly concurrency?: number | undefined;
-  /** @default 2 × concurrency */
+  /**
+   * Pages fetched ahead of the sink. Without it: 2 × concurrency, or, for a sink that says how
+   * many records it groups (`maxPendingRecords`), up to that many records in up to
+   * `maxPendingWrites` pages (see `crawlBuffer`).
+   */
   readonly buffer?: number | undefined;
   /** @default the crawl's retry defaults */
   readonly retry?: RetryOptions | false | undefined;
@@ -178,7 +182,7 @@ export async function runConnector<T extends Task, D>(
     // Seeds are drawn as the crawl has room for them, not all admitted up front.
     const pages$ = crawlFrom<T, D>(plan.seeds, handler, {
       concurrency,
-      buffer: options.buffer ?? concurrency * 2,
+      ...crawlBuffer(concurrency, options.buffer, sink),
       ...(options.limiter
         ? { limiter: options.limiter, limiterKey: (task: T) => connector.limiterKey(task, keys) }
         : {}),

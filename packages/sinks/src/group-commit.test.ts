@@ -54,6 +54,39 @@ function followed<T>(promise: Promise<T>) {
 }
 
 describe('GroupCommit', () => {
+  it('lets the next batch get under way (past a process tick) before settling the writes of the one committed', async () => {
+    const sent: string[][] = [];
+    const commits: ReturnType<typeof deferred<void>>[] = [];
+    const group = new GroupCommit<string, string>({
+      maxWrites: 16,
+      commit: async (batch) => {
+        // As a store does: borrowing a connection takes a tick before anything is sent.
+        await new Promise<void>((resolve) => process.nextTick(resolve));
+        sent.push([...batch]);
+        const commit = deferred();
+        commits.push(commit);
+        await commit.promise;
+        return batch.map((write) => ({ ok: true, value: `${write} stored` }));
+      },
+    });
+    let sentWhenSettled: string[][] | undefined;
+    const first = group.submit('a').then((value) => {
+      // A writer hands over more writes here, and prepares them: the next batch is out already.
+      sentWhenSettled = sent.map((batch) => [...batch]);
+      return value;
+    });
+    await drain();
+    const second = group.submit('b');
+    await drain();
+
+    commits[0]?.resolve();
+    await expect(first).resolves.toBe('a stored');
+
+    expect(sentWhenSettled).toEqual([['a'], ['b']]);
+    commits[1]?.resolve();
+    await expect(second).resolves.toBe('b stored');
+  });
+
   it('commits writes submitted in the same turn as one batch', async () => {
     const { group, batches, finish } = manualGroup();
 

@@ -31,7 +31,8 @@ type Waiting<W, R> = {
 /**
  * Group commit: one batch at a time, and the writes that arrive while it runs wait, to go
  * together into the next. Under load a batch holds everything that came during the previous
- * one (up to the caps); a lone write goes at once, alone.
+ * one (up to the caps); a lone write goes at once, alone. When a batch is done and writes wait,
+ * the next batch starts before the done one's writes are settled.
  *
  * ```text
  * submit    a b-c-d-------e
@@ -68,21 +69,36 @@ export class GroupCommit<W, R> {
   async #drain(): Promise<void> {
     // Writes submitted in the same turn as the first (a burst) join its batch.
     await Promise.resolve();
-    while (this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#take());
-      let outcomes: readonly Outcome<R>[];
-      try {
-        outcomes = await this.#options.commit(batch.map((entry) => entry.write));
-      } catch (error) {
-        outcomes = batch.map(() => ({ ok: false, error }));
+    let batch = this.#waiting.splice(0, this.#take());
+    let running = this.#commit(batch);
+    for (;;) {
+      const outcomes = await running;
+      const next = this.#waiting.length > 0 ? this.#waiting.splice(0, this.#take()) : undefined;
+      if (next !== undefined) {
+        running = this.#commit(next);
+        // The next batch goes first: settling this one lets its writers hand over more writes,
+        // whose preparing (a sink encodes each page) would otherwise hold the next batch back
+        // while the store sits idle. A turn of the event loop lets it reach the store first.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       batch.forEach((entry, index) => {
         const outcome = outcomes[index] ?? { ok: false, error: new Error('The batch reported no outcome.') };
         if (outcome.ok) entry.resolve(outcome.value);
         else entry.reject(outcome.error);
       });
+      if (next === undefined) break;
+      batch = next;
     }
     this.#running = undefined;
+  }
+
+  /** Commits a batch; a rejection is every write's outcome. */
+  async #commit(batch: readonly Waiting<W, R>[]): Promise<readonly Outcome<R>[]> {
+    try {
+      return await this.#options.commit(batch.map((entry) => entry.write));
+    } catch (error) {
+      return batch.map(() => ({ ok: false, error }));
+    }
   }
 
   /** How many of the waiting writes, oldest first, the next batch takes: at least one. */

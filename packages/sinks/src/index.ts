@@ -1,3 +1,4 @@
+export { type CrawlBuffer, crawlBuffer } from './crawl-buffer.js';
 export type { FileSinkOptions } from './file/file-sink.js';
 export { FileSink } from './file/file-sink.js';
 export { KafkaSinkError, KafkaUnavailableError } from './kafka/kafka-errors.js';

@@ -67,6 +67,14 @@ export type Sink<D = unknown> = {
    * @default 1
    */
   readonly maxPendingWrites?: number | undefined;
+  /**
+   * How many records the sink would have in flight at once, to store them in few commits (a
+   * commit costs a disk flush whatever its size): `capital run`, unless told `--buffer`, lets
+   * the crawl fetch ahead up to this many records, in up to `maxPendingWrites` pages, so that
+   * small pages form large groups while memory stays bounded by records, not pages.
+   * @default undefined: the crawl's own buffer of 2 × concurrency pages
+   */
+  readonly maxPendingRecords?: number | undefined;
 };
 
 /** Says which field identifies a record, so the record key travels with every record. */

@@ -14,5 +14,6 @@ export function timedSink<D>(sink: Sink<D>): Sink<D> {
     abort: (reason) => sink.abort(reason),
     ...(sink.checkpoint === undefined ? {} : { checkpoint: sink.checkpoint }),
     maxPendingWrites: sink.maxPendingWrites,
+    maxPendingRecords: sink.maxPendingRecords,
   };
 }

@@ -25,6 +25,15 @@ export type CrawlOptions<T extends Task> = {
    */
   readonly buffer?: number;
   /**
+   * Records that may wait for the consumer's `ack()`: no task starts while the pages fetched and
+   * not yet acknowledged hold this many or more. With a large `buffer` it bounds memory by
+   * records rather than pages, so small pages can run far ahead (a sink that groups writes
+   * commits more of them at once) while large ones cannot. A page arrives whole, so the bound
+   * may be passed by the pages in flight when it was reached.
+   * @default Infinity
+   */
+  readonly bufferRecords?: number;
+  /**
    * The longest chain of next tasks from a seed; deeper fails with `MaxDepthExceededError`. An
    * opt-in guard: a cursor chain may be as long as the source is, and cycles are caught without it.
    * @default Infinity
@@ -118,6 +127,7 @@ export const storeWindowKeys = 65_536;
 export type CrawlConfig<T extends Task> = {
   readonly concurrency: number;
   readonly buffer: number;
+  readonly bufferRecords: number;
   readonly maxDepth: number;
   /** The most task keys remembered (`Infinity` for all). */
   readonly maxKeys: number;
@@ -159,6 +169,7 @@ export type CrawlPage<T extends Task = Task, D = unknown> = TaskResult<T, D> & {
 export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): CrawlConfig<T> {
   const concurrency = options.concurrency ?? 4;
   const buffer = options.buffer ?? 8;
+  const bufferRecords = options.bufferRecords ?? Infinity;
   const maxDepth = options.maxDepth ?? Infinity;
   const dedupe = options.dedupe ?? 'memory';
   const store = isSeenKeysStore(dedupe) ? dedupe : undefined;
@@ -174,6 +185,9 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
   if (!Number.isInteger(buffer) || buffer < 0) {
     throw new InvalidOptionError('buffer', `must be a whole number ≥ 0, got ${buffer}.`);
   }
+  if ((!Number.isInteger(bufferRecords) && bufferRecords !== Infinity) || bufferRecords < 1) {
+    throw new InvalidOptionError('bufferRecords', `must be a whole number ≥ 1, got ${bufferRecords}.`);
+  }
   if ((!Number.isInteger(maxDepth) && maxDepth !== Infinity) || maxDepth < 0) {
     throw new InvalidOptionError('maxDepth', `must be a whole number ≥ 0, got ${maxDepth}.`);
   }
@@ -184,6 +198,7 @@ export function resolveCrawlConfig<T extends Task>(options: CrawlOptions<T>): Cr
   return {
     concurrency,
     buffer,
+    bufferRecords,
     maxDepth,
     maxKeys: maxKeys as number,
     store,

@@ -63,6 +63,8 @@ export function crawlSeeds<T extends Task, D>(
     let seedQueueListed = false;
     let active = 0;
     let unacknowledged = 0;
+    // Records of the pages not yet acknowledged (see CrawlOptions.bufferRecords).
+    let unacknowledgedRecords = 0;
     // Tasks known and not started: admitted ones, and those of long arrays not drawn yet.
     let queued = 0;
     let pulling = false;
@@ -298,7 +300,9 @@ export function crawlSeeds<T extends Task, D>(
         queued,
       });
       let acknowledged = false;
+      const records = result.data.length;
       unacknowledged += 1;
+      unacknowledgedRecords += records;
       // A consumer that acknowledges inside `next` (`tap((page) => page.ack())`) must not make the
       // crawl start tasks or complete before this page has passed the operators downstream, or
       // the last page is lost: `pump` waits until `next` has returned.
@@ -315,6 +319,7 @@ export function crawlSeeds<T extends Task, D>(
             if (acknowledged) return;
             acknowledged = true;
             unacknowledged -= 1;
+            unacknowledgedRecords -= records;
             pump();
           },
         });
@@ -349,7 +354,9 @@ export function crawlSeeds<T extends Task, D>(
     };
 
     const hasRoom = (): boolean =>
-      active < config.concurrency && active + unacknowledged < config.concurrency + config.buffer;
+      active < config.concurrency &&
+      active + unacknowledged < config.concurrency + config.buffer &&
+      unacknowledgedRecords < config.bufferRecords;
 
     // Re-entrant calls (a synchronous handler, an ack inside next) only ask for another turn.
     function pump(): void {

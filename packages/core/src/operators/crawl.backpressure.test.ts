@@ -41,6 +41,7 @@ function meter() {
   const pages = (options: {
     concurrency: number;
     buffer: number;
+    bufferRecords?: number;
   }): Observable<CrawlPage<SyntheticTask, string>> =>
     of(source.seed()).pipe(crawl(handler, options), counted);
   return { counts, pages };
@@ -91,6 +92,33 @@ describe('crawl with a slow consumer', () => {
 
       expect(records.sort()).toEqual(source.records());
       expect(counts).toEqual({ started: 200, acknowledged: 200, most: concurrency + buffer });
+    },
+  );
+
+  // Every page holds one record: a task starts only while fewer than bufferRecords wait, and
+  // each of the `concurrency` tasks then in flight may add its page.
+  it.each([
+    { concurrency: 1, bufferRecords: 5 },
+    { concurrency: 3, bufferRecords: 7 },
+  ])(
+    'keeps at most bufferRecords + concurrency - 1 one-record pages unacknowledged, and reaches bufferRecords, when the buffer in pages is larger (concurrency $concurrency, bufferRecords $bufferRecords)',
+    async ({ concurrency, bufferRecords }) => {
+      const { counts, pages } = meter();
+
+      const written = await lastValueFrom(
+        pages({ concurrency, buffer: 100, bufferRecords }).pipe(
+          ackAfter(async (page) => {
+            await turns(3);
+            return page.data.length;
+          }),
+          map((_, index) => index + 1),
+        ),
+      );
+
+      expect(written).toBe(200);
+      expect(counts.acknowledged).toBe(200);
+      expect(counts.most).toBeGreaterThanOrEqual(bufferRecords);
+      expect(counts.most).toBeLessThanOrEqual(bufferRecords + concurrency - 1);
     },
   );
 });

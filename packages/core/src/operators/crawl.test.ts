@@ -165,6 +165,8 @@ describe('crawl options', () => {
     ['concurrency', { concurrency: Number.NaN }],
     ['buffer', { buffer: -1 }],
     ['buffer', { buffer: 0.5 }],
+    ['bufferRecords', { bufferRecords: 0 }],
+    ['bufferRecords', { bufferRecords: 2.5 }],
     ['maxDepth', { maxDepth: -1 }],
     ['retry.retries', { retry: { retries: -1 } }],
   ])('rejects an invalid %s (%j) when crawl is called', (option, options) => {

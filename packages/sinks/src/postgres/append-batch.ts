@@ -1,8 +1,47 @@
 import type { PoolClient } from 'pg';
 import { escapeLiteral } from 'pg';
-import { escapeCopyText, type PageValues } from './copy-rows.js';
+import type { SinkPage } from '../sink.js';
+import { type CopyRows, escapeCopyText, type PageValues } from './copy-rows.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { copyAndCommit, type StagedPage } from './store-batch.js';
+
+/** The provenance columns the table has, in a fixed order, with where each value comes from. */
+function provenanceOf(names: QuotedNames) {
+  const { columns } = names;
+  return [
+    columns.connector !== undefined && ([columns.connector, (v: PageValues) => v.connector] as const),
+    columns.taskKey !== undefined && ([columns.taskKey, (v: PageValues) => v.taskKey] as const),
+    columns.page !== undefined && ([columns.page, (v: PageValues) => v.page] as const),
+    columns.fetchedAt !== undefined && ([columns.fetchedAt, (v: PageValues) => v.fetchedAt] as const),
+  ].filter((entry) => entry !== false);
+}
+
+/**
+ * A page's rows for {@link appendBatch}'s COPY, encoded when the page arrives (while the batch
+ * before it is in the server): `record key TAB record JSON`, then the page's provenance, the
+ * same on every row since nothing joins it in.
+ */
+export function appendData(names: QuotedNames, rows: CopyRows, values: PageValues): Buffer {
+  let suffix = '';
+  for (const [, value] of provenanceOf(names)) {
+    const field = value(values);
+    suffix += field === null ? '\t\\N' : `\t${escapeCopyText(String(field))}`;
+  }
+  let text = '';
+  for (const line of rows.lines) text += `${line}${suffix}\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+/**
+ * A page's row of the pages table, as SQL literals (`escapeLiteral`): the simple query that
+ * holds a COPY takes no parameters. Its values were checked when the page was staged (`pageLine`).
+ */
+export function pagesRow(page: SinkPage, values: PageValues, records: number): string {
+  return (
+    `(${escapeLiteral(values.runId)}, ${escapeLiteral(page.key)}, ` +
+    `${escapeLiteral(JSON.stringify(page.nextTasks))}::jsonb, ${records})`
+  );
+}
 
 /** Options of {@link appendBatch}. */
 export type AppendBatchOptions = {
@@ -20,15 +59,13 @@ export type AppendBatchOptions = {
  * Stores a batch for `append` and `replace`: a `COPY` straight into `target` (the records table,
  * or a `replace` run's build table) — no staging table, no upsert, no sort — and the pages'
  * checkpoints, in one transaction: `BEGIN; COPY …; INSERT INTO pages …`, then `COMMIT`, as
- * {@link storeBatch} does. Every row carries its page's provenance, since nothing joins it in.
+ * `storeBatch` does. Each page's rows are ready (`appendData`, `pagesRow`): the batch only
+ * joins them.
  *
  * With `replayed`, the transaction is `BEGIN; INSERT INTO pages … ON CONFLICT DO NOTHING
  * RETURNING …`, then the `COPY` of the pages it inserted, then `COMMIT`: a page whose
  * checkpoint its run holds already adds no row. Two deliveries of one page at once serialise on
  * the checkpoint's primary key, so the second waits for the first to commit and then skips.
- *
- * The checkpoint rows travel as literals (`escapeLiteral`): the simple query that holds a COPY
- * takes no parameters. Their values were checked when the page was staged (`pageLine`).
  *
  * @param target - The schema-qualified table, quoted.
  * @throws {SinkWriteError} as `storeBatch` says; the transaction is then left aborted.
@@ -41,41 +78,16 @@ export async function appendBatch(
   options: AppendBatchOptions = {},
 ): Promise<void> {
   const { columns } = names;
-  const provenance = [
-    columns.connector !== undefined && ([columns.connector, (v: PageValues) => v.connector] as const),
-    columns.taskKey !== undefined && ([columns.taskKey, (v: PageValues) => v.taskKey] as const),
-    columns.page !== undefined && ([columns.page, (v: PageValues) => v.page] as const),
-    columns.fetchedAt !== undefined && ([columns.fetchedAt, (v: PageValues) => v.fetchedAt] as const),
-  ].filter((entry) => entry !== false);
-  const targets = [columns.recordKey, columns.record, ...provenance.map(([column]) => column)];
+  const targets = [columns.recordKey, columns.record, ...provenanceOf(names).map(([column]) => column)];
   const copy = `COPY ${target} (${targets.join(', ')}) FROM STDIN`;
-  const rowsOf = (pages: Iterable<StagedPage>): string => {
-    let text = '';
-    for (const staged of pages) {
-      let suffix = '';
-      for (const [, value] of provenance) {
-        const field = value(staged.values);
-        suffix += field === null ? '\t\\N' : `\t${escapeCopyText(String(field))}`;
-      }
-      // A record line is `ordinal TAB key TAB json`: the ordinal only orders an upsert.
-      for (const line of staged.rows.lines) text += `${line.slice(line.indexOf('\t') + 1)}${suffix}\n`;
-    }
-    return text;
-  };
   // Of a page twice in one batch the last wins, as in the merge's pages upsert. Sorted, so that
   // two batches insert shared checkpoints in one order and cannot deadlock.
   const last = new Map<string, StagedPage>();
   for (const staged of batch) last.set(pageId(staged), staged);
   const pages = [...last.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const checkpoints =
-    `INSERT INTO ${names.schema}.${names.pagesTable} (run_id, task_key, next_tasks, records) VALUES ` +
-    pages
-      .map(
-        ([, staged]) =>
-          `(${escapeLiteral(staged.values.runId)}, ${escapeLiteral(staged.page.key)}, ` +
-          `${escapeLiteral(JSON.stringify(staged.page.nextTasks))}::jsonb, ${staged.rows.rows})`,
-      )
-      .join(', ');
+  const checkpoints = `INSERT INTO ${names.schema}.${names.pagesTable} (run_id, task_key, next_tasks, records) VALUES ${pages
+    .map(([, staged]) => staged.pagesRow)
+    .join(', ')}`;
   if (options.replayed !== true) {
     const statement = [
       'BEGIN',
@@ -83,7 +95,13 @@ export async function appendBatch(
       `${checkpoints}
 ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, records = EXCLUDED.records, stored_at = now()`,
     ].join(';\n');
-    await copyAndCommit(client, statement, rowsOf(batch), batch, false);
+    await copyAndCommit(
+      client,
+      statement,
+      batch.map((staged) => staged.data),
+      batch,
+      false,
+    );
     return;
   }
   await client.query('BEGIN');
@@ -96,7 +114,13 @@ ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, r
     await client.query('COMMIT');
     return;
   }
-  await copyAndCommit(client, copy, rowsOf(kept), kept, false);
+  await copyAndCommit(
+    client,
+    copy,
+    kept.map((staged) => staged.data),
+    kept,
+    false,
+  );
 }
 
 /** A page's checkpoint key: its run and task key. */

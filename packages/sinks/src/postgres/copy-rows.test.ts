@@ -16,9 +16,9 @@ function readCopyText(field: string): string {
   return field.replace(/\\(.)/g, (_, character: string) => escapes[character] ?? character);
 }
 
-/** The records of COPY lines, as PostgreSQL reads their third field and jsonb parses it. */
+/** The records of COPY lines, as PostgreSQL reads their second field and jsonb parses it. */
 function recordsReadBack(lines: readonly string[]): unknown[] {
-  return lines.map((line) => JSON.parse(readCopyText(line.split('\t')[2] ?? '')));
+  return lines.map((line) => JSON.parse(readCopyText(line.split('\t')[1] ?? '')));
 }
 
 const awkward = fc.constantFrom(
@@ -38,7 +38,7 @@ const awkward = fc.constantFrom(
 );
 
 describe('copyRows', () => {
-  it('writes one line per record: ordinal, record key, JSON, separated by tabs', () => {
+  it('writes one line per record: record key, JSON, separated by a tab', () => {
     const rows = copyRows(
       page([
         { id: 'a', n: 1 },
@@ -47,7 +47,7 @@ describe('copyRows', () => {
       (record) => record.id,
     );
 
-    expect(rows).toEqual({ rows: 2, lines: ['0\ta\t{"id":"a","n":1}', '1\tb\t{"id":"b","n":2}'] });
+    expect(rows).toEqual({ rows: 2, lines: ['a\t{"id":"a","n":1}', 'b\t{"id":"b","n":2}'] });
   });
 
   it('doubles the backslashes of the JSON, so that COPY reads the JSON back unchanged', () => {
@@ -55,7 +55,7 @@ describe('copyRows', () => {
 
     // JSON `\t`, `\"` and `\\` each get their backslash doubled.
     expect(rows.lines).toEqual([
-      `0\ta\t${String.raw`{"id":"a","text":"tab\\there \\"quoted\\" back\\\\slash"}`}`,
+      `a\t${String.raw`{"id":"a","text":"tab\\there \\"quoted\\" back\\\\slash"}`}`,
     ]);
   });
 
@@ -63,8 +63,8 @@ describe('copyRows', () => {
     const [line] = copyRows(page([{}]), () => key).lines;
     const fields = (line ?? '').split('\t');
 
-    expect(fields).toHaveLength(3);
-    expect(readCopyText(fields[1] ?? '')).toBe(key);
+    expect(fields).toHaveLength(2);
+    expect(readCopyText(fields[0] ?? '')).toBe(key);
   });
 
   test.prop([fc.jsonValue({ stringUnit: awkward })])(
@@ -73,8 +73,8 @@ describe('copyRows', () => {
       const [line] = copyRows(page([record]), () => 'k').lines;
       const fields = (line ?? '').split('\t');
 
-      expect(fields).toHaveLength(3);
-      expect(readCopyText(fields[2] ?? '')).toBe(JSON.stringify(record));
+      expect(fields).toHaveLength(2);
+      expect(readCopyText(fields[1] ?? '')).toBe(JSON.stringify(record));
     },
   );
 
@@ -101,7 +101,7 @@ describe('copyRows', () => {
 
     const rows = copyRows(page([record]), () => 'k');
 
-    expect(rows.lines).toEqual([`0\tk\t${String.raw`{"text":"\\\\u0000"}`}`]);
+    expect(rows.lines).toEqual([`k\t${String.raw`{"text":"\\\\u0000"}`}`]);
     expect(recordsReadBack(rows.lines)).toEqual([record]);
   });
 
@@ -110,7 +110,7 @@ describe('copyRows', () => {
 
     const rows = copyRows(page([record]), () => 'k');
 
-    expect(rows.lines).toEqual([`0\tk\t${String.raw`{"text":"𝄞 𝄞","raw":"\\\\ud800"}`}`]);
+    expect(rows.lines).toEqual([`k\t${String.raw`{"text":"𝄞 𝄞","raw":"\\\\ud800"}`}`]);
     expect(recordsReadBack(rows.lines)).toEqual([record]);
   });
 

@@ -4,8 +4,8 @@ import { SinkWriteError } from '../sink-error.js';
 /** A page's records as lines of a text-format `COPY`, ready to join a batch. */
 export type CopyRows = {
   /**
-   * One line per record, without its page's place in the batch nor the newline:
-   * `ordinal TAB record key TAB record JSON`.
+   * One line per record, in the page's order, without the newline: `record key TAB record
+   * JSON`. Each disposition's COPY adds its own fields around it (see `stagingData`, `appendData`).
    */
   readonly lines: readonly string[];
   readonly rows: number;
@@ -22,12 +22,11 @@ export type PageValues = {
 };
 
 /**
- * Serialises a page's records for `COPY staging (page_ord, ord, record_key, value) FROM STDIN`,
- * in PostgreSQL's text format: fields separated by tabs, and backslash, newline, carriage return
+ * Serialises a page's records for a `COPY … (record_key, value …) FROM STDIN`, in PostgreSQL's
+ * text format: fields separated by tabs, and backslash, newline, carriage return
  * and tab written as `\\`, `\n`, `\r`, `\t` (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2).
- * The ordinal lets the upsert keep the last of two records with one key.
  *
- * It runs before the page joins a batch, so a record that cannot be stored fails its page alone,
+ * It runs before the page's batch is sent, so a record that cannot be stored fails its page alone,
  * before anything of it reaches the database.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` for a record `JSON.stringify` rejects (a
@@ -39,7 +38,7 @@ export function copyRows<D>(page: SinkPage<D>, recordKey: RecordKey<D>): CopyRow
   const lines = page.data.map((record, index) => {
     const field = jsonField(page, record, index);
     const key = keyOf(page, recordKey, record, index);
-    return `${index}\t${escapeCopyText(key)}\t${field}`;
+    return `${escapeCopyText(key)}\t${field}`;
   });
   return { lines, rows: page.data.length };
 }

@@ -122,7 +122,10 @@ export type PostgresSinkOptions<D> = {
    * How many writes the sink takes at once (`writeTo` keeps that many pages in flight). Pages
    * that arrive while a transaction runs wait, and the next transaction stores all of them:
    * one COPY, one upsert, one COMMIT for the lot, so durability costs one commit per batch.
-   * @default 16
+   * High, so that small pages form large batches: what bounds them is the records
+   * (`maxBatchRows`, and the sink's `maxPendingRecords`, twice that, which `capital run` lets
+   * the crawl fetch ahead).
+   * @default 1024
    */
   readonly maxPendingWrites?: number | undefined;
   /**
@@ -206,7 +209,7 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
   if (!Number.isFinite(retryBudgetMs) || retryBudgetMs < 0) {
     throw new InvalidOptionError('retryBudgetMs', `must be a finite number of ms ≥ 0, got ${retryBudgetMs}.`);
   }
-  const maxPendingWrites = checkWhole('maxPendingWrites', options.maxPendingWrites ?? 16);
+  const maxPendingWrites = checkWhole('maxPendingWrites', options.maxPendingWrites ?? 1024);
   const maxBatchRows = checkWhole('maxBatchRows', options.maxBatchRows ?? 10_000);
   const columns: PostgresSinkColumns = options.columns ?? defaultColumns;
   const column = (key: keyof PostgresSinkColumns) => {

@@ -4,7 +4,7 @@ import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { appendBatch } from './append-batch.js';
+import { appendBatch, appendData, pagesRow } from './append-batch.js';
 import { copyRows, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import {
@@ -25,10 +25,10 @@ import {
   resolvePostgresSinkOptions,
 } from './postgres-sink-options.js';
 import { prepareTables } from './prepare-tables.js';
-import { upsertRecordsSql } from './records-table-sql.js';
+import { mergeRecordsSql } from './records-table-sql.js';
 import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
-import { batchStatement, type StagedPage, storeBatch } from './store-batch.js';
+import { batchStatement, type StagedPage, stagingData, storeBatch } from './store-batch.js';
 
 /**
  * Stores pages in a PostgreSQL table, one row per record key, and records each stored page in a
@@ -69,6 +69,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly checkpoint: Checkpoint;
   /** How many writes the sink takes at once (see {@link PostgresSinkOptions.maxPendingWrites}). */
   readonly maxPendingWrites: number;
+  /**
+   * Records the sink would have in flight: two batches' worth (`maxBatchRows`), so that one
+   * gathers while the other commits.
+   */
+  readonly maxPendingRecords: number;
   /** The job's runs, in the runs table: which one the writes belong to. */
   readonly runs: RunLedger;
   readonly disposition: WriteDisposition;
@@ -80,7 +85,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
   readonly #statement: string;
-  readonly #group: GroupCommit<StagedPage<D>, PageReceipt>;
+  readonly #group: GroupCommit<PendingPage<D>, PageReceipt>;
   readonly #stop = new AbortController();
   /** Connections borrowed now, so that `abort()` can cut them off. */
   readonly #borrowed = new Set<PoolClient>();
@@ -91,6 +96,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #prepared: Promise<void> | undefined;
   #pages = 0;
   #records = 0;
+  /** The next page's place among all the sink took, in the order they came (merge's staging). */
+  #sequence = 0;
   #state: 'open' | 'closed' | 'aborted' = 'open';
   /** Whether a page failed: then close() does not finish the run. */
   #incomplete = false;
@@ -104,12 +111,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#connection = openPostgresConnection(this.#config.connection, this.#config.connectTimeoutMs);
     this.location = `${this.#connection.server} ${this.#config.schema}.${this.#config.table}`;
     this.maxPendingWrites = this.#config.maxPendingWrites;
-    this.#statement = batchStatement(upsertRecordsSql(this.#config.names), this.#pagesTable);
+    this.maxPendingRecords = 2 * this.#config.maxBatchRows;
+    this.#statement = batchStatement(mergeRecordsSql(this.#config.names), this.#pagesTable);
     this.#group = new GroupCommit({
       maxWrites: this.#config.maxPendingWrites,
       maxSize: this.#config.maxBatchRows,
-      sizeOf: (staged) => staged.rows.rows,
-      commit: (batch) => this.#commit(batch),
+      sizeOf: (pending) => pending.records,
+      commit: (batch) => this.#commitPending(batch),
     });
     this.checkpoint = { completed: (keys) => this.#track(this.#completed(keys)) };
     this.disposition = this.#config.disposition;
@@ -154,7 +162,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * transaction is committed.
    *
    * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE`, `RECORD_KEY_INVALID` or
-   * `PAGE_NOT_SERIALISABLE` before the page joins a batch; `SINK_CLOSED` after `close()` or
+   * `PAGE_NOT_SERIALISABLE` for the page alone, before its batch is sent; `SINK_CLOSED` after `close()` or
    * `abort()`, `SINK_ABORTED` when `abort()` came before the page was committed; otherwise the
    * code of the {@link PostgresSinkError} that is its cause (`POSTGRES_UNREACHABLE`, …), once
    * the retry budget is spent (`retryBudgetMs`).
@@ -170,6 +178,23 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     if (this.#state !== 'open') {
       throw new SinkWriteError(page, `the PostgreSQL sink is ${this.#state}.`, { code: 'SINK_CLOSED' });
     }
+    // The page joins a batch now (writes made together share one), and is encoded on a turn of
+    // its own: a burst of writes (a crawl's window refilled at once) then sends its first batch
+    // once that batch's pages are encoded, and encodes the rest while the server stores it.
+    const staged = this.#stage(page);
+    staged.catch(ignoreError);
+    return this.#track(this.#group.submit({ page, records: page.data.length, staged }));
+  }
+
+  /**
+   * Encodes a page for its batch's COPY (see {@link StagedPage}), on a turn of the event loop
+   * of its own, once its run is open.
+   *
+   * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE`, `RECORD_KEY_INVALID`,
+   * `PAGE_NOT_SERIALISABLE`, or the run's failure to open.
+   */
+  async #stage(page: SinkPage<D>): Promise<StagedPage<D>> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const rows = copyRows(page, this.#config.recordKey);
     const label = labelTask(page.task, page.key);
     // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here, and
@@ -190,8 +215,24 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
     const line = pageLine(page, values, rows.rows);
-    const staged: StagedPage<D> = { page, rows, values, line, disposition };
-    return this.#track(this.#group.submit(staged));
+    // Encoded now, while the batch before it is in the server: the batch only joins bytes.
+    return disposition === 'merge'
+      ? {
+          page,
+          records: rows.rows,
+          values,
+          data: stagingData(this.#sequence++, line, rows),
+          pagesRow: '',
+          disposition,
+        }
+      : {
+          page,
+          records: rows.rows,
+          values,
+          data: appendData(this.#config.names, rows, values),
+          pagesRow: pagesRow(page, values, rows.rows),
+          disposition,
+        };
   }
 
   /** The disposition of run `runId`, opened elsewhere; a failure is not remembered. */
@@ -276,6 +317,23 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   }
 
   /**
+   * Stores a batch once its pages are encoded; a page that could not be fails alone, before
+   * anything of it reaches the database.
+   */
+  async #commitPending(batch: readonly PendingPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+    const settled = await Promise.allSettled(batch.map((pending) => pending.staged));
+    const ready: StagedPage<D>[] = [];
+    for (const each of settled) if (each.status === 'fulfilled') ready.push(each.value);
+    const stored = ready.length > 0 ? await this.#commit(ready) : [];
+    let next = 0;
+    return settled.map((each, index) => {
+      if (each.status === 'fulfilled') return stored[next++] as Outcome<PageReceipt>;
+      const { page } = batch[index] as PendingPage<D>;
+      return { ok: false, error: this.#writeError(page, each.reason) };
+    });
+  }
+
+  /**
    * Stores a batch: the pages of one target in one transaction (see {@link #commitTarget}). A
    * worker's batch may hold pages of runs stored differently (merge, append, a `replace` run's
    * build table): each such group has a transaction of its own.
@@ -317,22 +375,23 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       }
       return batch.map(({ page }) => ({ ok: false, error: this.#writeError(page, error) }));
     }
-    return batch.map(({ page, rows }) => {
+    return batch.map(({ page, records }) => {
       this.#pages += 1;
-      this.#records += rows.rows;
-      return { ok: true, value: { key: page.key, records: rows.rows } };
+      this.#records += records;
+      return { ok: true, value: { key: page.key, records } };
     });
   }
 
   async #store(batch: readonly StagedPage<D>[]): Promise<void> {
     await this.#prepare();
     await this.#withClient(async (client) => {
-      if (!this.#staged.has(client)) {
+      const merge = batch[0]?.disposition === 'merge';
+      if (merge && !this.#staged.has(client)) {
         // Outside the transaction: a rollback would drop the table but not this note of it.
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
       }
-      if (batch[0]?.disposition === 'merge') await storeBatch(client, this.#statement, batch);
+      if (merge) await storeBatch(client, this.#statement, batch);
       else {
         // Pages of a run opened elsewhere come from workers, whose jobs may run twice.
         const replayed = batch.some(({ page }) => page.runId !== undefined);
@@ -452,6 +511,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
+
+/** A page in a batch, being encoded for it (see `#stage`). */
+type PendingPage<D> = {
+  readonly page: SinkPage<D>;
+  readonly records: number;
+  readonly staged: Promise<StagedPage<D>>;
+};
 
 function noWatermark(): undefined {
   return undefined;

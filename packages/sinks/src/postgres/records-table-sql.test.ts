@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePostgresSinkOptions } from './postgres-sink-options.js';
-import { createRecordsTableSql, upsertRecordsSql } from './records-table-sql.js';
+import { createRecordsTableSql, mergeRecordsSql, upsertRecordsSql } from './records-table-sql.js';
 
 describe('the records table SQL', () => {
   it('creates the default table: record jsonb, record_key text primary key and the provenance', () => {
@@ -30,6 +30,25 @@ describe('the records table SQL', () => {
           '"task_key" = EXCLUDED."task_key", "page" = EXCLUDED."page", "fetched_at" = EXCLUDED."fetched_at"',
       ].join('\n'),
     );
+  });
+
+  it('merges by a plain INSERT first, and the upsert when a key is stored already', () => {
+    const { names } = resolvePostgresSinkOptions({ table: 't', recordKey: String });
+    const upsert = upsertRecordsSql(names);
+    const insert = upsert.slice(0, upsert.indexOf('\nON CONFLICT'));
+
+    expect(mergeRecordsSql(names)).toBe(
+      `DO $capital$ BEGIN\n${insert};\nEXCEPTION WHEN unique_violation THEN\n${upsert};\nEND $capital$`,
+    );
+  });
+
+  it('quotes the merge block with a tag that no table name can close', () => {
+    const { names } = resolvePostgresSinkOptions({ table: 'a$capital$b$capital1$', recordKey: String });
+
+    const merge = mergeRecordsSql(names);
+
+    expect(merge.startsWith('DO $capital2$ BEGIN\n')).toBe(true);
+    expect(merge.endsWith('\nEND $capital2$')).toBe(true);
   });
 
   it('writes only the columns a mapping names, joining the page rows only for provenance', () => {
@@ -73,7 +92,7 @@ describe('resolvePostgresSinkOptions', () => {
       retry: { minTimeoutMs: 250, maxTimeoutMs: 2_000 },
       maxRetries: Number.POSITIVE_INFINITY,
       retryBudgetMs: 30_000,
-      maxPendingWrites: 16,
+      maxPendingWrites: 1024,
       maxBatchRows: 10_000,
       names: { pagesTable: '"wtd_stock_search__pages"' },
     });

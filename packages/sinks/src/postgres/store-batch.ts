@@ -6,17 +6,38 @@ import type { CopyRows, PageValues } from './copy-rows.js';
 import { PipelinedCopy } from './pipelined-copy.js';
 import { sqlFile } from './sql-files.js';
 
-/** A page serialised for a batch's COPY: it is ready before it joins a batch. */
+/**
+ * A page serialised for a batch's COPY: encoded when it arrives, before its batch is sent, so
+ * that a batch only joins its pages' bytes (and the encoding of the next batch's pages runs
+ * while the server stores this one's).
+ */
 export type StagedPage<D = unknown> = {
   readonly page: SinkPage<D>;
-  readonly rows: CopyRows;
-  /** The page's own line (see `pageLine`). */
-  readonly line: string;
+  /** How many records it has (its lines are in `data`; they are not kept twice). */
+  readonly records: number;
   /** Its provenance, which `append` and `replace` copy into every row. */
   readonly values: PageValues;
+  /** The page's lines of its disposition's COPY (`stagingData`, or `appendData`). */
+  readonly data: Buffer;
+  /** `append` and `replace`: its row of the pages table, as literals (`pagesRow`); merge: ''. */
+  readonly pagesRow: string;
   /** How its run stores it: the sink's own disposition, or that of the run the page names. */
   readonly disposition: WriteDisposition;
 };
+
+/**
+ * A page's lines of the staging COPY (`page_ord, ord, record_key, value`), encoded when it
+ * arrives: its own line (see `pageLine`), then its records', each led by `sequence`, the page's
+ * place among every page the sink took, and its index in the page: together they say which of
+ * two records with one key came last.
+ */
+export function stagingData(sequence: number, line: string, rows: CopyRows): Buffer {
+  let text = `${sequence}\t${line}\n`;
+  rows.lines.forEach((record, index) => {
+    text += `${sequence}\t${index}\t${record}\n`;
+  });
+  return Buffer.from(text, 'utf8');
+}
 
 /**
  * A batch's transaction up to its COMMIT, as one simple query: `BEGIN`, the `COPY` into the
@@ -29,7 +50,7 @@ export type StagedPage<D = unknown> = {
  * if the client has gone, so a `COMMIT` sent along would commit a batch whose connection
  * `abort()` had closed; kept apart, it is never sent, and the server rolls the batch back.
  *
- * @param upsertRecords - The records upsert of the sink's table (`upsertRecordsSql`).
+ * @param upsertRecords - The records step of the sink's table (`mergeRecordsSql`).
  * @param pagesTable - The schema-qualified pages table, quoted.
  */
 export function batchStatement(upsertRecords: string, pagesTable: string): string {
@@ -51,8 +72,8 @@ function withoutComments(sql: string): string {
 
 /**
  * Runs a batch's transaction (see {@link batchStatement}, then `COMMIT`) on a connection whose
- * session has the staging table, sending each page's line, then its records', numbered by the
- * page's place in the batch. Two round trips; resolves once the server has committed.
+ * session has the staging table, sending each page's lines (`stagingData`). Two round trips;
+ * resolves once the server has committed.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` naming the page and the record when the
  * server refuses a record (a data error while copying); what pg throws otherwise. The
@@ -63,17 +84,17 @@ export async function storeBatch(
   statement: string,
   batch: readonly StagedPage[],
 ): Promise<void> {
-  let text = '';
-  batch.forEach((staged, pageOrd) => {
-    text += `${pageOrd}\t${staged.line}\n`;
-    for (const line of staged.rows.lines) text += `${pageOrd}\t${line}\n`;
-  });
-  await copyAndCommit(client, statement, text, batch);
+  await copyAndCommit(
+    client,
+    statement,
+    batch.map((staged) => staged.data),
+    batch,
+  );
 }
 
 /**
- * Sends `statement` (which opens a transaction and holds one `COPY … FROM STDIN`) with `text`
- * as the COPY's data, then `COMMIT`. `withPageLines`: whether each page's records follow a
+ * Sends `statement` (which opens a transaction and holds one `COPY … FROM STDIN`) with `data`
+ * (the pages' encoded lines, in order) as the COPY's data, then `COMMIT`. `withPageLines`: whether each page's records follow a
  * line of the page's own, as in the staging COPY (to name the record a data error is about).
  *
  * @throws {SinkWriteError} as {@link storeBatch} says.
@@ -81,13 +102,13 @@ export async function storeBatch(
 export async function copyAndCommit(
   client: PoolClient,
   statement: string,
-  text: string,
+  data: readonly Buffer[],
   batch: readonly StagedPage[],
   withPageLines = true,
 ): Promise<void> {
   try {
     // The statement and its data leave together (see PipelinedCopy): one round trip, not two.
-    const copy = new PipelinedCopy(statement, Buffer.from(text, 'utf8'));
+    const copy = new PipelinedCopy(statement, data);
     client.query(copy);
     await copy.done;
   } catch (error) {
@@ -110,8 +131,8 @@ function unstorable(
   if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
   const line = Number(typeof where === 'string' ? /COPY [^,]+, line (\d+)/.exec(where)?.[1] : Number.NaN);
   let first = 1;
-  for (const { page, rows } of batch) {
-    if (line >= first && line < first + rows.rows + pageLines) {
+  for (const { page, records } of batch) {
+    if (line >= first && line < first + records + pageLines) {
       const record = line - first - pageLines;
       const what = record < 0 ? 'its task key or next tasks' : `record ${record}`;
       return new SinkWriteError(
@@ -120,7 +141,7 @@ function unstorable(
         { code: record < 0 ? 'PAGE_NOT_SERIALISABLE' : 'RECORD_NOT_SERIALISABLE', cause: error },
       );
     }
-    first += rows.rows + pageLines;
+    first += records + pageLines;
   }
   return undefined;
 }

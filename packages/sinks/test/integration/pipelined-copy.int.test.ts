@@ -25,9 +25,10 @@ afterEach(async () => {
   await dropSchema(admin, schema);
 });
 
-/** Sends `text` with `data` as one PipelinedCopy and waits for it. */
+/** Sends `text` with `data` as one PipelinedCopy, a piece per line as the sink's pages go, and waits for it. */
 async function send(text: string, data: string): Promise<void> {
-  const copy = new PipelinedCopy(text, Buffer.from(data, 'utf8'));
+  const pieces = data.split(/(?<=\n)/).map((line) => Buffer.from(line, 'utf8'));
+  const copy = new PipelinedCopy(text, pieces);
   client.query(copy);
   await copy.done;
 }

@@ -258,7 +258,7 @@ describe('PostgresSink running the World Trading Data job', () => {
       },
     });
 
-    expect(wrapper.maxPendingWrites).toBe(16);
+    expect(wrapper.maxPendingWrites).toBe(1024);
     expect(started).toBe(9);
     expect(most).toBeLessThanOrEqual(2 + 2);
     expect(most).toBeGreaterThan(2);
@@ -828,6 +828,28 @@ describe('PostgresSink group commit', () => {
     ).toBe(2);
     await byRows.close();
     await byPages.close();
+  });
+
+  it('merges a batch of new keys around a stored one: the plain INSERT gives way to the upsert, every key once', async () => {
+    const target = recordsSink();
+    await target.write(page(1, [{ id: 'm', v: 1 }]));
+
+    // In key order the INSERT stores `a` first, then meets the stored `m`, and is rolled back.
+    await target.write(
+      page(2, [
+        { id: 'a', v: 1 },
+        { id: 'm', v: 2 },
+        { id: 'z', v: 1 },
+      ]),
+    );
+
+    expect(await rows('records', 'record_key', 'record')).toEqual([
+      { key: 'a', record: { id: 'a', v: 1 } },
+      { key: 'm', record: { id: 'm', v: 2 } },
+      { key: 'z', record: { id: 'z', v: 1 } },
+    ]);
+    expect(await count('records__pages')).toBe(2);
+    expect(await target.close()).toMatchObject({ pages: 2, records: 4 });
   });
 
   it('lets the last record of a key to arrive win across the pages of a batch, and records a page twice once', async () => {

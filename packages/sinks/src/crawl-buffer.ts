@@ -1,0 +1,31 @@
+import type { Sink } from './sink.js';
+
+/** The crawl's bounds on pages fetched and not yet acknowledged (its `buffer` and `bufferRecords`). */
+export type CrawlBuffer = {
+  readonly buffer: number;
+  readonly bufferRecords?: number;
+};
+
+/**
+ * How far a crawl feeding `sink` may fetch ahead of it, when the user has not said (`buffer`
+ * undefined): 2 × `concurrency` pages, as before, or, for a sink that groups writes by records
+ * (`maxPendingRecords`), enough pages to fill its `maxPendingWrites` but no more than
+ * `maxPendingRecords` records. Small pages then run far enough ahead to be committed in large
+ * groups (one disk flush for many pages), while large pages stay as few as before.
+ *
+ * @example crawl(handler, { concurrency, ...crawlBuffer(concurrency, undefined, sink) })
+ */
+export function crawlBuffer(
+  concurrency: number,
+  buffer: number | undefined,
+  sink: Pick<Sink, 'maxPendingWrites' | 'maxPendingRecords'>,
+): CrawlBuffer {
+  if (buffer !== undefined) return { buffer };
+  const pages = concurrency * 2;
+  const records = sink.maxPendingRecords;
+  if (records === undefined) return { buffer: pages };
+  return {
+    buffer: Math.max(pages, (sink.maxPendingWrites ?? 1) - concurrency),
+    bufferRecords: records,
+  };
+}
