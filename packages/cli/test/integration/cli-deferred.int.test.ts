@@ -126,3 +126,58 @@ describe.each([
     expect((await sinkCase.stored()).sort()).toEqual(expectedSymbols);
   });
 });
+
+describe('capital run when a 429 says only when its rate-limit window resets', () => {
+  const runInto = (api: QuotaApi, extra: readonly string[] = []) =>
+    runCli(
+      [
+        ...runWtdArgs({ search: 'new york', baseUrl: api.url, token, rate: 'off' }),
+        '--concurrency',
+        '1',
+        '--out',
+        join(folder, 'reset.ndjson'),
+        ...extra,
+      ],
+      { cwd: folder, env: { REDIS_URL: '' } },
+    );
+
+  it.each([
+    ['RateLimit-Reset', () => ({ 'ratelimit-reset': '3600' })],
+    [
+      'X-RateLimit-Reset, seconds since the epoch',
+      () => ({ 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }),
+    ],
+    ["the draft's RateLimit field", () => ({ ratelimit: '"day";r=0;t=3600' })],
+  ])('defers on %s as on a Retry-After: exit 75, saying when', async (_name, headers) => {
+    const resetApi = await startQuotaApi({ pages: pagesBeforeQuota, refusalHeaders: headers() });
+    try {
+      const deferred = await runInto(resetApi);
+
+      expect(deferred.code, deferred.stderr).toBe(75);
+      expect(deferred.stderr).toMatch(
+        /capital: deferred: the API asked to pause for (?:59 min \d+ s|1 h 0 min); run [0-9a-f]{8} stored 3 pages and can resume at /,
+      );
+      // Deferred at the first 429: no retry was sent into the closed window.
+      expect(resetApi.refused()).toBe(1);
+    } finally {
+      await resetApi.close();
+    }
+  });
+
+  it('drops a hostile reset instead of deferring or crashing on it', async () => {
+    const resetApi = await startQuotaApi({
+      pages: pagesBeforeQuota,
+      refusalHeaders: { 'ratelimit-reset': '9'.repeat(400), 'x-ratelimit-reset': '-5' },
+    });
+    try {
+      const failed = await runInto(resetApi, ['--retries', '1']);
+
+      // A bare 429: retried, then failed as any transient failure is.
+      expect(failed.code, failed.stderr).toBe(1);
+      expect(failed.stderr).not.toContain('capital: deferred');
+      expect(resetApi.refused()).toBe(2);
+    } finally {
+      await resetApi.close();
+    }
+  });
+});
