@@ -8,6 +8,7 @@ import {
   type Rate,
   type RateLimiter,
   RedisLimiter,
+  type RunInfo,
   type RunningEmulator,
   restrictCredentials,
 } from '@capital/core';
@@ -15,7 +16,7 @@ import { jobName } from '@capital/sinks';
 import { type AutoRate, parseAutoRate } from './auto-rate-flag.js';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
-import { describeDeferral } from './describe-deferral.js';
+import { describeDeferral, describeStillDeferred } from './describe-deferral.js';
 import { parseDeferAfterFlag, parseDurationFlag } from './parse-duration.js';
 import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
@@ -145,6 +146,8 @@ export async function runCommand(
   let metrics: MetricsEndpoint | undefined;
   let runId: string | undefined;
   let pagesFetched = 0;
+  // The run to resume, when the API deferred it until a time still to come.
+  let stillDeferred: RunInfo | undefined;
   try {
     metrics = await startMetricsFromFlags(flags, io.stderr);
     const summary = await runConnector({
@@ -160,6 +163,9 @@ export async function runCommand(
       run: runChoice,
       since,
       lookBackMs,
+      onRunStillDeferred: (run) => {
+        stillDeferred = run;
+      },
       onRunOpened: (opened, plan) => {
         runId = opened?.run.id;
         io.stderr.write(`capital: ${describeRun(opened, plan)}\n`);
@@ -184,8 +190,9 @@ export async function runCommand(
       // Not a failure: the pages fetched are stored, the run stays resumable (exit 75).
       if (isRunDeferred(error)) {
         progress.stop();
+        const now = Date.now();
         io.stderr.write(
-          `capital: ${describeDeferral(error, { runId, pages: pagesFetched, now: Date.now() })}\n`,
+          `capital: ${stillDeferred ? describeStillDeferred(stillDeferred, error, now) : describeDeferral(error, { runId, pages: pagesFetched, now })}\n`,
         );
       }
       throw error;
