@@ -81,11 +81,6 @@ export async function runCommand(
   const rateText = flags.rate ?? connector.defaultRate;
   const auto = parseAutoRate('--rate', rateText);
   const rate = auto ? auto.rate : parseRateFlag('--rate', rateText);
-  if (auto && !(flags.redis ?? io.env.REDIS_URL)) {
-    throw new CliUsageError(
-      '--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.',
-    );
-  }
   const retryAfterCapMs =
     flags.maxRetryAfter === undefined
       ? undefined
@@ -184,7 +179,7 @@ export async function runCommand(
       logger,
       onEvent: (event, stats) => {
         if (event.type === 'page') pagesFetched += 1;
-        progress.update(stats.snapshot());
+        progress.update({ ...stats.snapshot(), learntPerSecond: lowestLearntRate(limiter) });
       },
     }).catch((error: unknown) => {
       // Not a failure: the pages fetched are stored, the run stays resumable (exit 75).
@@ -236,7 +231,10 @@ function createLimiter(
   logger: ReturnType<typeof createStderrLogger>,
   auto?: AutoRate,
 ): RateLimiter {
-  if (redisUrl === undefined || redisUrl === '') return new MemoryLimiter({ rate });
+  // Without Redis, a learnt rate is learnt in this process alone, by the same policy.
+  if (redisUrl === undefined || redisUrl === '') {
+    return new MemoryLimiter({ rate, ...(auto ? { adaptive: auto.adaptive } : {}) });
+  }
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new CliUsageError(
       `--redis takes a URL such as redis://127.0.0.1:6379, got "${redactUrl(redisUrl)}".`,
@@ -249,6 +247,12 @@ function createLimiter(
     ...(prefix ? { prefix } : {}),
     ...(auto ? { adaptive: auto.adaptive } : {}),
   });
+}
+
+/** The lowest rate the limiter learnt (one key per credential: usually the only one). */
+function lowestLearntRate(limiter: RateLimiter | undefined): number | undefined {
+  const rates = limiter?.learntRates?.();
+  return rates === undefined || rates.size === 0 ? undefined : Math.min(...rates.values());
 }
 
 function describeAuto(auto: AutoRate): string {
