@@ -217,6 +217,21 @@ describe('capital run when a 429 says only when its rate-limit window resets', (
     }
   });
 
+  it('clamps a reset by --max-retry-after, as it clamps a Retry-After', async () => {
+    const resetApi = await startQuotaApi({
+      pages: pagesBeforeQuota,
+      refusalHeaders: { 'ratelimit-reset': '7200' },
+    });
+    try {
+      const deferred = await runInto(resetApi, ['--max-retry-after', '1h']);
+
+      expect(deferred.code, deferred.stderr).toBe(75);
+      expect(deferred.stderr).toContain('capital: deferred: the API asked to pause for 1 h 0 min;');
+    } finally {
+      await resetApi.close();
+    }
+  });
+
   it('drops a hostile reset instead of deferring or crashing on it', async () => {
     const resetApi = await startQuotaApi({
       pages: pagesBeforeQuota,
