@@ -1,5 +1,5 @@
 // One Capital run for `pnpm bench stripe`, in a process of its own as `capital run` would be:
-// the Stripe connector through `runConnector`, its default rate, concurrency 4, NDJSON through
+// the Stripe connector through `runConnector`, its default rate and concurrency, NDJSON through
 // the file sink (fsync before the rename). Prints { wallMs, records, requests } as JSON.
 // Usage: node stripe-capital-process.mjs URL TOKEN OUT OBJECT [--with-lines] [--rate R]
 import { runConnector } from '@capital/cli';
@@ -18,7 +18,6 @@ const summary = await runConnector({
   baseUrl: url,
   resolveCredential: createCredentialResolver({}, { STRIPE_API_KEY: token }),
   limiter: new MemoryLimiter({ rate }),
-  concurrency: 4,
 });
 process.stdout.write(
   `${JSON.stringify({ wallMs: performance.now() - started, records: summary.records, requests: summary.requests })}\n`,

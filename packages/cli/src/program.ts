@@ -111,7 +111,7 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
         'set CAPITAL_KEY_SECRET alike everywhere to key it by an HMAC of the token',
     )
     .option('--limiter-prefix <prefix>', 'namespace of the limiter keys in Redis (default: capital:limit:)')
-    .option('--concurrency <n>', 'requests in flight at once', '4')
+    .option('--concurrency <n>', "requests in flight at once (default: the connector's, else 4)")
     .option(
       '--buffer <n>',
       'pages fetched ahead of the sink, beyond those in flight (default: 2 × concurrency)',

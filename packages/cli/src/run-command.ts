@@ -36,7 +36,7 @@ export type RunFlags = MetricsFlags & {
   readonly baseUrl?: string;
   readonly token?: string;
   readonly rate?: string;
-  readonly concurrency: string;
+  readonly concurrency?: string | undefined;
   readonly buffer?: string;
   readonly retries: string;
   readonly timeout?: string;
@@ -74,7 +74,15 @@ export async function runCommand(
   signal: AbortSignal,
 ): Promise<void> {
   const params = readConnectorParams(connector, flags);
-  const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
+  const concurrency =
+    flags.concurrency === undefined
+      ? parseWholeNumber(
+          `${connector.name}'s defaultConcurrency`,
+          String(connector.defaultConcurrency ?? 4),
+          1,
+          1024,
+        )
+      : parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);
   const buffer = flags.buffer === undefined ? undefined : parseWholeNumber('--buffer', flags.buffer, 0);
   const retries = parseWholeNumber('--retries', flags.retries, 0, 100);
   const timeoutMs = flags.timeout === undefined ? undefined : parseWholeNumber('--timeout', flags.timeout, 1);

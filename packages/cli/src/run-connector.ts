@@ -45,7 +45,7 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly keySecret?: string | undefined;
   /** No limiter, no limit. */
   readonly limiter?: RateLimiter | undefined;
-  /** @default 4 */
+  /** @default the connector's `defaultConcurrency`, else 4 */
   readonly concurrency?: number | undefined;
   /** @default 2 × concurrency */
   readonly buffer?: number | undefined;
@@ -130,7 +130,7 @@ export async function runConnector<T extends Task, D>(
 ): Promise<RunSummary> {
   const { connector, sink } = options;
   const stats = new RunStats();
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? connector.defaultConcurrency ?? 4;
   const ledger = new CompletenessLedger();
   const allowIncomplete = options.allowIncomplete === true;
   let completeness: CompletenessReport;

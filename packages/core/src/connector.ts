@@ -104,6 +104,12 @@ export type Connector<T extends Task = Task, D = unknown> = {
    * without `--rate` the rate is learnt from its headers and 429s (`--rate auto`).
    */
   readonly defaultRate: string;
+  /**
+   * Requests in flight at once when the user does not say (`--concurrency`): an API that also
+   * limits concurrent requests (Stripe) declares what keeps its rate reachable under that limit.
+   * @default 4
+   */
+  readonly defaultConcurrency?: number;
   /** The first tasks of a crawl, from parameter values. */
   seeds(params: Readonly<Record<string, string>>): T[];
   /**

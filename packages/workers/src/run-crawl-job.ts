@@ -83,8 +83,11 @@ export type CrawlJobOutcome = {
   readonly expect?: Expectation | undefined;
 };
 
-/** Sink failures that another attempt cannot fix: the page itself cannot be stored. */
-const permanentSinkCodes = new Set(['RECORD_NOT_SERIALISABLE', 'RECORD_KEY_INVALID']);
+/**
+ * Sink failures that another attempt cannot fix: the page itself cannot be stored, or the run the
+ * job names is not one the sink keeps (a job written by hand, or a run `capital state reset` forgot).
+ */
+const permanentSinkCodes = new Set(['RECORD_NOT_SERIALISABLE', 'RECORD_KEY_INVALID', 'RUN_NOT_FOUND']);
 
 /**
  * Runs one crawl job, in the order that makes a crash at any point lose nothing:

@@ -8,7 +8,7 @@ import {
 } from '@capital/workers';
 import { CliUsageError } from '../cli-error.js';
 import { parseUrl, parseWholeNumber } from '../parse-values.js';
-import { describeRun, parseRunChoice, parseSinceFlag } from '../run-flags.js';
+import { describeRun, parseRunChoice, parseSinceFlag, parseWriteFlag } from '../run-flags.js';
 import { readConnectorParams } from './connector-params.js';
 import { openEnqueueRun } from './open-enqueue-run.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
@@ -25,6 +25,7 @@ export type EnqueueFlags = QueueFlags & {
   readonly resume?: string;
   readonly fresh?: boolean;
   readonly since?: string;
+  readonly write?: string;
   readonly [param: string]: string | boolean | undefined;
 };
 
@@ -53,13 +54,25 @@ export async function enqueueCommand(
   const where = `queue ${connection.queue} at ${redactRedisUrl(connection.redis)}`;
   const choice = parseRunChoice(flags.resume, flags.fresh);
   const since = parseSinceFlag(flags.since);
-  if (flags.sink === undefined && (choice.kind !== 'auto' || since !== undefined)) {
-    throw new CliUsageError('--resume, --fresh and --since need --sink: the run is kept by the sink.');
+  const disposition = flags.write === undefined ? undefined : parseWriteFlag(flags.write);
+  if (
+    flags.sink === undefined &&
+    (choice.kind !== 'auto' || since !== undefined || disposition !== undefined)
+  ) {
+    throw new CliUsageError(
+      '--resume, --fresh, --since and --write need --sink: the run is kept by the sink.',
+    );
   }
   const run =
     flags.sink === undefined
       ? undefined
-      : await openEnqueueRun(connector, params, { sink: flags.sink, table: flags.table, choice, since });
+      : await openEnqueueRun(connector, params, {
+          sink: flags.sink,
+          table: flags.table,
+          choice,
+          since,
+          disposition,
+        });
   if (run !== undefined) {
     io.stderr.write(`capital: ${run.job} at ${run.where}: ${describeRun(run.opened, run.plan)}.\n`);
   }

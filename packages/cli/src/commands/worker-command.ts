@@ -8,6 +8,7 @@ import { parseRateFlag, parseUrl, parseWholeNumber } from '../parse-values.js';
 import { describeSinkTarget, openSink, parseSinkFlag } from '../sink-from-flags.js';
 import { createStderrLogger } from '../stderr-logger.js';
 import { type MetricsFlags, startMetricsFromFlags } from '../telemetry/metrics-flags.js';
+import { workersNeedSharedSink } from './open-enqueue-run.js';
 import { asUsageError, type QueueFlags, queueConnectionOf } from './queue-flags.js';
 
 /** The flags of `capital worker`, as commander hands them over. */
@@ -51,8 +52,7 @@ export async function workerCommand(
     throw new CliUsageError('--sink is required, e.g. --sink postgres://host/db.');
   const target = parseSinkFlag(flags.sink);
   if (target.kind === 'file') {
-    // A file is renamed into place by one process at the end of its run: workers share no such end.
-    throw new CliUsageError('Workers need a shared sink: --sink postgres://… or kafka://…, not a file.');
+    throw new CliUsageError(workersNeedSharedSink);
   }
   const connection = queueConnectionOf(flags, io.env);
   const concurrency = parseWholeNumber('--concurrency', flags.concurrency, 1, 1024);

@@ -37,6 +37,10 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
     )
     .option('--table <name>', 'the PostgreSQL table, as given to the workers')
     .option(
+      '--write <disposition>',
+      'with --sink: append, merge or replace (PostgreSQL; Kafka: merge), kept with the run for every worker (default: merge)',
+    )
+    .option(
       '--resume <run>',
       'with --sink: resume this unfinished run (default: the latest unfinished run of the job)',
     )
@@ -63,7 +67,7 @@ export function registerWorkerCommands(program: Command, io: ProgramIo, signal: 
   )
     .option(
       '--sink <target>',
-      'where pages go: postgres://USER@HOST:PORT/DB (idempotent: pages may be replayed), file:PATH, kafka://…',
+      "where pages go: postgres://USER@HOST:PORT/DB or kafka://…; each page is stored as its run's --write says (a replayed page once)",
     )
     .option(
       '--table <name>',

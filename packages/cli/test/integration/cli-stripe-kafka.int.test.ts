@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunningEmulator } from '@capital/stripe-connector/testing';
+import type { EmulatorServerStats } from '@capital/core/testing';
 import type { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,12 +11,13 @@ import {
   deleteTopicsAndGroups,
   topicFor,
 } from '../../../sinks/test/integration/fixtures/kafka.js';
+import type { EmulatorProcess } from '../fixtures/emulator-process.js';
 import { assertCliBuilt, runCli } from '../run-cli.js';
 import { invoiceAndLineIds, invoicesWithLinesArgs, startSandbox, stripeKey } from './stripe-expectations.js';
 
 const topic = topicFor('cli-stripe');
 let admin: Admin;
-let emulator: RunningEmulator;
+let emulator: EmulatorProcess<EmulatorServerStats>;
 let folder: string;
 
 beforeAll(async () => {
@@ -43,7 +44,7 @@ describe('capital run stripe --object invoices --with-lines --sink kafka://', ()
     expect(result.code, result.stderr).toBe(0);
     // Sorted keys as a read_committed consumer sees them: a duplicate would show twice.
     expect(await committedKeys(topic)).toEqual(invoiceAndLineIds);
-    const stats = emulator.stats();
+    const stats = await emulator.stats();
     expect(stats.records).toBe(invoiceAndLineIds.length);
     expect(stats.byStatus).toEqual({ 200: stats.requests });
   });

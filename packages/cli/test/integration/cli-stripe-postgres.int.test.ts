@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunningEmulator } from '@capital/stripe-connector/testing';
+import type { EmulatorServerStats } from '@capital/core/testing';
 import { escapeIdentifier as q } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,12 +10,13 @@ import {
   schemaName,
   serverUrl,
 } from '../../../sinks/test/integration/fixtures/postgres.js';
+import type { EmulatorProcess } from '../fixtures/emulator-process.js';
 import { assertCliBuilt, runCli } from '../run-cli.js';
 import { invoiceAndLineIds, invoicesWithLinesArgs, startSandbox, stripeKey } from './stripe-expectations.js';
 
 const admin = adminPool();
 const schema = schemaName();
-let emulator: RunningEmulator;
+let emulator: EmulatorProcess<EmulatorServerStats>;
 let folder: string;
 
 beforeAll(async () => {
@@ -42,6 +43,8 @@ describe('capital run stripe --object invoices --with-lines --sink postgres://',
     );
 
     expect(result.code, result.stderr).toBe(0);
+    // The connector's own defaults: 97/4s per layer, 6 in flight (Stripe limits concurrency too).
+    expect(result.stderr).toMatch(/\(concurrency 6, rate 97\/4s\)/);
     const rows = await admin.query<{ record_key: string; object: string; invoice: string | null }>(
       `SELECT record_key, record->>'object' AS object, record->>'invoice' AS invoice FROM ${q(schema)}.objects`,
     );
@@ -50,7 +53,7 @@ describe('capital run stripe --object invoices --with-lines --sink postgres://',
       if (row.object === 'line_item') expect(row.invoice).toMatch(/^in_/);
       else expect(row.object).toBe('invoice');
     }
-    const stats = emulator.stats();
+    const stats = await emulator.stats();
     // Each record was served once: no page was fetched twice.
     expect(stats.records).toBe(invoiceAndLineIds.length);
     expect(stats.byStatus).toEqual({ 200: stats.requests });

@@ -19,9 +19,10 @@ describe('DigestTable', () => {
     },
   );
 
-  it('keeps finding every digest across many chunks and shard grows', () => {
+  it('keeps finding every digest across many chunks, small and big, and shard grows', () => {
     const table = new DigestTable();
-    const count = 70_000;
+    // 16 small chunks of 4,096 digests, then two big ones of 65,536 and part of a third.
+    const count = 140_000;
     for (let n = 0; n < count; n += 1) table.add(digestOfText(`key ${n}`));
 
     for (let n = 0; n < count; n += 7) expect(table.find(digestOfText(`key ${n}`))).toBe(n);

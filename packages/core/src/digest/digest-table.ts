@@ -1,8 +1,11 @@
+import { ChunkLayout } from './chunk-layout.js';
+
 /**
  * A set of 128-bit digests, each given a number in insertion order (0, 1, 2 …), in flat typed
  * arrays that never move once written, so that growing never pauses the event loop:
  *
- * - digests in chunks (of up to 4,096 entries): a new chunk is allocated, nothing is copied;
+ * - digests in chunks (4,096 entries, 65,536 after the first 16; see {@link ChunkLayout}): a new
+ *   chunk is allocated, nothing is copied;
  * - the index (open addressing, at most half full) split into 256 shards picked by a digest's
  *   high bits, each growing on its own: a grow re-indexes 1/256 of the keys (≈ 40,000 at ten
  *   million), a millisecond, where one table re-indexed them all (85 ms at 500,000 keys).
@@ -16,8 +19,7 @@ export class DigestTable {
   readonly #shards: Int32Array[] = [];
   readonly #shardCounts: Int32Array;
   readonly #shardShift: number;
-  readonly #chunkBits: number;
-  readonly #chunkMask: number;
+  readonly #layout: ChunkLayout;
 
   /**
    * @param maxCount the most digests it will hold, when known: a small table (a short window of
@@ -25,8 +27,7 @@ export class DigestTable {
    */
   constructor(maxCount = Infinity) {
     const bits = Math.max(0, Math.ceil(Math.log2(Math.max(1, maxCount))));
-    this.#chunkBits = Math.min(maxChunkBits, bits);
-    this.#chunkMask = (1 << this.#chunkBits) - 1;
+    this.#layout = new ChunkLayout(Math.min(maxChunkBits, bits));
     // Up to 256 shards, about one per 64 keys for a small table.
     const shardBits = Math.min(maxShardBits, Math.max(0, bits - 6));
     this.#shardShift = 32 - shardBits;
@@ -45,8 +46,8 @@ export class DigestTable {
       const entry = slots[slot] as number;
       if (entry === 0) return -1;
       const number = entry - 1;
-      const chunk = this.#chunks[number >>> this.#chunkBits] as Uint32Array;
-      const at = (number & this.#chunkMask) * 4;
+      const chunk = this.#chunks[this.#layout.chunkOf(number)] as Uint32Array;
+      const at = this.#layout.offsetOf(number) * 4;
       if (
         chunk[at] === digest[0] &&
         chunk[at + 1] === digest[1] &&
@@ -61,8 +62,12 @@ export class DigestTable {
   /** Adds `digest` (known not to be in the table); its number. */
   add(digest: Uint32Array): number {
     const number = this.count;
-    if ((number & this.#chunkMask) === 0) this.#chunks.push(new Uint32Array((this.#chunkMask + 1) * 4));
-    (this.#chunks[number >>> this.#chunkBits] as Uint32Array).set(digest, (number & this.#chunkMask) * 4);
+    const opened = this.#layout.opens(number);
+    if (opened > 0) this.#chunks.push(new Uint32Array(opened * 4));
+    (this.#chunks[this.#layout.chunkOf(number)] as Uint32Array).set(
+      digest,
+      this.#layout.offsetOf(number) * 4,
+    );
     this.count += 1;
     const shard = this.#shardOf(digest);
     const filled = (this.#shardCounts[shard] as number) + 1;
@@ -87,8 +92,8 @@ export class DigestTable {
     for (const entry of old) {
       if (entry === 0) continue;
       const number = entry - 1;
-      const chunk = this.#chunks[number >>> this.#chunkBits] as Uint32Array;
-      place(slots, chunk[(number & this.#chunkMask) * 4] as number, entry);
+      const chunk = this.#chunks[this.#layout.chunkOf(number)] as Uint32Array;
+      place(slots, chunk[this.#layout.offsetOf(number) * 4] as number, entry);
     }
     return slots;
   }
@@ -96,7 +101,7 @@ export class DigestTable {
 
 const maxShardBits = 8;
 const minSlots = 8;
-/** At most 4,096 entries a chunk: 64 KB of digests, quick to allocate for a short crawl. */
+/** Small chunks of at most 4,096 entries: 64 KB of digests, quick to allocate for a short crawl. */
 const maxChunkBits = 12;
 
 function place(slots: Int32Array, firstWord: number, entry: number): void {

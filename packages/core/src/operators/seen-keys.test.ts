@@ -41,4 +41,16 @@ describe('SeenKeys', () => {
     expect(bounded.isAncestorOrSelf(0, 9)).toBe(false);
     expect(bounded.isAncestorOrSelf(8, 9)).toBe(true);
   });
+
+  it('keeps the parent of each key past the small chunks, into the big ones', () => {
+    const seen = new SeenKeys(Infinity);
+    // 16 small chunks of 4,096 keys, then big ones of 65,536.
+    const count = 70_000;
+    for (let n = 0; n < count; n += 1) seen.add(keyOf(n), n - 1);
+
+    for (const n of [1, 4_095, 4_096, 65_535, 65_536, 65_537, count - 1])
+      expect(seen.parentOf(n)).toBe(n - 1);
+    expect(seen.isAncestorOrSelf(4_000, count - 1)).toBe(true);
+    expect(seen.find(keyOf(count - 1))).toBe(count - 1);
+  });
 });

@@ -1,3 +1,4 @@
+import { ChunkLayout } from '../digest/chunk-layout.js';
 import { digestOfHex } from '../digest/digest-of.js';
 import { DigestTable } from '../digest/digest-table.js';
 
@@ -73,12 +74,12 @@ class Generation {
   readonly base: number;
   readonly #table: DigestTable;
   readonly #parents: Float64Array[] = [];
-  readonly #parentChunk: number;
+  readonly #layout: ChunkLayout;
 
   constructor(base: number, maxCount: number) {
     this.base = base;
     this.#table = new DigestTable(maxCount);
-    this.#parentChunk = Math.min(maxParentChunk, maxCount);
+    this.#layout = new ChunkLayout(Math.min(maxParentChunkBits, Math.ceil(Math.log2(Math.max(1, maxCount)))));
   }
 
   get count(): number {
@@ -93,16 +94,18 @@ class Generation {
   add(digest: Uint32Array, parent: number): void {
     const number = this.#table.add(digest);
     // Parents in chunks too: appending never copies what is there.
-    const size = this.#parentChunk;
-    if (number % size === 0) this.#parents.push(new Float64Array(size));
-    (this.#parents[Math.floor(number / size)] as Float64Array)[number % size] = parent;
+    const opened = this.#layout.opens(number);
+    if (opened > 0) this.#parents.push(new Float64Array(opened));
+    (this.#parents[this.#layout.chunkOf(number)] as Float64Array)[this.#layout.offsetOf(number)] = parent;
   }
 
   parentAt(index: number): number {
     if (index >= this.#table.count) return -1;
-    const size = this.#parentChunk;
-    return (this.#parents[Math.floor(index / size)] as Float64Array)[index % size] as number;
+    return (this.#parents[this.#layout.chunkOf(index)] as Float64Array)[
+      this.#layout.offsetOf(index)
+    ] as number;
   }
 }
 
-const maxParentChunk = 4_096;
+/** Small chunks of at most 4,096 parents (32 KB), as the digests'. */
+const maxParentChunkBits = 12;

@@ -4,11 +4,28 @@ import { escapeCopyText, type PageValues } from './copy-rows.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { copyAndCommit, type StagedPage } from './store-batch.js';
 
+/** Options of {@link appendBatch}. */
+export type AppendBatchOptions = {
+  /**
+   * Whether a page of the batch may have been stored already by another delivery of it (a
+   * worker's job run twice: a stalled worker's, taken again): then the pages' checkpoints are
+   * inserted first, and only the pages whose checkpoint is new have their rows copied. Costs
+   * one more round trip per batch; a single `capital run` never writes a page twice and skips it.
+   * @default false
+   */
+  readonly replayed?: boolean | undefined;
+};
+
 /**
  * Stores a batch for `append` and `replace`: a `COPY` straight into `target` (the records table,
  * or a `replace` run's build table) — no staging table, no upsert, no sort — and the pages'
  * checkpoints, in one transaction: `BEGIN; COPY …; INSERT INTO pages …`, then `COMMIT`, as
  * {@link storeBatch} does. Every row carries its page's provenance, since nothing joins it in.
+ *
+ * With `replayed`, the transaction is `BEGIN; INSERT INTO pages … ON CONFLICT DO NOTHING
+ * RETURNING …`, then the `COPY` of the pages it inserted, then `COMMIT`: a page whose
+ * checkpoint its run holds already adds no row. Two deliveries of one page at once serialise on
+ * the checkpoint's primary key, so the second waits for the first to commit and then skips.
  *
  * The checkpoint rows travel as literals (`escapeLiteral`): the simple query that holds a COPY
  * takes no parameters. Their values were checked when the page was staged (`pageLine`).
@@ -21,6 +38,7 @@ export async function appendBatch(
   names: QuotedNames,
   target: string,
   batch: readonly StagedPage[],
+  options: AppendBatchOptions = {},
 ): Promise<void> {
   const { columns } = names;
   const provenance = [
@@ -30,28 +48,58 @@ export async function appendBatch(
     columns.fetchedAt !== undefined && ([columns.fetchedAt, (v: PageValues) => v.fetchedAt] as const),
   ].filter((entry) => entry !== false);
   const targets = [columns.recordKey, columns.record, ...provenance.map(([column]) => column)];
-  let text = '';
-  const pages = new Map<string, string>();
-  for (const staged of batch) {
-    let suffix = '';
-    for (const [, value] of provenance) {
-      const field = value(staged.values);
-      suffix += field === null ? '\t\\N' : `\t${escapeCopyText(String(field))}`;
+  const copy = `COPY ${target} (${targets.join(', ')}) FROM STDIN`;
+  const rowsOf = (pages: Iterable<StagedPage>): string => {
+    let text = '';
+    for (const staged of pages) {
+      let suffix = '';
+      for (const [, value] of provenance) {
+        const field = value(staged.values);
+        suffix += field === null ? '\t\\N' : `\t${escapeCopyText(String(field))}`;
+      }
+      // A record line is `ordinal TAB key TAB json`: the ordinal only orders an upsert.
+      for (const line of staged.rows.lines) text += `${line.slice(line.indexOf('\t') + 1)}${suffix}\n`;
     }
-    // A record line is `ordinal TAB key TAB json`: the ordinal only orders an upsert.
-    for (const line of staged.rows.lines) text += `${line.slice(line.indexOf('\t') + 1)}${suffix}\n`;
-    // Of a page twice in one batch the last wins, as in the merge's pages upsert.
-    pages.set(
-      staged.page.key,
-      `(${escapeLiteral(staged.values.runId)}, ${escapeLiteral(staged.page.key)}, ` +
-        `${escapeLiteral(JSON.stringify(staged.page.nextTasks))}::jsonb, ${staged.rows.rows})`,
-    );
-  }
-  const statement = [
-    'BEGIN',
-    `COPY ${target} (${targets.join(', ')}) FROM STDIN`,
-    `INSERT INTO ${names.schema}.${names.pagesTable} (run_id, task_key, next_tasks, records) VALUES ${[...pages.values()].join(', ')}
+    return text;
+  };
+  // Of a page twice in one batch the last wins, as in the merge's pages upsert. Sorted, so that
+  // two batches insert shared checkpoints in one order and cannot deadlock.
+  const last = new Map<string, StagedPage>();
+  for (const staged of batch) last.set(pageId(staged), staged);
+  const pages = [...last.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const checkpoints =
+    `INSERT INTO ${names.schema}.${names.pagesTable} (run_id, task_key, next_tasks, records) VALUES ` +
+    pages
+      .map(
+        ([, staged]) =>
+          `(${escapeLiteral(staged.values.runId)}, ${escapeLiteral(staged.page.key)}, ` +
+          `${escapeLiteral(JSON.stringify(staged.page.nextTasks))}::jsonb, ${staged.rows.rows})`,
+      )
+      .join(', ');
+  if (options.replayed !== true) {
+    const statement = [
+      'BEGIN',
+      copy,
+      `${checkpoints}
 ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, records = EXCLUDED.records, stored_at = now()`,
-  ].join(';\n');
-  await copyAndCommit(client, statement, text, batch, false);
+    ].join(';\n');
+    await copyAndCommit(client, statement, rowsOf(batch), batch, false);
+    return;
+  }
+  await client.query('BEGIN');
+  const inserted = await client.query<{ run_id: string; task_key: string }>(
+    `${checkpoints} ON CONFLICT (run_id, task_key) DO NOTHING RETURNING run_id, task_key`,
+  );
+  const fresh = new Set(inserted.rows.map((row) => `${row.run_id}\t${row.task_key}`));
+  const kept = pages.filter(([id]) => fresh.has(id)).map(([, staged]) => staged);
+  if (kept.length === 0) {
+    await client.query('COMMIT');
+    return;
+  }
+  await copyAndCommit(client, copy, rowsOf(kept), kept, false);
+}
+
+/** A page's checkpoint key: its run and task key. */
+function pageId(staged: StagedPage): string {
+  return `${staged.values.runId}\t${staged.page.key}`;
 }

@@ -190,6 +190,28 @@ export async function finishRunById(
   return finishRun(client, { ...tables, job: row.job, disposition: row.disposition }, runId, watermark);
 }
 
+/**
+ * The disposition run `runId` was opened with, by whichever process opened it (`capital
+ * enqueue`): a worker stores each page as its run says, never as the job that carried the
+ * page's run id says, since anyone with the queue's Redis can write a job.
+ *
+ * @throws {RunNotFoundError} when the runs table has no run `runId`.
+ */
+export async function runDisposition(
+  client: PoolClient,
+  tables: RunTables,
+  runId: string,
+): Promise<WriteDisposition> {
+  const found = await client.query<Pick<RunRow, 'disposition'>>(
+    `SELECT disposition FROM ${qualified(tables.names, tables.names.runsTable)} WHERE run_id = $1`,
+    [runId],
+  );
+  const row = found.rows[0];
+  if (row === undefined)
+    throw new RunNotFoundError(runId, 'is not a run kept by this sink: its pages are not stored.');
+  return row.disposition;
+}
+
 /** The `replace` swap, inside {@link finishRun}'s transaction. */
 async function swapIn(client: PoolClient, tables: RunTables, runId: string): Promise<void> {
   const { names } = tables;

@@ -23,6 +23,7 @@ import {
   openRun,
   type RunTables,
   resetRuns,
+  runDisposition,
 } from './postgres-runs.js';
 import { PostgresSinkError, retriesSpentError, toPostgresSinkError } from './postgres-sink-error.js';
 import {
@@ -51,6 +52,13 @@ import { batchStatement, type StagedPage, storeBatch } from './store-batch.js';
  * that fails fails each of its pages, and one that fails on one page's data is stored again
  * page by page, so that only that page fails.
  *
+ * **Runs opened elsewhere.** A page that names its run (`SinkPage.runId`: a worker writing the
+ * run `capital enqueue` opened) is stored as that run was opened — merge, append, or into a
+ * `replace` run's build table — read once per run from the runs table, never from the page.
+ * Such pages may come twice (a job run again after its worker stalled): merge absorbs that, and
+ * for append and replace the page's checkpoint is inserted first, in its transaction, so a page
+ * its run holds already adds no row.
+ *
  * `close()` waits for the writes it took and ends the pool if the sink made it; `abort()` cuts
  * off the transaction in flight (the server rolls it back), fails the writes still waiting and
  * releases the connections. Pages committed before stay: they are durable, and idempotent when
@@ -73,6 +81,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly disposition: WriteDisposition;
   readonly #tables: RunTables;
   #opened: Promise<OpenedRun> | undefined;
+  /** The dispositions of runs opened elsewhere whose pages this sink stored, read once each. */
+  readonly #runDispositions = new Map<string, Promise<WriteDisposition>>();
   readonly #config: PostgresSinkConfig<D>;
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
@@ -169,10 +179,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     }
     const rows = copyRows(page, this.#config.recordKey);
     const label = labelTask(page.task, page.key);
-    // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here.
+    // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here, and
+    // is stored as that run says: the disposition is the run's, not this sink's.
     let runId = page.runId;
+    let disposition = this.disposition;
     try {
-      runId ??= (await this.#track(this.#open())).run.id;
+      if (runId === undefined) runId = (await this.#track(this.#open())).run.id;
+      else disposition = await this.#track(this.#dispositionOf(runId));
     } catch (error) {
       throw this.#writeError(page, error);
     }
@@ -183,8 +196,23 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       page: label.page ?? null,
       fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
-    const staged: StagedPage<D> = { page, rows, values, line: pageLine(page, values, rows.rows) };
+    const line = pageLine(page, values, rows.rows);
+    const staged: StagedPage<D> = { page, rows, values, line, disposition };
     return this.#track(this.#group.submit(staged));
+  }
+
+  /** The disposition of run `runId`, opened elsewhere; a failure is not remembered. */
+  #dispositionOf(runId: string): Promise<WriteDisposition> {
+    let found = this.#runDispositions.get(runId);
+    if (found === undefined) {
+      found = this.#retry(async () => {
+        await this.#prepare();
+        return this.#withClient((client) => runDisposition(client, this.#tables, runId));
+      });
+      this.#runDispositions.set(runId, found);
+      found.catch(() => this.#runDispositions.delete(runId));
+    }
+    return found;
   }
 
   /**
@@ -255,10 +283,34 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   }
 
   /**
-   * Stores a batch in one transaction, retried whole after a transient failure. When the server
-   * refuses one page's data (SQLSTATE class 22 or 23), each page is stored again alone.
+   * Stores a batch: the pages of one target in one transaction (see {@link #commitTarget}). A
+   * worker's batch may hold pages of runs stored differently (merge, append, a `replace` run's
+   * build table): each such group has a transaction of its own.
    */
   async #commit(batch: readonly StagedPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+    const groups = new Map<string, number[]>();
+    batch.forEach((staged, index) => {
+      const target = staged.disposition === 'replace' ? `replace ${staged.values.runId}` : staged.disposition;
+      const group = groups.get(target);
+      if (group === undefined) groups.set(target, [index]);
+      else group.push(index);
+    });
+    if (groups.size <= 1) return this.#commitTarget(batch);
+    const outcomes: Outcome<PageReceipt>[] = new Array(batch.length);
+    for (const indexes of groups.values()) {
+      const done = await this.#commitTarget(indexes.map((index) => batch[index] as StagedPage<D>));
+      indexes.forEach((index, at) => {
+        outcomes[index] = done[at] as Outcome<PageReceipt>;
+      });
+    }
+    return outcomes;
+  }
+
+  /**
+   * Stores pages of one target in one transaction, retried whole after a transient failure. When
+   * the server refuses one page's data (SQLSTATE class 22 or 23), each page is stored again alone.
+   */
+  async #commitTarget(batch: readonly StagedPage<D>[]): Promise<Outcome<PageReceipt>[]> {
     if (this.#stop.signal.aborted) {
       return batch.map(({ page }) => ({ ok: false, error: this.#abortedError(page) }));
     }
@@ -287,8 +339,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
       }
-      if (this.disposition === 'merge') await storeBatch(client, this.#statement, batch);
-      else await appendBatch(client, this.#config.names, this.#target(batch), batch);
+      if (batch[0]?.disposition === 'merge') await storeBatch(client, this.#statement, batch);
+      else {
+        // Pages of a run opened elsewhere come from workers, whose jobs may run twice.
+        const replayed = batch.some(({ page }) => page.runId !== undefined);
+        await appendBatch(client, this.#config.names, this.#target(batch), batch, { replayed });
+      }
     });
   }
 
@@ -391,8 +447,9 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   /** Where `append` and `replace` copy a batch: the records table, or the run's build table. */
   #target(batch: readonly StagedPage<D>[]): string {
     const { names } = this.#config;
-    if (this.disposition === 'append') return `${names.schema}.${names.table}`;
-    const runId = batch[0]?.values.runId ?? '';
+    const [first] = batch;
+    if (first?.disposition === 'append') return `${names.schema}.${names.table}`;
+    const runId = first?.values.runId ?? '';
     return `${names.schema}.${buildTableOf(this.#config.table, runId)}`;
   }
 

@@ -1,3 +1,4 @@
+import type { WriteDisposition } from '@capital/core';
 import type { PoolClient } from 'pg';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
@@ -13,6 +14,8 @@ export type StagedPage<D = unknown> = {
   readonly line: string;
   /** Its provenance, which `append` and `replace` copy into every row. */
   readonly values: PageValues;
+  /** How its run stores it: the sink's own disposition, or that of the run the page names. */
+  readonly disposition: WriteDisposition;
 };
 
 /**

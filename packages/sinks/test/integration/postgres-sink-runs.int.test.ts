@@ -1,12 +1,13 @@
 // Runs opened by one process and written and finished by others (`capital enqueue --sink` and
 // its workers), against the real PostgreSQL.
-import { RunDeferredError } from '@capital/core';
+import { RunDeferredError, type WriteDisposition } from '@capital/core';
 import { escapeIdentifier, type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
 import { PostgresSink } from '../../src/postgres/postgres-sink.js';
 import { RunNotFoundError } from '../../src/runs.js';
 import type { SinkPage } from '../../src/sink.js';
+import { SinkWriteError } from '../../src/sink-error.js';
 import { adminPool, dropSchema, schemaName, serverUrl } from './fixtures/postgres.js';
 
 type Row = { readonly id: string };
@@ -29,12 +30,13 @@ afterEach(async () => {
   await dropSchema(admin, schema);
 });
 
-function sink(job: string): PostgresSink<Row> {
+function sink(job: string, disposition?: WriteDisposition): PostgresSink<Row> {
   const opened = new PostgresSink<Row>({
     ...parsePostgresSinkUrl(`${serverUrl}?schema=${schema}&table=items`),
     stream: 'test.items',
     recordKey: (row) => row.id,
     job,
+    ...(disposition === undefined ? {} : { disposition }),
   });
   sinks.push(opened);
   return opened;
@@ -111,7 +113,57 @@ describe('PostgresSink and runs opened elsewhere', () => {
   it('refuses to finish a run the sink does not keep', async () => {
     await expect(sink('test (workers)').runs.finish?.('0badc0de')).rejects.toBeInstanceOf(RunNotFoundError);
   });
+
+  it('stores the pages of an append run as the run says, whatever its own disposition, each page once when written twice', async () => {
+    const enqueuer = sink('test {"q":"a"}', 'append');
+    const { run } = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    // Two workers' sinks (merge, the default), one page written by both at once and again later.
+    const [one, two] = [sink('test (workers)'), sink('test (workers)')];
+    await Promise.all([one.write(page(1, run.id)), two.write(page(1, run.id)), one.write(page(2, run.id))]);
+    await two.write(page(2, run.id));
+    expect(await recordKeys('items')).toEqual(['r1', 'r2']);
+    expect(await runsOf()).toEqual([expect.objectContaining({ run_id: run.id, stored: 2 })]);
+    // The next append run adds its records beside the first's.
+    expect(await one.runs.finish?.(run.id)).toBe(true);
+    const next = sink('test {"q":"a"}', 'append');
+    const opened = await next.runs.open();
+    await next.close({ finishRun: false });
+    await one.write(page(1, opened.run.id));
+    expect(await recordKeys('items')).toEqual(['r1', 'r1', 'r2']);
+  });
+
+  it('stores the pages of a replace run in its new table, and swaps it in when the run is finished', async () => {
+    const old = sink('test {"q":"old"}');
+    await old.write(page(9));
+    await old.close();
+    const enqueuer = sink('test {"q":"a"}', 'replace');
+    const { run } = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    const worker = sink('test (workers)');
+    await Promise.all([worker.write(page(1, run.id)), worker.write(page(1, run.id))]);
+    await worker.write(page(1, run.id));
+    expect(await recordKeys('items')).toEqual(['r9']);
+    expect(await recordKeys(`items__build_${run.id}`)).toEqual(['r1']);
+    expect(await worker.runs.finish?.(run.id)).toBe(true);
+    expect(await recordKeys('items')).toEqual(['r1']);
+  });
+
+  it('refuses a page naming a run it does not keep, with RUN_NOT_FOUND', async () => {
+    const error = await sink('test (workers)')
+      .write(page(1, '0badc0de'))
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(SinkWriteError);
+    expect(error).toMatchObject({ code: 'RUN_NOT_FOUND' });
+  });
 });
+
+async function recordKeys(table: string): Promise<string[]> {
+  const found = await admin.query<{ record_key: string }>(
+    `SELECT record_key FROM ${escapeIdentifier(schema)}.${escapeIdentifier(table)}`,
+  );
+  return found.rows.map((row) => row.record_key).sort();
+}
 
 describe('PostgresSink deferred runs', () => {
   it('records a deferred run as interrupted with its resume_at, cleared when the run goes on', async () => {
