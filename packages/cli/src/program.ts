@@ -99,7 +99,7 @@ function buildProgram(io: ProgramIo, signal: AbortSignal): Command {
     )
     .option(
       '--rate <rate>',
-      "the rate limit, as 9/1s, off, or auto (learnt from the API's headers and 429s; needs --redis; auto,max=20/1s caps it) (default: the API's own)",
+      "the rate limit, as 9/1s, off, or auto (learnt from the API's headers and 429s, in this process or, with --redis, shared by every process; auto,max=20/1s caps it) (default: the API's own)",
     )
     .option(
       '--max-retry-after <duration>',

@@ -48,6 +48,13 @@ describe('describeProgress', () => {
     );
   });
 
+  it('gives the rate learnt from the API with --rate auto, and nothing of it otherwise', () => {
+    expect(describeProgress(stats({ learntPerSecond: 9.2 }))).toContain(
+      ' · 9.0 req/s · rate learnt 9.20/s · ',
+    );
+    expect(describeProgress(stats())).not.toContain('learnt');
+  });
+
   it('says "page" for one page', () => {
     expect(describeProgress(stats({ pagesFetched: 1 }))).toMatch(/^1 page · /);
   });

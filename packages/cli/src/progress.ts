@@ -50,6 +50,7 @@ export function describeProgress(stats: RunStatsSnapshot, options: { withPages?:
       : [`${stats.pagesFetched} page${stats.pagesFetched === 1 ? '' : 's'}`]),
     `${stats.records} record${stats.records === 1 ? '' : 's'}`,
     `${stats.requestsPerSecond.toFixed(1)} req/s`,
+    ...(stats.learntPerSecond === undefined ? [] : [`rate learnt ${stats.learntPerSecond.toFixed(2)}/s`]),
     `${(stats.limiterWallMs / 1000).toFixed(1)} s of ${(stats.elapsedMs / 1000).toFixed(1)} s waiting on the limiter`,
   ];
   if (stats.retries > 0) parts.push(`${stats.retries} retries`);

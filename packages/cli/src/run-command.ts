@@ -8,6 +8,7 @@ import {
   type Rate,
   type RateLimiter,
   RedisLimiter,
+  type RunInfo,
   type RunningEmulator,
   restrictCredentials,
 } from '@capital/core';
@@ -15,7 +16,7 @@ import { jobName } from '@capital/sinks';
 import { type AutoRate, parseAutoRate } from './auto-rate-flag.js';
 import { CliUsageError } from './cli-error.js';
 import { readConnectorParams } from './commands/connector-params.js';
-import { describeDeferral } from './describe-deferral.js';
+import { describeDeferral, describeStillDeferred } from './describe-deferral.js';
 import { parseDeferAfterFlag, parseDurationFlag } from './parse-duration.js';
 import { parseRateFlag, parseToken, parseUrl, parseWholeNumber, slug } from './parse-values.js';
 import { createProgress, describeProgress } from './progress.js';
@@ -88,11 +89,6 @@ export async function runCommand(
   const rateText = flags.rate ?? connector.defaultRate;
   const auto = parseAutoRate('--rate', rateText);
   const rate = auto ? auto.rate : parseRateFlag('--rate', rateText);
-  if (auto && !(flags.redis ?? io.env.REDIS_URL)) {
-    throw new CliUsageError(
-      '--rate auto learns the rate in Redis: pass --redis (or set REDIS_URL), or a rate.',
-    );
-  }
   const retryAfterCapMs =
     flags.maxRetryAfter === undefined
       ? undefined
@@ -153,6 +149,8 @@ export async function runCommand(
   let metrics: MetricsEndpoint | undefined;
   let runId: string | undefined;
   let pagesFetched = 0;
+  // The run to resume, when the API deferred it until a time still to come.
+  let stillDeferred: RunInfo | undefined;
   try {
     metrics = await startMetricsFromFlags(flags, io.stderr);
     const summary = await runConnector({
@@ -168,6 +166,9 @@ export async function runCommand(
       run: runChoice,
       since,
       lookBackMs,
+      onRunStillDeferred: (run) => {
+        stillDeferred = run;
+      },
       onRunOpened: (opened, plan) => {
         runId = opened?.run.id;
         io.stderr.write(`capital: ${describeRun(opened, plan)}\n`);
@@ -186,14 +187,15 @@ export async function runCommand(
       logger,
       onEvent: (event, stats) => {
         if (event.type === 'page') pagesFetched += 1;
-        progress.update(stats.snapshot());
+        progress.update({ ...stats.snapshot(), learntPerSecond: lowestLearntRate(limiter) });
       },
     }).catch((error: unknown) => {
       // Not a failure: the pages fetched are stored, the run stays resumable (exit 75).
       if (isRunDeferred(error)) {
         progress.stop();
+        const now = Date.now();
         io.stderr.write(
-          `capital: ${describeDeferral(error, { runId, pages: pagesFetched, now: Date.now() })}\n`,
+          `capital: ${stillDeferred ? describeStillDeferred(stillDeferred, error, now) : describeDeferral(error, { runId, pages: pagesFetched, now })}\n`,
         );
       }
       throw error;
@@ -237,7 +239,10 @@ function createLimiter(
   logger: ReturnType<typeof createStderrLogger>,
   auto?: AutoRate,
 ): RateLimiter {
-  if (redisUrl === undefined || redisUrl === '') return new MemoryLimiter({ rate });
+  // Without Redis, a learnt rate is learnt in this process alone, by the same policy.
+  if (redisUrl === undefined || redisUrl === '') {
+    return new MemoryLimiter({ rate, ...(auto ? { adaptive: auto.adaptive } : {}) });
+  }
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new CliUsageError(
       `--redis takes a URL such as redis://127.0.0.1:6379, got "${redactUrl(redisUrl)}".`,
@@ -250,6 +255,12 @@ function createLimiter(
     ...(prefix ? { prefix } : {}),
     ...(auto ? { adaptive: auto.adaptive } : {}),
   });
+}
+
+/** The lowest rate the limiter learnt (one key per credential: usually the only one). */
+function lowestLearntRate(limiter: RateLimiter | undefined): number | undefined {
+  const rates = limiter?.learntRates?.();
+  return rates === undefined || rates.size === 0 ? undefined : Math.min(...rates.values());
 }
 
 function describeAuto(auto: AutoRate): string {

@@ -14,12 +14,14 @@ import {
   type RateLimiter,
   type RetryOptions,
   type RunChoice,
+  RunDeferredError,
+  type RunInfo,
   redactError,
   resolveRetryPolicy,
   type Task,
   warmConnections,
 } from '@capital/core';
-import { crawlBuffer, type OpenedRun, type Sink, type SinkSummary, writeTo } from '@capital/sinks';
+import { crawlBuffer, type OpenedRun, type Sink, type SinkSummary, stillDeferred, writeTo } from '@capital/sinks';
 import { lastValueFrom } from 'rxjs';
 import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
@@ -90,6 +92,12 @@ export type RunConnectorOptions<T extends Task = Task, D = unknown> = {
   readonly since?: Date | undefined;
   /** How far before the watermark an incremental run asks again, in ms. @default the connector's */
   readonly lookBackMs?: number | undefined;
+  /**
+   * Told of the run to resume when the API deferred it and its `resumeAt` has not come: the run
+   * then stops at once with `RunDeferredError`, before any request or write (`fresh` starts a new
+   * run instead).
+   */
+  readonly onRunStillDeferred?: ((run: RunInfo) => void) | undefined;
   /** Told which run opened and how its seeds ask, before the first request. */
   readonly onRunOpened?: ((opened: OpenedRun | undefined, plan: SeedPlan<T>) => void) | undefined;
   /** Told of every crawl event, after the run's statistics counted it. */
@@ -144,6 +152,13 @@ export async function runConnector<T extends Task, D>(
         lookBackMs: options.lookBackMs,
       });
     if (sink.runs) {
+      // The API asked us to wait: resuming before then would only draw the same 429.
+      const now = Date.now();
+      const deferred = stillDeferred(await sink.runs.list(), options.run ?? { kind: 'auto' }, now);
+      if (deferred?.resumeAt !== undefined) {
+        options.onRunStillDeferred?.(deferred);
+        throw new RunDeferredError({ resumeAt: deferred.resumeAt, waitMs: deferred.resumeAt - now });
+      }
       opened = await sink.runs.open({
         choice: options.run ?? { kind: 'auto' },
         since: (last) => {

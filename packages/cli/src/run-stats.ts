@@ -40,6 +40,8 @@ export type RunStatsSnapshot = {
   readonly elapsedMs: number;
   /** The latest retry, if any. */
   readonly lastRetry: RetryNote | undefined;
+  /** With `--rate auto`: the rate learnt from the API, permits per second. */
+  readonly learntPerSecond?: number | undefined;
   /** Delays from each permit's grant to its request's first byte. */
   readonly sendDelays: SendDelaySummary;
 };

@@ -15,12 +15,15 @@ export type QuotaApi = {
 
 /**
  * Starts, on 127.0.0.1, the "new york" stock search (431 listings, 9 pages) answering the first
- * `pages` requests and then `429` with `Retry-After: retryAfter` (a spent daily quota) until
- * `release()`. It counts at the receiver, so a test sees what reached the API.
+ * `pages` requests and then `429` with `Retry-After: retryAfter` and `refusalHeaders` (a spent
+ * daily quota) until `release()`. It counts at the receiver, so a test sees what reached the API.
  */
 export async function startQuotaApi(options: {
   readonly pages: number;
-  readonly retryAfter: string;
+  /** The `Retry-After` of each 429; none when absent. */
+  readonly retryAfter?: string;
+  /** Other headers of each 429 (a rate-limit reset, say). */
+  readonly refusalHeaders?: Readonly<Record<string, string>>;
 }): Promise<QuotaApi> {
   const served: number[] = [];
   let refused = 0;
@@ -29,7 +32,9 @@ export async function startQuotaApi(options: {
     const page = Number(url.searchParams.get('page') ?? '1');
     if (!released && served.length >= options.pages) {
       refused += 1;
-      response.setHeader('retry-after', options.retryAfter);
+      if (options.retryAfter !== undefined) response.setHeader('retry-after', options.retryAfter);
+      for (const [name, value] of Object.entries(options.refusalHeaders ?? {}))
+        response.setHeader(name, value);
       sendJson(response, 429, { message: 'Daily request quota exceeded.' });
       return;
     }

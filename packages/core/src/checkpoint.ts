@@ -42,6 +42,12 @@ export type RunInfo = {
   readonly since?: string | undefined;
   /** The watermark it committed when it finished (incremental runs). */
   readonly watermark?: string | undefined;
+  /**
+   * Set on an `interrupted` run the API deferred (a 429 asking for a pause beyond
+   * `--defer-after`): when it said requests may start again, in ms since the epoch. Until then
+   * `capital run` does not resume it. Gone once the run runs again.
+   */
+  readonly resumeAt?: number | undefined;
 };
 
 /** Which run to write: the latest unfinished one or a new one (`auto`), a new one, or a named one. */

@@ -137,6 +137,7 @@ export {
   deferralOf,
   maxDeferralMs,
 } from './retry/defer-decision.js';
+export { parseRequestedWait } from './retry/parse-requested-wait.js';
 export { parseRetryAfter } from './retry/parse-retry-after.js';
 export type { RetryOptions, RetryPolicy } from './retry/retry-policy.js';
 export { isRetryable, resolveRetryPolicy, retryAfterOf, retryDelay } from './retry/retry-policy.js';

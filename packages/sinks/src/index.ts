@@ -15,7 +15,7 @@ export type { PostgresSinkColumns, PostgresSinkOptions } from './postgres/postgr
 export type { Provenance } from './provenance.js';
 export { pageProvenance, provenanceLines } from './provenance.js';
 export type { FinishRun, FinishRunById, OpenedRun, OpenRunOptions, RunLedger } from './runs.js';
-export { jobName, RunDispositionError, RunNotFoundError } from './runs.js';
+export { jobName, RunDispositionError, RunNotFoundError, stillDeferred } from './runs.js';
 export type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from './sink.js';
 export { SinkWriteError } from './sink-error.js';
 export { writeTo } from './write-to.js';

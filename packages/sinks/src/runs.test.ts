@@ -1,6 +1,6 @@
 import type { RunInfo } from '@capital/core';
 import { describe, expect, it } from 'vitest';
-import { chooseRun, jobName } from './runs.js';
+import { chooseRun, jobName, stillDeferred } from './runs.js';
 
 const run = (
   id: string,
@@ -54,5 +54,29 @@ describe('jobName', () => {
     expect(jobName('wtd', { a: '1', search: 'new york' })).toBe(
       jobName('wtd', { search: 'new york', a: '1' }),
     );
+  });
+});
+
+describe('stillDeferred', () => {
+  const deferred = (id: string, resumeAt: number): RunInfo => ({ ...run(id, 'interrupted'), resumeAt });
+
+  it('names the run auto or --resume would take while its resumeAt is still to come', () => {
+    expect(stillDeferred([deferred('b', 2000), run('a', 'finished')], { kind: 'auto' }, 1000)?.id).toBe('b');
+    expect(
+      stillDeferred([run('c', 'running'), deferred('b', 2000)], { kind: 'resume', id: 'b' }, 1000)?.id,
+    ).toBe('b');
+  });
+
+  it('lets the run go once its time has come, or when --fresh starts another', () => {
+    expect(stillDeferred([deferred('b', 2000)], { kind: 'auto' }, 2000)).toBeUndefined();
+    expect(stillDeferred([deferred('b', 2000)], { kind: 'fresh' }, 1000)).toBeUndefined();
+  });
+
+  it('holds back no run that was not deferred, nor one another run superseded', () => {
+    expect(stillDeferred([run('b', 'interrupted')], { kind: 'auto' }, 1000)).toBeUndefined();
+    expect(
+      stillDeferred([run('c', 'finished'), deferred('b', 2000)], { kind: 'auto' }, 1000),
+    ).toBeUndefined();
+    expect(stillDeferred([], { kind: 'auto' }, 1000)).toBeUndefined();
   });
 });

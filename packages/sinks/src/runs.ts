@@ -130,6 +130,29 @@ export function chooseRun(
   return run;
 }
 
+/**
+ * The run `choice` would resume if it is deferred until after `now` (its `resumeAt` not yet
+ * come), else `undefined`: the API asked us to wait, so such a run is not resumed before then.
+ * A `fresh` choice resumes nothing, so nothing holds it back.
+ */
+export function stillDeferred(runs: readonly RunInfo[], choice: RunChoice, now: number): RunInfo | undefined {
+  if (choice.kind === 'fresh') return undefined;
+  const run = choice.kind === 'resume' ? runs.find((candidate) => candidate.id === choice.id) : runs[0];
+  return run !== undefined && run.state === 'interrupted' && (run.resumeAt ?? 0) > now ? run : undefined;
+}
+
+/** A run as it goes on: `running`, without the deferral it may have had. */
+export function runAgain(run: RunInfo): RunInfo {
+  const { resumeAt: _deferredUntil, ...rest } = run;
+  return { ...rest, state: 'running' };
+}
+
+/** An `interrupted` run, with `resumeAt` when the API deferred it. */
+export function interrupted(run: RunInfo, resumeAt: number | undefined): RunInfo {
+  const { resumeAt: _earlier, ...rest } = run;
+  return { ...rest, state: 'interrupted', ...(resumeAt === undefined ? {} : { resumeAt }) };
+}
+
 /** The watermark of the job's latest finished run that committed one (runs newest first). */
 export function latestWatermark(runs: readonly RunInfo[]): string | undefined {
   return runs.find((run) => run.state === 'finished' && run.watermark !== undefined)?.watermark;

@@ -1,7 +1,7 @@
 import {
   InvalidResponseError,
   type JsonBody,
-  parseRetryAfter,
+  parseRequestedWait,
   permitDispatcher,
   readJsonBody,
   redactText,
@@ -71,7 +71,7 @@ function apiError(response: Response, body: unknown, secrets: readonly string[])
     type: error?.type,
     stripeCode: error?.code,
     shouldRetry: shouldRetryOf(response.headers),
-    retryAfterMs: parseRetryAfter(response.headers),
+    retryAfterMs: parseRequestedWait(response.status, response.headers),
     rateLimitedReason: response.headers.get('stripe-rate-limited-reason') ?? undefined,
   });
 }

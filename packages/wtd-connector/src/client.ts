@@ -3,7 +3,7 @@ import {
   HttpStatusError,
   InvalidResponseError,
   type JsonBody,
-  parseRetryAfter,
+  parseRequestedWait,
   permitDispatcher,
   readJsonBody,
   redactText,
@@ -74,7 +74,7 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   if (!response.ok) {
     const message = ('json' in body ? errorMessage(body.json) : undefined) ?? response.statusText;
     throw new HttpStatusError(response.status, redactText(message, secrets), {
-      retryAfterMs: parseRetryAfter(response.headers),
+      retryAfterMs: parseRequestedWait(response.status, response.headers),
     });
   }
   return parsePage(body, request);

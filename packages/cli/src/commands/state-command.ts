@@ -94,7 +94,10 @@ export function describeRuns(job: string, where: string, runs: readonly RunInfo[
         String(run.pages).padStart(6),
         new Date(run.startedAt).toISOString(),
         run.finishedAt === undefined ? '-' : new Date(run.finishedAt).toISOString(),
-        run.since === undefined ? '' : `since ${run.since}`,
+        ...(run.since === undefined ? [] : [`since ${run.since}`]),
+        ...(run.resumeAt === undefined || run.state !== 'interrupted'
+          ? []
+          : [`deferred: resumes at ${new Date(run.resumeAt).toISOString()}`]),
       ]
         .join('  ')
         .trimEnd(),

@@ -1,5 +1,5 @@
 // A `capital worker` whose API asks for a pause longer than `--defer-after` (429, Retry-After:
-// 3 s against a threshold of 1 s) delays its jobs until the pause ends instead of failing them,
+// 3 s or, without it, RateLimit-Reset: 3, against a threshold of 1 s) delays its jobs until the pause ends instead of failing them,
 // spending no attempt; `capital status` says when they resume; once the API answers again, the
 // crawl completes with every listing once.
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,7 @@ const expectedSymbols = searchListings(generateListings(), 'new york')
 
 let redis: Redis;
 let admin: pg.Pool;
-let api: QuotaApi;
+let api: QuotaApi | undefined;
 let root: string;
 let schema: string;
 const children: RunningCli[] = [];
@@ -39,11 +39,10 @@ beforeEach(async () => {
   const id = randomBytes(6).toString('hex');
   root = `capital-test:${id}`;
   schema = `capital_test_${id}`;
-  api = await startQuotaApi({ pages: 1, retryAfter: '3' });
 });
 afterEach(async () => {
   await killChildren(children);
-  await api.close();
+  await api?.close();
   const keys = await redis.keys(`${root}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -66,8 +65,12 @@ async function delayedJobs(): Promise<{ id: string; attemptsMade: number }[]> {
 }
 const status = () => crawlStatus({ redis: redisUrl, queue: 'crawl', prefix: `${root}:queue` });
 
-describe('capital worker, when the API asks for a pause beyond --defer-after', () => {
+describe.each([
+  ['Retry-After: 3', { retryAfter: '3' }],
+  ['a 429 with only RateLimit-Reset: 3', { refusalHeaders: { 'ratelimit-reset': '3' } }],
+])('capital worker, when the API asks for a pause beyond --defer-after (%s)', (_name, refusal) => {
   it('delays the jobs until the pause ends, spending no attempt, then completes the crawl', async () => {
+    api = await startQuotaApi({ pages: 1, ...refusal });
     const worker = await startWorker({
       root,
       sink: postgresSinkUrl(schema),

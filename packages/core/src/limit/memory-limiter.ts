@@ -1,8 +1,11 @@
 import type { SchedulerLike } from 'rxjs';
 import { asyncScheduler } from 'rxjs';
 import { acquireByReserving, type Sleep } from './acquire-by-reserving.js';
+import { type AdaptiveRateOptions, resolveAdaptiveRate } from './adaptive-rate-options.js';
 import { type LimiterKey, type ResolvedLayer, resolveLayers } from './limiter-layers.js';
+import { MemoryRateLearning } from './memory-rate-learning.js';
 import { checkRate, parseRate, type Rate } from './rate.js';
+import type { ApiAnswer } from './rate-learning.js';
 import type { RateLimiter, Reservation } from './rate-limiter.js';
 import {
   pauseEndOf,
@@ -25,6 +28,13 @@ export type MemoryLimiterOptions = {
    * @default asyncScheduler
    */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Learn each single key's rate from the API instead of using `rate` (`--rate auto` in one
+   * process), by the policy `RedisLimiter`'s `adaptive` applies for many: see
+   * {@link AdaptiveRateOptions}. `rate` still applies to layered keys.
+   * @default undefined — the rate is `rate`
+   */
+  readonly adaptive?: AdaptiveRateOptions | undefined;
 };
 
 /**
@@ -44,20 +54,25 @@ export class MemoryLimiter implements RateLimiter {
   readonly #pauseEnds = new Map<string, number>();
   /** Per key, the `tat`s of reservations given back that still have later permits behind them. */
   readonly #released = new Map<string, readonly number[]>();
-  /** The rate of each key last reserved as a layer with a rate of its own, for its pauses. */
+  /** The rate of each key last reserved at a rate of its own (a layer's, a learnt one), for its pauses. */
   readonly #layerRates = new Map<string, Rate>();
+  /** Set with `adaptive`: single keys reserve at the rate learnt from the API. */
+  readonly #learning: MemoryRateLearning | undefined;
 
   constructor(options: MemoryLimiterOptions = {}) {
     const rate = options.rate ?? '9/1s';
     this.rate = typeof rate === 'string' ? parseRate(rate) : checkRate(rate);
     this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#learning = options.adaptive && new MemoryRateLearning(resolveAdaptiveRate(options.adaptive));
   }
 
   reserve(key: LimiterKey): Reservation {
     if (typeof key !== 'string') return this.#reserveLayers(resolveLayers(key, this.rate));
     const now = toMicroseconds(this.#scheduler.now());
     this.#forgetIdleKeys(now);
-    const slot = reserveSlot(this.#tats.get(key), now, this.rate);
+    const rate = this.#learning ? this.#learning.rateFor(key, this.#tats.get(key), now) : this.rate;
+    if (this.#learning) this.#layerRates.set(key, rate);
+    const slot = reserveSlot(this.#tats.get(key), now, rate);
     this.#tats.set(key, slot.tatUs);
     let released = false;
     const reservation: Reservation = {
@@ -69,7 +84,8 @@ export class MemoryLimiter implements RateLimiter {
         // Once only: a second release of the same tat could give back someone else's permit.
         if (released) return;
         released = true;
-        this.#release(key, slot.tatUs, this.rate);
+        // A learnt rate is given back at the interval it reserved at.
+        this.#release(key, slot.tatUs, rate);
       },
       recheck: () => {
         // A pause that began after this reservation and ends after its grant voids the permit.
@@ -96,6 +112,25 @@ export class MemoryLimiter implements RateLimiter {
     const pauseEnd = Math.max(this.#pauseEnds.get(key) ?? 0, pauseEndOf(now, durationMs));
     this.#tats.set(key, Math.max(this.#tats.get(key) ?? now, pauseFloor(pauseEnd, rate)));
     this.#pauseEnds.set(key, pauseEnd);
+  }
+
+  /**
+   * Told what the API answered a request on `key`: with `adaptive`, a 429 cuts the key's rate at
+   * once; answers that passed and announced limits are folded in at its next reservation.
+   * Without `adaptive`, does nothing.
+   */
+  learn(key: string, answer: ApiAnswer): void {
+    this.#learning?.note(key, answer, toMicroseconds(this.#scheduler.now()), this.#tats.get(key));
+  }
+
+  /** The rate learnt for `key`, permits per second (`adaptive` only). */
+  learntRate(key: string): number | undefined {
+    return this.#learning?.rateOf(key);
+  }
+
+  /** Every key's learnt rate, permits per second (empty without `adaptive`). */
+  learntRates(): ReadonlyMap<string, number> {
+    return this.#learning?.rates() ?? new Map();
   }
 
   async close(): Promise<void> {

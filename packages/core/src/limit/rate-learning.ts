@@ -100,6 +100,11 @@ export class RateLearning {
     return this.#rates.get(key);
   }
 
+  /** Every key's rate as last heard from Redis. */
+  rates(): ReadonlyMap<string, number> {
+    return new Map(this.#rates);
+  }
+
   #remember(key: string, rate: number): void {
     if (!Number.isFinite(rate)) return;
     if (this.#rates.size >= maxKeys && !this.#rates.has(key)) this.#rates.clear();

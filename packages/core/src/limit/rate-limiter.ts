@@ -60,9 +60,15 @@ export type RateLimiter = {
   pause(key: string, durationMs: number): void | Promise<void>;
   /**
    * Told what the API answered a request on `key`, for limiters that learn the rate from it
-   * (`RedisLimiter` with `adaptive`). Absent on limiters with a fixed rate.
+   * (`RedisLimiter` or `MemoryLimiter` with `adaptive`); does nothing without. Absent on
+   * limiters with a fixed rate.
    */
   learn?(key: string, answer: ApiAnswer): void | Promise<void>;
+  /**
+   * Every key's learnt rate, permits per second, as this process last heard it (empty without
+   * `adaptive`), for progress lines. Absent on limiters with a fixed rate.
+   */
+  learntRates?(): ReadonlyMap<string, number>;
   /** Frees connections and timers. */
   close(): Promise<void>;
 };

@@ -200,6 +200,11 @@ export class RedisLimiter implements RateLimiter {
     return this.#learning?.rateOf(key);
   }
 
+  /** Every key's learnt rate as this process last heard it (empty without `adaptive`). */
+  learntRates(): ReadonlyMap<string, number> {
+    return this.#learning?.rates() ?? new Map();
+  }
+
   /** Permits and round trips so far, to report Redis commands per permit. */
   stats(): RedisLimiterStats {
     return {

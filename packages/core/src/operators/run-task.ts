@@ -175,7 +175,13 @@ function fetchPage<T extends Task, D>(
     map((result): TaskOutcome<T, D> => ({ kind: 'fetched', result, attempts })),
     catchError((error: Error) => {
       if (isTaskLevel(error)) return throwError(() => error);
-      const deferral = deferralOf(error, config.deferAfterMs, config.scheduler.now(), label);
+      const deferral = deferralOf(
+        error,
+        config.deferAfterMs,
+        config.scheduler.now(),
+        label,
+        config.retry?.retryAfterCapMs,
+      );
       // The key stays paused for every process sharing it, as long as the API asked.
       if (deferral) pauseShared(deferral.waitMs, error);
       return throwError(() => deferral ?? new TaskFailedError(label, attempts, error));

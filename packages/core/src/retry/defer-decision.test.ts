@@ -7,6 +7,7 @@ import {
   TransientError,
 } from '../errors.js';
 import { checkDeferAfter, deferralFor, deferralOf, maxDeferralMs } from './defer-decision.js';
+import { parseRequestedWait } from './parse-requested-wait.js';
 import { parseRetryAfter } from './parse-retry-after.js';
 
 const now = Date.UTC(2026, 10, 29, 16, 0, 0);
@@ -71,6 +72,16 @@ describe('deferralOf', () => {
     expect(deferral?.waitMs).toBe(maxDeferralMs);
     expect(deferral?.resumeAt).toBe(now + maxDeferralMs);
     expect(() => new Date(deferral?.resumeAt ?? Number.NaN).toISOString()).not.toThrow();
+  });
+
+  it('caps a pause at the configured Retry-After cap, reset-only 429s included', () => {
+    const reset = new HttpStatusError(429, 'Too Many Requests', {
+      retryAfterMs: parseRequestedWait(429, new Headers({ 'ratelimit-reset': '7200' }), now),
+    });
+    expect(deferralOf(reset, 300_000, now, label, 3_600_000)?.waitMs).toBe(3_600_000);
+    expect(deferralOf(reset, 300_000, now)?.waitMs).toBe(7_200_000);
+    // A cap below the threshold: the pause is waited out, not deferred.
+    expect(deferralOf(reset, 300_000, now, label, 60_000)).toBeUndefined();
   });
 
   it('reads a retryAfterMs that is not a finite number ≥ 0 as none', () => {

@@ -24,10 +24,12 @@ export function checkDeferAfter(value: number, option = 'deferAfterMs'): number 
 /**
  * Decides whether a failure asks for a pause longer than the run may wait: when the error
  * carries a `Retry-After` (`retryAfterMs`) above `deferAfterMs`, the deferral to raise; otherwise
- * `undefined`, and the failure is retried or failed as usual. The pause is capped at
- * {@link maxDeferralMs}; values that are not a finite number ≥ 0 never defer (see `retryAfterOf`).
+ * `undefined`, and the failure is retried or failed as usual. The pause is capped at `capMs`
+ * and at {@link maxDeferralMs}; values that are not a finite number ≥ 0 never defer (see
+ * `retryAfterOf`).
  *
  * @param now - The clock, in ms since the epoch (the crawl's scheduler).
+ * @param capMs - The configured cap of a `Retry-After` (`retryAfterCapMs`, `--max-retry-after`).
  * @example deferralOf(new HttpStatusError(429, 'quota', { retryAfterMs: 3_600_000 }), 300_000, Date.now())?.resumeAt
  */
 export function deferralOf(
@@ -35,8 +37,9 @@ export function deferralOf(
   deferAfterMs: number,
   now: number,
   label?: TaskLabel,
+  capMs: number = maxDeferralMs,
 ): RunDeferredError | undefined {
-  const retryAfterMs = retryAfterOf(error, maxDeferralMs);
+  const retryAfterMs = retryAfterOf(error, Math.min(capMs, maxDeferralMs));
   if (retryAfterMs === undefined) return undefined;
   return deferralFor(retryAfterMs, deferAfterMs, now, { label, cause: error });
 }

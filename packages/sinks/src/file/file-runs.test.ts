@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Task, taskKey } from '@capital/core';
+import { RunDeferredError, type Task, taskKey } from '@capital/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SinkPage } from '../sink.js';
 import { stateFileFor } from './file-runs.js';
@@ -125,5 +125,45 @@ describe('FileSink runs and dispositions', () => {
     expect(() => new FileSink<Row>({ path, disposition: 'merge' })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
+  });
+
+  it('records a deferred run with its resumeAt, reads state written before it, and drops a broken one', async () => {
+    const sink = new FileSink<Row>({
+      path,
+      recordKey: (row) => row.id,
+      disposition: 'merge',
+      job: 'job',
+      fsync: false,
+    });
+    const opened = await sink.runs.open();
+    await sink.write(page(1, [{ id: 'a', v: 1 }]));
+    await sink.abort(new RunDeferredError({ resumeAt: 5_000_000_000_000, waitMs: 3_600_000 }));
+    expect(await new FileSink({ path, job: 'job', fsync: false }).runs.list()).toMatchObject([
+      { id: opened.run.id, state: 'interrupted', resumeAt: 5_000_000_000_000 },
+    ]);
+
+    const old = {
+      id: '0a1b2c3d',
+      job: 'job',
+      state: 'interrupted',
+      disposition: 'merge',
+      startedAt: 1,
+      pages: 0,
+    };
+    await writeFile(
+      stateFileFor(path),
+      JSON.stringify({ version: 1, runs: [old, { ...old, id: '1b2c3d4e', resumeAt: 'soon' }] }),
+    );
+    const runs = await new FileSink({ path, job: 'job', fsync: false }).runs.list();
+    expect(runs).toEqual([{ ...old, id: '1b2c3d4e' }, old]);
+
+    const resumed = await new FileSink<Row>({
+      path,
+      recordKey: (row) => row.id,
+      job: 'job',
+      disposition: 'merge',
+      fsync: false,
+    }).runs.open();
+    expect(resumed.run).not.toHaveProperty('resumeAt');
   });
 });

@@ -1,7 +1,15 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunInfo, WriteDisposition } from '@capital/core';
-import { chooseRun, latestWatermark, newRunId, type OpenedRun, type OpenRunOptions } from '../runs.js';
+import {
+  chooseRun,
+  interrupted,
+  latestWatermark,
+  newRunId,
+  type OpenedRun,
+  type OpenRunOptions,
+  runAgain,
+} from '../runs.js';
 import { partialPathFor, removeStalePartials } from './stale-partials.js';
 
 /** What the state file holds: every job's runs that wrote this output, oldest first. */
@@ -46,7 +54,7 @@ export class FileRuns {
     let run: RunInfo;
     let runs: RunInfo[];
     if (resumed !== undefined) {
-      run = { ...resumed, state: 'running', pages: 0 };
+      run = { ...runAgain(resumed), pages: 0 };
       runs = state.runs.map((entry) => (entry.id === run.id ? run : entry));
     } else {
       const since = options.since?.(watermark);
@@ -82,9 +90,9 @@ export class FileRuns {
     }));
   }
 
-  /** Marks a run interrupted (it stays resumable). */
-  interrupt(runId: string): Promise<void> {
-    return this.#update(runId, (run) => (run.state === 'running' ? { ...run, state: 'interrupted' } : run));
+  /** Marks a run interrupted (it stays resumable), deferred until `resumeAt` when given. */
+  interrupt(runId: string, resumeAt?: number): Promise<void> {
+    return this.#update(runId, (run) => (run.state === 'running' ? interrupted(run, resumeAt) : run));
   }
 
   /** Forgets the job's runs and watermark; returns how many runs it removed. */
@@ -110,7 +118,10 @@ export class FileRuns {
       throw error;
     }
     const parsed = JSON.parse(text) as Partial<StateFile>;
-    return { version: 1, runs: Array.isArray(parsed.runs) ? parsed.runs.filter(isRunInfo) : [] };
+    return {
+      version: 1,
+      runs: Array.isArray(parsed.runs) ? parsed.runs.filter(isRunInfo).map(withValidResumeAt) : [],
+    };
   }
 
   async #write(state: StateFile): Promise<void> {
@@ -126,6 +137,13 @@ export class FileRuns {
     }
     await rename(partial, this.#path);
   }
+}
+
+/** A `resumeAt` that is not a finite number (a hand edit) is dropped, not the run. */
+function withValidResumeAt(run: RunInfo): RunInfo {
+  if (run.resumeAt === undefined || Number.isFinite(run.resumeAt)) return run;
+  const { resumeAt: _invalid, ...rest } = run;
+  return rest;
 }
 
 /** A run as the state file may hold it: anything else (a hand edit gone wrong) is dropped. */

@@ -226,7 +226,7 @@ export class FileSink<D = unknown> implements Sink<D> {
       if (opened !== undefined) {
         try {
           await this.#keep(opened.run.id);
-          await this.#runs.interrupt(opened.run.id);
+          await this.#runs.interrupt(opened.run.id, reason.resumeAt);
           return;
         } catch {
           // Not kept: the resume fetches every page again, as after any other abort.
@@ -251,7 +251,8 @@ export class FileSink<D = unknown> implements Sink<D> {
       rm(this.pagesTemporaryPath, { force: true }),
     ]);
     const opened = await this.#opened?.catch(() => undefined);
-    if (opened !== undefined) await this.#runs.interrupt(opened.run.id).catch(() => {});
+    const resumeAt = isRunDeferred(reason) ? reason.resumeAt : undefined;
+    if (opened !== undefined) await this.#runs.interrupt(opened.run.id, resumeAt).catch(() => {});
   }
 
   #open(): Promise<WriteStream> {

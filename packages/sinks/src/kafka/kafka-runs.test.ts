@@ -119,6 +119,26 @@ describe('KafkaRunBook', () => {
     expect(book.list(job)).toEqual([]);
   });
 
+  it('records a deferred run as interrupted with its resumeAt, and drops it when the run goes on', () => {
+    const first = bookOf().open(job, 'merge', { kind: 'auto' }, undefined, 1000);
+    const deferredEntries = bookOf(first.entries).interrupt(first.opened.run.id, 3_601_000);
+    const record = JSON.parse(String(deferredEntries[0]?.value)) as Record<string, unknown>;
+    expect(record).toMatchObject({ id: first.opened.run.id, state: 'interrupted', resumeAt: 3_601_000 });
+    const book = bookOf(first.entries, deferredEntries);
+    expect(book.list(job)[0]).toMatchObject({ state: 'interrupted', resumeAt: 3_601_000 });
+    const again = book.open(job, 'merge', { kind: 'auto' }, undefined, 4_000_000);
+    expect(again.opened.run.state).toBe('running');
+    expect(again.opened.run.resumeAt).toBeUndefined();
+    expect(JSON.parse(String(again.entries.at(-1)?.value))).not.toHaveProperty('resumeAt');
+  });
+
+  it('reads run records written before deferred runs had a resumeAt', () => {
+    const old = { id: '0a1b2c3d', job, state: 'interrupted', disposition: 'merge', startedAt: 1000 };
+    const book = bookOf([{ key: 'run:0a1b2c3d', value: Buffer.from(JSON.stringify(old)) }]);
+    expect(book.list(job)).toEqual([{ ...old, pages: 0 }]);
+    expect(book.interrupt('0a1b2c3d')).toEqual([]);
+  });
+
   it('refuses a run record or page that is not what the sink writes, naming it', () => {
     const book = bookOf();
     expect(() => book.apply({ key: 'run:0a1b2c3d', value: Buffer.from('{"id":"0a1b2c3d"}') })).toThrow(

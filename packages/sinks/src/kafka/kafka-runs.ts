@@ -1,5 +1,5 @@
 import type { RunChoice, RunInfo, RunState, Task, WriteDisposition } from '@capital/core';
-import { chooseRun, latestWatermark, newRunId, type OpenedRun } from '../runs.js';
+import { chooseRun, interrupted, latestWatermark, newRunId, type OpenedRun, runAgain } from '../runs.js';
 import { KafkaSinkError } from './kafka-errors.js';
 
 /** A message for the checkpoint topic: a key, and a value or a tombstone (`null`). */
@@ -77,7 +77,7 @@ export class KafkaRunBook {
     const entries: CheckpointEntry[] = [];
     let run: RunInfo;
     if (resumed !== undefined) {
-      run = { ...resumed, state: 'running' };
+      run = runAgain(resumed);
     } else {
       for (const other of runs) {
         if (other.state === 'running') entries.push(runEntry({ ...other, state: 'interrupted' }));
@@ -134,10 +134,13 @@ export class KafkaRunBook {
     return run && { ...run, pages: run.pages ?? this.#pages.get(runId)?.size ?? 0 };
   }
 
-  /** The message that marks a run `interrupted`, if it is `running`. */
-  interrupt(runId: string): CheckpointEntry[] {
-    const run = this.#runs.get(runId);
-    return run?.state === 'running' ? [runEntry({ ...run, state: 'interrupted' })] : [];
+  /**
+   * The message that marks a run `interrupted`, if it is `running`: deferred until `resumeAt`
+   * (ms since the epoch) when given.
+   */
+  interrupt(runId: string, resumeAt?: number): CheckpointEntry[] {
+    const found = this.find(runId);
+    return found?.state === 'running' ? [runEntry(interrupted(found, resumeAt))] : [];
   }
 
   /** Tombstones for every run of the job and every page of them. */
@@ -210,7 +213,8 @@ export class KafkaRunBook {
       !optional(record.finishedAt, 'number') ||
       !optional(record.pages, 'number') ||
       !optional(record.since, 'string') ||
-      !optional(record.watermark, 'string')
+      !optional(record.watermark, 'string') ||
+      !optional(record.resumeAt, 'number')
     ) {
       throw this.#invalid(`the record of run ${id}`, 'it is not a run record');
     }

@@ -1,4 +1,4 @@
-import type { Checkpoint, RunInfo, WriteDisposition } from '@capital/core';
+import { type Checkpoint, isRunDeferred, type RunInfo, type WriteDisposition } from '@capital/core';
 import { GroupCommit, type Outcome } from '../group-commit.js';
 import {
   type FinishRun,
@@ -318,14 +318,17 @@ export class KafkaSink<D = unknown> implements Sink<D> {
    * Aborts the batch being written (its transaction) and fails the writes waiting, then closes.
    * Waits for them at most `connectTimeoutMs`, then cuts the connections.
    */
-  async abort(_reason?: unknown): Promise<void> {
+  async abort(reason?: unknown): Promise<void> {
     if (this.#state === 'closed' || this.#state === 'aborted') return;
     const fenced = this.#state === 'fenced';
     this.#state = 'aborted';
     const idle = await within(this.#group.idle(), this.#options.connectTimeoutMs);
     const opened = await this.#opened?.catch(() => undefined);
     if (idle && !fenced && opened !== undefined) {
-      const entries = this.#book.interrupt(opened.run.id);
+      const entries = this.#book.interrupt(
+        opened.run.id,
+        isRunDeferred(reason) ? reason.resumeAt : undefined,
+      );
       await within(
         this.#commitEntries(entries, 'interrupt run').catch(() => {}),
         Math.min(this.#options.connectTimeoutMs, interruptTimeoutMs),

@@ -8,6 +8,7 @@ import {
   type OpenedRun,
   type OpenRunOptions,
   RunNotFoundError,
+  runAgain,
 } from '../runs.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { sqlFile } from './sql-files.js';
@@ -31,6 +32,7 @@ type RunRow = {
   pages: number;
   since: string | null;
   watermark: string | null;
+  resume_at: Date | null;
 };
 
 const qualified = (names: QuotedNames, table: string): string => `${names.schema}.${table}`;
@@ -83,8 +85,10 @@ export async function openRun(
     const watermark = latestWatermark(runs);
     let run: RunInfo;
     if (resumed !== undefined) {
-      await client.query(`UPDATE ${runsTable} SET state = 'running' WHERE run_id = $1`, [resumed.id]);
-      run = { ...resumed, state: 'running' };
+      await client.query(`UPDATE ${runsTable} SET state = 'running', resume_at = NULL WHERE run_id = $1`, [
+        resumed.id,
+      ]);
+      run = runAgain(resumed);
     } else {
       await client.query(
         `UPDATE ${runsTable} SET state = 'interrupted' WHERE job = $1 AND state = 'running'`,
@@ -250,12 +254,18 @@ async function swapIn(client: PoolClient, tables: RunTables, runId: string): Pro
   }
 }
 
-/** Marks a run `interrupted` (it stays resumable). */
-export async function interruptRun(client: PoolClient, tables: RunTables, runId: string): Promise<void> {
+/** Marks a run `interrupted` (it stays resumable), deferred until `resumeAt` (ms) when given. */
+export async function interruptRun(
+  client: PoolClient,
+  tables: RunTables,
+  runId: string,
+  resumeAt?: number,
+): Promise<void> {
   await client.query(
-    `UPDATE ${qualified(tables.names, tables.names.runsTable)} SET state = 'interrupted'
+    `UPDATE ${qualified(tables.names, tables.names.runsTable)}
+     SET state = 'interrupted', resume_at = to_timestamp($2::float8 / 1000)
      WHERE run_id = $1 AND state = 'running'`,
-    [runId],
+    [runId, resumeAt ?? null],
   );
 }
 
@@ -294,5 +304,6 @@ function toRunInfo(row: RunRow): RunInfo {
     pages: row.pages,
     since: row.since ?? undefined,
     watermark: row.watermark ?? undefined,
+    ...(row.resume_at ? { resumeAt: row.resume_at.getTime() } : {}),
   };
 }

@@ -1,4 +1,11 @@
-import { type Checkpoint, isCapitalError, labelTask, type Task, type WriteDisposition } from '@capital/core';
+import {
+  type Checkpoint,
+  isCapitalError,
+  isRunDeferred,
+  labelTask,
+  type Task,
+  type WriteDisposition,
+} from '@capital/core';
 import type { PoolClient } from 'pg';
 import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
@@ -291,12 +298,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.#stop.abort(reason ?? new Error('The PostgreSQL sink was aborted.'));
     for (const client of this.#borrowed) client.end().catch(() => {});
     await Promise.allSettled(this.#pending);
-    await this.#markInterrupted();
+    await this.#markInterrupted(isRunDeferred(reason) ? reason.resumeAt : undefined);
     if (this.#connection.owned) await this.#connection.pool.end();
   }
 
   /** Best effort, on a connection of its own: a run whose process dies stays `running`, which means the same. */
-  async #markInterrupted(): Promise<void> {
+  async #markInterrupted(resumeAt: number | undefined): Promise<void> {
     const opened = await this.#opened?.catch(() => undefined);
     if (opened === undefined) return;
     try {
@@ -307,7 +314,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       );
       client.on('error', ignoreError);
       try {
-        await interruptRun(client, this.#tables, opened.run.id);
+        await interruptRun(client, this.#tables, opened.run.id, resumeAt);
       } finally {
         client.release(true);
       }

@@ -35,6 +35,7 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
     pages: boolean;
     runs: boolean;
     pages_by_run: boolean;
+    runs_resume_at: boolean;
   }>(sqlFile('find-tables'), [options.schema, records, pages, runs]);
   const exists = found.rows[0] ?? {
     schema: false,
@@ -42,13 +43,14 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
     pages: false,
     runs: false,
     pages_by_run: false,
+    runs_resume_at: false,
   };
-  if (exists.records && exists.pages && exists.runs && exists.pages_by_run) return;
+  if (exists.records && exists.pages && exists.runs && exists.pages_by_run && exists.runs_resume_at) return;
   if (!options.createTable) {
     const missing = [
       exists.records ? undefined : records,
       exists.pages && exists.pages_by_run ? undefined : pages,
-      exists.runs ? undefined : runs,
+      exists.runs ? (exists.runs_resume_at ? undefined : `${runs}'s resume_at column`) : runs,
     ].filter(Boolean);
     throw new PostgresSinkError(
       'POSTGRES_TABLE_MISSING',
@@ -67,5 +69,6 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
   }
   await client.query(sqlFile('create-pages-table', { pages }));
   await client.query(sqlFile('create-runs-table', { runs }));
+  if (exists.runs && !exists.runs_resume_at) await client.query(sqlFile('add-resume-at', { runs }));
   await client.query('COMMIT');
 }

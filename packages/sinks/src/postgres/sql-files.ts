@@ -11,6 +11,7 @@ export type SqlFile =
   | 'upsert-pages'
   | 'completed-pages'
   | 'create-runs-table'
+  | 'add-resume-at'
   | 'list-runs'
   | 'lock-job';
 

@@ -4,7 +4,14 @@
 // client's own read_committed consumer, not with the sink's checkpoint reader.
 import { tracingChannel } from 'node:diagnostics_channel';
 import { runConnector } from '@capital/cli';
-import { type Connector, type CrawlEvent, createCredentialResolver, type Task, taskKey } from '@capital/core';
+import {
+  type Connector,
+  type CrawlEvent,
+  createCredentialResolver,
+  RunDeferredError,
+  type Task,
+  taskKey,
+} from '@capital/core';
 import { connector, type Listing, stockSearchTask } from '@capital/wtd-connector';
 import {
   generateListings,
@@ -223,6 +230,27 @@ describe('KafkaSink with the World Trading Data connector', () => {
     const afterReset = kafkaSink(topic);
     const seedKey = taskKey(stockSearchTask({ searchTerm: 'new york' }));
     expect(await afterReset.checkpoint.completed([seedKey])).toEqual(new Map());
+  });
+
+  it('records a deferred run with its resumeAt; a run of the job before then stops at once, asking nothing', async () => {
+    const served = await wtdEmulator();
+    const topic = topicFor('deferred');
+    const first = kafkaSink(topic);
+    const opened = await first.runs.open();
+    const resumeAt = Date.now() + 3_600_000;
+    await first.abort(new RunDeferredError({ resumeAt, waitMs: 3_600_000 }));
+    expect(await kafkaSink(topic).runs.list()).toMatchObject([
+      { id: opened.run.id, state: 'interrupted', resumeAt },
+    ]);
+
+    const early = run(kafkaSink(topic), served.url);
+    await expect(early).rejects.toMatchObject({ name: 'RunDeferredError', resumeAt });
+    expect(served.stats().requests).toBe(0);
+    expect((await kafkaSink(topic).runs.list())[0]).toMatchObject({
+      id: opened.run.id,
+      state: 'interrupted',
+      resumeAt,
+    });
   });
 
   it('resumes an interrupted run after its stored pages, and consumers still see each listing once', async () => {

@@ -1,6 +1,6 @@
 // Runs opened by one process and written and finished by others (`capital enqueue --sink` and
 // its workers), against the real PostgreSQL.
-import type { WriteDisposition } from '@capital/core';
+import { RunDeferredError, type WriteDisposition } from '@capital/core';
 import { escapeIdentifier, type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
@@ -164,3 +164,39 @@ async function recordKeys(table: string): Promise<string[]> {
   );
   return found.rows.map((row) => row.record_key).sort();
 }
+
+describe('PostgresSink deferred runs', () => {
+  it('records a deferred run as interrupted with its resume_at, cleared when the run goes on', async () => {
+    const first = sink('job');
+    const opened = await first.runs.open();
+    await first.write(page(1));
+    const resumeAt = Date.parse('2030-01-01T10:00:00.123Z');
+    await first.abort(new RunDeferredError({ resumeAt, waitMs: 3_600_000 }));
+    expect(await sink('job').runs.list()).toMatchObject([
+      { id: opened.run.id, state: 'interrupted', resumeAt, pages: 1 },
+    ]);
+
+    const again = await sink('job').runs.open();
+    expect(again).toMatchObject({ resumed: true, pagesStored: 1 });
+    expect(again.run.resumeAt).toBeUndefined();
+    expect((await sink('job').runs.list())[0]?.resumeAt).toBeUndefined();
+  });
+
+  it('gives a runs table made before deferred runs its resume_at column, keeping its runs', async () => {
+    const runs = `${escapeIdentifier(schema)}.items__runs`;
+    await sink('job').runs.open();
+    await admin.query(`ALTER TABLE ${runs} DROP COLUMN resume_at`);
+    await admin.query(`UPDATE ${runs} SET state = 'interrupted'`);
+
+    const [old] = await sink('job').runs.list();
+    expect(old).toMatchObject({ state: 'interrupted' });
+    expect(old?.resumeAt).toBeUndefined();
+    const later = sink('job');
+    await later.runs.open();
+    await later.abort(new RunDeferredError({ resumeAt: Date.parse('2030-01-01T00:00:00Z'), waitMs: 1000 }));
+    expect((await sink('job').runs.list())[0]).toMatchObject({
+      id: old?.id,
+      resumeAt: Date.parse('2030-01-01T00:00:00Z'),
+    });
+  });
+});

@@ -146,6 +146,20 @@ describe('LayeredRateLimiter headers', () => {
     expect(limits.admit('sk', CHARGES, 1500).headers).toMatchObject({ 'ratelimit-remaining': '19' });
   });
 
+  it('announces a fresh window as its whole length on a fractional clock, never a second more', () => {
+    const limits = new LayeredRateLimiter({
+      layers: [{ name: 'global', limit: 10, windowMs: 1000 }],
+      headers: 'ratelimit',
+    });
+    // (t + 1000) − t is 1000.0000000000073 in doubles for this t: a reset of 2 s before rounding.
+    const t = 65012.534925734355;
+    expect(t + 1000 - t).toBeGreaterThan(1000);
+    expect(limits.admit('sk', CHARGES, t).headers).toMatchObject({
+      'ratelimit-remaining': '9',
+      'ratelimit-reset': '1',
+    });
+  });
+
   it('uses the X-RateLimit-* names when asked, and none by default', () => {
     const layers = [{ name: 'global', limit: 3, windowMs: 2500 }];
     const x = new LayeredRateLimiter({ layers, headers: 'x-ratelimit' });

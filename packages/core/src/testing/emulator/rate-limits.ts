@@ -207,7 +207,9 @@ export class LayeredRateLimiter {
     return {
       [`${prefix}-limit`]: String(tightest.limit),
       [`${prefix}-remaining`]: String(tightest.remaining),
-      [`${prefix}-reset`]: String(Math.ceil(tightest.resetMs / 1000)),
+      // Whole ms first: on performance.now()'s fractional clock, (t + window) − t may come out a
+      // hair above the window, and a fresh 1 s window would announce a reset of 2 s.
+      [`${prefix}-reset`]: String(Math.ceil(Math.round(tightest.resetMs) / 1000)),
     };
   }
 }

@@ -1,7 +1,8 @@
 -- The runs of every job that writes this table: `running` from its start (and still, if its
 -- process was killed), `interrupted` when it stopped on a failure or a signal, `finished` when
 -- its last rows were committed. The watermark of an incremental run is set in the transaction
--- that finishes it, never before.
+-- that finishes it, never before. resume_at: when the API said a deferred (interrupted) run may
+-- go on; NULL otherwise.
 -- {{runs}}: the schema-qualified runs table, quoted.
 CREATE TABLE IF NOT EXISTS {{runs}} (
   run_id text PRIMARY KEY,
@@ -12,5 +13,6 @@ CREATE TABLE IF NOT EXISTS {{runs}} (
   finished_at timestamptz,
   pages int NOT NULL DEFAULT 0,
   since text,
-  watermark text
+  watermark text,
+  resume_at timestamptz
 )

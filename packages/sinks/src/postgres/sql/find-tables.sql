@@ -3,7 +3,8 @@
 -- $1: the schema name, as given. $2, $3, $4: the records, pages and runs tables,
 -- schema-qualified and quoted ("public"."wtd_stock_search"), as to_regclass parses them.
 -- Returns one row: schema, records, pages, runs (booleans), and pages_by_run: whether the pages
--- table has its run_id column (a table made before runs existed has not).
+-- table has its run_id column (a table made before runs existed has not), and runs_resume_at:
+-- whether the runs table has its resume_at column (one made before deferred runs has not).
 SELECT
   EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1) AS schema,
   pg_catalog.to_regclass($2) IS NOT NULL AS records,
@@ -12,4 +13,8 @@ SELECT
   EXISTS (
     SELECT FROM pg_catalog.pg_attribute
     WHERE attrelid = pg_catalog.to_regclass($3) AND attname = 'run_id' AND NOT attisdropped
-  ) AS pages_by_run
+  ) AS pages_by_run,
+  EXISTS (
+    SELECT FROM pg_catalog.pg_attribute
+    WHERE attrelid = pg_catalog.to_regclass($4) AND attname = 'resume_at' AND NOT attisdropped
+  ) AS runs_resume_at
