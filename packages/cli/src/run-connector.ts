@@ -21,7 +21,14 @@ import {
   type Task,
   warmConnections,
 } from '@capital/core';
-import { crawlBuffer, type OpenedRun, type Sink, type SinkSummary, stillDeferred, writeTo } from '@capital/sinks';
+import {
+  crawlBuffer,
+  type OpenedRun,
+  type Sink,
+  type SinkSummary,
+  stillDeferred,
+  writeTo,
+} from '@capital/sinks';
 import { lastValueFrom } from 'rxjs';
 import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
