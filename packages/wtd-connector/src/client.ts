@@ -46,40 +46,31 @@ export type StockSearchRequest = {
 export async function fetchStockSearchPage(request: StockSearchRequest): Promise<StockSearchPage> {
   const secrets = [request.token];
   // A client span, the child of the task attempt's (a no-op without an OpenTelemetry SDK).
-  // The page's query without the token, encoded once for the span's URL and the request's.
-  const query = new URLSearchParams({
-    search_term: request.searchTerm,
-    limit: String(request.limit),
-    page: String(request.page),
-  }).toString();
-  const { response, body } = await traceHttpCall(
-    { method: 'GET', url: spanUrl(request, query) },
-    async (report) => {
-      const exchange = startExchange(request);
+  const { response, body } = await traceHttpCall({ method: 'GET', url: spanUrl(request) }, async (report) => {
+    const exchange = startExchange(request);
+    try {
+      let response: Response;
       try {
-        let response: Response;
-        try {
-          response = await fetch(pageUrl(request, query), {
-            signal: exchange.signal,
-            // A permit that grew too old before the request went is spent, and a new one taken.
-            ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
-          });
-        } catch (error) {
-          throw requestFailure(exchange.timedOut() ? timeoutError : error, {
-            signal: request.signal,
-            timeoutMs: request.timeoutMs,
-            secrets,
-          });
-        }
-        // The timeout bounds the wait for the answer's head, as ky's did; the body may take longer.
-        exchange.answered();
-        report.status(response.status, response.headers);
-        return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
-      } finally {
-        exchange.end();
+        response = await fetch(pageUrl(request), {
+          signal: exchange.signal,
+          // A permit that grew too old before the request went is spent, and a new one taken.
+          ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
+        });
+      } catch (error) {
+        throw requestFailure(exchange.timedOut() ? timeoutError : error, {
+          signal: request.signal,
+          timeoutMs: request.timeoutMs,
+          secrets,
+        });
       }
-    },
-  );
+      // The timeout bounds the wait for the answer's head, as ky's did; the body may take longer.
+      exchange.answered();
+      report.status(response.status, response.headers);
+      return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
+    } finally {
+      exchange.end();
+    }
+  });
   if (!response.ok) {
     const message = ('json' in body ? errorMessage(body.json) : undefined) ?? response.statusText;
     throw new HttpStatusError(response.status, redactText(message, secrets), {
@@ -131,22 +122,28 @@ function startExchange(request: StockSearchRequest): {
 /** The base URLs with a slash at the end, as the endpoint's path is joined to them. */
 const prefixes = new Map<string, string>();
 
-/** The page's URL: the base URL (a prefix, as ky's `prefixUrl`), the endpoint, the query, the token. */
-function pageUrl(request: StockSearchRequest, query: string): string {
+/** The page's URL: the base URL (a prefix, as ky's `prefixUrl`), the endpoint, the query. */
+function pageUrl(request: StockSearchRequest): string {
   let prefix = prefixes.get(request.baseUrl);
   if (prefix === undefined) {
     prefix = request.baseUrl.endsWith('/') ? request.baseUrl : `${request.baseUrl}/`;
     if (prefixes.size >= 64) prefixes.clear();
     prefixes.set(request.baseUrl, prefix);
   }
-  return `${prefix}api/v1/stock_search?${query}&${new URLSearchParams({ api_token: request.token })}`;
+  const query = new URLSearchParams({
+    search_term: request.searchTerm,
+    limit: String(request.limit),
+    page: String(request.page),
+    api_token: request.token,
+  });
+  return `${prefix}api/v1/stock_search?${query}`;
 }
 
 /** The endpoint's URL without credentials, per base URL: built once, not on every page. */
 const spanBases = new Map<string, string | undefined>();
 
 /** The request's URL for its span: the token stays out, as do credentials in the base URL. */
-function spanUrl(request: StockSearchRequest, query: string): string {
+function spanUrl(request: StockSearchRequest): string {
   let base = spanBases.get(request.baseUrl);
   if (base === undefined && !spanBases.has(request.baseUrl)) {
     base = spanBase(request.baseUrl);
@@ -154,6 +151,11 @@ function spanUrl(request: StockSearchRequest, query: string): string {
     spanBases.set(request.baseUrl, base);
   }
   if (base === undefined) return 'api/v1/stock_search';
+  const query = new URLSearchParams({
+    search_term: request.searchTerm,
+    limit: String(request.limit),
+    page: String(request.page),
+  });
   return `${base}?${query}`;
 }
 
