@@ -11,6 +11,7 @@ import {
   type SendPermit,
   traceHttpCall,
 } from '@capital/core';
+import ky from 'ky';
 import * as v from 'valibot';
 import { fastStockSearchPage } from './fast-page-check.js';
 import { errorBodySchema, type StockSearchPage, stockSearchPageSchema } from './schema.js';
@@ -33,8 +34,8 @@ export type StockSearchRequest = {
 };
 
 /**
- * Fetches (with Node's `fetch`, no retries: retrying is the crawl's job) and validates one page
- * of `GET /api/v1/stock_search`; failures come back classified:
+ * Fetches and validates one page of `GET /api/v1/stock_search`. Retrying is the crawl's job, so
+ * ky's own retries are off; failures come back classified:
  *
  * - network errors, timeouts, 408, 429 (with its `Retry-After`), 5xx, bodies that are not JSON
  *   or not a page of listings → retryable;
@@ -47,29 +48,28 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   const secrets = [request.token];
   // A client span, the child of the task attempt's (a no-op without an OpenTelemetry SDK).
   const { response, body } = await traceHttpCall({ method: 'GET', url: spanUrl(request) }, async (report) => {
-    const exchange = startExchange(request);
+    let response: Response;
     try {
-      let response: Response;
-      try {
-        response = await fetch(pageUrl(request), {
-          signal: exchange.signal,
-          // A permit that grew too old before the request went is spent, and a new one taken.
-          ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
-        });
-      } catch (error) {
-        throw requestFailure(exchange.timedOut() ? timeoutError : error, {
-          signal: request.signal,
-          timeoutMs: request.timeoutMs,
-          secrets,
-        });
-      }
-      // The timeout bounds the wait for the answer's head, as ky's did; the body may take longer.
-      exchange.answered();
-      report.status(response.status, response.headers);
-      return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
-    } finally {
-      exchange.end();
+      response = await ky.get('api/v1/stock_search', {
+        prefixUrl: request.baseUrl,
+        searchParams: {
+          search_term: request.searchTerm,
+          limit: request.limit,
+          page: request.page,
+          api_token: request.token,
+        },
+        timeout: request.timeoutMs,
+        retry: 0,
+        throwHttpErrors: false,
+        signal: request.signal ?? null,
+        // A permit that grew too old before the request went is spent, and a new one taken.
+        ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
+      });
+    } catch (error) {
+      throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
     }
+    report.status(response.status, response.headers);
+    return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
   });
   if (!response.ok) {
     const message = ('json' in body ? errorMessage(body.json) : undefined) ?? response.statusText;
@@ -78,65 +78,6 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
     });
   }
   return parsePage(body, request);
-}
-
-/** What `requestFailure` recognises as a timeout (by its name, as ky's `TimeoutError`). */
-const timeoutError = new DOMException('The request timed out.', 'TimeoutError');
-
-/**
- * One request's abort signal: aborted by the crawl's signal (its reason passed on) or when no
- * answer came within `timeoutMs`. A listener and a timer, where ky linked the signals with
- * `AbortSignal.any` and cloned the request on every page, which showed at 0 ms latency.
- */
-function startExchange(request: StockSearchRequest): {
-  readonly signal: AbortSignal;
-  timedOut(): boolean;
-  answered(): void;
-  end(): void;
-} {
-  const controller = new AbortController();
-  const outer = request.signal;
-  const onAbort = (): void => controller.abort(outer?.reason);
-  if (outer?.aborted) onAbort();
-  else outer?.addEventListener('abort', onAbort, { once: true });
-  let timedOut = false;
-  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
-    timedOut = true;
-    controller.abort(timeoutError);
-  }, request.timeoutMs);
-  const answered = (): void => {
-    clearTimeout(timer);
-    timer = undefined;
-  };
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    answered,
-    end: () => {
-      answered();
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
-/** The base URLs with a slash at the end, as the endpoint's path is joined to them. */
-const prefixes = new Map<string, string>();
-
-/** The page's URL: the base URL (a prefix, as ky's `prefixUrl`), the endpoint, the query. */
-function pageUrl(request: StockSearchRequest): string {
-  let prefix = prefixes.get(request.baseUrl);
-  if (prefix === undefined) {
-    prefix = request.baseUrl.endsWith('/') ? request.baseUrl : `${request.baseUrl}/`;
-    if (prefixes.size >= 64) prefixes.clear();
-    prefixes.set(request.baseUrl, prefix);
-  }
-  const query = new URLSearchParams({
-    search_term: request.searchTerm,
-    limit: String(request.limit),
-    page: String(request.page),
-    api_token: request.token,
-  });
-  return `${prefix}api/v1/stock_search?${query}`;
 }
 
 /** The endpoint's URL without credentials, per base URL: built once, not on every page. */
