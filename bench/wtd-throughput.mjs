@@ -4,6 +4,8 @@
 // child process. Runs of the two sides alternate in pairs, one order then the other (ABBA), so
 // that warm-up, drift and the machine's load fall on both alike; each figure is the median of
 // BENCH_REPEATS runs, and the spread of one side's runs (max/min − 1) is printed as the noise.
+// Goals are judged on the median of the pairs' ratios, with their interquartile range beside it:
+// a goal missed by less than that range is said to be missed within noise.
 // Each side's client CPU per page (user + system, from process.cpuUsage) is printed too: on a
 // busy machine it moves less than pages per second. Goals: ≥ 0.9× the hand loop at 0 ms latency
 // and concurrency 8 (and at concurrency 1); ≥ 0.97× at 20 ms; ≥ 5× concurrency 1 at concurrency
@@ -20,7 +22,7 @@ import { FileSink } from '@capital/sinks';
 import { connector } from '@capital/wtd-connector';
 import ky from 'ky';
 import { startChildEmulator } from './support/child-emulator.mjs';
-import { median } from './support/stats.mjs';
+import { median, quantile } from './support/stats.mjs';
 
 const searchTerm = 'inc';
 const repeats = Number(process.env.BENCH_REPEATS ?? 8);
@@ -137,7 +139,7 @@ export async function main() {
             concurrency,
             capital: median(rates(capital)),
             hand: median(rates(hand)),
-            pairRatio: median(capital.map((one, index) => one.perSecond / hand[index].perSecond)),
+            pairRatios: capital.map((one, index) => one.perSecond / hand[index].perSecond),
             capitalSpread: spread(rates(capital)),
             handSpread: spread(rates(hand)),
             capitalCpu: median(capital.map((one) => one.cpuPerPage)),
@@ -156,34 +158,50 @@ export async function main() {
       `load average ${loadBefore} before, ${load()} after, on ${cpus().length} cores):`,
   );
   console.log(
-    '  latency  concurrency  capital   hand loop  capital/hand  (median of pairs)  spread capital  hand  CPU µs/page capital  hand',
+    '  latency  concurrency  capital   hand loop  capital/hand  (median of pairs)  spread capital  hand  CPU µs/page capital  hand  capital/hand',
   );
   for (const row of rows) {
     console.log(
       `  ${String(row.latencyMs).padStart(4)} ms  ${String(row.concurrency).padStart(11)}  ${row.capital.toFixed(0).padStart(7)}` +
         `  ${row.hand.toFixed(0).padStart(10)}  ${(row.capital / row.hand).toFixed(2).padStart(11)}×` +
-        `  ${row.pairRatio.toFixed(2).padStart(16)}×  ${percent(row.capitalSpread).padStart(14)}  ${percent(row.handSpread).padStart(4)}` +
-        `  ${row.capitalCpu.toFixed(0).padStart(19)}  ${row.handCpu.toFixed(0).padStart(4)}`,
+        `  ${median(row.pairRatios).toFixed(2).padStart(16)}×  ${percent(row.capitalSpread).padStart(14)}  ${percent(row.handSpread).padStart(4)}` +
+        `  ${row.capitalCpu.toFixed(0).padStart(19)}  ${row.handCpu.toFixed(0).padStart(4)}` +
+        `  ${(row.capitalCpu / row.handCpu).toFixed(2).padStart(11)}×`,
     );
   }
   const at = (latencyMs, concurrency) =>
     rows.find((row) => row.latencyMs === latencyMs && row.concurrency === concurrency);
-  const ratio = (row) => (row ? row.capital / row.hand : Number.NaN);
-  const goal = (label, value, met) =>
-    Number.isNaN(value) ? '' : `${label}: ${value.toFixed(2)}× (${met(value) ? 'met' : 'MISSED'})`;
-  const c1 = Math.min(ratio(at(0, 1)), ratio(at(20, 1)));
-  const c8At0 = ratio(at(0, 8));
-  const at20 = Math.min(ratio(at(20, 1)), ratio(at(20, 8)));
+  // A goal is judged on the median of the ABBA pairs' ratios (each pair ran back to back, so the
+  // machine's load fell on both alike); their interquartile range is the noise of that median.
+  const ratio = (row) => (row ? median(row.pairRatios) : Number.NaN);
+  const goal = (label, rowsOfGoal, min) => {
+    const found = rowsOfGoal.filter(Boolean);
+    if (found.length === 0) return '';
+    // Of several rows (concurrency 1 at 0 and 20 ms), the worst is the one judged.
+    const row = found.reduce((worst, one) => (ratio(one) < ratio(worst) ? one : worst));
+    const value = ratio(row);
+    const low = quantile(row.pairRatios, 0.25);
+    const high = quantile(row.pairRatios, 0.75);
+    const verdict = value >= min ? 'met' : high >= min ? 'MISSED, within noise' : 'MISSED';
+    return (
+      `${label}: ${value.toFixed(2)}× (median of ${row.pairRatios.length} pairs, interquartile ` +
+      `${low.toFixed(2)}–${high.toFixed(2)}×; ${verdict})`
+    );
+  };
   const speedup = at(20, 8) && at(20, 1) ? at(20, 8).capital / at(20, 1).capital : Number.NaN;
+  const c1 = Math.min(ratio(at(0, 1)), ratio(at(20, 1)));
   const goals = [
-    goal('goal ≥ 0.9× the hand loop at concurrency 1', c1, (value) => value >= 0.9),
-    goal('goal ≥ 0.9× at 0 ms, concurrency 8', c8At0, (value) => value >= 0.9),
-    goal('goal ≥ 0.97× at 20 ms', at20, (value) => value >= 0.97),
-    goal('goal ≥ 5× at concurrency 8 vs 1 with 20 ms', speedup, (value) => value >= 5),
+    goal('goal ≥ 0.9× the hand loop at concurrency 1', [at(0, 1), at(20, 1)], 0.9),
+    goal('goal ≥ 0.9× at 0 ms, concurrency 8', [at(0, 8)], 0.9),
+    goal('goal ≥ 0.97× at 20 ms', [at(20, 1), at(20, 8)], 0.97),
+    Number.isNaN(speedup)
+      ? ''
+      : `goal ≥ 5× at concurrency 8 vs 1 with 20 ms: ${speedup.toFixed(2)}× (${speedup >= 5 ? 'met' : 'MISSED'})`,
   ].filter(Boolean);
-  console.log(`  ${goals.join('; ')}`);
+  for (const line of goals) console.log(`  ${line}`);
   console.log(
-    '  noise: "spread" is max/min − 1 of one side\'s runs; a ratio nearer 1 than the spreads is a tie.',
+    '  noise: "spread" is max/min − 1 of one side\'s runs; a goal is judged on the median of the pairs\' ratios, ' +
+      'and "within noise" when the upper quartile of those ratios reaches it.',
   );
   return { rows, ratioAtConcurrency1: c1, speedup8vs1At20ms: speedup };
 }

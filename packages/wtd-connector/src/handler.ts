@@ -13,6 +13,9 @@ import { pageFaults, pagesOf } from './page-faults.js';
 import type { Listing, StockSearchPage } from './schema.js';
 import type { StockSearchTask } from './task.js';
 
+/** A stock-search task's fields: all but `page` and `pagination` name its search. */
+const taskFields = new Set(['type', 'search_term', 'limit', 'page', 'credentials', 'pagination']);
+
 /** Options of {@link createStockSearchHandler}. */
 export type StockSearchHandlerOptions = {
   /** The API's base URL: the emulator's, or a real deployment's. */
@@ -71,6 +74,25 @@ export function createStockSearchHandler(
     }
     return paginator;
   };
+  // The scope of a search's pages, the key of its first page: hashed once a search, not a page.
+  const scopes = new Map<string, string>();
+  const scopeOf = (task: StockSearchTask): string => {
+    // A task with a field the name leaves out (no valid one has) is never taken from the cache.
+    const name = Object.keys(task).every((field) => taskFields.has(field))
+      ? JSON.stringify([task.type, task.search_term, task.limit, task.credentials])
+      : undefined;
+    let scope = name === undefined ? undefined : scopes.get(name);
+    if (scope === undefined) {
+      const { pagination: _, ...search } = task;
+      scope = taskKey({ ...search, page: 1 });
+      if (name !== undefined) {
+        // Tasks may come from a queue: whatever searches they carry, the cache stays small.
+        if (scopes.size >= 64) scopes.clear();
+        scopes.set(name, scope);
+      }
+    }
+    return scope;
+  };
   return async (task, context): Promise<TaskResult<StockSearchTask, Listing>> => {
     let token: string;
     try {
@@ -97,13 +119,12 @@ export function createStockSearchHandler(
       if (!isPaginationError(error) || error.code === 'invalid-state') throw error;
       faults.push(error.reason);
     }
-    const { pagination: _, ...search } = task;
     const result = {
       task,
       data: page.data,
       nextTasks: faults.length > 0 ? [] : nextTasks,
       // Every page of the search states the same figures, under the key of its first page.
-      expect: { scope: taskKey({ ...search, page: 1 }), records: page.total_results, pages: pagesOf(page) },
+      expect: { scope: scopeOf(task), records: page.total_results, pages: pagesOf(page) },
     };
     if (faults.length > 0)
       throw IncompleteResultError.forPage(labelTask(task, context.taskKey), faults, result);

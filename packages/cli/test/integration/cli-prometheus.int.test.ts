@@ -60,7 +60,10 @@ describe('capital run --metrics-port', () => {
     );
     const url = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(running.stderr())?.[1] ?? '';
 
-    // The state that must come: every answer let through has been counted by the crawl.
+    // The state that must come: every answer let through has been counted by the crawl, and
+    // every attempt it started has reached the emulator (held there): one started but not yet
+    // arrived (on a loaded machine, a permit granted a moment before the scrape) would count in
+    // flight without being held.
     let samples: Sample[] = [];
     const answered = () => Object.values(api.stats().byStatus).reduce((sum, count) => sum + count, 0);
     await waitFor(
@@ -68,7 +71,13 @@ describe('capital run --metrics-port', () => {
         samples = await scrape(url);
         const counted =
           sampled(samples, 'capital_pages_total') + sampled(samples, 'capital_http_throttled_total');
-        return api.heldRequests() > 0 && answered() === 5 && counted === 5;
+        const held = api.heldRequests();
+        return (
+          held > 0 &&
+          answered() === 5 &&
+          counted === 5 &&
+          sampled(samples, 'capital_pages_in_flight') === held
+        );
       },
       60_000,
       () =>

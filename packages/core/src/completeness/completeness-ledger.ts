@@ -65,7 +65,7 @@ export class CompletenessLedger {
       }
     }
     if (state !== undefined && state.pages.find(digestOfText(pageKey)) >= 0) return problems;
-    const duplicates = countDuplicates(this.#digestsOf(recordKeys), state?.records);
+    const duplicates = countDuplicates(recordKeys, this.#digestsOf(recordKeys), state?.records);
     if (duplicates > 0) {
       problems.push(
         `${duplicates} of its ${recordKeys.length} records were already stored by another page (duplicates)`,
@@ -94,7 +94,7 @@ export class CompletenessLedger {
     this.#lastKeys = undefined;
     const kept: number[] = [];
     for (let index = 0; index < recordKeys.length; index += 1) {
-      const digest = digests.subarray(index * 4, index * 4 + 4);
+      const digest = digestAt(digests, index);
       if (state.records.find(digest) >= 0) continue;
       state.records.add(digest);
       kept.push(index);
@@ -115,9 +115,14 @@ export class CompletenessLedger {
   #digestsOf(keys: readonly string[]): Uint32Array {
     if (keys === this.#lastKeys) return this.#lastDigests;
     const digests = new Uint32Array(keys.length * 4);
-    keys.forEach((key, index) => {
-      digests.set(digestOfText(key), index * 4);
-    });
+    for (let index = 0; index < keys.length; index += 1) {
+      const digest = digestOfText(keys[index] as string);
+      const at = index * 4;
+      digests[at] = digest[0] as number;
+      digests[at + 1] = digest[1] as number;
+      digests[at + 2] = digest[2] as number;
+      digests[at + 3] = digest[3] as number;
+    }
     this.#lastKeys = keys;
     this.#lastDigests = digests;
     return digests;
@@ -154,16 +159,35 @@ export class CompletenessLedger {
 }
 
 /** Records of a page already stored, or given twice in it. */
-function countDuplicates(digests: Uint32Array, stored: DigestTable | undefined): number {
+function countDuplicates(
+  keys: readonly string[],
+  digests: Uint32Array,
+  stored: DigestTable | undefined,
+): number {
+  // Within the page the keys themselves tell twins apart (equal keys, equal digests), cheaper
+  // than a text made of each digest.
   const inPage = new Set<string>();
   let duplicates = 0;
-  for (let at = 0; at < digests.length; at += 4) {
-    const digest = digests.subarray(at, at + 4);
-    const text = digest.join(',');
-    if ((stored !== undefined && stored.find(digest) >= 0) || inPage.has(text)) duplicates += 1;
-    inPage.add(text);
+  for (let index = 0; index < keys.length; index += 1) {
+    const key = keys[index] as string;
+    if ((stored !== undefined && stored.find(digestAt(digests, index)) >= 0) || inPage.has(key)) {
+      duplicates += 1;
+    }
+    inPage.add(key);
   }
   return duplicates;
+}
+
+const oneDigest = new Uint32Array(4);
+
+/** The `index`th digest of `digests`, copied into a shared scratch array (no view per key): read it at once. */
+function digestAt(digests: Uint32Array, index: number): Uint32Array {
+  const at = index * 4;
+  oneDigest[0] = digests[at] as number;
+  oneDigest[1] = digests[at + 1] as number;
+  oneDigest[2] = digests[at + 2] as number;
+  oneDigest[3] = digests[at + 3] as number;
+  return oneDigest;
 }
 
 function describeGap(missing: number): string {

@@ -21,11 +21,13 @@ export function digestOfHex(key: string): Uint32Array {
   return scratch;
 }
 
-// `crypto.hash` (Node ≥ 20.12) hashes a string in one call, about twice as fast as a Hash object.
-const sha256: (text: string) => Buffer =
+// `crypto.hash` (Node ≥ 20.12) hashes a string in one call; asked for a 'binary' (latin1) string (one
+// character a byte) it is more than twice as fast again as when asked for a Buffer, whose
+// allocation costs more than the hash of a short key.
+const sha256Latin1: (text: string) => string =
   typeof crypto.hash === 'function'
-    ? (text) => crypto.hash('sha256', text, 'buffer') as unknown as Buffer
-    : (text) => crypto.createHash('sha256').update(text).digest();
+    ? (text) => crypto.hash('sha256', text, 'binary')
+    : (text) => crypto.createHash('sha256').update(text).digest('binary');
 
 /**
  * The first 128 bits of any string's SHA-256, in the shared scratch array: read it at once.
@@ -33,8 +35,15 @@ const sha256: (text: string) => Buffer =
  * different keys collide and so have a record taken for a duplicate.
  */
 export function digestOfText(text: string): Uint32Array {
-  const hash = sha256(text);
-  for (let word = 0; word < 4; word += 1) scratch[word] = hash.readUInt32BE(word * 4);
+  const hash = sha256Latin1(text);
+  for (let word = 0; word < 4; word += 1) {
+    const at = word * 4;
+    scratch[word] =
+      (hash.charCodeAt(at) << 24) |
+      (hash.charCodeAt(at + 1) << 16) |
+      (hash.charCodeAt(at + 2) << 8) |
+      hash.charCodeAt(at + 3);
+  }
   return scratch;
 }
 

@@ -2,6 +2,8 @@ import { TransientError } from '../errors.js';
 import { redactText } from '../redact/redact-text.js';
 import { describeFailure } from './request-failure.js';
 
+const utf8 = new TextDecoder();
+
 /** A body, parsed as JSON, or the redacted start of one that is not JSON. */
 export type JsonBody = { readonly json: unknown } | { readonly unparsable: string };
 
@@ -29,13 +31,16 @@ export type ReadJsonBodyOptions = {
  * if ('unparsable' in body) throw new InvalidResponseError(`Not JSON: ${body.unparsable}…`, { retryable: true });
  */
 export async function readJsonBody(response: Response, options: ReadJsonBodyOptions): Promise<JsonBody> {
-  let text: string;
+  let bytes: ArrayBuffer;
   try {
-    text = await response.text();
+    bytes = await response.arrayBuffer();
   } catch (error) {
     throw new TransientError(`The response body broke off: ${describeFailure(error, options.secrets)}`);
   }
-  options.onBytes?.(Buffer.byteLength(text));
+  options.onBytes?.(bytes.byteLength);
+  // Decoded as `response.text()` would (a BOM dropped, bad bytes replaced), with the size known
+  // without measuring the text again.
+  const text = utf8.decode(bytes);
   try {
     return { json: JSON.parse(text) };
   } catch {

@@ -156,38 +156,42 @@ function fetchPage<T extends Task, D>(
     limiterWaitMs = 0; // onWait is called only for a wait > 0
     return permit$.pipe(concatMap(() => call(attempts)()));
   });
-  const retried$ = config.retry
-    ? attempt$.pipe(
-        retryTransient({
-          ...config.retry,
-          deferAfterMs: config.deferAfterMs,
-          scheduler: config.scheduler,
-          random: config.random,
-          onRetry: (error, retry, delayMs) => {
-            recordRetry(error);
-            config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error });
-          },
-          onRetryAfter: pauseShared,
-        }),
-      )
-    : attempt$;
-  const outcome$ = retried$.pipe(
-    map((result): TaskOutcome<T, D> => ({ kind: 'fetched', result, attempts })),
-    catchError((error: Error) => {
-      if (isTaskLevel(error)) return throwError(() => error);
-      const deferral = deferralOf(
-        error,
-        config.deferAfterMs,
-        config.scheduler.now(),
-        label,
-        config.retry?.retryAfterCapMs,
-      );
-      // The key stays paused for every process sharing it, as long as the API asked.
-      if (deferral) pauseShared(deferral.waitMs, error);
-      return throwError(() => deferral ?? new TaskFailedError(label, attempts, error));
-    }),
-  );
-  if (permit$) return outcome$;
+  // Built only when needed: on the fast path below, only for a task whose first attempt failed.
+  const outcomeOf = (): Observable<TaskOutcome<T, D>> => {
+    const retried$ = config.retry
+      ? attempt$.pipe(
+          retryTransient({
+            ...config.retry,
+            deferAfterMs: config.deferAfterMs,
+            scheduler: config.scheduler,
+            random: config.random,
+            onRetry: (error, retry, delayMs) => {
+              recordRetry(error);
+              config.onEvent({ type: 'retry', key: label.taskKey, page: label.page, retry, delayMs, error });
+            },
+            onRetryAfter: pauseShared,
+          }),
+        )
+      : attempt$;
+    const outcome$ = retried$.pipe(
+      map((result): TaskOutcome<T, D> => ({ kind: 'fetched', result, attempts })),
+      catchError((error: Error) => {
+        if (isTaskLevel(error)) return throwError(() => error);
+        const deferral = deferralOf(
+          error,
+          config.deferAfterMs,
+          config.scheduler.now(),
+          label,
+          config.retry?.retryAfterCapMs,
+        );
+        // The key stays paused for every process sharing it, as long as the API asked.
+        if (deferral) pauseShared(deferral.waitMs, error);
+        return throwError(() => deferral ?? new TaskFailedError(label, attempts, error));
+      }),
+    );
+    return outcome$;
+  };
+  if (permit$) return outcomeOf();
   // Most tasks succeed at their first attempt: without a limiter, it is made without the retry
   // operators, which join only if it fails (they then see its error as their first attempt's).
   return new Observable<TaskOutcome<T, D>>((subscriber) => {
@@ -200,7 +204,7 @@ function fetchPage<T extends Task, D>(
         next: (result) => subscriber.next({ kind: 'fetched', result, attempts }),
         error: (error: unknown) => {
           firstError = { error };
-          subscription.add(outcome$.subscribe(subscriber));
+          subscription.add(outcomeOf().subscribe(subscriber));
         },
         complete: () => subscriber.complete(),
       }),

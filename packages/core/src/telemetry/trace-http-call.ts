@@ -2,7 +2,7 @@ import { context as otelContext, type Span, SpanKind, SpanStatusCode, trace } fr
 import { reportApiAnswer } from '../limit/api-answers.js';
 import { attr } from './attributes.js';
 import { recordMetric } from './record-metric.js';
-import { noteHttpStatus, tracer } from './trace-attempt.js';
+import { noteHttpStatus, tracer, tracingOff } from './trace-attempt.js';
 
 /** What a handler says about the HTTP request it is about to make. */
 export type HttpCallInfo = {
@@ -46,8 +46,16 @@ export async function traceHttpCall<R>(
   info: HttpCallInfo,
   call: (report: HttpCallReport) => Promise<R>,
 ): Promise<R> {
-  const parent = otelContext.active();
   const serverAddress = hostOf(info.url);
+  const metricAttributes = serverAddress === undefined ? {} : { [attr.serverAddress]: serverAddress };
+  if (tracingOff()) {
+    // No span to report to, only the metric and whoever learns the rate from the answers.
+    return call({
+      status: (status, headers) => reportApiAnswer(status, headers),
+      bytes: (count) => recordMetric('capital.http.bytes', count, metricAttributes),
+    });
+  }
+  const parent = otelContext.active();
   const span: Span = tracer.startSpan(
     info.method,
     {
@@ -71,11 +79,7 @@ export async function traceHttpCall<R>(
     bytes: (count) => {
       bytes += count;
       span.setAttribute(attr.bytes, bytes);
-      recordMetric(
-        'capital.http.bytes',
-        count,
-        serverAddress === undefined ? {} : { [attr.serverAddress]: serverAddress },
-      );
+      recordMetric('capital.http.bytes', count, metricAttributes);
     },
   };
   try {

@@ -85,10 +85,15 @@ export class FileSink<D = unknown> implements Sink<D> {
   readonly #keys = new Set<string>();
   #opened: Promise<OpenedRun> | undefined;
   #stream: Promise<WriteStream> | undefined;
+  /** The partial file's stream once the run and the file are open. */
+  #ready: WriteStream | undefined;
   /** One line per page written (its key and next tasks), kept if the run is deferred. */
   #pagesStream: WriteStream | undefined;
   /** What a resumed run took over from its deferred self. */
   #adopted: AdoptedRun | undefined;
+  /** Lines of the pages file not yet handed to its stream, and how many. */
+  #pagesLines = '';
+  #pagesBatched = 0;
   #pages = 0;
   #records = 0;
   #state: 'open' | 'closed' | 'aborted' = 'open';
@@ -166,6 +171,29 @@ export class FileSink<D = unknown> implements Sink<D> {
     // outside the JS heap, wait for the stream; up to maxPendingWrites pages' text waited there,
     // promoted with them, and the old space grew to several times that before a mark-compact.
     const chunk = Buffer.from(this.#serialise(page), 'utf8');
+    // Once the run is open and its file too, a page goes straight to the stream (two awaits less).
+    const stream = this.#ready ?? (await this.#prepare(page));
+    const written = (error: Error | null | undefined, done: () => void, fail: (error: Error) => void) =>
+      error ? fail(new SinkWriteError(page, error.message, { cause: error })) : done();
+    await new Promise<void>((done, fail) => {
+      stream.write(chunk, (error) => written(error, done, fail));
+    });
+    // The pages file is read only after a deferral, which flushes it first (`#keep`), and a write
+    // error fails that flush as it fails `close()`: its lines go in batches, not a write each.
+    this.#pagesLines += keptPageLine(page);
+    this.#pagesBatched += 1;
+    if (this.#pagesBatched >= pagesBatch || this.#pagesLines.length >= pagesBatchBytes)
+      this.#writePagesLines();
+    if (this.disposition === 'merge' && this.#options.recordKey) {
+      for (const record of page.data) this.#keys.add(this.#options.recordKey(record));
+    }
+    this.#pages += 1;
+    this.#records += page.data.length;
+    return { key: page.key, records: page.data.length };
+  }
+
+  /** Opens the run, then the partial file, for the first write. */
+  async #prepare(page: SinkPage<D>): Promise<WriteStream> {
     try {
       await this.#openRun();
     } catch (error) {
@@ -176,29 +204,15 @@ export class FileSink<D = unknown> implements Sink<D> {
     // abort() may have come while the run opened: then it must not create the partial file.
     if (this.#state !== 'open') throw new SinkWriteError(page, `the file sink is ${this.#state}.`);
     const stream = await this.#open();
-    const written = (error: Error | null | undefined, done: () => void, fail: (error: Error) => void) =>
-      error ? fail(new SinkWriteError(page, error.message, { cause: error })) : done();
-    await new Promise<void>((done, fail) => {
-      stream.write(chunk, (error) => written(error, done, fail));
-    });
-    const pagesStream = this.#pagesStream;
-    if (pagesStream) {
-      await new Promise<void>((done, fail) => {
-        pagesStream.write(keptPageLine(page), (error) => written(error, done, fail));
-      });
-    }
-    if (this.disposition === 'merge' && this.#options.recordKey) {
-      for (const record of page.data) this.#keys.add(this.#options.recordKey(record));
-    }
-    this.#pages += 1;
-    this.#records += page.data.length;
-    return { key: page.key, records: page.data.length };
+    // A failed open (the promise above rejects) is never taken as ready.
+    if (this.#state === 'open') this.#ready = stream;
+    return stream;
   }
 
   async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') throw new Error(`The file sink for ${this.path} is ${this.#state}.`);
     this.#state = 'closed';
-    await this.#flush();
+    await this.#flush(false);
     const { run } = await this.#openRun();
     await combineOutput(
       this.path,
@@ -257,8 +271,7 @@ export class FileSink<D = unknown> implements Sink<D> {
 
   #open(): Promise<WriteStream> {
     this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
-      await removeStalePartials(this.path);
-      await removeStalePartials(pagesFileOf(this.path));
+      await Promise.all([removeStalePartials(this.path), removeStalePartials(pagesFileOf(this.path))]);
       // A resumed deferred run appends to the lines it took over.
       const flags = this.#adopted === undefined ? 'w' : 'a';
       const stream = createWriteStream(this.temporaryPath, { flags });
@@ -272,26 +285,31 @@ export class FileSink<D = unknown> implements Sink<D> {
     return this.#stream;
   }
 
-  /** Ends both streams and, unless `fsync` is off, flushes the run's lines to the disk. */
-  async #flush(): Promise<void> {
+  /** Hands the batched lines of the pages file to its stream. */
+  #writePagesLines(): void {
+    if (this.#pagesLines !== '') this.#pagesStream?.write(this.#pagesLines);
+    this.#pagesLines = '';
+    this.#pagesBatched = 0;
+  }
+
+  /**
+   * Ends both streams and, unless `fsync` is off, flushes the run's lines to the disk, and the
+   * pages file's too when it is to be kept (`close()` deletes it: flushing it would be wasted).
+   */
+  async #flush(keepPages: boolean): Promise<void> {
     const stream = await this.#open();
+    this.#writePagesLines();
     stream.end();
     this.#pagesStream?.end();
     await Promise.all([finished(stream), this.#pagesStream && finished(this.#pagesStream)]);
     if (!(this.#options.fsync ?? true)) return;
-    for (const file of [this.temporaryPath, this.pagesTemporaryPath]) {
-      const handle = await open(file, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    const files = keepPages ? [this.temporaryPath, this.pagesTemporaryPath] : [this.temporaryPath];
+    await Promise.all(files.map((file) => syncFile(file)));
   }
 
   /** Keeps a deferred run's lines and pages where its resume finds them (pages last: its mark). */
   async #keep(runId: string): Promise<void> {
-    await this.#flush();
+    await this.#flush(true);
     const kept = keptRunPaths(this.path, runId);
     await rename(this.temporaryPath, kept.data);
     await rename(this.pagesTemporaryPath, kept.pages);
@@ -304,6 +322,19 @@ export class FileSink<D = unknown> implements Sink<D> {
         cause: error,
       });
     });
+  }
+}
+
+/** Pages whose lines the pages file gets in one write, at most (or once they reach 64 KB). */
+const pagesBatch = 64;
+const pagesBatchBytes = 65_536;
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
