@@ -24,13 +24,16 @@ const statuses = {};
 const sendDelaysMs = [];
 let spent = 0;
 
+/** Sends one request; resolves with the answer's status and headers, or undefined. */
 async function send(init) {
   try {
     const response = await fetch(`${apiUrl}/v1/things`, init);
     await response.arrayBuffer();
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+    return { status: response.status, headers: response.headers };
   } catch {
     statuses.error = (statuses.error ?? 0) + 1;
+    return undefined;
   }
 }
 
@@ -51,6 +54,25 @@ const algorithms = {
         },
       });
       await send({ dispatcher: permitDispatcher(permit) });
+      return true;
+    };
+  },
+  /**
+   * `--rate auto`: no rate given; the limiter starts at 1/s and learns from the API's answers
+   * (this API sends no rate-limit headers: only its 429s teach it), as a crawl's attempt reports
+   * them, with the send bound of the rate learnt so far.
+   */
+  auto: () => {
+    const limiter = new RedisLimiter({ redis: client, rate: '1/1s', prefix, adaptive: {} });
+    return async () => {
+      const { permit } = await acquireSendPermit(limiter, key, {
+        onSent: (delayMs) => sendDelaysMs.push(delayMs),
+        onSpent: () => {
+          spent += 1;
+        },
+      });
+      const answer = await send({ dispatcher: permitDispatcher(permit) });
+      if (answer) await limiter.learn(key, answer);
       return true;
     };
   },
