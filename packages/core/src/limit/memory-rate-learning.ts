@@ -1,13 +1,9 @@
 import type { AdaptiveRateConfig } from './adaptive-rate-options.js';
 import { type AdaptiveState, announce, cut, grow, initialState, storedState } from './adaptive-state.js';
+import { maxLearntKeys, PendingAnswerBook } from './pending-answers.js';
 import type { Rate } from './rate.js';
 import type { ApiAnswer } from './rate-learning.js';
 import { announcedWindowMs, parseRateLimitHeaders } from './rate-limit-headers.js';
-
-type Pending = { successes: number; limit: number; windowMs: number };
-
-/** Keys remembered at once; past this the maps start over (keys are per credential: few). */
-const maxKeys = 1024;
 
 /**
  * `MemoryLimiter`'s learnt rates (`adaptive`, `--rate auto` without Redis): what
@@ -18,7 +14,7 @@ const maxKeys = 1024;
 export class MemoryRateLearning {
   readonly #config: AdaptiveRateConfig;
   readonly #states = new Map<string, AdaptiveState>();
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingAnswerBook();
 
   constructor(config: AdaptiveRateConfig) {
     this.#config = config;
@@ -31,8 +27,7 @@ export class MemoryRateLearning {
    */
   rateFor(key: string, tatUs: number | undefined, nowUs: number): Rate {
     const s = this.#stateOf(key);
-    const pending = this.#pending.get(key);
-    this.#pending.delete(key);
+    const pending = this.#pending.take(key);
     const busy = tatUs !== undefined && tatUs >= nowUs - Math.ceil(1_000_000 / s.r);
     announce(s, pending?.limit ?? 0, pending?.windowMs ?? 0, nowUs, this.#config);
     if (busy) grow(s, pending?.successes ?? 0, nowUs, this.#config);
@@ -56,15 +51,7 @@ export class MemoryRateLearning {
       this.#store(key, s);
       return;
     }
-    if (this.#pending.size >= maxKeys && !this.#pending.has(key)) this.#pending.clear();
-    const pending = this.#pending.get(key) ?? { successes: 0, limit: 0, windowMs: 0 };
-    // Only answers that got through count as room to grow; a 5xx says nothing of the rate.
-    if (answer.status >= 200 && answer.status < 400) pending.successes += 1;
-    if (limit > 0) {
-      pending.limit = limit;
-      if (windowMs > 0) pending.windowMs = windowMs;
-    }
-    this.#pending.set(key, pending);
+    this.#pending.note(key, answer.status, limit, windowMs);
   }
 
   /** The rate learnt for `key`, permits per second, as stored (4 decimals). */
@@ -83,7 +70,7 @@ export class MemoryRateLearning {
   }
 
   #store(key: string, s: AdaptiveState): void {
-    if (this.#states.size >= maxKeys && !this.#states.has(key)) this.#states.clear();
+    if (this.#states.size >= maxLearntKeys && !this.#states.has(key)) this.#states.clear();
     this.#states.set(key, storedState(s));
   }
 }

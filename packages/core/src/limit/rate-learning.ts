@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type AdaptiveRateConfig, adaptiveArgs } from './adaptive-rate-options.js';
+import { maxLearntKeys, PendingAnswerBook } from './pending-answers.js';
 import { announcedWindowMs, parseRateLimitHeaders } from './rate-limit-headers.js';
 import type { LimiterCommands } from './redis-scripts.js';
 
@@ -9,11 +10,6 @@ export type ApiAnswer = {
   readonly headers?: Headers | undefined;
 };
 
-type Pending = { successes: number; limit: number; windowMs: number };
-
-/** Keys remembered at once; past this the maps start over (keys are per credential: few). */
-const maxKeys = 1024;
-
 /**
  * The process's side of a learnt rate (`RedisLimiter` with `adaptive`): what it heard since its
  * last reservation on a key, sent with the next one (`reserveAdaptive-3.lua`), so that learning
@@ -21,7 +17,7 @@ const maxKeys = 1024;
  */
 export class RateLearning {
   readonly #args: readonly string[];
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingAnswerBook();
   readonly #rates = new Map<string, number>();
 
   constructor(config: AdaptiveRateConfig) {
@@ -36,8 +32,7 @@ export class RateLearning {
     burst: string,
     now: string,
   ): Promise<[string, string, string, string, string]> {
-    const pending = this.#pending.get(key);
-    this.#pending.delete(key);
+    const pending = this.#pending.take(key);
     return redis
       .capitalReserveAdaptive(
         redisKey,
@@ -83,15 +78,7 @@ export class RateLearning {
           )
           .then((reply) => this.#remember(key, Number(reply[0])));
     }
-    if (this.#pending.size >= maxKeys && !this.#pending.has(key)) this.#pending.clear();
-    const pending = this.#pending.get(key) ?? { successes: 0, limit: 0, windowMs: 0 };
-    // Only answers that got through count as room to grow; a 5xx says nothing of the rate.
-    if (answer.status >= 200 && answer.status < 400) pending.successes += 1;
-    if (limit > 0) {
-      pending.limit = limit;
-      if (windowMs > 0) pending.windowMs = windowMs;
-    }
-    this.#pending.set(key, pending);
+    this.#pending.note(key, answer.status, limit, windowMs);
     return undefined;
   }
 
@@ -107,7 +94,7 @@ export class RateLearning {
 
   #remember(key: string, rate: number): void {
     if (!Number.isFinite(rate)) return;
-    if (this.#rates.size >= maxKeys && !this.#rates.has(key)) this.#rates.clear();
+    if (this.#rates.size >= maxLearntKeys && !this.#rates.has(key)) this.#rates.clear();
     this.#rates.set(key, rate);
   }
 }
