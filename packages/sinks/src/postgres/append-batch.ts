@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { escapeLiteral } from 'pg';
 import type { SinkPage } from '../sink.js';
-import { type CopyRows, escapeCopyText, type PageValues } from './copy-rows.js';
+import { escapeCopyText, type PageValues } from './copy-rows.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { copyAndCommit, type StagedPage } from './store-batch.js';
 
@@ -17,19 +17,16 @@ function provenanceOf(names: QuotedNames) {
 }
 
 /**
- * A page's rows for {@link appendBatch}'s COPY, encoded when the page arrives (while the batch
- * before it is in the server): `record key TAB record JSON`, then the page's provenance, the
- * same on every row since nothing joins it in.
+ * The fields {@link appendBatch}'s COPY writes after each record of a page (`copyText`'s `tail`):
+ * the page's provenance, the same on every row since nothing joins it in.
  */
-export function appendData(names: QuotedNames, rows: CopyRows, values: PageValues): Buffer {
-  let suffix = '';
+export function appendTail(names: QuotedNames, values: PageValues): string {
+  let tail = '';
   for (const [, value] of provenanceOf(names)) {
     const field = value(values);
-    suffix += field === null ? '\t\\N' : `\t${escapeCopyText(String(field))}`;
+    tail += field === null ? '\t\\N' : `\t${escapeCopyText(String(field))}`;
   }
-  let text = '';
-  for (const line of rows.lines) text += `${line}${suffix}\n`;
-  return Buffer.from(text, 'utf8');
+  return tail;
 }
 
 /**
@@ -59,7 +56,7 @@ export type AppendBatchOptions = {
  * Stores a batch for `append` and `replace`: a `COPY` straight into `target` (the records table,
  * or a `replace` run's build table) — no staging table, no upsert, no sort — and the pages'
  * checkpoints, in one transaction: `BEGIN; COPY …; INSERT INTO pages …`, then `COMMIT`, as
- * `storeBatch` does. Each page's rows are ready (`appendData`, `pagesRow`): the batch only
+ * `storeBatch` does. Each page's rows are ready (`copyText` with `appendTail`, `pagesRow`): the batch only
  * joins them.
  *
  * With `replayed`, the transaction is `BEGIN; INSERT INTO pages … ON CONFLICT DO NOTHING

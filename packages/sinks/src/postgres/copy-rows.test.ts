@@ -3,9 +3,20 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { copyRows, escapeCopyText, pageLine } from './copy-rows.js';
+import { type CopyLineShape, copyText, escapeCopyText, pageLine } from './copy-rows.js';
 
 const task = { type: 'test.list', page: 3 };
+
+/** copyText's lines, without their newlines. */
+function copyRows<D>(
+  sinkPage: SinkPage<D>,
+  recordKey: (record: D) => string,
+  shape?: CopyLineShape,
+): { rows: number; lines: string[] } {
+  const text = copyText(sinkPage, recordKey, shape);
+  expect(text.endsWith('\n') || text === '').toBe(true);
+  return { rows: sinkPage.data.length, lines: text === '' ? [] : text.slice(0, -1).split('\n') };
+}
 function page<D>(data: readonly D[]): SinkPage<D> {
   return { key: taskKey(task), task, data, nextTasks: [], fetchedAt: 0 };
 }
@@ -37,7 +48,7 @@ const awkward = fc.constantFrom(
   '\u2028',
 );
 
-describe('copyRows', () => {
+describe('copyText', () => {
   it('writes one line per record: record key, JSON, separated by a tab', () => {
     const rows = copyRows(
       page([
@@ -48,6 +59,17 @@ describe('copyRows', () => {
     );
 
     expect(rows).toEqual({ rows: 2, lines: ['a\t{"id":"a","n":1}', 'b\t{"id":"b","n":2}'] });
+  });
+
+  it('writes the shape around each line: a head, the record index when numbered, and a tail', () => {
+    const data = page([{ id: 'a' }, { id: 'b' }]);
+
+    expect(copyText(data, (record) => record.id, { head: '7\t', numbered: true })).toBe(
+      '7\t0\ta\t{"id":"a"}\n7\t1\tb\t{"id":"b"}\n',
+    );
+    expect(copyText(data, (record) => record.id, { tail: '\tx\t\\N' })).toBe(
+      'a\t{"id":"a"}\tx\t\\N\nb\t{"id":"b"}\tx\t\\N\n',
+    );
   });
 
   it('doubles the backslashes of the JSON, so that COPY reads the JSON back unchanged', () => {

@@ -1,14 +1,17 @@
 import type { RecordKey, SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 
-/** A page's records as lines of a text-format `COPY`, ready to join a batch. */
-export type CopyRows = {
-  /**
-   * One line per record, in the page's order, without the newline: `record key TAB record
-   * JSON`. Each disposition's COPY adds its own fields around it (see `stagingData`, `appendData`).
-   */
-  readonly lines: readonly string[];
-  readonly rows: number;
+/**
+ * What each record's line of a `COPY` holds around its two fields (`record key TAB record JSON`):
+ * each disposition's COPY adds its own (see `stagingShape`, `appendTail`).
+ */
+export type CopyLineShape = {
+  /** Written first on each line: merge's `page ord` field and its tab. @default '' */
+  readonly head?: string | undefined;
+  /** Whether the record's index in its page follows the head, as a field of its own. @default false */
+  readonly numbered?: boolean | undefined;
+  /** Written last on each line, before the newline: append's provenance fields, each led by a tab. @default '' */
+  readonly tail?: string | undefined;
 };
 
 /** What a page writes besides its records: one value per provenance column, the same for every row. */
@@ -23,24 +26,31 @@ export type PageValues = {
 
 /**
  * Serialises a page's records for a `COPY … (record_key, value …) FROM STDIN`, in PostgreSQL's
- * text format: fields separated by tabs, and backslash, newline, carriage return
- * and tab written as `\\`, `\n`, `\r`, `\t` (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2).
+ * text format: one line per record, in the page's order, each `head`, then the record key, a tab
+ * and the record's JSON, then `tail` and a newline; fields separated by tabs, and backslash,
+ * newline, carriage return and tab written as `\\`, `\n`, `\r`, `\t`
+ * (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2).
  *
  * It runs before the page's batch is sent, so a record that cannot be stored fails its page alone,
- * before anything of it reaches the database.
+ * before anything of it reaches the database. One pass builds the page's text: no line is kept
+ * on its own, nor copied again to add its page's fields (this runs once per record).
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` for a record `JSON.stringify` rejects (a
  * BigInt, a cycle) or turns into nothing (`undefined`, a function), or that holds what `jsonb`
  * cannot store (a NUL character, a lone UTF-16 surrogate); `RECORD_KEY_INVALID` when `recordKey`
  * throws or returns something else than a string without NUL characters.
  */
-export function copyRows<D>(page: SinkPage<D>, recordKey: RecordKey<D>): CopyRows {
-  const lines = page.data.map((record, index) => {
+export function copyText<D>(page: SinkPage<D>, recordKey: RecordKey<D>, shape: CopyLineShape = {}): string {
+  const { head = '', numbered = false, tail = '' } = shape;
+  const { data } = page;
+  let text = '';
+  for (let index = 0; index < data.length; index += 1) {
+    const record = data[index] as D;
     const field = jsonField(page, record, index);
-    const key = keyOf(page, recordKey, record, index);
-    return `${escapeCopyText(key)}\t${field}`;
-  });
-  return { lines, rows: page.data.length };
+    const key = escapeCopyText(keyOf(page, recordKey, record, index));
+    text += numbered ? `${head}${index}\t${key}\t${field}${tail}\n` : `${head}${key}\t${field}${tail}\n`;
+  }
+  return text;
 }
 
 /**

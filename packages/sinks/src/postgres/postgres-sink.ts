@@ -11,8 +11,8 @@ import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { appendBatch, appendData, pagesRow } from './append-batch.js';
-import { copyRows, type PageValues, pageLine } from './copy-rows.js';
+import { appendBatch, appendTail, pagesRow } from './append-batch.js';
+import { copyText, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import {
   buildTableOf,
@@ -35,7 +35,8 @@ import { prepareTables } from './prepare-tables.js';
 import { mergeRecordsSql } from './records-table-sql.js';
 import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
-import { batchStatement, type StagedPage, stagingData, storeBatch } from './store-batch.js';
+import { batchStatement, type StagedPage, stagingShape, stagingText, storeBatch } from './store-batch.js';
+import { TextSlab } from './text-slab.js';
 
 /**
  * Stores pages in a PostgreSQL table, one row per record key, and records each stored page in a
@@ -88,6 +89,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #opened: Promise<OpenedRun> | undefined;
   /** The dispositions of runs opened elsewhere whose pages this sink stored, read once each. */
   readonly #runDispositions = new Map<string, Promise<WriteDisposition>>();
+  /** Where the pages of a run are stored, once known: each page then stages without waiting. */
+  readonly #knownRuns = new Map<string, RunTarget>();
+  /** The sink's own run, once opened. */
+  #ownRun: RunTarget | undefined;
+  /** Where pages are encoded for their COPY. */
+  readonly #slab = new TextSlab();
   readonly #config: PostgresSinkConfig<D>;
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
@@ -156,7 +163,9 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #open(options: OpenRunOptions = {}): Promise<OpenedRun> {
     this.#opened ??= this.#retry(async () => {
       await this.#prepare();
-      return this.#withClient((client) => openRun(client, this.#tables, options));
+      const opened = await this.#withClient((client) => openRun(client, this.#tables, options));
+      this.#ownRun = { runId: opened.run.id, disposition: this.disposition };
+      return opened;
     }).catch((error: unknown) => {
       this.#opened = undefined;
       throw error;
@@ -175,23 +184,25 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * the retry budget is spent (`retryBudgetMs`).
    */
   write(page: SinkPage<D>): Promise<PageReceipt> {
-    return this.#write(page).catch((error: unknown) => {
-      this.#incomplete = true;
-      throw error;
-    });
-  }
-
-  async #write(page: SinkPage<D>): Promise<PageReceipt> {
     if (this.#state !== 'open') {
-      throw new SinkWriteError(page, `the PostgreSQL sink is ${this.#state}.`, { code: 'SINK_CLOSED' });
+      this.#incomplete = true;
+      const problem = `the PostgreSQL sink is ${this.#state}.`;
+      return Promise.reject(new SinkWriteError(page, problem, { code: 'SINK_CLOSED' }));
     }
     // The page joins a batch now (writes made together share one), and is encoded on a turn of
     // its own: a burst of writes (a crawl's window refilled at once) then sends its first batch
     // once that batch's pages are encoded, and encodes the rest while the server stores it.
     const staged = this.#stage(page);
     staged.catch(ignoreError);
-    return this.#track(this.#group.submit({ page, records: page.data.length, staged }));
+    const written = this.#group.submit({ page, records: page.data.length, staged });
+    // Before the caller hears of the failure: close() must not finish the run.
+    written.catch(this.#markIncomplete);
+    return this.#track(written);
   }
+
+  readonly #markIncomplete = (): void => {
+    this.#incomplete = true;
+  };
 
   /**
    * Encodes a page for its batch's COPY (see {@link StagedPage}), on a turn of the event loop
@@ -202,18 +213,17 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    */
   async #stage(page: SinkPage<D>): Promise<StagedPage<D>> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const rows = copyRows(page, this.#config.recordKey);
-    const label = labelTask(page.task, page.key);
     // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here, and
     // is stored as that run says: the disposition is the run's, not this sink's.
-    let runId = page.runId;
-    let disposition = this.disposition;
+    let target: RunTarget;
     try {
-      if (runId === undefined) runId = (await this.#track(this.#open())).run.id;
-      else disposition = await this.#track(this.#dispositionOf(runId));
+      const known = this.#runOf(page);
+      target = known instanceof Promise ? await known : known;
     } catch (error) {
       throw this.#writeError(page, error);
     }
+    const { runId, disposition } = target;
+    const label = labelTask(page.task, page.key);
     const values: PageValues = {
       runId,
       connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
@@ -221,25 +231,39 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       page: label.page ?? null,
       fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
     };
-    const line = pageLine(page, values, rows.rows);
+    const records = page.data.length;
     // Encoded now, while the batch before it is in the server: the batch only joins bytes.
-    return disposition === 'merge'
-      ? {
-          page,
-          records: rows.rows,
-          values,
-          data: stagingData(this.#sequence++, line, rows),
-          pagesRow: '',
-          disposition,
-        }
-      : {
-          page,
-          records: rows.rows,
-          values,
-          data: appendData(this.#config.names, rows, values),
-          pagesRow: pagesRow(page, values, rows.rows),
-          disposition,
-        };
+    if (disposition === 'merge') {
+      const sequence = this.#sequence++;
+      const text = copyText(page, this.#config.recordKey, stagingShape(sequence));
+      const line = pageLine(page, values, records);
+      const data = this.#slab.encode(stagingText(sequence, line, text));
+      return { page, records, values, data, pagesRow: '', disposition };
+    }
+    const text = copyText(page, this.#config.recordKey, { tail: appendTail(this.#config.names, values) });
+    // Checks the next tasks as merge's page line does: pagesRow holds them as a literal.
+    pageLine(page, values, records);
+    const data = this.#slab.encode(text);
+    return { page, records, values, data, pagesRow: pagesRow(page, values, records), disposition };
+  }
+
+  /** Where a page is stored: known at once after its run's first page, a promise before. */
+  #runOf(page: SinkPage<D>): RunTarget | Promise<RunTarget> {
+    const { runId } = page;
+    if (runId === undefined) {
+      return (
+        this.#ownRun ??
+        this.#track(this.#open()).then(({ run }) => ({ runId: run.id, disposition: this.disposition }))
+      );
+    }
+    return (
+      this.#knownRuns.get(runId) ??
+      this.#track(this.#dispositionOf(runId)).then((disposition) => {
+        const target = { runId, disposition };
+        this.#knownRuns.set(runId, target);
+        return target;
+      })
+    );
   }
 
   /** The disposition of run `runId`, opened elsewhere; a failure is not remembered. */
@@ -518,6 +542,9 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 }
 
 function ignoreError(): void {}
+
+/** The run a page is stored under, and how. */
+type RunTarget = { readonly runId: string; readonly disposition: WriteDisposition };
 
 /** A page in a batch, being encoded for it (see `#stage`). */
 type PendingPage<D> = {

@@ -2,7 +2,7 @@ import type { WriteDisposition } from '@capital/core';
 import type { PoolClient } from 'pg';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import type { CopyRows, PageValues } from './copy-rows.js';
+import type { CopyLineShape, PageValues } from './copy-rows.js';
 import { PipelinedCopy } from './pipelined-copy.js';
 import { sqlFile } from './sql-files.js';
 
@@ -17,7 +17,7 @@ export type StagedPage<D = unknown> = {
   readonly records: number;
   /** Its provenance, which `append` and `replace` copy into every row. */
   readonly values: PageValues;
-  /** The page's lines of its disposition's COPY (`stagingData`, or `appendData`). */
+  /** The page's lines of its disposition's COPY (`stagingText`, or `copyText` with `appendTail`). */
   readonly data: Buffer;
   /** `append` and `replace`: its row of the pages table, as literals (`pagesRow`); merge: ''. */
   readonly pagesRow: string;
@@ -26,17 +26,20 @@ export type StagedPage<D = unknown> = {
 };
 
 /**
- * A page's lines of the staging COPY (`page_ord, ord, record_key, value`), encoded when it
- * arrives: its own line (see `pageLine`), then its records', each led by `sequence`, the page's
- * place among every page the sink took, and its index in the page: together they say which of
- * two records with one key came last.
+ * The shape of a page's record lines in the staging COPY (`page_ord, ord, record_key, value`;
+ * see `copyText`): each led by `sequence`, the page's place among every page the sink took, and
+ * its index in the page: together they say which of two records with one key came last.
  */
-export function stagingData(sequence: number, line: string, rows: CopyRows): Buffer {
-  let text = `${sequence}\t${line}\n`;
-  rows.lines.forEach((record, index) => {
-    text += `${sequence}\t${index}\t${record}\n`;
-  });
-  return Buffer.from(text, 'utf8');
+export function stagingShape(sequence: number): CopyLineShape {
+  return { head: `${sequence}\t`, numbered: true };
+}
+
+/**
+ * A page's text of the staging COPY: its own line (see `pageLine`), then its records'
+ * (`records`, shaped by {@link stagingShape} with the same `sequence`).
+ */
+export function stagingText(sequence: number, line: string, records: string): string {
+  return `${sequence}\t${line}\n${records}`;
 }
 
 /**
@@ -72,7 +75,7 @@ function withoutComments(sql: string): string {
 
 /**
  * Runs a batch's transaction (see {@link batchStatement}, then `COMMIT`) on a connection whose
- * session has the staging table, sending each page's lines (`stagingData`). Two round trips;
+ * session has the staging table, sending each page's lines (`stagingText`). Two round trips;
  * resolves once the server has committed.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` naming the page and the record when the
