@@ -2,8 +2,9 @@ import type { PoolClient } from 'pg';
 import { escapeLiteral } from 'pg';
 import type { SinkPage } from '../sink.js';
 import { escapeCopyText, type PageValues } from './copy-rows.js';
+import type { CopyPiece } from './pipelined-copy.js';
 import type { QuotedNames } from './postgres-sink-options.js';
-import { copyAndCommit, type StagedPage } from './store-batch.js';
+import { copyAndCommit } from './store-batch.js';
 
 /** The provenance columns the table has, in a fixed order, with where each value comes from. */
 function provenanceOf(names: QuotedNames) {
@@ -40,6 +41,18 @@ export function pagesRow(page: SinkPage, values: PageValues, records: number): s
   );
 }
 
+/**
+ * A page as {@link appendBatch} stores it: its lines of the COPY (`copyText` with `appendTail`),
+ * ready or still being encoded, and its checkpoint (`pagesRow`). A `StagedPage` is one.
+ */
+export type AppendPage = {
+  readonly page: SinkPage;
+  readonly records: number;
+  readonly values: Pick<PageValues, 'runId'>;
+  readonly pagesRow: string;
+  readonly data: CopyPiece;
+};
+
 /** Options of {@link appendBatch}. */
 export type AppendBatchOptions = {
   /**
@@ -56,8 +69,9 @@ export type AppendBatchOptions = {
  * Stores a batch for `append` and `replace`: a `COPY` straight into `target` (the records table,
  * or a `replace` run's build table) — no staging table, no upsert, no sort — and the pages'
  * checkpoints, in one transaction: `BEGIN; COPY …; INSERT INTO pages …`, then `COMMIT`, as
- * `storeBatch` does. Each page's rows are ready (`copyText` with `appendTail`, `pagesRow`): the batch only
- * joins them.
+ * `storeBatch` does. Each page's rows are ready (`copyText` with `appendTail`, `pagesRow`), or
+ * still being encoded: they are then streamed (see `PipelinedCopy`), and a page that fails to
+ * encode fails the COPY, so that no checkpoint commits without its page's rows.
  *
  * With `replayed`, the transaction is `BEGIN; INSERT INTO pages … ON CONFLICT DO NOTHING
  * RETURNING …`, then the `COPY` of the pages it inserted, then `COMMIT`: a page whose
@@ -71,7 +85,7 @@ export async function appendBatch(
   client: PoolClient,
   names: QuotedNames,
   target: string,
-  batch: readonly StagedPage[],
+  batch: readonly AppendPage[],
   options: AppendBatchOptions = {},
 ): Promise<void> {
   const { columns } = names;
@@ -79,7 +93,7 @@ export async function appendBatch(
   const copy = `COPY ${target} (${targets.join(', ')}) FROM STDIN`;
   // Of a page twice in one batch the last wins, as in the merge's pages upsert. Sorted, so that
   // two batches insert shared checkpoints in one order and cannot deadlock.
-  const last = new Map<string, StagedPage>();
+  const last = new Map<string, AppendPage>();
   for (const staged of batch) last.set(pageId(staged), staged);
   const pages = [...last.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const checkpoints = `INSERT INTO ${names.schema}.${names.pagesTable} (run_id, task_key, next_tasks, records) VALUES ${pages
@@ -121,6 +135,6 @@ ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, r
 }
 
 /** A page's checkpoint key: its run and task key. */
-function pageId(staged: StagedPage): string {
+function pageId(staged: AppendPage): string {
   return `${staged.values.runId}\t${staged.page.key}`;
 }

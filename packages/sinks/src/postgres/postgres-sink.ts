@@ -11,7 +11,7 @@ import { GroupCommit, type Outcome } from '../group-commit.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
-import { appendBatch, appendTail, pagesRow } from './append-batch.js';
+import { type AppendPage, appendBatch, appendTail, pagesRow } from './append-batch.js';
 import { copyText, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import {
@@ -223,14 +223,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       throw this.#writeError(page, error);
     }
     const { runId, disposition } = target;
-    const label = labelTask(page.task, page.key);
-    const values: PageValues = {
-      runId,
-      connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
-      taskKey: page.key,
-      page: label.page ?? null,
-      fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
-    };
+    const values = this.#pageValues(page, runId);
     const records = page.data.length;
     // Encoded now, while the batch before it is in the server: the batch only joins bytes.
     if (disposition === 'merge') {
@@ -245,6 +238,18 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     pageLine(page, values, records);
     const data = this.#slab.encode(text);
     return { page, records, values, data, pagesRow: pagesRow(page, values, records), disposition };
+  }
+
+  /** What a page of run `runId` writes besides its records. */
+  #pageValues(page: SinkPage<D>, runId: string): PageValues {
+    const label = labelTask(page.task, page.key);
+    return {
+      runId,
+      connector: this.#config.connector ?? label.type?.split('.')[0] ?? null,
+      taskKey: page.key,
+      page: label.page ?? null,
+      fetchedAt: Number.isFinite(page.fetchedAt) ? new Date(page.fetchedAt).toISOString() : null,
+    };
   }
 
   /** Where a page is stored: known at once after its run's first page, a promise before. */
@@ -352,6 +357,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * anything of it reaches the database.
    */
   async #commitPending(batch: readonly PendingPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+    const streamed = await this.#commitStreamed(batch);
+    if (streamed !== undefined) return streamed;
     const settled = await Promise.allSettled(batch.map((pending) => pending.staged));
     const ready: StagedPage<D>[] = [];
     for (const each of settled) if (each.status === 'fulfilled') ready.push(each.value);
@@ -361,6 +368,52 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       if (each.status === 'fulfilled') return stored[next++] as Outcome<PageReceipt>;
       const { page } = batch[index] as PendingPage<D>;
       return { ok: false, error: this.#writeError(page, each.reason) };
+    });
+  }
+
+  /**
+   * Stores an `append` or `replace` batch of the sink's own run while its pages are still being
+   * encoded (see `PipelinedCopy`): the server copies the first pages while the last are encoded,
+   * instead of waiting for all of them — which, for the first batch of a run, is most of its
+   * time. Their checkpoints are in the transaction's statement from the start, so a page that
+   * fails to encode ends the COPY (CopyFail): nothing of the batch is stored.
+   *
+   * One attempt: on any failure (a page that could not be encoded, the server's error, a lost
+   * connection), resolves with `undefined`, nothing of the batch committed (a COMMIT that failed
+   * rolled it back; a lost connection leaves it as uncertain as {@link #commitTarget}'s retry
+   * does), and the batch is stored as any other: its pages once encoded, each failure handled
+   * as there. `undefined` too for a batch this does not take (merge, a run opened elsewhere, the
+   * sink's run not yet open, next tasks that cannot be serialised).
+   */
+  async #commitStreamed(batch: readonly PendingPage<D>[]): Promise<Outcome<PageReceipt>[] | undefined> {
+    const own = this.#ownRun;
+    if (own === undefined || own.disposition === 'merge' || this.#stop.signal.aborted) return undefined;
+    const pages: AppendPage[] = [];
+    for (const { page, records, staged } of batch) {
+      if (page.runId !== undefined) return undefined;
+      const values = this.#pageValues(page, own.runId);
+      try {
+        pageLine(page, values, records);
+      } catch {
+        return undefined;
+      }
+      const data = staged.then((done) => done.data);
+      // Its failure is the batch's (the COPY fails); heard here too, should the COPY end first.
+      data.catch(ignoreError);
+      pages.push({ page, records, values, pagesRow: pagesRow(page, values, records), data });
+    }
+    try {
+      await this.#prepare();
+      await this.#withClient((client) =>
+        appendBatch(client, this.#config.names, this.#targetOf(own), pages, { replayed: false }),
+      );
+    } catch {
+      return undefined;
+    }
+    return batch.map(({ page, records }) => {
+      this.#pages += 1;
+      this.#records += records;
+      return { ok: true, value: { key: page.key, records } };
     });
   }
 
@@ -529,10 +582,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 
   /** Where `append` and `replace` copy a batch: the records table, or the run's build table. */
   #target(batch: readonly StagedPage<D>[]): string {
-    const { names } = this.#config;
     const [first] = batch;
-    if (first?.disposition === 'append') return `${names.schema}.${names.table}`;
-    const runId = first?.values.runId ?? '';
+    return this.#targetOf({ runId: first?.values.runId ?? '', disposition: first?.disposition ?? 'append' });
+  }
+
+  #targetOf({ runId, disposition }: RunTarget): string {
+    const { names } = this.#config;
+    if (disposition === 'append') return `${names.schema}.${names.table}`;
     return `${names.schema}.${buildTableOf(this.#config.table, runId)}`;
   }
 

@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import type { CopyLineShape, PageValues } from './copy-rows.js';
-import { PipelinedCopy } from './pipelined-copy.js';
+import { type CopyPiece, PipelinedCopy } from './pipelined-copy.js';
 import { sqlFile } from './sql-files.js';
 
 /**
@@ -24,6 +24,9 @@ export type StagedPage<D = unknown> = {
   /** How its run stores it: the sink's own disposition, or that of the run the page names. */
   readonly disposition: WriteDisposition;
 };
+
+/** A page whose lines a COPY holds, in the batch's order: which page a line number is about. */
+export type CopiedPage = { readonly page: SinkPage; readonly records: number };
 
 /**
  * The shape of a page's record lines in the staging COPY (`page_ord, ord, record_key, value`;
@@ -97,7 +100,7 @@ export async function storeBatch(
 
 /**
  * Sends `statement` (which opens a transaction and holds one `COPY … FROM STDIN`) with `data`
- * (the pages' encoded lines, in order) as the COPY's data, then `COMMIT`. `withPageLines`: whether each page's records follow a
+ * (the pages' encoded lines, in order, ready or still being encoded: see `PipelinedCopy`) as the COPY's data, then `COMMIT`. `withPageLines`: whether each page's records follow a
  * line of the page's own, as in the staging COPY (to name the record a data error is about).
  *
  * @throws {SinkWriteError} as {@link storeBatch} says.
@@ -105,8 +108,8 @@ export async function storeBatch(
 export async function copyAndCommit(
   client: PoolClient,
   statement: string,
-  data: readonly Buffer[],
-  batch: readonly StagedPage[],
+  data: readonly CopyPiece[],
+  batch: readonly CopiedPage[],
   withPageLines = true,
 ): Promise<void> {
   try {
@@ -126,7 +129,7 @@ export async function copyAndCommit(
  * page's line first.
  */
 function unstorable(
-  batch: readonly StagedPage[],
+  batch: readonly CopiedPage[],
   error: unknown,
   pageLines: 0 | 1,
 ): SinkWriteError | undefined {

@@ -61,4 +61,44 @@ describe('PipelinedCopy', () => {
     await expect(missing).rejects.toMatchObject({ code: '42P01' });
     await expect(client.query('SELECT 2 AS two')).resolves.toMatchObject({ rows: [{ two: 2 }] });
   });
+
+  it('streams pieces still being encoded, in order, and runs the statements after the last', async () => {
+    const later = (text: string, turns: number) =>
+      new Promise<Buffer>((resolve) => {
+        const wait = (left: number): void => {
+          if (left === 0) resolve(Buffer.from(text, 'utf8'));
+          else setImmediate(() => wait(left - 1));
+        };
+        wait(turns);
+      });
+    const copy = new PipelinedCopy(
+      `BEGIN; COPY ${table()} (n, note) FROM STDIN; INSERT INTO ${table()} (n) SELECT count(*) FROM ${table()}`,
+      [later('1\tone\n', 3), Buffer.from('2\tré\n', 'utf8'), later('3\t\\N\n', 1)],
+    );
+    client.query(copy);
+    await copy.done;
+    await client.query('COMMIT');
+
+    const { rows } = await admin.query(`SELECT n, note FROM ${table()} ORDER BY n, note`);
+    expect(rows).toEqual([
+      { n: 1, note: 'one' },
+      { n: 2, note: 'ré' },
+      { n: 3, note: null },
+      { n: 3, note: null },
+    ]);
+  });
+
+  it('ends the COPY when a piece fails: nothing of the query is done, done rejects with that piece’s error', async () => {
+    const failure = new Error('record 3 cannot be serialised');
+    const copy = new PipelinedCopy(
+      `BEGIN; COPY ${table()} (n) FROM STDIN; INSERT INTO ${table()} (n) VALUES (99)`,
+      [Buffer.from('1\n2\n'), Promise.reject(failure), Buffer.from('4\n')],
+    );
+    client.query(copy);
+
+    await expect(copy.done).rejects.toBe(failure);
+    await client.query('ROLLBACK');
+    await expect(client.query('SELECT 3 AS three')).resolves.toMatchObject({ rows: [{ three: 3 }] });
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${table()}`)).rows).toEqual([{ n: 0 }]);
+  });
 });

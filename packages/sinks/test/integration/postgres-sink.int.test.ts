@@ -1014,6 +1014,49 @@ describe('PostgresSink write dispositions', () => {
     expect(await hasKey()).toBe(false);
   });
 
+  it('append stores a batch whose pages come at once, failing alone a page that cannot be encoded: no row of it, nor its checkpoint', async () => {
+    const target = recordsSink({ disposition: 'append' });
+    await target.runs?.open();
+    const hostile = {
+      id: 'h\t\\k\n',
+      text: 'tab\there\nline \\ back "q" \\u0000 \ud834\udd1e é',
+      nested: { a: [1, '\r'] },
+    };
+    const pages = [
+      page(1, [{ id: 'a', v: 1 }, hostile]),
+      page(2, [{ id: 'b', v: 2 }]),
+      page(3, [{ id: 'c', v: 3n }]),
+      page(4, [{ id: 'd', v: 4 }]),
+    ];
+
+    const outcomes = await Promise.allSettled(pages.map((each) => target.write(each)));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(outcomes[2]).toMatchObject({ reason: { code: 'RECORD_NOT_SERIALISABLE', page: 3 } });
+    expect(await stored()).toEqual(
+      [
+        { key: 'a', record: { id: 'a', v: 1 } },
+        { key: hostile.id, record: hostile },
+        { key: 'b', record: { id: 'b', v: 2 } },
+        { key: 'd', record: { id: 'd', v: 4 } },
+      ].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)),
+    );
+    const checkpoints = await admin.query(
+      `SELECT task_key, records FROM ${q(schema)}.records__pages ORDER BY 1`,
+    );
+    expect(checkpoints.rows).toEqual(
+      [pages[0], pages[1], pages[3]]
+        .map((each) => ({ task_key: each?.key, records: each?.data.length }))
+        .sort((x, y) => ((x.task_key ?? '') < (y.task_key ?? '') ? -1 : 1)),
+    );
+    await target.close();
+  });
+
   it('replace swaps the run’s result in when it finishes, keyed, the last copy of a key met twice winning', async () => {
     const old = recordsSink({ disposition: 'replace' });
     await old.write(page(1, [{ id: 'old', v: 0 }]));
