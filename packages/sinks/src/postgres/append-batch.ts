@@ -18,7 +18,7 @@ function provenanceOf(names: QuotedNames) {
 }
 
 /**
- * The fields {@link appendBatch}'s COPY writes after each record of a page (`copyText`'s `tail`):
+ * The fields {@link appendBatch}'s COPY writes after each record of a page (`copyLines`' `tail`):
  * the page's provenance, the same on every row since nothing joins it in.
  */
 export function appendTail(names: QuotedNames, values: PageValues): string {
@@ -42,7 +42,7 @@ export function pagesRow(page: SinkPage, values: PageValues, records: number): s
 }
 
 /**
- * A page as {@link appendBatch} stores it: its lines of the COPY (`copyText` with `appendTail`),
+ * A page as {@link appendBatch} stores it: its lines of the COPY (`copyLines` with `appendTail`),
  * ready or still being encoded, and its checkpoint (`pagesRow`). A `StagedPage` is one.
  */
 export type AppendPage = {
@@ -69,7 +69,7 @@ export type AppendBatchOptions = {
  * Stores a batch for `append` and `replace`: a `COPY` straight into `target` (the records table,
  * or a `replace` run's build table) — no staging table, no upsert, no sort — and the pages'
  * checkpoints, in one transaction: `BEGIN; COPY …; INSERT INTO pages …`, then `COMMIT`, as
- * `storeBatch` does. Each page's rows are ready (`copyText` with `appendTail`, `pagesRow`), or
+ * `storeBatch` does. Each page's rows are ready (`copyLines` with `appendTail`, `pagesRow`), or
  * still being encoded: they are then streamed (see `PipelinedCopy`), and a page that fails to
  * encode fails the COPY, so that no checkpoint commits without its page's rows.
  *

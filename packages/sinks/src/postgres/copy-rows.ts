@@ -1,5 +1,6 @@
 import type { RecordKey, SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
+import { TextSlab } from './text-slab.js';
 
 /**
  * What each record's line of a `COPY` holds around its two fields (`record key TAB record JSON`):
@@ -41,16 +42,39 @@ export type PageValues = {
  * throws or returns something else than a string without NUL characters.
  */
 export function copyText<D>(page: SinkPage<D>, recordKey: RecordKey<D>, shape: CopyLineShape = {}): string {
+  const slab = new TextSlab(1024);
+  slab.begin();
+  copyLines(page, recordKey, shape, slab);
+  return slab.end().toString('utf8');
+}
+
+/**
+ * Writes a page's lines (as {@link copyText} says) straight into `slab`'s current piece, each
+ * part as it comes: no string of a line, nor of the page, is built (this runs once per record).
+ *
+ * @throws as {@link copyText}; what it wrote of the page stays in the piece, which the next
+ * `begin` drops.
+ */
+export function copyLines<D>(
+  page: SinkPage<D>,
+  recordKey: RecordKey<D>,
+  shape: CopyLineShape,
+  slab: TextSlab,
+): void {
   const { head = '', numbered = false, tail = '' } = shape;
+  const end = Buffer.from(`${tail}\n`, 'utf8');
   const { data } = page;
-  let text = '';
   for (let index = 0; index < data.length; index += 1) {
     const record = data[index] as D;
     const field = jsonField(page, record, index);
     const key = escapeCopyText(keyOf(page, recordKey, record, index));
-    text += numbered ? `${head}${index}\t${key}\t${field}${tail}\n` : `${head}${key}\t${field}${tail}\n`;
+    if (head !== '') slab.write(head);
+    if (numbered) slab.write(`${index}\t`);
+    slab.write(key);
+    slab.write('\t');
+    slab.write(field);
+    slab.writeBytes(end);
   }
-  return text;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { type AppendPage, appendBatch, appendTail, pagesRow } from './append-batch.js';
-import { copyText, type PageValues, pageLine } from './copy-rows.js';
+import { copyLines, type PageValues, pageLine } from './copy-rows.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import {
   buildTableOf,
@@ -35,7 +35,7 @@ import { prepareTables } from './prepare-tables.js';
 import { mergeRecordsSql } from './records-table-sql.js';
 import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
-import { batchStatement, type StagedPage, stagingShape, stagingText, storeBatch } from './store-batch.js';
+import { batchStatement, type StagedPage, stagingLine, stagingShape, storeBatch } from './store-batch.js';
 import { TextSlab } from './text-slab.js';
 
 /**
@@ -226,18 +226,27 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     const values = this.#pageValues(page, runId);
     const records = page.data.length;
     // Encoded now, while the batch before it is in the server: the batch only joins bytes.
+    const slab = this.#slab;
     if (disposition === 'merge') {
       const sequence = this.#sequence++;
-      const text = copyText(page, this.#config.recordKey, stagingShape(sequence));
       const line = pageLine(page, values, records);
-      const data = this.#slab.encode(stagingText(sequence, line, text));
-      return { page, records, values, data, pagesRow: '', disposition };
+      slab.begin();
+      slab.write(stagingLine(sequence, line));
+      copyLines(page, this.#config.recordKey, stagingShape(sequence), slab);
+      return { page, records, values, data: slab.end(), pagesRow: '', disposition };
     }
-    const text = copyText(page, this.#config.recordKey, { tail: appendTail(this.#config.names, values) });
     // Checks the next tasks as merge's page line does: pagesRow holds them as a literal.
     pageLine(page, values, records);
-    const data = this.#slab.encode(text);
-    return { page, records, values, data, pagesRow: pagesRow(page, values, records), disposition };
+    slab.begin();
+    copyLines(page, this.#config.recordKey, { tail: appendTail(this.#config.names, values) }, slab);
+    return {
+      page,
+      records,
+      values,
+      data: slab.end(),
+      pagesRow: pagesRow(page, values, records),
+      disposition,
+    };
   }
 
   /** What a page of run `runId` writes besides its records. */

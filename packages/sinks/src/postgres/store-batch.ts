@@ -17,7 +17,7 @@ export type StagedPage<D = unknown> = {
   readonly records: number;
   /** Its provenance, which `append` and `replace` copy into every row. */
   readonly values: PageValues;
-  /** The page's lines of its disposition's COPY (`stagingText`, or `copyText` with `appendTail`). */
+  /** The page's lines of its disposition's COPY (`stagingLine` and `copyLines`, or `copyLines` with `appendTail`). */
   readonly data: Buffer;
   /** `append` and `replace`: its row of the pages table, as literals (`pagesRow`); merge: ''. */
   readonly pagesRow: string;
@@ -30,7 +30,7 @@ export type CopiedPage = { readonly page: SinkPage; readonly records: number };
 
 /**
  * The shape of a page's record lines in the staging COPY (`page_ord, ord, record_key, value`;
- * see `copyText`): each led by `sequence`, the page's place among every page the sink took, and
+ * see `copyLines`): each led by `sequence`, the page's place among every page the sink took, and
  * its index in the page: together they say which of two records with one key came last.
  */
 export function stagingShape(sequence: number): CopyLineShape {
@@ -38,11 +38,11 @@ export function stagingShape(sequence: number): CopyLineShape {
 }
 
 /**
- * A page's text of the staging COPY: its own line (see `pageLine`), then its records'
- * (`records`, shaped by {@link stagingShape} with the same `sequence`).
+ * A page's own line of the staging COPY (see `pageLine`), with its newline: its record lines
+ * (shaped by {@link stagingShape} with the same `sequence`) follow it.
  */
-export function stagingText(sequence: number, line: string, records: string): string {
-  return `${sequence}\t${line}\n${records}`;
+export function stagingLine(sequence: number, line: string): string {
+  return `${sequence}\t${line}\n`;
 }
 
 /**
@@ -78,7 +78,7 @@ function withoutComments(sql: string): string {
 
 /**
  * Runs a batch's transaction (see {@link batchStatement}, then `COMMIT`) on a connection whose
- * session has the staging table, sending each page's lines (`stagingText`). Two round trips;
+ * session has the staging table, sending each page's lines (`stagingLine`, then `copyLines`). Two round trips;
  * resolves once the server has committed.
  *
  * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE` naming the page and the record when the

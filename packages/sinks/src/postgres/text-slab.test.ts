@@ -25,12 +25,27 @@ describe('TextSlab', () => {
     expect(second.byteOffset).toBe(first.byteOffset + first.length);
   });
 
-  it('gives a text that could take more than a quarter of a slab a buffer of its own', () => {
-    const slab = new TextSlab(1024);
-    const small = slab.encode('x');
-    const large = slab.encode('y'.repeat(100));
+  it('moves a piece that outgrows its slab to a larger buffer, whole', () => {
+    const slab = new TextSlab(64);
+    const before = slab.encode('x'.repeat(10));
+    slab.begin();
+    slab.write('ab');
+    slab.write('é'.repeat(30));
+    slab.writeBytes(Buffer.from('\n'));
+    const moved = slab.end();
 
-    expect(large.buffer).not.toBe(small.buffer);
-    expect(large.toString()).toBe('y'.repeat(100));
+    expect(moved.toString()).toBe(`ab${'é'.repeat(30)}\n`);
+    expect(moved.buffer).not.toBe(before.buffer);
+    expect(before.toString()).toBe('x'.repeat(10));
+  });
+
+  it('drops what a piece begun and not ended wrote', () => {
+    const slab = new TextSlab(1024);
+    slab.begin();
+    slab.write('abandoned');
+    slab.begin();
+    slab.write('kept');
+
+    expect(slab.end().toString()).toBe('kept');
   });
 });
