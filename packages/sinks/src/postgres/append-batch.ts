@@ -1,9 +1,9 @@
 import type { PoolClient } from 'pg';
-import { escapeLiteral } from 'pg';
 import type { SinkPage } from '../sink.js';
 import { escapeCopyText, type PageValues } from './copy-rows.js';
 import type { CopyPiece } from './pipelined-copy.js';
 import type { QuotedNames } from './postgres-sink-options.js';
+import { quoteLiteral } from './quote-literal.js';
 import { copyAndCommit } from './store-batch.js';
 
 /** The provenance columns the table has, in a fixed order, with where each value comes from. */
@@ -31,13 +31,13 @@ export function appendTail(names: QuotedNames, values: PageValues): string {
 }
 
 /**
- * A page's row of the pages table, as SQL literals (`escapeLiteral`): the simple query that
+ * A page's row of the pages table, as SQL literals (`quoteLiteral`): the simple query that
  * holds a COPY takes no parameters. Its values were checked when the page was staged (`pageLine`).
  */
 export function pagesRow(page: SinkPage, values: PageValues, records: number): string {
   return (
-    `(${escapeLiteral(values.runId)}, ${escapeLiteral(page.key)}, ` +
-    `${escapeLiteral(JSON.stringify(page.nextTasks))}::jsonb, ${records})`
+    `(${quoteLiteral(values.runId)}, ${quoteLiteral(page.key)}, ` +
+    `${quoteLiteral(JSON.stringify(page.nextTasks))}::jsonb, ${records})`
   );
 }
 
