@@ -44,6 +44,12 @@ const benches = [
     note: 'PostgresSink vs an INSERT loop vs psql \\copy',
   },
   {
+    name: 'postgres-sink-cpu',
+    file: 'sinks-postgres-cpu.mjs',
+    flags: [],
+    note: "PostgresSink's CPU per 50,000 rows (append), which a shared machine's load hardly moves",
+  },
+  {
     name: 'stripe',
     file: 'stripe.mjs',
     flags: [],
