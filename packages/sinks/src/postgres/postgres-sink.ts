@@ -375,7 +375,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     if (last === undefined) return undefined;
     const watermark = this.#finishOnLast.watermark ?? noWatermark;
     const runId = last.values.runId;
-    return (client) => finishRunIn(client, this.#tables, runId, watermark);
+    return { runId, finish: (client) => finishRunIn(client, this.#tables, runId, watermark) };
   }
 
   /**
@@ -415,7 +415,15 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     }
     let staleRuns: ReadonlySet<string>;
     try {
-      staleRuns = await this.#retry(() => this.#store(batch, finishing));
+      let attempts = 0;
+      staleRuns = await this.#retry(async () => {
+        attempts += 1;
+        // The COMMIT of an attempt whose connection broke may have landed: then the batch and
+        // the finish are stored, and (for replace) the build table is swapped in already.
+        if (finishing !== undefined && attempts > 1 && (await this.#runFinished(finishing.runId)))
+          return noRuns;
+        return this.#store(batch, finishing);
+      });
     } catch (error) {
       if (batch.length > 1 && isDataError(error) && !this.#stop.signal.aborted) {
         // Page by page, and none finishes the run: a page of the batch is about to fail, and
@@ -446,6 +454,16 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     return this.#stalePages;
   }
 
+  async #runFinished(runId: string): Promise<boolean> {
+    const found = await this.#withClient((client) =>
+      client.query<{ state: string }>(
+        `SELECT state FROM ${this.#config.names.schema}.${this.#config.names.runsTable} WHERE run_id = $1`,
+        [runId],
+      ),
+    );
+    return found.rows[0]?.state === 'finished';
+  }
+
   async #store(batch: readonly StagedPage<D>[], finishing?: Finishing): Promise<ReadonlySet<string>> {
     await this.#prepare();
     return this.#withClient(async (client) => {
@@ -456,7 +474,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         this.#staged.add(client);
       }
       if (merge) {
-        await storeBatch(client, this.#statement, batch, finishing);
+        await storeBatch(client, this.#statement, batch, finishing?.finish);
         return noRuns;
       }
       // Pages of a run opened elsewhere come from workers, whose jobs may run twice, and late.
@@ -464,7 +482,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       const { staleRuns } = await appendBatch(client, this.#config.names, this.#target(batch), batch, {
         replayed,
         runsTable: `${this.#config.names.schema}.${this.#config.names.runsTable}`,
-        beforeCommit: finishing,
+        beforeCommit: finishing?.finish,
       });
       return staleRuns;
     });
@@ -593,8 +611,11 @@ function noWatermark(): undefined {
   return undefined;
 }
 
-/** Finishes the run inside a batch's transaction, before its COMMIT. */
-type Finishing = (client: PoolClient) => Promise<boolean>;
+/** How a batch finishes run `runId` inside its transaction, before its COMMIT. */
+type Finishing = {
+  readonly runId: string;
+  readonly finish: (client: PoolClient) => Promise<boolean>;
+};
 
 const noRuns: ReadonlySet<string> = new Set();
 
