@@ -162,9 +162,12 @@ export async function finishRunIn(
   const runsTable = qualified(names, names.runsTable);
   const pagesTable = qualified(names, names.pagesTable);
   await client.query(sqlFile('lock-job'), [`${runsTable} ${tables.job}`]);
-  const found = await client.query<RunRow>(`SELECT *, 0 AS pages FROM ${runsTable} WHERE run_id = $1`, [
-    runId,
-  ]);
+  // FOR UPDATE waits for the pages being stored under the run (a worker's batch locks its run's
+  // row FOR SHARE), so that the statements after it, each with a snapshot of its own, count them.
+  const found = await client.query<RunRow>(
+    `SELECT *, 0 AS pages FROM ${runsTable} WHERE run_id = $1 FOR UPDATE`,
+    [runId],
+  );
   const row = found.rows[0];
   if (row?.state === 'finished') return false;
   const mark =

@@ -193,6 +193,27 @@ describe('PostgresSink and late pages of runs that are over', () => {
     },
   );
 
+  it('stores each page racing its run’s finish before the finish, or not at all', async () => {
+    const enqueuer = sink('job', 'append');
+    const { run } = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    const workers = [sink('workers'), sink('workers'), sink('workers')];
+    const count = 30;
+    const [receipts] = await Promise.all([
+      Promise.all(
+        Array.from({ length: count }, (_, index) =>
+          (workers[index % 3] as PostgresSink<Row>).write(page(index + 1, { runId: run.id })),
+        ),
+      ),
+      new Promise((resolve) => setTimeout(resolve, 5)).then(() => workers[0]?.runs.finish?.(run.id)),
+    ]);
+    const stored = receipts.filter((receipt) => receipt.stale !== true).length;
+    // The finish counted the checkpoints its transaction saw: none came after it.
+    expect(await runRow(run.id)).toMatchObject({ state: 'finished', pages: stored });
+    expect((await checkpointXmins(run.id)).size).toBe(stored);
+    expect(await recordKeys('items')).toHaveLength(stored);
+  });
+
   it('stores nothing of a page whose run a newer run of its job superseded', async () => {
     const enqueuer = sink('job', 'append');
     const first = await enqueuer.runs.open();
