@@ -4,8 +4,9 @@ import type { Connection, Submittable } from 'pg';
 const copyDone = Buffer.from([0x63, 0, 0, 0, 4]);
 
 /**
- * While pieces are still being encoded, what is ready is sent once it reaches this many bytes:
- * the server starts on the rows at once, in a few dozen writes per batch rather than one a page.
+ * While pieces are still being encoded, what is ready is sent before waiting for the next one
+ * once it reaches this many bytes (the first piece at once, so that the server starts): a few
+ * dozen writes for the first batch of a run rather than one a page.
  */
 const streamedChunkBytes = 64 * 1024;
 
@@ -76,8 +77,16 @@ export class PipelinedCopy implements Submittable {
   async #stream(connection: Connection): Promise<void> {
     let ready: Buffer[] = [];
     let bytes = 0;
+    let sent = false;
     for (const piece of this.#data) {
       let bytesOfPiece: Buffer;
+      if (!Buffer.isBuffer(piece) && bytes > 0 && (!sent || bytes >= streamedChunkBytes)) {
+        // About to wait: what is ready goes now, so that the server works meanwhile.
+        writeCopyData(connection, ready);
+        ready = [];
+        bytes = 0;
+        sent = true;
+      }
       try {
         bytesOfPiece = Buffer.isBuffer(piece) ? piece : await piece;
       } catch (error) {
@@ -89,11 +98,6 @@ export class PipelinedCopy implements Submittable {
       if (this.#answered) return;
       ready.push(bytesOfPiece);
       bytes += bytesOfPiece.length;
-      if (bytes >= streamedChunkBytes) {
-        writeCopyData(connection, ready);
-        ready = [];
-        bytes = 0;
-      }
     }
     const { stream } = connection;
     stream.cork();

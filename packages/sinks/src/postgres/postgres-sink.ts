@@ -13,6 +13,7 @@ import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { type AppendPage, appendBatch, appendTail, pagesRow } from './append-batch.js';
 import { copyLines, type PageValues, pageLine } from './copy-rows.js';
+import type { CopyPiece } from './pipelined-copy.js';
 import { connectWithin, openPostgresConnection, type PostgresConnection } from './postgres-connection.js';
 import {
   buildTableOf,
@@ -111,7 +112,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
   readonly #statement: string;
-  readonly #group: GroupCommit<PendingPage<D>, PageReceipt>;
+  readonly #group: GroupCommit<ReadyPending<D>, PageReceipt>;
   readonly #stop = new AbortController();
   /** Connections borrowed now, so that `abort()` can cut them off. */
   readonly #borrowed = new Set<PoolClient>();
@@ -211,9 +212,15 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     // The page joins a batch now (writes made together share one), and is encoded on a turn of
     // its own: a burst of writes (a crawl's window refilled at once) then sends its first batch
     // once that batch's pages are encoded, and encodes the rest while the server stores it.
-    const staged = this.#stage(page);
-    staged.catch(ignoreError);
-    const written = this.#group.submit({ page, records: page.data.length, staged });
+    const pending: PendingPage<D> = {
+      page,
+      records: page.data.length,
+      staged: undefined,
+      encoded: undefined,
+    };
+    pending.staged = this.#stage(page, pending);
+    pending.staged.catch(ignoreError);
+    const written = this.#group.submit(pending as ReadyPending<D>);
     // Before the caller hears of the failure: close() must not finish the run.
     written.catch(this.#markIncomplete);
     return this.#track(written);
@@ -230,7 +237,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * @throws {SinkWriteError} `RECORD_NOT_SERIALISABLE`, `RECORD_KEY_INVALID`,
    * `PAGE_NOT_SERIALISABLE`, or the run's failure to open.
    */
-  async #stage(page: SinkPage<D>): Promise<StagedPage<D>> {
+  async #stage(page: SinkPage<D>, pending: PendingPage<D>): Promise<StagedPage<D>> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     // A page of a run opened elsewhere (`capital enqueue`, for workers) opens no run here, and
     // is stored as that run says: the disposition is the run's, not this sink's.
@@ -258,14 +265,9 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     pageLine(page, values, records);
     slab.begin();
     copyLines(page, this.#config.recordKey, { tail: appendTail(this.#config.names, values) }, slab);
-    return {
-      page,
-      records,
-      values,
-      data: slab.end(),
-      pagesRow: pagesRow(page, values, records),
-      disposition,
-    };
+    const data = slab.end();
+    pending.encoded = data;
+    return { page, records, values, data, pagesRow: pagesRow(page, values, records), disposition };
   }
 
   /** What a page of run `runId` writes besides its records. */
@@ -384,7 +386,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * Stores a batch once its pages are encoded; a page that could not be fails alone, before
    * anything of it reaches the database.
    */
-  async #commitPending(batch: readonly PendingPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+  async #commitPending(batch: readonly ReadyPending<D>[]): Promise<Outcome<PageReceipt>[]> {
     const streamed = await this.#commitStreamed(batch);
     if (streamed !== undefined) return streamed;
     const settled = await Promise.allSettled(batch.map((pending) => pending.staged));
@@ -395,7 +397,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     let next = 0;
     const outcomes = settled.map((each, index): Outcome<PageReceipt> => {
       if (each.status === 'fulfilled') return stored[next++] as Outcome<PageReceipt>;
-      const { page } = batch[index] as PendingPage<D>;
+      const { page } = batch[index] as ReadyPending<D>;
       return { ok: false, error: this.#writeError(page, each.reason) };
     });
     // Known before the next batch starts (batches run one at a time): a run with a page that
@@ -433,11 +435,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * sink's run not yet open, the crawl's last page of a run to finish in its transaction, next
    * tasks that cannot be serialised).
    */
-  async #commitStreamed(batch: readonly PendingPage<D>[]): Promise<Outcome<PageReceipt>[] | undefined> {
+  async #commitStreamed(batch: readonly ReadyPending<D>[]): Promise<Outcome<PageReceipt>[] | undefined> {
     const own = this.#ownRun;
     if (own === undefined || own.disposition === 'merge' || this.#stop.signal.aborted) return undefined;
     const pages: AppendPage[] = [];
-    for (const { page, records, staged } of batch) {
+    for (const { page, records, staged, encoded } of batch) {
       // A run opened elsewhere may be over (see `runsTable`); the last page may finish the run.
       if (page.runId !== undefined || (page.last === true && this.#finishOnLast !== undefined)) {
         return undefined;
@@ -448,9 +450,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       } catch {
         return undefined;
       }
-      const data = staged.then((done) => done.data);
-      // Its failure is the batch's (the COPY fails); heard here too, should the COPY end first.
-      data.catch(ignoreError);
+      // A page encoded already goes as it is: a batch of such pages leaves in one write.
+      let data: CopyPiece | undefined = encoded;
+      if (data === undefined) {
+        data = staged.then((done) => done.data);
+        // Its failure is the batch's (the COPY fails); heard here too, should the COPY end first.
+        data.catch(ignoreError);
+      }
       pages.push({ page, records, values, pagesRow: pagesRow(page, values, records), data });
     }
     try {
@@ -700,8 +706,14 @@ type RunTarget = { readonly runId: string; readonly disposition: WriteDispositio
 type PendingPage<D> = {
   readonly page: SinkPage<D>;
   readonly records: number;
-  readonly staged: Promise<StagedPage<D>>;
+  /** Set once `#stage` is called, before the page joins a batch (see {@link ReadyPending}). */
+  staged: Promise<StagedPage<D>> | undefined;
+  /** `append` and `replace`: its COPY lines, once encoded. */
+  encoded: Buffer | undefined;
 };
+
+/** A page in a batch: being encoded, or encoded. */
+type ReadyPending<D> = PendingPage<D> & { staged: Promise<StagedPage<D>> };
 
 function noWatermark(): undefined {
   return undefined;

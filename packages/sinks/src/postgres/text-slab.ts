@@ -21,8 +21,13 @@ export class TextSlab {
   /** Where the piece being written starts. */
   #start = 0;
   #used = 0;
+  /** The largest piece so far: a new slab holds several such, so that large pages rarely move. */
+  #largest = 0;
 
-  /** @param size - Bytes per slab; a piece that outgrows one moves to a larger buffer of its own. */
+  /**
+   * @param size - Bytes per slab at least; a slab holds four of the largest pieces so far, and a
+   * piece that outgrows its slab moves, whole, to a new one.
+   */
   constructor(size = 256 * 1024) {
     this.#size = size;
     this.#slab = Buffer.allocUnsafeSlow(size);
@@ -67,6 +72,7 @@ export class TextSlab {
   end(): Buffer {
     const piece = this.#slab.subarray(this.#start, this.#used);
     this.#start = this.#used;
+    if (piece.length > this.#largest) this.#largest = piece.length;
     return piece;
   }
 
@@ -80,7 +86,7 @@ export class TextSlab {
   /** Moves the piece to a slab with room for `most` more bytes. */
   #grow(most: number): void {
     const written = this.#used - this.#start;
-    const next = Buffer.allocUnsafeSlow(Math.max(this.#size, 2 * (written + most)));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.#size, 4 * this.#largest, 2 * (written + most)));
     this.#slab.copy(next, 0, this.#start, this.#used);
     this.#slab = next;
     this.#start = 0;
