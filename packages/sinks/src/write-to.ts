@@ -23,22 +23,23 @@ export function writeTo<T extends Task, D>(sink: Sink<D>): OperatorFunction<Craw
   if (!Number.isSafeInteger(pending) || pending < 1) {
     throw new InvalidOptionError('maxPendingWrites', `must be a whole number ≥ 1, got ${pending}.`);
   }
-  return mergeMap(
-    (page) =>
-      from(
-        sink.write({
-          key: page.key,
-          task: page.task,
-          data: page.data,
-          nextTasks: page.nextTasks,
-          fetchedAt: page.fetchedAt,
-        }),
-      ).pipe(
-        map((receipt) => {
-          page.ack();
-          return receipt;
-        }),
-      ),
-    pending,
-  );
+  return mergeMap((page) => {
+    // Only the acknowledgement is kept, not the page: a sink that encodes a page at once lets
+    // its records die while the bytes wait for the disk.
+    const { ack } = page;
+    return from(
+      sink.write({
+        key: page.key,
+        task: page.task,
+        data: page.data,
+        nextTasks: page.nextTasks,
+        fetchedAt: page.fetchedAt,
+      }),
+    ).pipe(
+      map((receipt) => {
+        ack();
+        return receipt;
+      }),
+    );
+  }, pending);
 }
