@@ -35,4 +35,9 @@ describe('estimatePageBytes', () => {
     expect(estimatePageBytes([cyclic])).toBeGreaterThan(0);
     expect(estimatePageBytes([huge])).toBeLessThan(100_000);
   });
+
+  it('counts binary data by its bytes, without walking its indices', () => {
+    expect(estimatePageBytes([{ blob: Buffer.alloc(1_000_000) }])).toBe(16 + 8 + 16 + 1_000_000 + 8);
+    expect(estimatePageBytes([{ blob: new ArrayBuffer(100) }])).toBe(16 + 8 + 16 + 100 + 8);
+  });
 });
