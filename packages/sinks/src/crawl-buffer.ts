@@ -13,7 +13,7 @@ export type CrawlBuffer = {
  * (`maxPendingRecords`), enough pages to fill its `maxPendingWrites` but no more than
  * `maxPendingRecords` records. Small pages then run far enough ahead to be committed in large
  * groups (one disk flush for many pages), while large pages stay as few as before; the
- * sink's records are then the bound, not the crawl's default `bufferBytes` (2 MiB), which would
+ * sink's records are then the bound, not the crawl's default `bufferBytes` (1 MiB), which would
  * cut its groups (20,000 listing-shaped rows are ~4.5 MiB as the crawl estimates them).
  *
  * @example crawl(handler, { concurrency, ...crawlBuffer(concurrency, undefined, sink) })

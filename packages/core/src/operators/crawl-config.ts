@@ -36,12 +36,12 @@ export type CrawlOptions<T extends Task> = {
   /**
    * Bytes that may wait for the consumer's `ack()`: no task starts while the pages fetched and
    * not yet acknowledged hold this many or more, each page's size estimated by walking up to 4 of
-   * its records (string lengths, a word a value; nothing is serialised). Pages under ~170 KB
+   * its records (string lengths, a word a value; nothing is serialised). Pages under ~90 KB
    * still run `buffer` pages ahead; larger ones fewer: a page that waits is promoted to V8's old
    * space, where dead pages pile up to several times the live ones before a mark-compact (each
    * 1 MB page waiting cost ~2 MB of peak RSS). A page arrives whole, so the bound may be passed
    * by the pages in flight when it was reached. `Infinity` estimates nothing.
-   * @default 2 MiB (2,097,152)
+   * @default 1 MiB (1,048,576)
    */
   readonly bufferBytes?: number;
   /**
@@ -132,7 +132,7 @@ export type CrawlOptions<T extends Task> = {
 export type CrawlDedupe = 'memory' | { readonly maxKeys: number } | SeenKeysStore;
 
 /** The default of {@link CrawlOptions.bufferBytes}. */
-export const defaultBufferBytes = 2 * 1024 * 1024;
+export const defaultBufferBytes = 1024 * 1024;
 
 /** Keys a crawl with a store keeps in memory to catch a cycle at once. */
 export const storeWindowKeys = 65_536;
