@@ -178,21 +178,15 @@ export class FileSink<D = unknown> implements Sink<D> {
     if (this.#state !== 'open') {
       return Promise.reject(new SinkWriteError(page, `the file sink is ${this.#state}.`));
     }
-    const merge = this.disposition === 'merge';
-    const keys: string[] | undefined = merge ? [] : undefined;
+    const keys: string[] | undefined = this.disposition === 'merge' ? [] : undefined;
     let encoded: EncodedLines;
+    let stored: StoredPage;
     try {
       encoded = this.#encode(page, keys);
+      stored = { key: page.key, task: page.task, line: keptPageLine(page), records: page.data.length, keys };
     } catch (error) {
       return Promise.reject(error);
     }
-    const stored: StoredPage = {
-      key: page.key,
-      task: page.task,
-      line: keptPageLine(page),
-      records: page.data.length,
-      keys,
-    };
     return this.#store(stored, encoded);
   }
 
