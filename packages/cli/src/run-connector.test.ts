@@ -1,12 +1,15 @@
-import { type Connector, createCredentialResolver, type Task } from '@capital/core';
-import type { PageReceipt, Sink, SinkPage, SinkSummary } from '@capital/sinks';
+import { type Connector, createCredentialResolver, type Expectation, type Task } from '@capital/core';
+import type { OpenRunOptions, PageReceipt, Sink, SinkPage, SinkSummary } from '@capital/sinks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runConnector } from './run-connector.js';
 
 type Item = { readonly id: string };
 
-/** A connector of one page of one record, whose handler fails when `failure` is given. */
-function connector(failure?: Error): Connector<Task, Item> {
+/**
+ * A connector of one page of one record, whose handler fails when `failure` is given, and whose
+ * page states `expect` of the whole result.
+ */
+function connector(failure?: Error, expect?: Expectation): Connector<Task, Item> {
   return {
     name: 'test',
     description: 'a test connector',
@@ -16,7 +19,7 @@ function connector(failure?: Error): Connector<Task, Item> {
     seeds: () => [{ type: 'test.list', page: 1 }],
     createHandler: () => async (task) => {
       if (failure) throw failure;
-      return { task, data: [{ id: 'a' }], nextTasks: [] };
+      return { task, data: [{ id: 'a' }], nextTasks: [], ...(expect === undefined ? {} : { expect }) };
     },
     limiterKey: () => 'test',
     recordKey: (item) => item.id,
@@ -82,4 +85,62 @@ describe('runConnector', () => {
     controller.abort(reason);
     expect(await outcome).toBe(reason);
   });
+
+  it('opens the run to finish with its last page, and marks the last page so', async () => {
+    const sink = recordingSink();
+    await runConnector({ ...options(sink), connector: connector(undefined, { records: 1 }) });
+    expect(sink.opened[0]?.finish).toBeDefined();
+    expect(sink.pages.map((page) => page.last)).toEqual([true]);
+  });
+
+  it('does not mark the last page of a run found incomplete, which then fails unfinished', async () => {
+    const sink = recordingSink();
+    const failed = runConnector({ ...options(sink), connector: connector(undefined, { records: 2 }) });
+    await expect(failed).rejects.toMatchObject({ name: 'IncompleteRunError' });
+    expect(sink.pages).toHaveLength(1);
+    expect(sink.pages[0]?.last).toBeUndefined();
+  });
 });
+
+/** A sink that keeps runs and records what it was given. */
+function recordingSink(): Sink<Item> & { pages: SinkPage<Item>[]; opened: OpenRunOptions[] } {
+  const pages: SinkPage<Item>[] = [];
+  const opened: OpenRunOptions[] = [];
+  const run = {
+    id: '0a0b0c0d',
+    job: 'test {}',
+    state: 'running',
+    disposition: 'merge',
+    startedAt: 0,
+    pages: 0,
+  } as const;
+  return {
+    pages,
+    opened,
+    write: async (page) => {
+      pages.push(page);
+      return { key: page.key, records: page.data.length };
+    },
+    close: async () => ({ pages: pages.length, records: pages.length, location: 'memory' }),
+    abort: async () => {},
+    runs: {
+      open: async (openOptions = {}) => {
+        opened.push(openOptions);
+        return { run, resumed: false, pagesStored: 0, watermark: undefined };
+      },
+      list: async () => [],
+      reset: async () => 0,
+    },
+  };
+}
+
+function options(sink: Sink<Item>) {
+  return {
+    connector: connector(),
+    params: {},
+    sink,
+    baseUrl: 'http://127.0.0.1:1',
+    resolveCredential: createCredentialResolver({}, { TEST_TOKEN: 'x' }),
+    retry: false as const,
+  };
+}

@@ -29,7 +29,7 @@ import {
   stillDeferred,
   writeTo,
 } from '@capital/sinks';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, map } from 'rxjs';
 import { planSeeds, type SeedPlan } from './plan-seeds.js';
 import { RunStats, type RunStatsSnapshot } from './run-stats.js';
 import { settleWithin } from './settle-within.js';
@@ -172,6 +172,8 @@ export async function runConnector<T extends Task, D>(
           plan = decide(false, undefined, last);
           return plan.since;
         },
+        // The run finishes in its last page's transaction, with the same watermark as below.
+        finish: connector.incremental ? { watermark: (run) => new Date(run.startedAt).toISOString() } : {},
       });
       if (opened.resumed) plan = decide(true, opened.run.since, opened.watermark);
       // The watermark is the run's start (a resumed run's first start), never its end: what
@@ -221,7 +223,13 @@ export async function runConnector<T extends Task, D>(
         stats.record(event);
         options.onEvent?.(event, stats);
       },
-    }).pipe(writeTo(timedSink(sink)));
+    }).pipe(
+      // A run found incomplete must not finish with its last page: the check below fails it.
+      map((page) =>
+        page.last === true && !allowIncomplete && !ledger.report().complete ? notLast(page) : page,
+      ),
+      writeTo(timedSink(sink)),
+    );
     await lastValueFrom(pages$, { defaultValue: undefined });
     completeness = ledger.report();
     if (!completeness.complete && !allowIncomplete) throw new IncompleteRunError(completeness.faults);
@@ -237,6 +245,12 @@ export async function runConnector<T extends Task, D>(
   }
   const summary = await untilAborted(sink.close({ watermark }), options.signal);
   return { ...summary, ...stats.snapshot(), completeness, runId: opened?.run.id, watermark };
+}
+
+/** The page as it is, but not marked the crawl's last: the run is left for `close()` to finish. */
+function notLast<P extends { readonly last?: true | undefined }>(page: P): P {
+  const { last: _last, ...rest } = page;
+  return rest as P;
 }
 
 /** How long an aborting sink may take to let go of its connections and files. */

@@ -33,6 +33,13 @@ export type OpenRunOptions = {
    * kept with the run so that a resume asks from the same.
    */
   readonly since?: ((watermark: string | undefined) => string | undefined) | undefined;
+  /**
+   * Finish the run in the transaction of the crawl's last page (`SinkPage.last`) rather than in
+   * one of its own at `close()`: with it, a sink that commits pages in transactions
+   * (PostgreSQL, Kafka with `exactlyOnce`) commits the run `finished`, and its watermark, with
+   * the last page's rows. Absent, or when no page comes marked last, `close()` finishes the run.
+   */
+  readonly finish?: FinishRunById | undefined;
 };
 
 /**

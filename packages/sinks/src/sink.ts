@@ -1,5 +1,5 @@
 import type { Checkpoint, Task, WriteDisposition } from '@capital/core';
-import type { FinishRun, RunLedger } from './runs.js';
+import type { FinishRun, OpenRunOptions, RunLedger } from './runs.js';
 
 /** A page as a sink receives it: what `crawl` emits, without the acknowledgement. */
 export type SinkPage<D = unknown> = {
@@ -17,12 +17,24 @@ export type SinkPage<D = unknown> = {
    * own. Absent: the page belongs to the run the sink opens.
    */
   readonly runId?: string | undefined;
+  /**
+   * The crawl's last page (`CrawlPage.last`): a sink whose run was opened with `finish`
+   * ({@link OpenRunOptions.finish}) finishes the run in the transaction that stores this page,
+   * once every earlier page of the run is stored; `close()` then has nothing left to finish.
+   */
+  readonly last?: boolean | undefined;
 };
 
 /** What a sink reports for one page it stored. */
 export type PageReceipt = {
   readonly key: string;
   readonly records: number;
+  /**
+   * The page's run was over when it came (finished, or superseded by a newer run of its job),
+   * so the sink stored nothing of it: a late delivery of a worker's job. PostgreSQL, for pages
+   * of runs opened elsewhere written with `append` or `replace`.
+   */
+  readonly stale?: true | undefined;
 };
 
 /** What a sink reports when it closes. */
@@ -40,7 +52,8 @@ export type SinkSummary = {
  *   broker); the page is acknowledged to the crawl after that, so a slow sink slows the crawl.
  *   A sink with `maxPendingWrites` above 1 takes several writes at once and may group them.
  * - `close` flushes and finalises (renames the file, ends the transaction), finishes the run
- *   (with its watermark, for an incremental run) and reports.
+ *   (with its watermark, for an incremental run) unless the last page's write finished it
+ *   already (see {@link SinkPage.last}), and reports.
  * - `abort` throws away what is not final, so a failed run never leaves output that looks complete.
  */
 export type Sink<D = unknown> = {

@@ -363,4 +363,27 @@ describe('writeTo', () => {
     expect(receipts).toHaveLength(children + 1);
     expect(acknowledged).toBe(children + 1);
   });
+
+  it('tells the sink which page is the crawl’s last, and only that one', async () => {
+    const pages: SinkPage[] = [];
+    const sink: Sink = {
+      write: async (page) => {
+        pages.push(page);
+        return { key: page.key, records: page.data.length };
+      },
+      close: async () => ({ pages: 0, records: 0, location: '' }),
+      abort: async () => {},
+      maxPendingWrites: 4,
+    };
+    const handler: Handler<Task, number> = async (task) => ({
+      task,
+      data: [1],
+      nextTasks: task.page === 0 ? [1, 2, 3].map((page) => ({ type: 'test.list', page })) : [],
+    });
+
+    await lastValueFrom(of<Task>({ type: 'test.list', page: 0 }).pipe(crawl(handler), writeTo(sink)));
+
+    expect(pages).toHaveLength(4);
+    expect(pages.map((page) => page.last === true)).toEqual([false, false, false, true]);
+  });
 });

@@ -7,7 +7,8 @@ import type { PageReceipt, Sink } from './sink.js';
  * durable: the crawl can never run more than `concurrency + buffer` pages ahead of the sink.
  * Up to `sink.maxPendingWrites` writes are in flight at once (one at a time, in order, for a
  * sink that does not say); each page is acknowledged as soon as its own write has resolved, and
- * the sink's receipts are emitted in that order.
+ * the sink's receipts are emitted in that order. The crawl's last page goes with `last: true`,
+ * so that the sink can finish the run in that page's transaction (see `SinkPage.last`).
  *
  * ```text
  * pages      a-b-c-----d--
@@ -34,6 +35,7 @@ export function writeTo<T extends Task, D>(sink: Sink<D>): OperatorFunction<Craw
         data: page.data,
         nextTasks: page.nextTasks,
         fetchedAt: page.fetchedAt,
+        ...(page.last === true ? { last: true } : {}),
       }),
     ).pipe(
       map((receipt) => {

@@ -32,6 +32,8 @@ function world(
   options: {
     handler?: Handler;
     sinkError?: Error;
+    /** The sink answers that the page's run is over, storing nothing. */
+    stale?: boolean;
     enqueueError?: Error;
     maxDepth?: number;
     baseUrls?: BaseUrlPolicy;
@@ -44,6 +46,7 @@ function world(
   const pauses: [string, number][] = [];
   const enqueued: ReturnType<typeof crawlJob>[] = [];
   const written: unknown[] = [];
+  const warnings: string[] = [];
   const baseUrls: (string | undefined)[] = [];
   const handler: Handler =
     options.handler ??
@@ -66,6 +69,7 @@ function world(
     write: async (page: { key: string; data: readonly unknown[] }) => {
       log.push('write');
       if (options.sinkError) throw options.sinkError;
+      if (options.stale) return { key: page.key, records: 0, stale: true };
       written.push(page);
       return { key: page.key, records: page.data.length };
     },
@@ -103,10 +107,17 @@ function world(
     maxDepth: options.maxDepth ?? 100,
     maxRetryAfterMs: 60_000,
     deferAfterMs: 300_000,
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    logger: {
+      debug() {},
+      info() {},
+      warn: (message: string) => {
+        warnings.push(message);
+      },
+      error() {},
+    },
     now: () => 1_700_000_000_000,
   };
-  return { log, pauses, enqueued, written, baseUrls, context };
+  return { log, pauses, enqueued, written, warnings, baseUrls, context };
 }
 
 function jobFor(task: PageTask, depth = 0, attemptsMade = 0, baseUrl?: string): CrawlJobRun {
@@ -189,6 +200,19 @@ describe('runCrawlJob', () => {
     await runCrawlJob(jobFor(pageTask(1)), signal, context);
     expect(written).toHaveLength(2);
     expect(enqueued.map((job) => job.opts.jobId)).toEqual([taskKey(pageTask(2)), taskKey(pageTask(2))]);
+  });
+
+  it('completes a job whose run is over as stale, adding no next task, and says so', async () => {
+    const { log, warnings, context } = world({ stale: true });
+    const job = crawlJob('test', pageTask(1), 0, { runId: '0a1b2c3d' });
+    const outcome = await runCrawlJob(
+      { id: job.opts.jobId, data: job.data, attemptsMade: 0, opts: job.opts },
+      signal,
+      context,
+    );
+    expect(outcome).toEqual({ key: taskKey(pageTask(1)), records: 0, nextTasks: 0, stale: true });
+    expect(log).toEqual(['permit test:key', 'handler 1', 'write']);
+    expect(warnings).toEqual([expect.stringContaining('Dropped the page of a run that is over')]);
   });
 
   it('adds no next task when the page could not be stored, and asks for a retry', async () => {

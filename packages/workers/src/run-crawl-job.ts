@@ -81,6 +81,11 @@ export type CrawlJobOutcome = {
   readonly nextTasks: number;
   /** What the page said its whole result must hold; `capital enqueue --wait` checks it. */
   readonly expect?: Expectation | undefined;
+  /**
+   * The job's run was over (finished, or superseded by a newer run of its job) when its page
+   * came, so the sink stored nothing of it and its next tasks were not added: a late job.
+   */
+  readonly stale?: true | undefined;
 };
 
 /**
@@ -220,7 +225,15 @@ export async function runCrawlJob(
       fetchedAt: context.now(),
       ...(data.runId === undefined ? {} : { runId: data.runId }),
     };
-    await timeSinkWrite(sink.constructor.name, () => sink.write(page));
+    const receipt = await timeSinkWrite(sink.constructor.name, () => sink.write(page));
+    if (receipt.stale === true) {
+      // Not a failure: retrying would only be dropped again. Its next tasks belong to that run too.
+      context.logger.warn('Dropped the page of a run that is over (finished, or superseded by a newer run)', {
+        runId: data.runId,
+        taskKey: key,
+      });
+      return { key, records: 0, nextTasks: 0, stale: true };
+    }
   } catch (error) {
     throw fail(storeError(error));
   }

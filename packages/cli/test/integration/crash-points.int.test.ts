@@ -211,7 +211,7 @@ describe('PostgreSQL: a run killed with SIGKILL, then resumed', () => {
     });
   });
 
-  it('--write replace killed inside the transaction that swaps the tables: the old table is intact, and the resume swaps', async () => {
+  it('--write replace killed inside the transaction of the last page, which swaps the tables: the old table is intact, and the resume swaps', async () => {
     await oldData('replace');
     await sleepInside(`${q(schema)}.listings__runs`, 'UPDATE', "NEW.state = 'finished'");
     const killed = capitalRun(sink(), 'replace');
@@ -226,8 +226,12 @@ describe('PostgreSQL: a run killed with SIGKILL, then resumed', () => {
 
     const stderr = await finish(capitalRun(sink(), 'replace'));
 
-    expect(stderr).toMatch(/resuming run [0-9a-f]{8} \(interrupted, 9 pages stored\)/);
-    expect(emulator.stats().pages).toHaveLength(0);
+    // The swap shares its transaction with the last page (and the pages batched with it): they
+    // were rolled back together, and the resume fetches them again.
+    const resumed = /resuming run [0-9a-f]{8} \(interrupted, (\d+) pages? stored\)/.exec(stderr);
+    const storedBefore = Number(resumed?.[1]);
+    expect(storedBefore).toBeLessThan(9);
+    expect(emulator.stats().pages).toHaveLength(9 - storedBefore);
     expect(await stored()).toEqual(uninterrupted);
     const tables = await admin.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',

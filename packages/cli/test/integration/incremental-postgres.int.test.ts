@@ -1,6 +1,6 @@
 // Incremental sync into PostgreSQL with a small fake connector of an events API (emulator kit):
-// the watermark is the start of the last finished run, committed when it finishes and not
-// before; the next run asks from it less the look-back, and the records it reads again are
+// the watermark is the start of the last finished run, committed in the transaction of its last
+// page; the next run asks from it less the look-back, and the records it reads again are
 // stored once, by record key.
 import { createCredentialResolver } from '@capital/core';
 import { PostgresSink } from '@capital/sinks';
@@ -92,6 +92,13 @@ describe('incremental sync into PostgreSQL', () => {
     expect(firstRun?.state).toBe('finished');
     expect(first.watermark).toBe(firstRun?.started_at.toISOString());
     expect(firstRun?.watermark).toBe(firstRun?.started_at.toISOString());
+    // Committed in the transaction of the run's last page: the runs row and that page's checkpoint
+    // have one xmin, the latest of the run's checkpoints.
+    const xmins = await admin.query<{ run: string; latest: string }>(
+      `SELECT (SELECT xmin::text FROM ${q(schema)}.events__runs) AS run,
+         (SELECT max(xmin::text::bigint)::text FROM ${q(schema)}.events__pages) AS latest`,
+    );
+    expect(xmins.rows[0]?.run).toBe(xmins.rows[0]?.latest);
 
     // Changes while and after the first run: one just before its start (within the look-back,
     // as a record whose transaction committed late), one updated, one new.

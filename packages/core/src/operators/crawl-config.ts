@@ -172,6 +172,14 @@ export type CrawlPage<T extends Task = Task, D = unknown> = TaskResult<T, D> & {
   /** When the page arrived, in ms since the epoch (the scheduler's clock). */
   readonly fetchedAt: number;
   /**
+   * `true` on the page the crawl knows, as it emits it, to be its last: it led to no task that
+   * is not a duplicate, and no other task runs, waits (a retry, a permit) or is left to draw.
+   * A sink may finish its run in this page's transaction. Absent on every other page, and on
+   * all of them when the crawl learns it is over only later (it ended on a checkpointed page,
+   * lazy next tasks that turned out empty, or claims a shared de-duplication store refused).
+   */
+  readonly last?: true | undefined;
+  /**
    * Tells the crawl the consumer is done with the page (it is written, durable, forgotten), which
    * frees its place in the `concurrency + buffer` bound. Idempotent. A consumer that never
    * acknowledges stalls the crawl once the bound is full: use `ackAfter`, `toAsyncIterable` or a

@@ -295,6 +295,7 @@ export function crawlSeeds<T extends Task, D>(
       // collected them into an array already, see runTask).
       const nextTasks = Array.isArray(result.nextTasks) ? (result.nextTasks as readonly T[]) : [];
       enqueue(result.nextTasks, entry);
+      const last = isOver();
       config.onEvent({
         type: 'page',
         key: entry.key,
@@ -321,6 +322,7 @@ export function crawlSeeds<T extends Task, D>(
           depth: entry.depth,
           attempts,
           fetchedAt: config.scheduler.now(),
+          ...(last ? { last: true } : {}),
           ack: () => {
             if (acknowledged) return;
             acknowledged = true;
@@ -359,6 +361,23 @@ export function crawlSeeds<T extends Task, D>(
         }),
       );
     };
+
+    /**
+     * Whether no task can start again: none runs (a retry or a deferral waits inside its task),
+     * none is queued or being claimed, and every source of tasks is drawn to its end. A source
+     * left in the queue counts as not drawn, though it may turn out empty: then the page
+     * emitted last is not known as such, and the crawl only completes.
+     */
+    const isOver = (): boolean =>
+      active === 0 &&
+      !pulling &&
+      claiming === 0 &&
+      claimed.size === 0 &&
+      deferral === undefined &&
+      (seedQueue === undefined
+        ? queue.size === 0
+        : seedQueue.complete &&
+          (queue.size === 0 || (queue.size === 1 && queue.peek() === seedQueue && seedQueue.size === 0)));
 
     const hasRoom = (): boolean =>
       active < config.concurrency &&

@@ -22,6 +22,9 @@ import { crawlSeeds } from './crawl-internals.js';
  * - **Once per run**: tasks are de-duplicated by `taskKey`, in memory you choose (`dedupe`). A
  *   next task equal to one of its own ancestors fails with `TaskCycleError`; one equal to any
  *   other task seen is dropped. Nothing of a page outlives it but its key's 32-byte digest.
+ * - **Last page**: the page emitted when no task runs, waits or is left to draw carries
+ *   `last: true`, so that a sink can finish its run in that page's transaction. A crawl that
+ *   learns it is over only later (its end was a checkpointed page) marks none.
  * - **Failures**: transient errors are retried (see `retry`); a task that fails for good ends
  *   the crawl with `TaskFailedError`, and unsubscribing aborts the handlers in flight.
  *

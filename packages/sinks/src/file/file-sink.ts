@@ -260,6 +260,12 @@ export class FileSink<D = unknown> implements Sink<D> {
     return stream;
   }
 
+  /**
+   * Puts the run's data in place and finishes the run, with two renames: the data file, then the
+   * state file (written whole beside it). Nothing of the run is visible before, so these are its
+   * commit point, and the crawl's last page (`SinkPage.last`) changes nothing here. A crash
+   * between the two leaves the run unfinished, and its resume writes the same result again.
+   */
   async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') throw new Error(`The file sink for ${this.path} is ${this.#state}.`);
     this.#state = 'closed';

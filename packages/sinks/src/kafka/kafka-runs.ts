@@ -100,8 +100,14 @@ export class KafkaRunBook {
   /**
    * The messages that finish a run: its record `finished`, with its page count and watermark,
    * and tombstones for the pages of the job's earlier finished runs (of no more use).
+   * `storing`: task keys of pages of the run going in the same transaction, counted too.
    */
-  finish(runId: string, watermark: string | undefined, now: number): CheckpointEntry[] {
+  finish(
+    runId: string,
+    watermark: string | undefined,
+    now: number,
+    storing: readonly string[] = [],
+  ): CheckpointEntry[] {
     const run = this.#runs.get(runId);
     if (run === undefined) {
       throw new KafkaSinkError(this.#topic, `Run ${runId} is not in ${this.#checkpointTopic}.`, {
@@ -114,7 +120,8 @@ export class KafkaRunBook {
         entries.push(...this.#pageTombstones(other.id));
       }
     }
-    const pages = this.#pages.get(runId)?.size ?? 0;
+    const stored = this.#pages.get(runId);
+    const pages = (stored?.size ?? 0) + new Set(storing.filter((key) => !stored?.has(key))).size;
     const { watermark: _old, ...rest } = run;
     entries.push(
       runEntry({

@@ -53,9 +53,10 @@ const interruptTimeoutMs = 2000;
  * **Runs.** The checkpoint topic also keeps the job's runs (key `run:<run id>`, value the run's
  * JSON: job, state, disposition, start, since, watermark), each change in a transaction of its
  * own: opening a run marks it `running` (a new run marks the job's other running ones
- * `interrupted`), `close()` marks it `finished` with its page count and watermark — after the
- * transaction of its last page, so never before its records — and tombstones the page
- * checkpoints of the job's earlier finished runs, and `abort()` marks it `interrupted` (a run
+ * `interrupted`); finishing marks it `finished` with its page count and watermark and tombstones
+ * the page checkpoints of the job's earlier finished runs — in the transaction of the crawl's
+ * last page (`SinkPage.last`) when the run was opened with `finish`, else at `close()`, in a
+ * transaction after the last page's: never before its records — and `abort()` marks it `interrupted` (a run
  * killed outright stays `running`, which means the same). A run that finished is never resumed:
  * the next opens a new run, which fetches every page again (a refresh).
  *
@@ -104,6 +105,10 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   #opened: Promise<OpenedRun> | undefined;
   /** Whether a page failed: then close() does not finish the run. */
   #incomplete = false;
+  /** How the run opened here is to be finished with the crawl's last page (`OpenRunOptions.finish`). */
+  #finishOnLast: FinishRunById | undefined;
+  /** Whether the last page's transaction finished the run: then close() does not. */
+  #finished = false;
   // One batch at a time: a producer holds one transaction at a time.
   readonly #group: GroupCommit<PendingPage<D>, PageReceipt>;
   #clients: KafkaClients | undefined;
@@ -164,6 +169,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
    * first write or checkpoint question opens the `auto` one when nobody did.
    */
   #openRun(options: OpenRunOptions = {}): Promise<OpenedRun> {
+    if (this.#opened === undefined) this.#finishOnLast = options.finish;
     this.#opened ??= (async () => {
       await this.#open();
       const { opened, entries } = this.#book.open(
@@ -216,19 +222,11 @@ export class KafkaSink<D = unknown> implements Sink<D> {
   async #commitEntries(entries: readonly CheckpointEntry[], what: string): Promise<void> {
     if (entries.length === 0) return;
     const { producer } = await this.#open();
-    const messages: KafkaMessage[] = entries.map(({ key, value }) => ({
-      topic: this.checkpointTopic,
-      key: Buffer.from(key),
-      ...(value === null ? {} : { value }),
-    }));
-    const bytes = messages.map(
-      (message) => (message.key?.length ?? 0) + (message.value?.length ?? 0) + recordOverhead,
-    );
     let transaction: PageTransaction | undefined;
     let sent = false;
     try {
       if (this.#options.exactlyOnce) transaction = await producer.beginTransaction();
-      for (const request of produceRequests([{ messages, bytes }], this.#options.maxBatchBytes)) {
+      for (const request of produceRequests([this.#entryMessages(entries)], this.#options.maxBatchBytes)) {
         sent = true;
         await (transaction ?? producer).send({ messages: request });
       }
@@ -242,6 +240,34 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       );
     }
     for (const entry of entries) this.#book.apply(entry);
+  }
+
+  /** Messages of the checkpoint topic, with what each costs in a produce request. */
+  #entryMessages(entries: readonly CheckpointEntry[]): PageMessages {
+    const messages: KafkaMessage[] = entries.map(({ key, value }) => ({
+      topic: this.checkpointTopic,
+      key: Buffer.from(key),
+      ...(value === null ? {} : { value }),
+    }));
+    const bytes = messages.map(
+      (message) => (message.key?.length ?? 0) + (message.value?.length ?? 0) + recordOverhead,
+    );
+    return { messages, bytes };
+  }
+
+  /**
+   * The messages that finish the run in this batch's transaction, when it holds the crawl's
+   * last page of the run this sink opened with `finish` and no page before it failed (batches
+   * commit one at a time, so every earlier page of the run is committed already). Only with
+   * `exactlyOnce`: without a transaction, `close()` finishes the run after its last page.
+   */
+  #finishing(batch: readonly PendingPage<D>[]): CheckpointEntry[] | undefined {
+    if (!this.#options.exactlyOnce || this.#finishOnLast === undefined || this.#incomplete) return undefined;
+    const last = batch.find(({ page }) => page.last === true && page.runId === undefined);
+    const run = last && this.#book.find(last.runId);
+    if (last === undefined || run === undefined || run.state === 'finished') return undefined;
+    const storing = batch.filter(({ runId }) => runId === last.runId).map(({ page }) => page.key);
+    return this.#book.finish(run.id, this.#finishOnLast.watermark?.(run), Date.now(), storing);
   }
 
   /**
@@ -274,7 +300,15 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       });
     }
     this.#checkOpen(page);
-    return this.#group.submit({ page, runId, messages: pageMessages(page, this.#options, runId) });
+    let messages: PageMessages;
+    try {
+      messages = pageMessages(page, this.#options, runId);
+    } catch (error) {
+      // Now, not when the rejection is handled: a later page's batch must not finish the run.
+      this.#incomplete = true;
+      throw error;
+    }
+    return this.#group.submit({ page, runId, messages });
   }
 
   #checkOpen(page: SinkPage<D>): void {
@@ -301,7 +335,7 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       try {
         // A run that never opened has nothing to finish (its failure was the writes' to report).
         const opened = await this.#opened?.catch(() => undefined);
-        if (opened !== undefined && finish.finishRun !== false && !this.#incomplete) {
+        if (opened !== undefined && finish.finishRun !== false && !this.#incomplete && !this.#finished) {
           const entries = this.#book.finish(opened.run.id, finish.watermark, Date.now());
           await this.#commitEntries(entries, 'finish run');
         }
@@ -365,13 +399,14 @@ export class KafkaSink<D = unknown> implements Sink<D> {
     }
     let transaction: PageTransaction | undefined;
     let sent = false;
+    const finishing = this.#finishing(batch);
     try {
       this.#checkWritable();
       if (this.#options.exactlyOnce) transaction = await producer.beginTransaction();
-      const requests = produceRequests(
-        batch.map(({ messages }) => messages),
-        this.#options.maxBatchBytes,
-      );
+      const pages = batch.map(({ messages }) => messages);
+      // The run's record goes last, after its last page's messages and checkpoint.
+      if (finishing !== undefined) pages.push(this.#entryMessages(finishing));
+      const requests = produceRequests(pages, this.#options.maxBatchBytes);
       for (const messages of requests) {
         this.#checkWritable();
         sent = true;
@@ -380,9 +415,13 @@ export class KafkaSink<D = unknown> implements Sink<D> {
       this.#checkWritable();
       await transaction?.commit();
     } catch (error) {
+      // Now, before the next batch starts: it must not finish the run.
+      this.#incomplete = true;
       if (transaction && !transaction.completed) await abandon(transaction, sent);
       return batch.map(({ page }) => ({ ok: false, error: this.#writeError(page, error) }));
     }
+    for (const entry of finishing ?? []) this.#book.apply(entry);
+    if (finishing !== undefined) this.#finished = true;
     return batch.map(({ page, runId }) => {
       this.#book.recordPage(runId, page.key, page.nextTasks);
       this.#pages += 1;

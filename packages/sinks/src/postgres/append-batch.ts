@@ -3,7 +3,7 @@ import { escapeLiteral } from 'pg';
 import type { SinkPage } from '../sink.js';
 import { type CopyRows, escapeCopyText, type PageValues } from './copy-rows.js';
 import type { QuotedNames } from './postgres-sink-options.js';
-import { copyAndCommit, type StagedPage } from './store-batch.js';
+import { type BeforeCommit, copyAndCommit, type StagedPage } from './store-batch.js';
 
 /** The provenance columns the table has, in a fixed order, with where each value comes from. */
 function provenanceOf(names: QuotedNames) {
@@ -53,6 +53,21 @@ export type AppendBatchOptions = {
    * @default false
    */
   readonly replayed?: boolean | undefined;
+  /**
+   * With `replayed`: the schema-qualified runs table, quoted. A page whose run is no longer
+   * `running` (it finished, or a newer run of its job superseded it) is then stored not at all:
+   * a late delivery (a stalled worker's job) must not add rows to a run that is over, whose
+   * checkpoints a later run's finish may have deleted.
+   */
+  readonly runsTable?: string | undefined;
+  /** Statements to run in the batch's transaction before its `COMMIT` (finishing the run). */
+  readonly beforeCommit?: BeforeCommit | undefined;
+};
+
+/** What {@link appendBatch} did besides storing. */
+export type AppendBatchResult = {
+  /** The runs, among the batch's, that are over: their pages were dropped (see `runsTable`). */
+  readonly staleRuns: ReadonlySet<string>;
 };
 
 /**
@@ -76,7 +91,7 @@ export async function appendBatch(
   target: string,
   batch: readonly StagedPage[],
   options: AppendBatchOptions = {},
-): Promise<void> {
+): Promise<AppendBatchResult> {
   const { columns } = names;
   const targets = [columns.recordKey, columns.record, ...provenanceOf(names).map(([column]) => column)];
   const copy = `COPY ${target} (${targets.join(', ')}) FROM STDIN`;
@@ -101,18 +116,27 @@ ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, r
       batch.map((staged) => staged.data),
       batch,
       false,
+      options.beforeCommit,
     );
-    return;
+    return { staleRuns: new Set() };
   }
   await client.query('BEGIN');
-  const inserted = await client.query<{ run_id: string; task_key: string }>(
-    `${checkpoints} ON CONFLICT (run_id, task_key) DO NOTHING RETURNING run_id, task_key`,
-  );
+  const staleRuns = await staleRunsOf(client, options.runsTable, pages);
+  const live = pages.filter(([, staged]) => !staleRuns.has(staged.values.runId));
+  const inserted =
+    live.length === 0
+      ? { rows: [] }
+      : await client.query<{ run_id: string; task_key: string }>(
+          `INSERT INTO ${names.schema}.${names.pagesTable} (run_id, task_key, next_tasks, records) VALUES ${live
+            .map(([, staged]) => staged.pagesRow)
+            .join(', ')} ON CONFLICT (run_id, task_key) DO NOTHING RETURNING run_id, task_key`,
+        );
   const fresh = new Set(inserted.rows.map((row) => `${row.run_id}\t${row.task_key}`));
-  const kept = pages.filter(([id]) => fresh.has(id)).map(([, staged]) => staged);
+  const kept = live.filter(([id]) => fresh.has(id)).map(([, staged]) => staged);
   if (kept.length === 0) {
+    await options.beforeCommit?.(client);
     await client.query('COMMIT');
-    return;
+    return { staleRuns };
   }
   await copyAndCommit(
     client,
@@ -120,7 +144,33 @@ ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, r
     kept.map((staged) => staged.data),
     kept,
     false,
+    options.beforeCommit,
   );
+  return { staleRuns };
+}
+
+/**
+ * The runs of `pages` that are over: not `running`, or with a newer run of their job. The runs
+ * still running are locked `FOR SHARE` until the transaction ends, so that finishing one (an
+ * `UPDATE` of its row) or superseding it (a new run marks it `interrupted`) waits for this
+ * batch, or this batch for it, and then sees it over.
+ */
+async function staleRunsOf(
+  client: PoolClient,
+  runsTable: string | undefined,
+  pages: readonly (readonly [string, StagedPage])[],
+): Promise<Set<string>> {
+  const runIds = [...new Set(pages.map(([, staged]) => staged.values.runId))].sort();
+  if (runsTable === undefined) return new Set();
+  const found = await client.query<{ run_id: string }>(
+    `SELECT r.run_id FROM ${runsTable} r
+     WHERE r.run_id = ANY ($1::text[]) AND r.state = 'running'
+       AND NOT EXISTS (SELECT 1 FROM ${runsTable} n WHERE n.job = r.job AND n.started_at > r.started_at)
+     ORDER BY r.run_id FOR SHARE OF r`,
+    [runIds],
+  );
+  const running = new Set(found.rows.map((row) => row.run_id));
+  return new Set(runIds.filter((runId) => !running.has(runId)));
 }
 
 /** A page's checkpoint key: its run and task key. */

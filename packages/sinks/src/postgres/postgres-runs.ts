@@ -129,44 +129,64 @@ export async function finishRun(
   client: PoolClient,
   tables: RunTables,
   runId: string,
-  watermark: string | undefined | ((run: RunInfo) => string | undefined),
+  watermark: RunWatermark,
 ): Promise<boolean> {
-  const { names } = tables;
-  const runsTable = qualified(names, names.runsTable);
-  const pagesTable = qualified(names, names.pagesTable);
   await client.query('BEGIN');
   try {
-    await client.query(sqlFile('lock-job'), [`${runsTable} ${tables.job}`]);
-    const found = await client.query<RunRow>(`SELECT *, 0 AS pages FROM ${runsTable} WHERE run_id = $1`, [
-      runId,
-    ]);
-    const row = found.rows[0];
-    if (row?.state === 'finished') {
-      await client.query('COMMIT');
-      return false;
-    }
-    const mark =
-      typeof watermark === 'function' ? row && watermark(toRunInfo({ ...row, pages: 0 })) : watermark;
-    if (tables.disposition === 'replace') await swapIn(client, tables, runId);
-    await client.query(
-      `UPDATE ${runsTable} SET state = 'finished', finished_at = now(), watermark = $2,
-         pages = (SELECT count(*) FROM ${pagesTable} WHERE run_id = $1)
-       WHERE run_id = $1`,
-      [runId, mark ?? null],
-    );
-    // The finished run's checkpoints stay, to show what it stored; the earlier finished runs'
-    // are of no more use.
-    await client.query(
-      `DELETE FROM ${pagesTable} WHERE run_id IN
-         (SELECT run_id FROM ${runsTable} WHERE job = $2 AND state = 'finished' AND run_id <> $1)`,
-      [runId, tables.job],
-    );
+    const finished = await finishRunIn(client, tables, runId, watermark);
     await client.query('COMMIT');
-    return true;
+    return finished;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** A watermark, or how to derive it from the run as it was opened. */
+export type RunWatermark = string | undefined | ((run: RunInfo) => string | undefined);
+
+/**
+ * The statements of {@link finishRun}, inside a transaction the caller opened and commits: the
+ * sink runs them in the transaction that stores the crawl's last page, so the run is finished,
+ * its watermark set and (for `replace`) its table swapped in with that page's rows, or none of it.
+ *
+ * @returns `true` when it finished the run, `false` when it was finished already.
+ */
+export async function finishRunIn(
+  client: PoolClient,
+  tables: RunTables,
+  runId: string,
+  watermark: RunWatermark,
+): Promise<boolean> {
+  const { names } = tables;
+  const runsTable = qualified(names, names.runsTable);
+  const pagesTable = qualified(names, names.pagesTable);
+  await client.query(sqlFile('lock-job'), [`${runsTable} ${tables.job}`]);
+  // FOR UPDATE waits for the pages being stored under the run (a worker's batch locks its run's
+  // row FOR SHARE), so that the statements after it, each with a snapshot of its own, count them.
+  const found = await client.query<RunRow>(
+    `SELECT *, 0 AS pages FROM ${runsTable} WHERE run_id = $1 FOR UPDATE`,
+    [runId],
+  );
+  const row = found.rows[0];
+  if (row?.state === 'finished') return false;
+  const mark =
+    typeof watermark === 'function' ? row && watermark(toRunInfo({ ...row, pages: 0 })) : watermark;
+  if (tables.disposition === 'replace') await swapIn(client, tables, runId);
+  await client.query(
+    `UPDATE ${runsTable} SET state = 'finished', finished_at = now(), watermark = $2,
+       pages = (SELECT count(*) FROM ${pagesTable} WHERE run_id = $1)
+     WHERE run_id = $1`,
+    [runId, mark ?? null],
+  );
+  // The finished run's checkpoints stay, to show what it stored; the earlier finished runs'
+  // are of no more use.
+  await client.query(
+    `DELETE FROM ${pagesTable} WHERE run_id IN
+       (SELECT run_id FROM ${runsTable} WHERE job = $2 AND state = 'finished' AND run_id <> $1)`,
+    [runId, tables.job],
+  );
+  return true;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '@capital/core';
 import type { PoolClient } from 'pg';
 import { GroupCommit, type Outcome } from '../group-commit.js';
-import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
+import type { FinishRun, FinishRunById, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { appendBatch, appendData, pagesRow } from './append-batch.js';
@@ -18,6 +18,7 @@ import {
   buildTableOf,
   finishRun,
   finishRunById,
+  finishRunIn,
   interruptRun,
   listRuns,
   openRun,
@@ -58,6 +59,17 @@ import { batchStatement, type StagedPage, stagingData, storeBatch } from './stor
  * Such pages may come twice (a job run again after its worker stalled): merge absorbs that, and
  * for append and replace the page's checkpoint is inserted first, in its transaction, so a page
  * its run holds already adds no row.
+ *
+ * **Finishing.** A run opened with `finish` (`runs.open({ finish })`) is finished in the
+ * transaction of the crawl's last page (`SinkPage.last`): the runs row (`finished`, watermark),
+ * and for `replace` the table swap, commit with that page's rows and checkpoint, after every
+ * earlier batch (one transaction at a time). Otherwise, or when a page failed, `close()` finishes
+ * it (if every page was stored) in a transaction of its own.
+ *
+ * **Late pages.** A page of a run opened elsewhere written with `append` or `replace` whose run is
+ * over (finished, or superseded by a newer run of its job) is stored not at all: its write resolves
+ * with `stale: true` (counted in `stalePages`), so a worker's late job neither adds rows again
+ * nor fails for good.
  *
  * `close()` waits for the writes it took and ends the pool if the sink made it; `abort()` cuts
  * off the transaction in flight (the server rolls it back), fails the writes still waiting and
@@ -108,6 +120,12 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   #state: 'open' | 'closed' | 'aborted' = 'open';
   /** Whether a page failed: then close() does not finish the run. */
   #incomplete = false;
+  /** How the run opened here is to be finished with the crawl's last page (`OpenRunOptions.finish`). */
+  #finishOnLast: FinishRunById | undefined;
+  /** Whether the last page's transaction finished the run: then close() does not. */
+  #finished = false;
+  /** Pages of runs that were over when they came (see `AppendBatchOptions.runsTable`). */
+  #stalePages = 0;
 
   /**
    * @throws {InvalidOptionError} for an option out of range or a name PostgreSQL cannot hold.
@@ -154,6 +172,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * checkpoint question opens the `auto` one when nobody did.
    */
   #open(options: OpenRunOptions = {}): Promise<OpenedRun> {
+    if (this.#opened === undefined) this.#finishOnLast = options.finish;
     this.#opened ??= this.#retry(async () => {
       await this.#prepare();
       return this.#withClient((client) => openRun(client, this.#tables, options));
@@ -275,7 +294,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       // A run with a page that failed is not complete: it stays unfinished, and resumable (for
       // replace, its table is not swapped in). Not finishing opens no run (a worker's sink
       // writing the runs `capital enqueue` opened has none of its own).
-      if (finish.finishRun !== false && !this.#incomplete) {
+      if (finish.finishRun !== false && !this.#incomplete && !this.#finished) {
         const { run } = await this.#open();
         await this.#retry(() =>
           this.#withClient((client) => finishRun(client, this.#tables, run.id, finish.watermark)),
@@ -331,13 +350,32 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     const settled = await Promise.allSettled(batch.map((pending) => pending.staged));
     const ready: StagedPage<D>[] = [];
     for (const each of settled) if (each.status === 'fulfilled') ready.push(each.value);
-    const stored = ready.length > 0 ? await this.#commit(ready) : [];
+    if (ready.length < batch.length) this.#incomplete = true;
+    const stored = ready.length > 0 ? await this.#commit(ready, this.#finishing(ready)) : [];
     let next = 0;
-    return settled.map((each, index) => {
+    const outcomes = settled.map((each, index): Outcome<PageReceipt> => {
       if (each.status === 'fulfilled') return stored[next++] as Outcome<PageReceipt>;
       const { page } = batch[index] as PendingPage<D>;
       return { ok: false, error: this.#writeError(page, each.reason) };
     });
+    // Known before the next batch starts (batches run one at a time): a run with a page that
+    // failed is not finished by a later page's transaction.
+    if (outcomes.some((outcome) => !outcome.ok)) this.#incomplete = true;
+    return outcomes;
+  }
+
+  /**
+   * How the batch finishes the run, when it holds the crawl's last page of the run this sink
+   * opened with `finish`, and no page before it failed (batches commit one at a time, so every
+   * earlier page of the run is committed already). `undefined`: it finishes nothing.
+   */
+  #finishing(ready: readonly StagedPage<D>[]): Finishing | undefined {
+    if (this.#finishOnLast === undefined || this.#incomplete) return undefined;
+    const last = ready.find(({ page }) => page.last === true && page.runId === undefined);
+    if (last === undefined) return undefined;
+    const watermark = this.#finishOnLast.watermark ?? noWatermark;
+    const runId = last.values.runId;
+    return { runId, finish: (client) => finishRunIn(client, this.#tables, runId, watermark) };
   }
 
   /**
@@ -345,7 +383,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * worker's batch may hold pages of runs stored differently (merge, append, a `replace` run's
    * build table): each such group has a transaction of its own.
    */
-  async #commit(batch: readonly StagedPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+  async #commit(batch: readonly StagedPage<D>[], finishing?: Finishing): Promise<Outcome<PageReceipt>[]> {
     const groups = new Map<string, number[]>();
     batch.forEach((staged, index) => {
       const target = staged.disposition === 'replace' ? `replace ${staged.values.runId}` : staged.disposition;
@@ -353,7 +391,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       if (group === undefined) groups.set(target, [index]);
       else group.push(index);
     });
-    if (groups.size <= 1) return this.#commitTarget(batch);
+    if (groups.size <= 1) return this.#commitTarget(batch, finishing);
     const outcomes: Outcome<PageReceipt>[] = new Array(batch.length);
     for (const indexes of groups.values()) {
       const done = await this.#commitTarget(indexes.map((index) => batch[index] as StagedPage<D>));
@@ -368,42 +406,85 @@ export class PostgresSink<D = unknown> implements Sink<D> {
    * Stores pages of one target in one transaction, retried whole after a transient failure. When
    * the server refuses one page's data (SQLSTATE class 22 or 23), each page is stored again alone.
    */
-  async #commitTarget(batch: readonly StagedPage<D>[]): Promise<Outcome<PageReceipt>[]> {
+  async #commitTarget(
+    batch: readonly StagedPage<D>[],
+    finishing?: Finishing,
+  ): Promise<Outcome<PageReceipt>[]> {
     if (this.#stop.signal.aborted) {
       return batch.map(({ page }) => ({ ok: false, error: this.#abortedError(page) }));
     }
+    let staleRuns: ReadonlySet<string>;
     try {
-      await this.#retry(() => this.#store(batch));
+      let attempts = 0;
+      staleRuns = await this.#retry(async () => {
+        attempts += 1;
+        // The COMMIT of an attempt whose connection broke may have landed: then the batch and
+        // the finish are stored, and (for replace) the build table is swapped in already.
+        if (finishing !== undefined && attempts > 1 && (await this.#runFinished(finishing.runId)))
+          return noRuns;
+        return this.#store(batch, finishing);
+      });
     } catch (error) {
       if (batch.length > 1 && isDataError(error) && !this.#stop.signal.aborted) {
+        // Page by page, and none finishes the run: a page of the batch is about to fail, and
+        // close() finishes it if none did.
         const outcomes: Outcome<PageReceipt>[] = [];
         for (const staged of batch) outcomes.push(...(await this.#commit([staged])));
         return outcomes;
       }
       return batch.map(({ page }) => ({ ok: false, error: this.#writeError(page, error) }));
     }
-    return batch.map(({ page, records }) => {
+    if (finishing !== undefined) this.#finished = true;
+    return batch.map(({ page, records, values }) => {
+      if (staleRuns.has(values.runId)) {
+        this.#stalePages += 1;
+        return { ok: true, value: { key: page.key, records: 0, stale: true } };
+      }
       this.#pages += 1;
       this.#records += records;
       return { ok: true, value: { key: page.key, records } };
     });
   }
 
-  async #store(batch: readonly StagedPage<D>[]): Promise<void> {
+  /**
+   * How many pages came for runs that were over (finished, or superseded by a newer run of
+   * their job): late deliveries of workers' jobs, stored not at all (`PageReceipt.stale`).
+   */
+  get stalePages(): number {
+    return this.#stalePages;
+  }
+
+  async #runFinished(runId: string): Promise<boolean> {
+    const found = await this.#withClient((client) =>
+      client.query<{ state: string }>(
+        `SELECT state FROM ${this.#config.names.schema}.${this.#config.names.runsTable} WHERE run_id = $1`,
+        [runId],
+      ),
+    );
+    return found.rows[0]?.state === 'finished';
+  }
+
+  async #store(batch: readonly StagedPage<D>[], finishing?: Finishing): Promise<ReadonlySet<string>> {
     await this.#prepare();
-    await this.#withClient(async (client) => {
+    return this.#withClient(async (client) => {
       const merge = batch[0]?.disposition === 'merge';
       if (merge && !this.#staged.has(client)) {
         // Outside the transaction: a rollback would drop the table but not this note of it.
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
       }
-      if (merge) await storeBatch(client, this.#statement, batch);
-      else {
-        // Pages of a run opened elsewhere come from workers, whose jobs may run twice.
-        const replayed = batch.some(({ page }) => page.runId !== undefined);
-        await appendBatch(client, this.#config.names, this.#target(batch), batch, { replayed });
+      if (merge) {
+        await storeBatch(client, this.#statement, batch, finishing?.finish);
+        return noRuns;
       }
+      // Pages of a run opened elsewhere come from workers, whose jobs may run twice, and late.
+      const replayed = batch.some(({ page }) => page.runId !== undefined);
+      const { staleRuns } = await appendBatch(client, this.#config.names, this.#target(batch), batch, {
+        replayed,
+        runsTable: `${this.#config.names.schema}.${this.#config.names.runsTable}`,
+        beforeCommit: finishing?.finish,
+      });
+      return staleRuns;
     });
   }
 
@@ -529,6 +610,14 @@ type PendingPage<D> = {
 function noWatermark(): undefined {
   return undefined;
 }
+
+/** How a batch finishes run `runId` inside its transaction, before its COMMIT. */
+type Finishing = {
+  readonly runId: string;
+  readonly finish: (client: PoolClient) => Promise<boolean>;
+};
+
+const noRuns: ReadonlySet<string> = new Set();
 
 /**
  * A failure one page's data can cause, which need not fail the other pages of its batch: a

@@ -83,19 +83,26 @@ export async function storeBatch(
   client: PoolClient,
   statement: string,
   batch: readonly StagedPage[],
+  beforeCommit?: BeforeCommit,
 ): Promise<void> {
   await copyAndCommit(
     client,
     statement,
     batch.map((staged) => staged.data),
     batch,
+    true,
+    beforeCommit,
   );
 }
 
+/** More statements for a batch's transaction, run after its pages are stored and before `COMMIT`. */
+export type BeforeCommit = (client: PoolClient) => Promise<unknown>;
+
 /**
  * Sends `statement` (which opens a transaction and holds one `COPY … FROM STDIN`) with `data`
- * (the pages' encoded lines, in order) as the COPY's data, then `COMMIT`. `withPageLines`: whether each page's records follow a
- * line of the page's own, as in the staging COPY (to name the record a data error is about).
+ * (the pages' encoded lines, in order) as the COPY's data, then `beforeCommit`'s statements, then
+ * `COMMIT`. `withPageLines`: whether each page's records follow a line of the page's own, as in
+ * the staging COPY (to name the record a data error is about).
  *
  * @throws {SinkWriteError} as {@link storeBatch} says.
  */
@@ -105,6 +112,7 @@ export async function copyAndCommit(
   data: readonly Buffer[],
   batch: readonly StagedPage[],
   withPageLines = true,
+  beforeCommit?: BeforeCommit,
 ): Promise<void> {
   try {
     // The statement and its data leave together (see PipelinedCopy): one round trip, not two.
@@ -114,6 +122,7 @@ export async function copyAndCommit(
   } catch (error) {
     throw unstorable(batch, error, withPageLines ? 1 : 0) ?? error;
   }
+  await beforeCommit?.(client);
   await client.query('COMMIT');
 }
 
