@@ -145,12 +145,12 @@ export class FileRuns {
 
   /** The state written whole to a partial file and flushed, to be renamed over the state file. */
   async #prepare(state: StateFile): Promise<PreparedState> {
-    // Partials of writers killed before their rename: swept once a ledger, not on every write.
+    // Partials of writers killed before their rename: swept once a ledger, not on every write,
+    // and while this one is written (never one of this process's).
     this.#swept ??= removeStalePartials(this.#path).then(
       () => undefined,
       () => undefined,
     );
-    await this.#swept;
     const partial = partialPathFor(this.#path);
     try {
       const handle = await open(partial, 'w');
@@ -163,6 +163,8 @@ export class FileRuns {
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
+    } finally {
+      await this.#swept;
     }
     return {
       commit: () => rename(partial, this.#path),

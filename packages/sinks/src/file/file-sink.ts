@@ -283,8 +283,8 @@ export class FileSink<D = unknown> implements Sink<D> {
 
   #open(): Promise<WriteStream> {
     this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
-      // Both files' partials in one read of the folder.
-      await removeStalePartials(this.path, pagesFileOf(this.path));
+      // Both files' partials in one read of the folder, while the run's files open.
+      const swept = removeStalePartials(this.path, pagesFileOf(this.path)).catch(() => []);
       // A resumed deferred run appends to the lines it took over.
       const flags = this.#adopted === undefined ? 'w' : 'a';
       const stream = createWriteStream(this.temporaryPath, { flags });
@@ -293,6 +293,7 @@ export class FileSink<D = unknown> implements Sink<D> {
       stream.on('error', () => {});
       this.#pagesStream = createWriteStream(this.pagesTemporaryPath, { flags });
       this.#pagesStream.on('error', () => {});
+      await swept;
       return stream;
     });
     return this.#stream;
