@@ -269,19 +269,31 @@ export class FileSink<D = unknown> implements Sink<D> {
   async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') throw new Error(`The file sink for ${this.path} is ${this.#state}.`);
     this.#state = 'closed';
-    await this.#flush(false);
-    const { run } = await this.#openRun();
-    await combineOutput(
-      this.path,
-      this.temporaryPath,
-      this.disposition,
-      this.#keys,
-      this.#options.fsync ?? true,
+    // The state file's next version (the run finished) is written and flushed while the data is,
+    // two flushes at once rather than one after the other; it takes effect only once the data
+    // is in place: a crash before then leaves the run unfinished, and its resume writes the same
+    // result again (for append: the run's records a second time).
+    const finishing = this.#openRun().then(({ run }) =>
+      finish.finishRun === false
+        ? undefined
+        : this.#runs.prepareFinish(run.id, this.#pages, finish.watermark),
     );
-    // After the data: a crash between the two renames leaves the run unfinished, and its resume
-    // writes the same result again (for append: the run's records a second time).
-    await rm(this.pagesTemporaryPath, { force: true });
-    if (finish.finishRun !== false) await this.#runs.finish(run.id, this.#pages, finish.watermark);
+    const [flushed, prepared] = await Promise.allSettled([this.#flush(false), finishing]);
+    try {
+      if (flushed.status === 'rejected') throw flushed.reason;
+      if (prepared.status === 'rejected') throw prepared.reason;
+      await combineOutput(
+        this.path,
+        this.temporaryPath,
+        this.disposition,
+        this.#keys,
+        this.#options.fsync ?? true,
+      );
+    } catch (error) {
+      if (prepared.status === 'fulfilled') await prepared.value?.discard();
+      throw error;
+    }
+    await Promise.all([rm(this.pagesTemporaryPath, { force: true }), prepared.value?.commit()]);
     return { pages: this.#pages, records: this.#records, location: this.path };
   }
 
@@ -328,7 +340,8 @@ export class FileSink<D = unknown> implements Sink<D> {
 
   #open(): Promise<WriteStream> {
     this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
-      await Promise.all([removeStalePartials(this.path), removeStalePartials(pagesFileOf(this.path))]);
+      // Both files' partials in one read of the folder, while the run's files open.
+      const swept = removeStalePartials(this.path, pagesFileOf(this.path)).catch(() => []);
       // A resumed deferred run appends to the lines it took over.
       const flags = this.#adopted === undefined ? 'w' : 'a';
       const stream = createWriteStream(this.temporaryPath, { flags });
@@ -337,6 +350,7 @@ export class FileSink<D = unknown> implements Sink<D> {
       stream.on('error', () => {});
       this.#pagesStream = createWriteStream(this.pagesTemporaryPath, { flags });
       this.#pagesStream.on('error', () => {});
+      await swept;
       return stream;
     });
     return this.#stream;
