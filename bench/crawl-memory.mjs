@@ -1,7 +1,8 @@
 // Streams ≥ 1 GB of synthetic ~1 MB pages through `crawl` to a file (fsynced at the end, inside
 // the clock, as the file sink's close does) and reports the process's
 // peak RSS when 0.25 GB and when 1 GB have been written. The goal: flat (within 20 %) and
-// under 150 MB, because the crawl holds at most `concurrency + buffer` pages at once.
+// under 150 MB, because the crawl holds at most `concurrency + buffer` pages at once (fewer of
+// these large ones: its `bufferBytes`).
 // BENCH_RUNS runs (default 3), each in a process of its own (peak RSS is the process's), with
 // this process's flags; the medians are reported, with the load average.
 import { spawnSync } from 'node:child_process';

@@ -11,10 +11,11 @@ describe('crawlBuffer', () => {
     expect(crawlBuffer(3, undefined, {})).toEqual({ buffer: 6 });
   });
 
-  it("fills a grouping sink's pending writes, bounded by its records", () => {
+  it("fills a grouping sink's pending writes, bounded by its records and not by the crawl's bytes", () => {
     expect(crawlBuffer(4, undefined, { maxPendingWrites: 1024, maxPendingRecords: 20_000 })).toEqual({
       buffer: 1020,
       bufferRecords: 20_000,
+      bufferBytes: Number.POSITIVE_INFINITY,
     });
   });
 
@@ -22,6 +23,7 @@ describe('crawlBuffer', () => {
     expect(crawlBuffer(4, undefined, { maxPendingWrites: 5, maxPendingRecords: 100 })).toEqual({
       buffer: 8,
       bufferRecords: 100,
+      bufferBytes: Number.POSITIVE_INFINITY,
     });
   });
 });

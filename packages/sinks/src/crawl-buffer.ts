@@ -1,9 +1,10 @@
 import type { Sink } from './sink.js';
 
-/** The crawl's bounds on pages fetched and not yet acknowledged (its `buffer` and `bufferRecords`). */
+/** The crawl's bounds on pages fetched and not yet acknowledged (its `buffer`, `bufferRecords`, `bufferBytes`). */
 export type CrawlBuffer = {
   readonly buffer: number;
   readonly bufferRecords?: number;
+  readonly bufferBytes?: number;
 };
 
 /**
@@ -11,7 +12,9 @@ export type CrawlBuffer = {
  * undefined): 2 × `concurrency` pages, as before, or, for a sink that groups writes by records
  * (`maxPendingRecords`), enough pages to fill its `maxPendingWrites` but no more than
  * `maxPendingRecords` records. Small pages then run far enough ahead to be committed in large
- * groups (one disk flush for many pages), while large pages stay as few as before.
+ * groups (one disk flush for many pages), while large pages stay as few as before; the
+ * sink's records are then the bound, not the crawl's default `bufferBytes` (1 MiB), which would
+ * cut its groups (20,000 listing-shaped rows are ~4.5 MiB as the crawl estimates them).
  *
  * @example crawl(handler, { concurrency, ...crawlBuffer(concurrency, undefined, sink) })
  */
@@ -27,5 +30,6 @@ export function crawlBuffer(
   return {
     buffer: Math.max(pages, (sink.maxPendingWrites ?? 1) - concurrency),
     bufferRecords: records,
+    bufferBytes: Number.POSITIVE_INFINITY,
   };
 }

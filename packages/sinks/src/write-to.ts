@@ -48,6 +48,9 @@ export function writeTo<T extends Task, D>(sink: Sink<D>): OperatorFunction<Craw
       };
       const start = (page: CrawlPage<T, D>) => {
         inFlight += 1;
+        // Only the acknowledgement is kept, not the page: a sink that encodes a page at once lets
+        // its records die while the bytes wait for the disk.
+        const { ack } = page;
         let written: Promise<PageReceipt>;
         try {
           written = sink.write({
@@ -66,7 +69,7 @@ export function writeTo<T extends Task, D>(sink: Sink<D>): OperatorFunction<Craw
           (receipt) => {
             if (subscriber.closed) return;
             try {
-              page.ack();
+              ack();
             } catch (error) {
               fail(error);
               return;

@@ -14,6 +14,7 @@ import {
 import ky from 'ky';
 import * as v from 'valibot';
 import { fastStockSearchPage } from './fast-page-check.js';
+import { searchQuery, stockSearchUrl } from './request-url.js';
 import { errorBodySchema, type StockSearchPage, stockSearchPageSchema } from './schema.js';
 
 /** The closed public API's address, for the record; the CLI uses the emulator unless told otherwise. */
@@ -50,21 +51,28 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   const { response, body } = await traceHttpCall({ method: 'GET', url: spanUrl(request) }, async (report) => {
     let response: Response;
     try {
-      response = await ky.get('api/v1/stock_search', {
-        prefixUrl: request.baseUrl,
-        searchParams: {
-          search_term: request.searchTerm,
-          limit: request.limit,
-          page: request.page,
-          api_token: request.token,
-        },
+      // The URL built here, not from `searchParams`: ky then builds one Request, not three.
+      const url = stockSearchUrl(request);
+      const options = {
         timeout: request.timeoutMs,
         retry: 0,
         throwHttpErrors: false,
         signal: request.signal ?? null,
         // A permit that grew too old before the request went is spent, and a new one taken.
         ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
-      });
+      };
+      response = await (url !== undefined
+        ? ky.get(url, options)
+        : ky.get('api/v1/stock_search', {
+            ...options,
+            prefixUrl: request.baseUrl,
+            searchParams: {
+              search_term: request.searchTerm,
+              limit: request.limit,
+              page: request.page,
+              api_token: request.token,
+            },
+          }));
     } catch (error) {
       throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
     }
@@ -92,12 +100,7 @@ function spanUrl(request: StockSearchRequest): string {
     spanBases.set(request.baseUrl, base);
   }
   if (base === undefined) return 'api/v1/stock_search';
-  const query = new URLSearchParams({
-    search_term: request.searchTerm,
-    limit: String(request.limit),
-    page: String(request.page),
-  });
-  return `${base}?${query}`;
+  return `${base}?${searchQuery(request)}`;
 }
 
 function spanBase(baseUrl: string): string | undefined {

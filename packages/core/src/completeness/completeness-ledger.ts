@@ -114,7 +114,10 @@ export class CompletenessLedger {
 
   #digestsOf(keys: readonly string[]): Uint32Array {
     if (keys === this.#lastKeys) return this.#lastDigests;
-    const digests = new Uint32Array(keys.length * 4);
+    // One buffer for every page, grown when a page is longer: a typed array this size lives
+    // outside the heap, and one made per page cost more to allocate and free than to fill.
+    if (this.#lastDigests.length < keys.length * 4) this.#lastDigests = new Uint32Array(keys.length * 4);
+    const digests = this.#lastDigests;
     for (let index = 0; index < keys.length; index += 1) {
       const digest = digestOfText(keys[index] as string);
       const at = index * 4;
@@ -124,7 +127,6 @@ export class CompletenessLedger {
       digests[at + 3] = digest[3] as number;
     }
     this.#lastKeys = keys;
-    this.#lastDigests = digests;
     return digests;
   }
 
@@ -164,18 +166,45 @@ function countDuplicates(
   digests: Uint32Array,
   stored: DigestTable | undefined,
 ): number {
-  // Within the page the keys themselves tell twins apart (equal keys, equal digests), cheaper
-  // than a text made of each digest.
-  const inPage = new Set<string>();
+  // Within the page, twins are told apart by their digests (equal keys, equal digests) in a small
+  // table reused from page to page: a Set of the page's keys cost more, for a page of 50.
+  const size = tableSizeFor(keys.length);
+  if (inPage.length < size) inPage = new Int32Array(size);
+  inPage.fill(0, 0, size);
+  const mask = size - 1;
   let duplicates = 0;
   for (let index = 0; index < keys.length; index += 1) {
-    const key = keys[index] as string;
-    if ((stored !== undefined && stored.find(digestAt(digests, index)) >= 0) || inPage.has(key)) {
-      duplicates += 1;
+    const at = index * 4;
+    let twin = false;
+    let slot = (digests[at] as number) & mask;
+    for (let entry = inPage[slot] as number; entry !== 0; entry = inPage[slot] as number) {
+      const other = (entry - 1) * 4;
+      if (
+        digests[other] === digests[at] &&
+        digests[other + 1] === digests[at + 1] &&
+        digests[other + 2] === digests[at + 2] &&
+        digests[other + 3] === digests[at + 3]
+      ) {
+        twin = true;
+        break;
+      }
+      slot = (slot + 1) & mask;
     }
-    inPage.add(key);
+    if (twin) duplicates += 1;
+    else inPage[slot] = index + 1;
+    if (!twin && stored !== undefined && stored.find(digestAt(digests, index)) >= 0) duplicates += 1;
   }
   return duplicates;
+}
+
+/** The index of a page's digests for `countDuplicates`, numbers + 1 (0 is empty), grown as needed. */
+let inPage = new Int32Array(256);
+
+/** A power of two at least twice `count`, so that the table is at most half full. */
+function tableSizeFor(count: number): number {
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  return size;
 }
 
 const oneDigest = new Uint32Array(4);

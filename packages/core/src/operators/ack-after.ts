@@ -13,12 +13,15 @@ export type Acknowledgeable = { ack(): void };
 export function ackAfter<P extends Acknowledgeable, R>(
   write: (page: P) => Promise<R>,
 ): OperatorFunction<P, R> {
-  return concatMap((page) =>
-    from(write(page)).pipe(
+  return concatMap((page) => {
+    // Only the acknowledgement is kept while the write runs: a writer that encodes the page at
+    // once lets its records die while the bytes wait for the disk.
+    const { ack } = page;
+    return from(write(page)).pipe(
       map((written) => {
-        page.ack();
+        ack();
         return written;
       }),
-    ),
-  );
+    );
+  });
 }

@@ -13,6 +13,7 @@ import { type LazyHandler, labelTask, type NextTasks, type Task, taskKey } from 
 import type { CrawlConfig, CrawlPage } from './crawl-config.js';
 import type { CrawlEvent } from './crawl-event.js';
 import { Fifo, type FrontierEntry, type Lineage, lineageOf } from './frontier.js';
+import { estimatePageBytes } from './page-bytes.js';
 import { runTask, type TaskOutcome } from './run-task.js';
 import { SeenKeys } from './seen-keys.js';
 import { isPending, nextTaskSource, type Pulled, SeedQueue, type TaskSource } from './task-source.js';
@@ -65,6 +66,9 @@ export function crawlSeeds<T extends Task, D>(
     let unacknowledged = 0;
     // Records of the pages not yet acknowledged (see CrawlOptions.bufferRecords).
     let unacknowledgedRecords = 0;
+    // Their estimated size (see CrawlOptions.bufferBytes).
+    let unacknowledgedBytes = 0;
+    const sizePages = config.bufferBytes !== Infinity;
     // Tasks known and not started: admitted ones, and those of long arrays not drawn yet.
     let queued = 0;
     let pulling = false;
@@ -302,8 +306,10 @@ export function crawlSeeds<T extends Task, D>(
       });
       let acknowledged = false;
       const records = result.data.length;
+      const bytes = sizePages ? estimatePageBytes(result.data) : 0;
       unacknowledged += 1;
       unacknowledgedRecords += records;
+      unacknowledgedBytes += bytes;
       // A consumer that acknowledges inside `next` (`tap((page) => page.ack())`) must not make the
       // crawl start tasks or complete before this page has passed the operators downstream, or
       // the last page is lost: `pump` waits until `next` has returned.
@@ -322,6 +328,7 @@ export function crawlSeeds<T extends Task, D>(
             acknowledged = true;
             unacknowledged -= 1;
             unacknowledgedRecords -= records;
+            unacknowledgedBytes -= bytes;
             pump();
           },
         });
@@ -375,7 +382,8 @@ export function crawlSeeds<T extends Task, D>(
     const hasRoom = (): boolean =>
       active < config.concurrency &&
       active + unacknowledged < config.concurrency + config.buffer &&
-      unacknowledgedRecords < config.bufferRecords;
+      unacknowledgedRecords < config.bufferRecords &&
+      unacknowledgedBytes < config.bufferBytes;
 
     // Re-entrant calls (a synchronous handler, an ack inside next) only ask for another turn.
     function pump(): void {

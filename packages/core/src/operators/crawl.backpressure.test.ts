@@ -1,4 +1,4 @@
-import { lastValueFrom, map, type Observable, of } from 'rxjs';
+import { from, lastValueFrom, map, type Observable, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { Handler } from '../task.js';
 import { SyntheticSource, type SyntheticTask } from '../testing/synthetic-source.js';
@@ -6,6 +6,7 @@ import { toAsyncIterable } from '../to-async-iterable.js';
 import { ackAfter } from './ack-after.js';
 import { crawl } from './crawl.js';
 import type { CrawlPage } from './crawl-config.js';
+import { estimatePageBytes } from './page-bytes.js';
 
 /** 200 pages: a root of 20 pages, each of which fans out into a sub-source of 9 pages. */
 const source = new SyntheticSource({
@@ -119,6 +120,56 @@ describe('crawl with a slow consumer', () => {
       expect(counts.acknowledged).toBe(200);
       expect(counts.most).toBeGreaterThanOrEqual(bufferRecords);
       expect(counts.most).toBeLessThanOrEqual(bufferRecords + concurrency - 1);
+    },
+  );
+});
+
+describe('crawl with a slow consumer and large pages', () => {
+  /** 60 seeds, each a page of one 1000-character record: 1,040 bytes a page as estimated. */
+  const pageBytes = estimatePageBytes(['x'.repeat(1000)]);
+  type Seed = { readonly type: 'seed'; readonly page: number };
+  const counts = { started: 0, acknowledged: 0, most: 0 };
+  const handler: Handler<Seed, string> = async (task) => {
+    counts.started += 1;
+    counts.most = Math.max(counts.most, counts.started - counts.acknowledged);
+    await turns(1);
+    return {
+      task,
+      data: [`${task.page}`.padEnd(1000, 'x')],
+      nextTasks: [],
+    };
+  };
+
+  it.each([
+    { concurrency: 1, pages: 5 },
+    { concurrency: 3, pages: 7 },
+  ])(
+    'keeps at most bufferBytes + concurrency - 1 pages of bytes unacknowledged, and reaches bufferBytes, when the buffer in pages is larger (concurrency $concurrency, bufferBytes $pages pages)',
+    async ({ concurrency, pages }) => {
+      Object.assign(counts, { started: 0, acknowledged: 0, most: 0 });
+      const seeds = Array.from({ length: 60 }, (_, page): Seed => ({ type: 'seed', page }));
+
+      const written = await lastValueFrom(
+        from(seeds).pipe(
+          crawl(handler, { concurrency, buffer: 100, bufferBytes: pages * pageBytes }),
+          map((page) => ({
+            ...page,
+            ack: () => {
+              counts.acknowledged += 1;
+              page.ack();
+            },
+          })),
+          ackAfter(async (page) => {
+            await turns(3);
+            return page.data.length;
+          }),
+          map((_, index) => index + 1),
+        ),
+      );
+
+      expect(written).toBe(60);
+      expect(counts.most).toBeGreaterThanOrEqual(pages);
+      expect(counts.most).toBeLessThanOrEqual(pages + concurrency - 1);
     },
   );
 });

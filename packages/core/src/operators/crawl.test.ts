@@ -167,6 +167,8 @@ describe('crawl options', () => {
     ['buffer', { buffer: 0.5 }],
     ['bufferRecords', { bufferRecords: 0 }],
     ['bufferRecords', { bufferRecords: 2.5 }],
+    ['bufferBytes', { bufferBytes: 0 }],
+    ['bufferBytes', { bufferBytes: Number.NaN }],
     ['maxDepth', { maxDepth: -1 }],
     ['retry.retries', { retry: { retries: -1 } }],
   ])('rejects an invalid %s (%j) when crawl is called', (option, options) => {

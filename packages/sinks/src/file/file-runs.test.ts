@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDeferredError, type Task, taskKey } from '@capital/core';
@@ -165,5 +165,22 @@ describe('FileSink runs and dispositions', () => {
       fsync: false,
     }).runs.open();
     expect(resumed.run).not.toHaveProperty('resumeAt');
+  });
+  it('finishes the run only once the data is in place: a close whose output fails leaves it running', async () => {
+    const sink = new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'merge', job: 'job' });
+    const opened = await sink.runs.open();
+    await sink.write(page(1, [{ id: 'a', v: 1 }]));
+    // The output cannot be read to merge into: a folder stands where the file should be.
+    await mkdir(path);
+
+    await expect(sink.close()).rejects.toThrow();
+
+    const [run] = await sink.runs.list();
+    expect(run?.id).toBe(opened.run.id);
+    expect(run?.state).toBe('running');
+    // The state file's next version, written while the data was flushed, is not left behind.
+    expect(
+      (await readdir(folder)).filter((name) => name.includes('runs.json') && name.endsWith('.partial')),
+    ).toEqual([]);
   });
 });

@@ -32,6 +32,7 @@ export class FileRuns {
   readonly #path: string;
   readonly #job: string;
   readonly #disposition: WriteDisposition;
+  #swept: Promise<void> | undefined;
 
   constructor(path: string, job: string, disposition: WriteDisposition) {
     this.#path = stateFileFor(path);
@@ -80,14 +81,28 @@ export class FileRuns {
   }
 
   /** Marks a run finished with its page count and watermark; called once its data is in place. */
-  finish(runId: string, pages: number, watermark: string | undefined): Promise<void> {
-    return this.#update(runId, (run) => ({
+  async finish(runId: string, pages: number, watermark: string | undefined): Promise<void> {
+    await (await this.prepareFinish(runId, pages, watermark)).commit();
+  }
+
+  /**
+   * {@link finish} in two steps, so that a sink can write and flush the state file's new version
+   * while its data is flushed too: it takes effect on `commit` (a rename), to be called once
+   * the data is in place; `discard` deletes it instead.
+   */
+  async prepareFinish(runId: string, pages: number, watermark: string | undefined): Promise<PreparedState> {
+    const state = await this.#read();
+    const finished = (run: RunInfo): RunInfo => ({
       ...run,
       state: 'finished',
       finishedAt: Date.now(),
       pages,
       ...(watermark === undefined ? {} : { watermark }),
-    }));
+    });
+    return this.#prepare({
+      version: 1,
+      runs: state.runs.map((run) => (run.id === runId ? finished(run) : run)),
+    });
   }
 
   /** Marks a run interrupted (it stays resumable), deferred until `resumeAt` when given. */
@@ -125,19 +140,46 @@ export class FileRuns {
   }
 
   async #write(state: StateFile): Promise<void> {
-    // A process killed while it wrote the state leaves its partial file behind: remove those.
-    await removeStalePartials(this.#path);
+    await (await this.#prepare(state)).commit();
+  }
+
+  /** The state written whole to a partial file and flushed, to be renamed over the state file. */
+  async #prepare(state: StateFile): Promise<PreparedState> {
+    // Partials of writers killed before their rename: swept once a ledger, not on every write,
+    // and while this one is written (never one of this process's).
+    this.#swept ??= removeStalePartials(this.#path).then(
+      () => undefined,
+      () => undefined,
+    );
     const partial = partialPathFor(this.#path);
-    const handle = await open(partial, 'w');
     try {
-      await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-      await handle.sync();
+      const handle = await open(partial, 'w');
+      try {
+        await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
     } finally {
-      await handle.close();
+      await this.#swept;
     }
-    await rename(partial, this.#path);
+    return {
+      commit: () => rename(partial, this.#path),
+      discard: () => rm(partial, { force: true }),
+    };
   }
 }
+
+/** A new version of the state file, flushed, not yet in place. */
+export type PreparedState = {
+  /** Puts it in place (one rename). */
+  commit(): Promise<void>;
+  /** Deletes it. */
+  discard(): Promise<void>;
+};
 
 /** A `resumeAt` that is not a finite number (a hand edit) is dropped, not the run. */
 function withValidResumeAt(run: RunInfo): RunInfo {

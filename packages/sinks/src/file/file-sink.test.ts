@@ -132,6 +132,28 @@ describe('FileSink', () => {
     expect((await readLines(path)).map((line) => line.symbol)).toEqual(symbols);
   });
 
+  it('writes pages of every size exactly, in waves of writes at once, though it reuses its buffers', async () => {
+    const path = join(folder, 'out.ndjson');
+    const sink = new FileSink<Listing>({ path, maxPendingWrites: 3 });
+    // Large, small and empty pages in turn: a buffer taken back after a large page holds its
+    // bytes beyond what a small one writes, and must not be reused while a write has it.
+    const sizes = [3000, 1, 0, 5000, 2, 40_000, 7, 1200, 1, 3];
+    const pages = sizes.map((size, page) =>
+      sinkPage(
+        page,
+        Array.from({ length: size }, (_, index) => listing(`P${page}-${index}-${'é'.repeat(index % 7)}`)),
+      ),
+    );
+
+    for (let at = 0; at < pages.length; at += 3) {
+      await Promise.all(pages.slice(at, at + 3).map((page) => sink.write(page)));
+    }
+    await sink.close();
+
+    const expected = pages.flatMap((page) => page.data.map((record) => record.symbol));
+    expect((await readLines(path)).map((line) => line.symbol)).toEqual(expected);
+  });
+
   it('puts nothing at the target path until close()', async () => {
     const path = join(folder, 'out.ndjson');
     const sink = new FileSink<Listing>({ path });

@@ -9,10 +9,10 @@ import {
   type Task,
   type WriteDisposition,
 } from '@capital/core';
-import { provenanceLines } from '../provenance.js';
+import { type EncodedLines, provenanceLinesInto } from '../provenance.js';
 import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js';
 import type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from '../sink.js';
-import { SinkWriteError } from '../sink-error.js';
+import { type PageLabel, SinkWriteError } from '../sink-error.js';
 import { combineOutput } from './combine-output.js';
 import { FileRuns } from './file-runs.js';
 import { type AdoptedRun, adoptKeptRun, keptPageLine, keptRunPaths, removeKeptRun } from './kept-run.js';
@@ -96,6 +96,10 @@ export class FileSink<D = unknown> implements Sink<D> {
   #pagesBatched = 0;
   #pages = 0;
   #records = 0;
+  /** Buffers pages were written from, free for the next ones (see `#encode`). */
+  readonly #buffers: Buffer[] = [];
+  /** The last page's size in bytes, to size a new buffer. */
+  #lastBytes = minChunkBytes;
   #state: 'open' | 'closed' | 'aborted' = 'open';
 
   constructor(options: FileSinkOptions<D>) {
@@ -165,35 +169,82 @@ export class FileSink<D = unknown> implements Sink<D> {
     return this.#opened;
   }
 
-  async write(page: SinkPage<D>): Promise<PageReceipt> {
-    if (this.#state !== 'open') throw new SinkWriteError(page, `the file sink is ${this.#state}.`);
-    // Encoded at once: the page's text (~1 MB for a 1 MB page) dies young, and only its bytes,
-    // outside the JS heap, wait for the stream; up to maxPendingWrites pages' text waited there,
-    // promoted with them, and the old space grew to several times that before a mark-compact.
-    const chunk = Buffer.from(this.#serialise(page), 'utf8');
+  /**
+   * Encodes the page at once, into a buffer of its own pool, and keeps of it only what the
+   * write needs after (its key, task, next tasks and record count): its records may die while
+   * the bytes wait for the disk, behind up to `maxPendingWrites - 1` others.
+   */
+  write(page: SinkPage<D>): Promise<PageReceipt> {
+    if (this.#state !== 'open') {
+      return Promise.reject(new SinkWriteError(page, `the file sink is ${this.#state}.`));
+    }
+    const keys: string[] | undefined = this.disposition === 'merge' ? [] : undefined;
+    let encoded: EncodedLines;
+    let stored: StoredPage;
+    try {
+      encoded = this.#encode(page, keys);
+      stored = { key: page.key, task: page.task, line: keptPageLine(page), records: page.data.length, keys };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#store(stored, encoded);
+  }
+
+  async #store(page: StoredPage, encoded: EncodedLines): Promise<PageReceipt> {
     // Once the run is open and its file too, a page goes straight to the stream (two awaits less).
     const stream = this.#ready ?? (await this.#prepare(page));
-    const written = (error: Error | null | undefined, done: () => void, fail: (error: Error) => void) =>
-      error ? fail(new SinkWriteError(page, error.message, { cause: error })) : done();
     await new Promise<void>((done, fail) => {
-      stream.write(chunk, (error) => written(error, done, fail));
+      stream.write(encoded.buffer.subarray(0, encoded.bytes), (error) => {
+        if (error) return fail(new SinkWriteError(page, error.message, { cause: error }));
+        // Handed to the OS: the buffer takes the next page.
+        this.#giveBack(encoded.buffer);
+        done();
+      });
     });
     // The pages file is read only after a deferral, which flushes it first (`#keep`), and a write
     // error fails that flush as it fails `close()`: its lines go in batches, not a write each.
-    this.#pagesLines += keptPageLine(page);
+    this.#pagesLines += page.line;
     this.#pagesBatched += 1;
     if (this.#pagesBatched >= pagesBatch || this.#pagesLines.length >= pagesBatchBytes)
       this.#writePagesLines();
-    if (this.disposition === 'merge' && this.#options.recordKey) {
-      for (const record of page.data) this.#keys.add(this.#options.recordKey(record));
-    }
+    if (page.keys) for (const key of page.keys) this.#keys.add(key);
     this.#pages += 1;
-    this.#records += page.data.length;
-    return { key: page.key, records: page.data.length };
+    this.#records += page.records;
+    return { key: page.key, records: page.records };
+  }
+
+  /**
+   * A buffer from the pool, or a new one as big as the last page's bytes (and some): pages
+   * written into buffers that live on leave no garbage outside the heap, where 8 MB a page waiting
+   * to be written died promoted and was freed only at a mark-compact (~60 MB more RSS for ~1 MB pages).
+   */
+  #encode(page: SinkPage<D>, keys: string[] | undefined): EncodedLines {
+    const buffer = this.#buffers.pop() ?? Buffer.allocUnsafeSlow(this.#lastBytes + (this.#lastBytes >> 3));
+    const encoded = provenanceLinesInto(
+      buffer,
+      page,
+      this.#options.recordKey,
+      (index, error) => {
+        this.#giveBack(buffer);
+        throw new SinkWriteError(page, `record ${index} cannot be serialised as JSON: ${error.message}`, {
+          code: 'RECORD_NOT_SERIALISABLE',
+          cause: error,
+        });
+      },
+      keys && ((key) => keys.push(key)),
+    );
+    this.#lastBytes = Math.max(encoded.bytes, minChunkBytes);
+    return encoded;
+  }
+
+  /** Keeps a buffer for the next pages, as many as can be in flight, unless it is too big to keep. */
+  #giveBack(buffer: Buffer): void {
+    if (buffer.length <= maxPooledBytes && this.#buffers.length < this.maxPendingWrites)
+      this.#buffers.push(buffer);
   }
 
   /** Opens the run, then the partial file, for the first write. */
-  async #prepare(page: SinkPage<D>): Promise<WriteStream> {
+  async #prepare(page: PageLabel): Promise<WriteStream> {
     try {
       await this.#openRun();
     } catch (error) {
@@ -218,19 +269,31 @@ export class FileSink<D = unknown> implements Sink<D> {
   async close(finish: FinishRun = {}): Promise<SinkSummary> {
     if (this.#state !== 'open') throw new Error(`The file sink for ${this.path} is ${this.#state}.`);
     this.#state = 'closed';
-    await this.#flush(false);
-    const { run } = await this.#openRun();
-    await combineOutput(
-      this.path,
-      this.temporaryPath,
-      this.disposition,
-      this.#keys,
-      this.#options.fsync ?? true,
+    // The state file's next version (the run finished) is written and flushed while the data is,
+    // two flushes at once rather than one after the other; it takes effect only once the data
+    // is in place: a crash before then leaves the run unfinished, and its resume writes the same
+    // result again (for append: the run's records a second time).
+    const finishing = this.#openRun().then(({ run }) =>
+      finish.finishRun === false
+        ? undefined
+        : this.#runs.prepareFinish(run.id, this.#pages, finish.watermark),
     );
-    // After the data: a crash between the two renames leaves the run unfinished, and its resume
-    // writes the same result again (for append: the run's records a second time).
-    await rm(this.pagesTemporaryPath, { force: true });
-    if (finish.finishRun !== false) await this.#runs.finish(run.id, this.#pages, finish.watermark);
+    const [flushed, prepared] = await Promise.allSettled([this.#flush(false), finishing]);
+    try {
+      if (flushed.status === 'rejected') throw flushed.reason;
+      if (prepared.status === 'rejected') throw prepared.reason;
+      await combineOutput(
+        this.path,
+        this.temporaryPath,
+        this.disposition,
+        this.#keys,
+        this.#options.fsync ?? true,
+      );
+    } catch (error) {
+      if (prepared.status === 'fulfilled') await prepared.value?.discard();
+      throw error;
+    }
+    await Promise.all([rm(this.pagesTemporaryPath, { force: true }), prepared.value?.commit()]);
     return { pages: this.#pages, records: this.#records, location: this.path };
   }
 
@@ -277,7 +340,8 @@ export class FileSink<D = unknown> implements Sink<D> {
 
   #open(): Promise<WriteStream> {
     this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
-      await Promise.all([removeStalePartials(this.path), removeStalePartials(pagesFileOf(this.path))]);
+      // Both files' partials in one read of the folder, while the run's files open.
+      const swept = removeStalePartials(this.path, pagesFileOf(this.path)).catch(() => []);
       // A resumed deferred run appends to the lines it took over.
       const flags = this.#adopted === undefined ? 'w' : 'a';
       const stream = createWriteStream(this.temporaryPath, { flags });
@@ -286,6 +350,7 @@ export class FileSink<D = unknown> implements Sink<D> {
       stream.on('error', () => {});
       this.#pagesStream = createWriteStream(this.pagesTemporaryPath, { flags });
       this.#pagesStream.on('error', () => {});
+      await swept;
       return stream;
     });
     return this.#stream;
@@ -320,16 +385,21 @@ export class FileSink<D = unknown> implements Sink<D> {
     await rename(this.temporaryPath, kept.data);
     await rename(this.pagesTemporaryPath, kept.pages);
   }
-
-  #serialise(page: SinkPage<D>): string {
-    return provenanceLines(page, this.#options.recordKey, (index, error) => {
-      throw new SinkWriteError(page, `record ${index} cannot be serialised as JSON: ${error.message}`, {
-        code: 'RECORD_NOT_SERIALISABLE',
-        cause: error,
-      });
-    });
-  }
 }
+
+/** The smallest buffer a page is encoded into. */
+const minChunkBytes = 16 * 1024;
+/** The largest buffer kept for the next pages: pages bigger than that get one each. */
+const maxPooledBytes = 8 * 1024 * 1024;
+
+/** What a write keeps of its page while the bytes wait for the disk. */
+type StoredPage = PageLabel & {
+  /** Its line in the pages file (key and next tasks). */
+  readonly line: string;
+  readonly records: number;
+  /** Its record keys, for `merge`. */
+  readonly keys: readonly string[] | undefined;
+};
 
 /** Pages whose lines the pages file gets in one write, at most (or once they reach 64 KB). */
 const pagesBatch = 64;

@@ -47,16 +47,20 @@ function ownerAlive(pid: number, start: string | undefined): boolean {
 }
 
 /**
- * Deletes the partial files of `path` whose writer is no longer running (a `capital run`
- * killed with SIGKILL gets no chance to delete its own). Never one of this process, nor of a
- * process that is alive; best effort: a folder that cannot be read is left as it is.
+ * Deletes the partial files of `path` (and of `others`, files of the same folder, read once)
+ * whose writer is no longer running (a `capital run` killed with SIGKILL gets no chance to
+ * delete its own). Never one of this process, nor of a process that is alive; best effort: a
+ * folder that cannot be read is left as it is.
  *
  * @returns the paths deleted.
  * @example await removeStalePartials('/data/wtd.ndjson') // ['/data/.wtd.ndjson.4242-8812.1a2b3c4d.partial']
  */
-export async function removeStalePartials(path: string): Promise<string[]> {
+export async function removeStalePartials(path: string, ...others: string[]): Promise<string[]> {
   const folder = dirname(path);
-  const prefix = `.${basename(path)}.`;
+  const prefixes = [path, ...others].map((file) => `.${basename(file)}.`);
+  if (others.some((file) => dirname(file) !== folder)) {
+    throw new TypeError('removeStalePartials: every path must be in the same folder.');
+  }
   let names: string[];
   try {
     names = await readdir(folder);
@@ -65,17 +69,21 @@ export async function removeStalePartials(path: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.partial')) continue;
-    // PID, or PID-START (older runs wrote the pid alone), then the random part.
-    const owner = /^(\d+)(?:-(\d+))?\.[0-9a-f]+\.partial$/.exec(name.slice(prefix.length));
-    if (!owner) continue;
-    const pid = Number(owner[1]);
-    if (pid === process.pid || ownerAlive(pid, owner[2])) continue;
-    const stale = join(folder, name);
-    await rm(stale, { force: true }).then(
-      () => removed.push(stale),
-      () => {},
-    );
+    if (!name.endsWith('.partial')) continue;
+    for (const prefix of prefixes) {
+      if (!name.startsWith(prefix)) continue;
+      // PID, or PID-START (older runs wrote the pid alone), then the random part.
+      const owner = /^(\d+)(?:-(\d+))?\.[0-9a-f]+\.partial$/.exec(name.slice(prefix.length));
+      if (!owner) continue;
+      const pid = Number(owner[1]);
+      if (pid === process.pid || ownerAlive(pid, owner[2])) continue;
+      const stale = join(folder, name);
+      await rm(stale, { force: true }).then(
+        () => removed.push(stale),
+        () => {},
+      );
+      break;
+    }
   }
   return removed;
 }
