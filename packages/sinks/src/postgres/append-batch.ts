@@ -4,6 +4,7 @@ import { escapeCopyText, type PageValues } from './copy-rows.js';
 import type { CopyPiece } from './pipelined-copy.js';
 import type { QuotedNames } from './postgres-sink-options.js';
 import { quoteLiteral } from './quote-literal.js';
+import { staleRunsOf } from './stale-runs.js';
 import { type BeforeCommit, copyAndCommit } from './store-batch.js';
 
 /** The provenance columns the table has, in a fixed order, with where each value comes from. */
@@ -132,7 +133,14 @@ ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, r
     return { staleRuns: new Set() };
   }
   await client.query('BEGIN');
-  const staleRuns = await staleRunsOf(client, options.runsTable, pages);
+  const staleRuns =
+    options.runsTable === undefined
+      ? new Set<string>()
+      : await staleRunsOf(
+          client,
+          options.runsTable,
+          pages.map(([, staged]) => staged.values.runId),
+        );
   const live = pages.filter(([, staged]) => !staleRuns.has(staged.values.runId));
   const inserted =
     live.length === 0
@@ -158,30 +166,6 @@ ON CONFLICT (run_id, task_key) DO UPDATE SET next_tasks = EXCLUDED.next_tasks, r
     options.beforeCommit,
   );
   return { staleRuns };
-}
-
-/**
- * The runs of `pages` that are over: not `running`, or with a newer run of their job. The runs
- * still running are locked `FOR SHARE` until the transaction ends, so that finishing one (an
- * `UPDATE` of its row) or superseding it (a new run marks it `interrupted`) waits for this
- * batch, or this batch for it, and then sees it over.
- */
-async function staleRunsOf(
-  client: PoolClient,
-  runsTable: string | undefined,
-  pages: readonly (readonly [string, AppendPage])[],
-): Promise<Set<string>> {
-  const runIds = [...new Set(pages.map(([, staged]) => staged.values.runId))].sort();
-  if (runsTable === undefined) return new Set();
-  const found = await client.query<{ run_id: string }>(
-    `SELECT r.run_id FROM ${runsTable} r
-     WHERE r.run_id = ANY ($1::text[]) AND r.state = 'running'
-       AND NOT EXISTS (SELECT 1 FROM ${runsTable} n WHERE n.job = r.job AND n.started_at > r.started_at)
-     ORDER BY r.run_id FOR SHARE OF r`,
-    [runIds],
-  );
-  const running = new Set(found.rows.map((row) => row.run_id));
-  return new Set(runIds.filter((runId) => !running.has(runId)));
 }
 
 /** A page's checkpoint key: its run and task key. */

@@ -37,6 +37,7 @@ import { prepareTables } from './prepare-tables.js';
 import { mergeRecordsSql } from './records-table-sql.js';
 import { retryWithinBudget } from './retry-within-budget.js';
 import { sqlFile } from './sql-files.js';
+import { staleRunsOf } from './stale-runs.js';
 import { batchStatement, type StagedPage, stagingLine, stagingShape, storeBatch } from './store-batch.js';
 import { TextSlab } from './text-slab.js';
 
@@ -68,10 +69,10 @@ import { TextSlab } from './text-slab.js';
  * earlier batch (one transaction at a time). Otherwise, or when a page failed, `close()` finishes
  * it (if every page was stored) in a transaction of its own.
  *
- * **Late pages.** A page of a run opened elsewhere written with `append` or `replace` whose run is
- * over (finished, or superseded by a newer run of its job) is stored not at all: its write resolves
- * with `stale: true` (counted in `stalePages`), so a worker's late job neither adds rows again
- * nor fails for good.
+ * **Late pages.** A page of a run opened elsewhere whose run is over (finished, or superseded by a
+ * newer run of its job) is stored not at all, whatever the disposition: its write resolves with
+ * `stale: true` (counted in `stalePages`), so a worker's late job neither adds rows again, nor
+ * upserts older records over a later run's, nor fails for good.
  *
  * `close()` waits for the writes it took and ends the pool if the sink made it; `abort()` cuts
  * off the transaction in flight (the server rolls it back), fails the writes still waiting and
@@ -112,6 +113,8 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   readonly #connection: PostgresConnection;
   /** A batch's transaction up to its COMMIT, as one query. */
   readonly #statement: string;
+  /** The same without its `BEGIN`, for a batch whose transaction checked its runs first. */
+  readonly #statementInTransaction: string;
   readonly #group: GroupCommit<ReadyPending<D>, PageReceipt>;
   readonly #stop = new AbortController();
   /** Connections borrowed now, so that `abort()` can cut them off. */
@@ -146,6 +149,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     this.maxPendingWrites = this.#config.maxPendingWrites;
     this.maxPendingRecords = 2 * this.#config.maxBatchRows;
     this.#statement = batchStatement(mergeRecordsSql(this.#config.names), this.#pagesTable);
+    this.#statementInTransaction = batchStatement(
+      mergeRecordsSql(this.#config.names),
+      this.#pagesTable,
+      false,
+    );
     this.#group = new GroupCommit({
       maxWrites: this.#config.maxPendingWrites,
       maxSize: this.#config.maxBatchRows,
@@ -569,12 +577,13 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         await client.query(sqlFile('create-staging-table'));
         this.#staged.add(client);
       }
-      if (merge) {
+      // Pages of a run opened elsewhere come from workers, whose jobs may run twice, and late.
+      const replayed = batch.some(({ page }) => page.runId !== undefined);
+      if (merge && !replayed) {
         await storeBatch(client, this.#statement, batch, finishing?.finish);
         return noRuns;
       }
-      // Pages of a run opened elsewhere come from workers, whose jobs may run twice, and late.
-      const replayed = batch.some(({ page }) => page.runId !== undefined);
+      if (merge) return this.#mergeReplayed(client, batch, finishing);
       const { staleRuns } = await appendBatch(client, this.#config.names, this.#target(batch), batch, {
         replayed,
         runsTable: `${this.#config.names.schema}.${this.#config.names.runsTable}`,
@@ -582,6 +591,32 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       });
       return staleRuns;
     });
+  }
+
+  /**
+   * A merge batch holding workers' pages: its pages of runs that are over (see `staleRunsOf`)
+   * are dropped inside the transaction, before the upsert, so that a late job never writes
+   * older records over those a later run stored.
+   */
+  async #mergeReplayed(
+    client: PoolClient,
+    batch: readonly StagedPage<D>[],
+    finishing: Finishing | undefined,
+  ): Promise<ReadonlySet<string>> {
+    await client.query('BEGIN');
+    const staleRuns = await staleRunsOf(
+      client,
+      `${this.#config.names.schema}.${this.#config.names.runsTable}`,
+      batch.map((staged) => staged.values.runId),
+    );
+    const live = batch.filter((staged) => !staleRuns.has(staged.values.runId));
+    if (live.length === 0) {
+      await finishing?.finish(client);
+      await client.query('COMMIT');
+    } else {
+      await storeBatch(client, this.#statementInTransaction, live, finishing?.finish);
+    }
+    return staleRuns;
   }
 
   #writeError(page: SinkPage<D>, error: unknown): SinkWriteError {

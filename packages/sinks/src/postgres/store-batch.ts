@@ -58,10 +58,11 @@ export function stagingLine(sequence: number, line: string): string {
  *
  * @param upsertRecords - The records step of the sink's table (`mergeRecordsSql`).
  * @param pagesTable - The schema-qualified pages table, quoted.
+ * @param begin - `false` leaves out the `BEGIN`, for a transaction the caller opened.
  */
-export function batchStatement(upsertRecords: string, pagesTable: string): string {
+export function batchStatement(upsertRecords: string, pagesTable: string, begin = true): string {
   return [
-    'BEGIN',
+    ...(begin ? ['BEGIN'] : []),
     withoutComments(sqlFile('copy-staging')),
     upsertRecords,
     withoutComments(sqlFile('upsert-pages', { pages: pagesTable })),

@@ -9,7 +9,7 @@ import { PostgresSink } from '../../src/postgres/postgres-sink.js';
 import type { SinkPage } from '../../src/sink.js';
 import { adminPool, dropSchema, schemaName, serverUrl } from './fixtures/postgres.js';
 
-type Row = { readonly id: string };
+type Row = { readonly id: string; readonly version?: string };
 
 let admin: Pool;
 let schema: string;
@@ -166,7 +166,7 @@ describe('PostgresSink finishing a run with its last page', () => {
 });
 
 describe('PostgresSink and late pages of runs that are over', () => {
-  it.each(['append', 'replace'] as const)(
+  it.each(['append', 'replace', 'merge'] as const)(
     '%s: stores nothing of a page whose run finished before a later run of its job finished',
     async (disposition) => {
       const enqueuer = sink('job', disposition);
@@ -192,6 +192,41 @@ describe('PostgresSink and late pages of runs that are over', () => {
       expect(await checkpointXmins(first.run.id)).toEqual(new Map());
     },
   );
+
+  it('merge: a late page of a finished run does not upsert its older record over a later run’s', async () => {
+    const enqueuer = sink('job', 'merge');
+    const first = await enqueuer.runs.open();
+    await enqueuer.close({ finishRun: false });
+    const worker = sink('workers');
+    const older = { ...page(1, { runId: first.run.id }), data: [{ id: 'r1', version: 'old' }] };
+    await worker.write(older);
+    expect(await worker.runs.finish?.(first.run.id)).toBe(true);
+    const again = sink('job', 'merge');
+    const second = await again.runs.open();
+    await again.close({ finishRun: false });
+    await worker.write({ ...page(1, { runId: second.run.id }), data: [{ id: 'r1', version: 'new' }] });
+    expect(await worker.runs.finish?.(second.run.id)).toBe(true);
+
+    // The first run's page again, late, beside a page of a running run in the same batch.
+    const third = sink('job', 'merge');
+    const running = await third.runs.open();
+    await third.close({ finishRun: false });
+    const receipts = await Promise.all([
+      worker.write(older),
+      worker.write({ ...page(2, { runId: running.run.id }), data: [{ id: 'r2', version: 'new' }] }),
+    ]);
+    expect(receipts).toEqual([
+      { key: 'page-1', records: 0, stale: true },
+      { key: 'page-2', records: 1 },
+    ]);
+    const found = await admin.query<{ record_key: string; version: string }>(
+      `SELECT record_key, record->>'version' AS version FROM ${table('items')} ORDER BY record_key`,
+    );
+    expect(found.rows).toEqual([
+      { record_key: 'r1', version: 'new' },
+      { record_key: 'r2', version: 'new' },
+    ]);
+  });
 
   it('stores each page racing its run’s finish before the finish, or not at all', async () => {
     const enqueuer = sink('job', 'append');
