@@ -5,26 +5,16 @@
 // size, the median of the runs' user+system CPU (main thread, GC helpers and libuv alike) and of
 // their GC pauses, beside the load average. The first runs are the JIT's warm-up: they count.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { PostgresSink } from '@capital/sinks';
+import { connection, pg } from './support/postgres-connection.mjs';
 import { listingPages, writeLikeACrawl } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
 
 const rows = Number(process.env.BENCH_PG_ROWS ?? 50_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 9);
 const disposition = process.env.BENCH_PG_DISPOSITION ?? 'append';
-const connection = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
-const requireFromSinks = createRequire(import.meta.resolve('@capital/sinks'));
-const { default: pg } = await import(pathToFileURL(requireFromSinks.resolve('pg')).href);
-
 let gcMs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;

@@ -24,10 +24,8 @@
 // INSERT sink commit once per group, psql once.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PostgresSink } from '@capital/sinks';
 import {
   insertPagesShape,
@@ -37,23 +35,13 @@ import {
   writeCopyFile,
   writeGroupedCopyScript,
 } from './support/postgres-baselines.mjs';
+import { connection, pg } from './support/postgres-connection.mjs';
 import { listingPages, writeLikeACrawl } from './support/postgres-rows.mjs';
 import { median } from './support/stats.mjs';
 
 const rows = Number(process.env.BENCH_PG_ROWS ?? 50_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
 const pageSizes = [50, 1000];
-const connection = {
-  host: process.env.PGHOST ?? '127.0.0.1',
-  port: Number(process.env.PGPORT ?? 5432),
-  user: process.env.PGUSER ?? 'postgres',
-  database: process.env.PGDATABASE ?? 'test',
-};
-
-// The root has no pg of its own: use the one @capital/sinks depends on.
-const requireFromSinks = createRequire(import.meta.resolve('@capital/sinks'));
-const { default: pg } = await import(pathToFileURL(requireFromSinks.resolve('pg')).href);
-
 const q = (name) => pg.escapeIdentifier(name);
 const columns =
   '(record jsonb NOT NULL, record_key text %KEY%, connector text, task_key text, page int, fetched_at timestamptz)';

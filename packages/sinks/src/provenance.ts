@@ -36,15 +36,8 @@ export function provenanceLines<D>(
   const suffix = JSON.stringify(pageProvenance(page)).slice(1, -1);
   let text = '';
   page.data.forEach((record, index) => {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(record);
-    } catch (error) {
-      onError(index, error as Error);
-    }
-    if (json === undefined || json[0] !== '{')
-      onError(index, new TypeError('the record is not a JSON object.'));
-    const key = recordKey ? `,"_record_key":${JSON.stringify(recordKey(record))}` : '';
+    const json = recordJson(record, index, onError);
+    const key = recordKey ? keyField(recordKey(record)) : '';
     text += `${json.length === 2 ? '{' : `${json.slice(0, -1)},`}${suffix}${key}}\n`;
   });
   return text;
@@ -73,19 +66,12 @@ export function provenanceLinesInto<D>(
   let chunk = buffer;
   let at = 0;
   page.data.forEach((record, index) => {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(record);
-    } catch (error) {
-      onError(index, error as Error);
-    }
-    if (json === undefined || json[0] !== '{')
-      onError(index, new TypeError('the record is not a JSON object.'));
+    const json = recordJson(record, index, onError);
     let key = '';
     if (recordKey) {
       const value = recordKey(record);
       onKey?.(value);
-      key = `,"_record_key":${JSON.stringify(value)}`;
+      key = keyField(value);
     }
     // At most 3 bytes a UTF-16 unit; then the closing brace and the newline.
     const most = at + (json.length + key.length) * 3 + suffix.length + 2;
@@ -103,4 +89,22 @@ export function provenanceLinesInto<D>(
     chunk[at++] = 0x0a; // \n
   });
   return { buffer: chunk, bytes: at };
+}
+
+/** A record's JSON, which must be an object (its provenance is spliced in before its `}`). */
+function recordJson(record: unknown, index: number, onError: (index: number, error: Error) => never): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(record);
+  } catch (error) {
+    onError(index, error as Error);
+  }
+  if (json === undefined || json[0] !== '{')
+    onError(index, new TypeError('the record is not a JSON object.'));
+  return json;
+}
+
+/** The record key's field, spliced in after the provenance. */
+function keyField(key: string): string {
+  return `,"_record_key":${JSON.stringify(key)}`;
 }
