@@ -75,6 +75,27 @@ describe('createStockSearchHandler against the emulator', () => {
     expect(third.expect).toEqual(expected);
   });
 
+  it("keys each page to its own search's first page, one handler taking several searches in turn", async () => {
+    const handler = handlerFor(api.url);
+    const other = stockSearchTask({ searchTerm: 'new york', limit: limit + 1, page: 2 });
+    // A field no stock-search task has: its scope is its own, whatever the search before it.
+    const extra = { ...pageTask(2), extra: 'x' } as StockSearchTask;
+
+    const scopes = [];
+    for (const task of [pageTask(2), other, pageTask(3), extra, pageTask(2)]) {
+      scopes.push((await run(handler, task)).expect?.scope);
+    }
+
+    const { page: _, ...extraSearch } = extra;
+    expect(scopes).toEqual([
+      taskKey(pageTask(1)),
+      taskKey({ ...other, page: 1 }),
+      taskKey(pageTask(1)),
+      taskKey({ ...extraSearch, page: 1 }),
+      taskKey(pageTask(1)),
+    ]);
+  });
+
   it('returns the task of the next page while the page is not the last', async () => {
     const task = pageTask(2);
 

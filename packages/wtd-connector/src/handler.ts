@@ -16,6 +16,24 @@ import type { StockSearchTask } from './task.js';
 /** A stock-search task's fields: all but `page` and `pagination` name its search. */
 const taskFields = new Set(['type', 'search_term', 'limit', 'page', 'credentials', 'pagination']);
 
+/** The fields that name a search (its scope's cache key). */
+type SearchName = Pick<StockSearchTask, 'type' | 'search_term' | 'limit' | 'credentials'>;
+
+/** Whether every field of the task is a stock-search task's (checked without an array of its keys). */
+function onlyTaskFields(task: StockSearchTask): boolean {
+  for (const field in task) if (!taskFields.has(field)) return false;
+  return true;
+}
+
+function sameSearch(one: SearchName, other: SearchName): boolean {
+  return (
+    one.type === other.type &&
+    one.search_term === other.search_term &&
+    one.limit === other.limit &&
+    one.credentials === other.credentials
+  );
+}
+
 /** Options of {@link createStockSearchHandler}. */
 export type StockSearchHandlerOptions = {
   /** The API's base URL: the emulator's, or a real deployment's. */
@@ -76,9 +94,14 @@ export function createStockSearchHandler(
   };
   // The scope of a search's pages, the key of its first page: hashed once a search, not a page.
   const scopes = new Map<string, string>();
+  // The last search's scope, for the next page of the same search without building its name
+  // (a run's pages are one search's): ~9 µs a page in place, against ~3.
+  let last: (SearchName & { readonly scope: string }) | undefined;
   const scopeOf = (task: StockSearchTask): string => {
     // A task with a field the name leaves out (no valid one has) is never taken from the cache.
-    const name = Object.keys(task).every((field) => taskFields.has(field))
+    const named = onlyTaskFields(task);
+    if (named && last !== undefined && sameSearch(last, task)) return last.scope;
+    const name = named
       ? JSON.stringify([task.type, task.search_term, task.limit, task.credentials])
       : undefined;
     let scope = name === undefined ? undefined : scopes.get(name);
@@ -90,6 +113,15 @@ export function createStockSearchHandler(
         if (scopes.size >= 64) scopes.clear();
         scopes.set(name, scope);
       }
+    }
+    if (named) {
+      last = {
+        type: task.type,
+        search_term: task.search_term,
+        limit: task.limit,
+        credentials: task.credentials,
+        scope,
+      };
     }
     return scope;
   };
