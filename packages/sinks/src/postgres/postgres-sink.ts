@@ -225,6 +225,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       records: page.data.length,
       staged: undefined,
       encoded: undefined,
+      checkpoint: undefined,
     };
     pending.staged = this.#stage(page, pending);
     pending.staged.catch(ignoreError);
@@ -257,11 +258,11 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       throw this.#writeError(page, error);
     }
     const { runId, disposition } = target;
-    const values = this.#pageValues(page, runId);
     const records = page.data.length;
     // Encoded now, while the batch before it is in the server: the batch only joins bytes.
     const slab = this.#slab;
     if (disposition === 'merge') {
+      const values = this.#pageValues(page, runId);
       const sequence = this.#sequence++;
       const line = pageLine(page, values, records);
       slab.begin();
@@ -269,13 +270,30 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       copyLines(page, this.#config.recordKey, stagingShape(sequence), slab);
       return { page, records, values, data: slab.end(), pagesRow: '', disposition };
     }
-    // Checks the next tasks as merge's page line does: pagesRow holds them as a literal.
-    pageLine(page, values, records);
+    const { values, row } = this.#checkpointOf(pending, runId);
     slab.begin();
     copyLines(page, this.#config.recordKey, { tail: appendTail(this.#config.names, values) }, slab);
     const data = slab.end();
     pending.encoded = data;
-    return { page, records, values, data, pagesRow: pagesRow(page, values, records), disposition };
+    return { page, records, values, data, pagesRow: row, disposition };
+  }
+
+  /**
+   * An `append` or `replace` page's provenance and checkpoint row, made once for both ways a
+   * batch may store it (streamed, or once encoded), with its next tasks checked as merge's page
+   * line checks them (`pageLine`): the row holds them as a literal.
+   *
+   * @throws {SinkWriteError} `PAGE_NOT_SERIALISABLE`.
+   */
+  #checkpointOf(pending: PendingPage<D>, runId: string): AppendCheckpoint {
+    const made = pending.checkpoint;
+    if (made !== undefined && made.values.runId === runId) return made;
+    const { page, records } = pending;
+    const values = this.#pageValues(page, runId);
+    pageLine(page, values, records);
+    const checkpoint = { values, row: pagesRow(page, values, records) };
+    pending.checkpoint = checkpoint;
+    return checkpoint;
   }
 
   /** What a page of run `runId` writes besides its records. */
@@ -447,14 +465,15 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     const own = this.#ownRun;
     if (own === undefined || own.disposition === 'merge' || this.#stop.signal.aborted) return undefined;
     const pages: AppendPage[] = [];
-    for (const { page, records, staged, encoded } of batch) {
+    for (const pending of batch) {
+      const { page, records, staged, encoded } = pending;
       // A run opened elsewhere may be over (see `runsTable`); the last page may finish the run.
       if (page.runId !== undefined || (page.last === true && this.#finishOnLast !== undefined)) {
         return undefined;
       }
-      const values = this.#pageValues(page, own.runId);
+      let checkpoint: AppendCheckpoint;
       try {
-        pageLine(page, values, records);
+        checkpoint = this.#checkpointOf(pending, own.runId);
       } catch {
         return undefined;
       }
@@ -465,7 +484,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
         // Its failure is the batch's (the COPY fails); heard here too, should the COPY end first.
         data.catch(ignoreError);
       }
-      pages.push({ page, records, values, pagesRow: pagesRow(page, values, records), data });
+      pages.push({ page, records, values: checkpoint.values, pagesRow: checkpoint.row, data });
     }
     try {
       await this.#prepare();
@@ -560,10 +579,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
 
   async #runFinished(runId: string): Promise<boolean> {
     const found = await this.#withClient((client) =>
-      client.query<{ state: string }>(
-        `SELECT state FROM ${this.#config.names.schema}.${this.#config.names.runsTable} WHERE run_id = $1`,
-        [runId],
-      ),
+      client.query<{ state: string }>(`SELECT state FROM ${this.#runsTable} WHERE run_id = $1`, [runId]),
     );
     return found.rows[0]?.state === 'finished';
   }
@@ -586,7 +602,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
       if (merge) return this.#mergeReplayed(client, batch, finishing);
       const { staleRuns } = await appendBatch(client, this.#config.names, this.#target(batch), batch, {
         replayed,
-        runsTable: `${this.#config.names.schema}.${this.#config.names.runsTable}`,
+        runsTable: this.#runsTable,
         beforeCommit: finishing?.finish,
       });
       return staleRuns;
@@ -606,7 +622,7 @@ export class PostgresSink<D = unknown> implements Sink<D> {
     await client.query('BEGIN');
     const staleRuns = await staleRunsOf(
       client,
-      `${this.#config.names.schema}.${this.#config.names.runsTable}`,
+      this.#runsTable,
       batch.map((staged) => staged.values.runId),
     );
     const live = batch.filter((staged) => !staleRuns.has(staged.values.runId));
@@ -730,6 +746,10 @@ export class PostgresSink<D = unknown> implements Sink<D> {
   get #pagesTable(): string {
     return `${this.#config.names.schema}.${this.#config.names.pagesTable}`;
   }
+
+  get #runsTable(): string {
+    return `${this.#config.names.schema}.${this.#config.names.runsTable}`;
+  }
 }
 
 function ignoreError(): void {}
@@ -745,7 +765,12 @@ type PendingPage<D> = {
   staged: Promise<StagedPage<D>> | undefined;
   /** `append` and `replace`: its COPY lines, once encoded. */
   encoded: Buffer | undefined;
+  /** `append` and `replace`: its provenance and checkpoint row, once made (see `#checkpointOf`). */
+  checkpoint?: AppendCheckpoint | undefined;
 };
+
+/** What an `append` or `replace` page stores besides its records. */
+type AppendCheckpoint = { readonly values: PageValues; readonly row: string };
 
 /** A page in a batch: being encoded, or encoded. */
 type ReadyPending<D> = PendingPage<D> & { staged: Promise<StagedPage<D>> };
