@@ -56,6 +56,8 @@ export type { JsonBody, ReadJsonBodyOptions } from './http/read-json-body.js';
 export { readJsonBody } from './http/read-json-body.js';
 export type { RequestFailureOptions } from './http/request-failure.js';
 export { describeFailure, requestFailure } from './http/request-failure.js';
+export type { RequestSignal, RequestSignalOptions } from './http/request-signal.js';
+export { requestSignal } from './http/request-signal.js';
 export type { SendPermit, SendPermitOptions } from './http/send-permit.js';
 export { createSendPermit, maxSendDelayFor } from './http/send-permit.js';
 export type { JsonObject, JsonValue } from './json.js';

@@ -7,6 +7,7 @@ import {
   redactText,
   reportApiAnswer,
   requestFailure,
+  requestSignal,
   type SendPermit,
 } from '@capital/core';
 import ky from 'ky';
@@ -40,25 +41,32 @@ export type StripeListRequest = {
  */
 export async function fetchStripeList(request: StripeListRequest): Promise<StripeList> {
   const secrets = [request.token];
+  // The request's own signal (the crawl's abort, or the timeout), not ky's: see requestSignal.
+  const attempt = requestSignal({ signal: request.signal, timeoutMs: request.timeoutMs });
   let response: Response;
+  let body: JsonBody;
   try {
-    response = await ky.get(request.path, {
-      prefixUrl: request.baseUrl,
-      searchParams: { ...request.query },
-      headers: { authorization: `Bearer ${request.token}` },
-      timeout: request.timeoutMs,
-      retry: 0,
-      throwHttpErrors: false,
-      signal: request.signal ?? null,
-      // A permit that grew too old before the request went is spent, and a new one taken.
-      ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
-    });
-  } catch (error) {
-    throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
+    try {
+      response = await ky.get(request.path, {
+        prefixUrl: request.baseUrl,
+        searchParams: { ...request.query },
+        headers: { authorization: `Bearer ${request.token}` },
+        timeout: false,
+        fetch: attempt.fetch,
+        retry: 0,
+        throwHttpErrors: false,
+        // A permit that grew too old before the request went is spent, and a new one taken.
+        ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
+      });
+    } catch (error) {
+      throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
+    }
+    // Stripe states no limits in headers, but its 429s teach a limiter that learns the rate.
+    reportApiAnswer(response.status, response.headers);
+    body = await readJsonBody(response, { secrets });
+  } finally {
+    attempt.release();
   }
-  // Stripe states no limits in headers, but its 429s teach a limiter that learns the rate.
-  reportApiAnswer(response.status, response.headers);
-  const body = await readJsonBody(response, { secrets });
   if (!response.ok) throw apiError(response, 'json' in body ? body.json : undefined, secrets);
   return parseList(body, request.path);
 }

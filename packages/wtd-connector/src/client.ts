@@ -8,6 +8,7 @@ import {
   readJsonBody,
   redactText,
   requestFailure,
+  requestSignal,
   type SendPermit,
   traceHttpCall,
 } from '@capital/core';
@@ -49,35 +50,41 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
   const secrets = [request.token];
   // A client span, the child of the task attempt's (a no-op without an OpenTelemetry SDK).
   const { response, body } = await traceHttpCall({ method: 'GET', url: spanUrl(request) }, async (report) => {
-    let response: Response;
+    // The request's own signal (the crawl's abort, or the timeout), not ky's: see requestSignal.
+    const attempt = requestSignal({ signal: request.signal, timeoutMs: request.timeoutMs });
     try {
-      // The URL built here, not from `searchParams`: ky then builds one Request, not three.
-      const url = stockSearchUrl(request);
-      const options = {
-        timeout: request.timeoutMs,
-        retry: 0,
-        throwHttpErrors: false,
-        signal: request.signal ?? null,
-        // A permit that grew too old before the request went is spent, and a new one taken.
-        ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
-      };
-      response = await (url !== undefined
-        ? ky.get(url, options)
-        : ky.get('api/v1/stock_search', {
-            ...options,
-            prefixUrl: request.baseUrl,
-            searchParams: {
-              search_term: request.searchTerm,
-              limit: request.limit,
-              page: request.page,
-              api_token: request.token,
-            },
-          }));
-    } catch (error) {
-      throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
+      let response: Response;
+      try {
+        // The URL built here, not from `searchParams`: ky then builds one Request, not three.
+        const url = stockSearchUrl(request);
+        const options = {
+          timeout: false as const,
+          fetch: attempt.fetch,
+          retry: 0,
+          throwHttpErrors: false,
+          // A permit that grew too old before the request went is spent, and a new one taken.
+          ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
+        };
+        response = await (url !== undefined
+          ? ky.get(url, options)
+          : ky.get('api/v1/stock_search', {
+              ...options,
+              prefixUrl: request.baseUrl,
+              searchParams: {
+                search_term: request.searchTerm,
+                limit: request.limit,
+                page: request.page,
+                api_token: request.token,
+              },
+            }));
+      } catch (error) {
+        throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
+      }
+      report.status(response.status, response.headers);
+      return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
+    } finally {
+      attempt.release();
     }
-    report.status(response.status, response.headers);
-    return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
   });
   if (!response.ok) {
     const message = ('json' in body ? errorMessage(body.json) : undefined) ?? response.statusText;

@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDeferredError, type Task, taskKey } from '@capital/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SinkPage } from '../sink.js';
-import { stateFileFor } from './file-runs.js';
+import { keptRunsPerJob, stateFileFor } from './file-runs.js';
 import { FileSink } from './file-sink.js';
 
 type Row = { readonly id: string; readonly v: number };
@@ -182,5 +182,65 @@ describe('FileSink runs and dispositions', () => {
     expect(
       (await readdir(folder)).filter((name) => name.includes('runs.json') && name.endsWith('.partial')),
     ).toEqual([]);
+  });
+
+  it('keeps a job’s newest runs and its latest watermark, and leaves other jobs’ runs alone', async () => {
+    const sinkOf = (job: string) =>
+      new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'merge', job, fsync: false });
+    const other = sinkOf('other');
+    await other.runs.open();
+    await other.close();
+    const marked = await run('merge', [{ id: 'a', v: 1 }], '2026-11-01T00:00:00.000Z');
+    // Runs that fail after the finished one: each new run interrupts the last.
+    const failed: string[] = [];
+    for (let index = 0; index < keptRunsPerJob + 5; index += 1) {
+      const sink = sinkOf('job');
+      failed.push((await sink.runs.open({ choice: { kind: 'fresh' } })).run.id);
+      await sink.write(page(1, [{ id: 'b', v: index }]));
+      await sink.abort(new Error('the API went away'));
+    }
+
+    const runs = await sinkOf('job').runs.list();
+    expect(runs.map((entry) => entry.id)).toEqual([
+      ...failed.slice(-keptRunsPerJob).reverse(),
+      marked.run.id,
+    ]);
+    expect(runs.at(-1)).toMatchObject({ state: 'finished', watermark: '2026-11-01T00:00:00.000Z' });
+    expect(await sinkOf('other').runs.list()).toHaveLength(1);
+    const next = sinkOf('job');
+    expect((await next.runs.open({ choice: { kind: 'fresh' } })).watermark).toBe('2026-11-01T00:00:00.000Z');
+    await next.abort();
+  });
+
+  it('reads the state file again once another process has replaced it', async () => {
+    const sink = new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'merge', job: 'job' });
+    const opened = await sink.runs.open();
+    await sink.runs.list();
+    // Another writer of the same output adds its job's run, as a rename of a whole new version.
+    const state = JSON.parse(await readFile(stateFileFor(path), 'utf8')) as { runs: unknown[] };
+    const theirs = {
+      id: 'feedbeef',
+      job: 'theirs',
+      state: 'finished',
+      disposition: 'merge',
+      startedAt: 1,
+      pages: 3,
+    };
+    await writeFile(
+      `${stateFileFor(path)}.new`,
+      JSON.stringify({ version: 1, runs: [...state.runs, theirs] }),
+    );
+    await rename(`${stateFileFor(path)}.new`, stateFileFor(path));
+
+    await sink.write(page(1, [{ id: 'a', v: 1 }]));
+    await sink.close();
+
+    const after = JSON.parse(await readFile(stateFileFor(path), 'utf8')) as {
+      runs: { id: string; state: string }[];
+    };
+    expect(after.runs.map((entry) => [entry.id, entry.state])).toEqual([
+      [opened.run.id, 'finished'],
+      ['feedbeef', 'finished'],
+    ]);
   });
 });

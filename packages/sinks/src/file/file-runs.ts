@@ -1,4 +1,4 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunInfo, WriteDisposition } from '@capital/core';
 import {
@@ -10,10 +10,18 @@ import {
   type OpenRunOptions,
   runAgain,
 } from '../runs.js';
-import { partialPathFor, removeStalePartials } from './stale-partials.js';
+import { partialPathFor } from './stale-partials.js';
 
 /** What the state file holds: every job's runs that wrote this output, oldest first. */
 type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
+
+/**
+ * The runs of one job the state file keeps, newest first; older ones are dropped as a run opens
+ * (all but the latest finished run with a watermark, which the next incremental run asks from).
+ * The file is read and rewritten whole two or three times a run: unbounded, a job run hourly for
+ * a year would make every run parse and write ~2 MB, three times.
+ */
+export const keptRunsPerJob = 50;
 
 /** The state file beside an output file: `.NAME.runs.json`, hidden like the partial files. */
 export function stateFileFor(path: string): string {
@@ -32,22 +40,45 @@ export class FileRuns {
   readonly #path: string;
   readonly #job: string;
   readonly #disposition: WriteDisposition;
-  #swept: Promise<void> | undefined;
+  readonly #sweep: () => Promise<void>;
+  /** The state file as this ledger last read or wrote it, and the file's identity then. */
+  #known: { readonly identity: string; readonly state: StateFile } | undefined;
+  /** The `running` mark of the run `begin` opened, until it is in place. */
+  #marking: Promise<void> | undefined;
 
-  constructor(path: string, job: string, disposition: WriteDisposition) {
+  /**
+   * @param sweep deletes the partial files of writers that died (the state file's among them),
+   *   once: awaited before the first version this ledger writes is renamed into place.
+   */
+  constructor(path: string, job: string, disposition: WriteDisposition, sweep: () => Promise<void>) {
     this.#path = stateFileFor(path);
     this.#job = job;
     this.#disposition = disposition;
+    this.#sweep = sweep;
   }
 
   /** The job's runs, newest first. */
   async list(): Promise<RunInfo[]> {
+    await this.#marking?.catch(() => undefined);
     const { runs } = await this.#read();
     return runs.filter((run) => run.job === this.#job).reverse();
   }
 
   /** Opens the run to write (see `RunLedger.open`), marking it `running` in the state file. */
   async open(options: OpenRunOptions = {}): Promise<OpenedRun> {
+    const { opened, marked } = await this.begin(options);
+    await marked;
+    return opened;
+  }
+
+  /**
+   * {@link open} in two steps: the run is chosen at once, and its `running` mark is written and
+   * flushed in `marked`, so that a sink can start the crawl's first requests meanwhile. Nothing
+   * of the run may become visible before `marked` resolves (the file sink waits for it before its
+   * first write and its commit); a crash before then leaves no trace of the run, as if it had not
+   * started.
+   */
+  async begin(options: OpenRunOptions = {}): Promise<{ opened: OpenedRun; marked: Promise<void> }> {
     const state = await this.#read();
     const mine = state.runs.filter((run) => run.job === this.#job).reverse();
     const resumed = chooseRun(mine, options.choice ?? { kind: 'auto' }, this.#disposition);
@@ -68,16 +99,24 @@ export class FileRuns {
         pages: 0,
         ...(since === undefined ? {} : { since }),
       };
-      runs = [
-        ...state.runs.map(
-          (entry): RunInfo =>
-            entry.job === this.#job && entry.state === 'running' ? { ...entry, state: 'interrupted' } : entry,
-        ),
-        run,
-      ];
+      runs = withinHistory(
+        [
+          ...state.runs.map(
+            (entry): RunInfo =>
+              entry.job === this.#job && entry.state === 'running'
+                ? { ...entry, state: 'interrupted' }
+                : entry,
+          ),
+          run,
+        ],
+        this.#job,
+      );
     }
-    await this.#write({ version: 1, runs });
-    return { run, resumed: resumed !== undefined, pagesStored: 0, watermark };
+    const marked = this.#write({ version: 1, runs });
+    this.#marking = marked;
+    // Awaited by whoever needs the mark; not left unhandled when no one does.
+    marked.catch(() => undefined);
+    return { opened: { run, resumed: resumed !== undefined, pagesStored: 0, watermark }, marked };
   }
 
   /** Marks a run finished with its page count and watermark; called once its data is in place. */
@@ -91,6 +130,7 @@ export class FileRuns {
    * the data is in place; `discard` deletes it instead.
    */
   async prepareFinish(runId: string, pages: number, watermark: string | undefined): Promise<PreparedState> {
+    await this.#marking;
     const state = await this.#read();
     const finished = (run: RunInfo): RunInfo => ({
       ...run,
@@ -120,11 +160,19 @@ export class FileRuns {
   }
 
   async #update(runId: string, change: (run: RunInfo) => RunInfo): Promise<void> {
+    await this.#marking;
     const state = await this.#read();
     await this.#write({ version: 1, runs: state.runs.map((run) => (run.id === runId ? change(run) : run)) });
   }
 
+  /**
+   * The state file, parsed; read again only when it is no longer the file this ledger last read
+   * or wrote (another process replaced it): a run reads it up to four times.
+   */
   async #read(): Promise<StateFile> {
+    const identity = await this.#identity();
+    if (identity === undefined) return { version: 1, runs: [] };
+    if (this.#known?.identity === identity) return this.#known.state;
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
@@ -133,10 +181,28 @@ export class FileRuns {
       throw error;
     }
     const parsed = JSON.parse(text) as Partial<StateFile>;
-    return {
+    const state: StateFile = {
       version: 1,
       runs: Array.isArray(parsed.runs) ? parsed.runs.filter(isRunInfo).map(withValidResumeAt) : [],
     };
+    // Replaced between the stat and the read, the file read is newer than `identity`: the next
+    // read, finding another identity, reads it again.
+    this.#known = { identity, state };
+    return state;
+  }
+
+  /**
+   * Which version of the state file is there: its inode (each version is a new file, renamed in)
+   * with its size and change time; `undefined` when there is none.
+   */
+  async #identity(): Promise<string | undefined> {
+    try {
+      const found = await stat(this.#path, { bigint: true });
+      return `${found.dev}:${found.ino}:${found.size}:${found.ctimeNs}:${found.mtimeNs}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 
   async #write(state: StateFile): Promise<void> {
@@ -145,12 +211,9 @@ export class FileRuns {
 
   /** The state written whole to a partial file and flushed, to be renamed over the state file. */
   async #prepare(state: StateFile): Promise<PreparedState> {
-    // Partials of writers killed before their rename: swept once a ledger, not on every write,
-    // and while this one is written (never one of this process's).
-    this.#swept ??= removeStalePartials(this.#path).then(
-      () => undefined,
-      () => undefined,
-    );
+    // Partials of writers killed before their rename: swept once, while this one is written
+    // (never one of this process's).
+    const swept = this.#sweep();
     const partial = partialPathFor(this.#path);
     try {
       const handle = await open(partial, 'w');
@@ -164,10 +227,15 @@ export class FileRuns {
       await rm(partial, { force: true });
       throw error;
     } finally {
-      await this.#swept;
+      await swept;
     }
     return {
-      commit: () => rename(partial, this.#path),
+      commit: async () => {
+        await rename(partial, this.#path);
+        // What this ledger reads next, unless another process replaces the file meanwhile.
+        const identity = await this.#identity().catch(() => undefined);
+        this.#known = identity === undefined ? undefined : { identity, state };
+      },
       discard: () => rm(partial, { force: true }),
     };
   }
@@ -180,6 +248,19 @@ export type PreparedState = {
   /** Deletes it. */
   discard(): Promise<void>;
 };
+
+/**
+ * The runs to keep once `job` opens a new one: its newest {@link keptRunsPerJob}, and its latest
+ * finished run with a watermark if that is older; other jobs' runs are theirs to prune.
+ */
+function withinHistory(runs: readonly RunInfo[], job: string): RunInfo[] {
+  const mine = runs.filter((run) => run.job === job);
+  if (mine.length <= keptRunsPerJob) return [...runs];
+  const kept = new Set(mine.slice(-keptRunsPerJob));
+  const lastMarked = mine.findLast((run) => run.state === 'finished' && run.watermark !== undefined);
+  if (lastMarked !== undefined) kept.add(lastMarked);
+  return runs.filter((run) => run.job !== job || kept.has(run));
+}
 
 /** A `resumeAt` that is not a finite number (a hand edit) is dropped, not the run. */
 function withValidResumeAt(run: RunInfo): RunInfo {

@@ -105,6 +105,8 @@ describe('FileSink, deferred', () => {
     const second = openSink();
     expect(await second.runs.open()).toMatchObject({ resumed: true, pagesStored: 0 });
     expect(second.checkpoint).toBeUndefined();
+    // The run's `running` mark is written after open() resolves; list() waits for it.
+    expect(await second.runs.list()).toMatchObject([{ state: 'running' }]);
     expect(await readdir(folder)).toEqual(['.out.ndjson.runs.json']);
   });
 

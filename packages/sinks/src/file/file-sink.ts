@@ -14,7 +14,7 @@ import type { FinishRun, OpenedRun, OpenRunOptions, RunLedger } from '../runs.js
 import type { PageReceipt, RecordKey, Sink, SinkPage, SinkSummary } from '../sink.js';
 import { type PageLabel, SinkWriteError } from '../sink-error.js';
 import { combineOutput } from './combine-output.js';
-import { FileRuns } from './file-runs.js';
+import { FileRuns, stateFileFor } from './file-runs.js';
 import { type AdoptedRun, adoptKeptRun, keptPageLine, keptRunPaths, removeKeptRun } from './kept-run.js';
 import { partialPathFor, removeStalePartials } from './stale-partials.js';
 
@@ -84,6 +84,10 @@ export class FileSink<D = unknown> implements Sink<D> {
   /** The record keys this run wrote, for `merge`. */
   readonly #keys = new Set<string>();
   #opened: Promise<OpenedRun> | undefined;
+  /** The opened run's `running` mark, written while the crawl starts: awaited by the first write. */
+  #marked: Promise<void> | undefined;
+  /** Partials of dead writers of the output, its pages file and its state file: one sweep. */
+  #swept: Promise<void> | undefined;
   #stream: Promise<WriteStream> | undefined;
   /** The partial file's stream once the run and the file are open. */
   #ready: WriteStream | undefined;
@@ -115,7 +119,7 @@ export class FileSink<D = unknown> implements Sink<D> {
         'merge needs recordKey, to tell which lines a run replaces.',
       );
     }
-    this.#runs = new FileRuns(this.path, options.job ?? 'default', this.disposition);
+    this.#runs = new FileRuns(this.path, options.job ?? 'default', this.disposition, () => this.#sweep());
     this.runs = {
       open: (openOptions) => this.#openRun(openOptions),
       list: () => this.#runs.list(),
@@ -146,10 +150,16 @@ export class FileSink<D = unknown> implements Sink<D> {
     };
   }
 
+  /**
+   * Opens the run once. It resolves as soon as the run is chosen, its `running` mark still being
+   * written and flushed: the crawl's first requests go out meanwhile, and the first write (like
+   * `close()` and `abort()`) waits for the mark, so nothing of the run is stored before it.
+   */
   #openRun(options?: OpenRunOptions): Promise<OpenedRun> {
     this.#opened ??= mkdir(dirname(this.path), { recursive: true })
-      .then(() => this.#runs.open(options))
-      .then(async (opened) => {
+      .then(() => this.#runs.begin(options))
+      .then(async ({ opened, marked }) => {
+        this.#marked = marked;
         if (!opened.resumed) return opened;
         const adopted = await adoptKeptRun(this.path, opened.run.id, {
           data: this.temporaryPath,
@@ -247,6 +257,7 @@ export class FileSink<D = unknown> implements Sink<D> {
   async #prepare(page: PageLabel): Promise<WriteStream> {
     try {
       await this.#openRun();
+      await this.#marked;
     } catch (error) {
       throw new SinkWriteError(page, `its run could not be opened: ${(error as Error).message}`, {
         cause: error,
@@ -340,8 +351,8 @@ export class FileSink<D = unknown> implements Sink<D> {
 
   #open(): Promise<WriteStream> {
     this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
-      // Both files' partials in one read of the folder, while the run's files open.
-      const swept = removeStalePartials(this.path, pagesFileOf(this.path)).catch(() => []);
+      // Dead writers' partials swept while the run's files open.
+      const swept = this.#sweep();
       // A resumed deferred run appends to the lines it took over.
       const flags = this.#adopted === undefined ? 'w' : 'a';
       const stream = createWriteStream(this.temporaryPath, { flags });
@@ -354,6 +365,15 @@ export class FileSink<D = unknown> implements Sink<D> {
       return stream;
     });
     return this.#stream;
+  }
+
+  /** Deletes the partials of writers no longer running, of all three files, in one read of the folder. */
+  #sweep(): Promise<void> {
+    this.#swept ??= removeStalePartials(this.path, pagesFileOf(this.path), stateFileFor(this.path)).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.#swept;
   }
 
   /** Hands the batched lines of the pages file to its stream. */
