@@ -24,6 +24,12 @@ const benches = [
     note: 'a 10M-page cursor chain and a 1M fan-out through crawl: heap after GC, event-loop stalls',
   },
   { name: 'wtd-throughput', file: 'wtd-throughput.mjs', flags: [], note: 'capital vs a hand-written loop' },
+  {
+    name: 'completeness-cpu',
+    file: 'completeness-cpu.mjs',
+    flags: [],
+    note: "checkCompleteness's CPU per page of 50 records, a new ledger a run of 94 pages, no I/O",
+  },
   { name: 'limiter', file: 'limiter/limiter-bench.mjs', flags: [], note: 'Redis limiters, 8 processes, 9/s' },
   {
     name: 'limiter-auto',

@@ -168,6 +168,36 @@ describe('checkCompleteness', () => {
     expect(records).toHaveLength(2);
   });
 
+  it('reads the keys after a record whose key throws, and still finds their duplicates', async () => {
+    const ledger = new CompletenessLedger();
+    const data: Row[] = [{ id: 'a' }, { id: 'bad' }, { id: 'a' }, { id: 'b' }];
+    const checked = checkCompleteness<PageTask, Row>(async (task) => ({ task, data, nextTasks: [] }), {
+      ledger,
+      recordKey: (row) => {
+        if (row.id === 'bad') throw new Error('no key');
+        return row.id;
+      },
+      maxAttempts: 1,
+      allowIncomplete: true,
+    });
+    const logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+    const page = (await checked(
+      { type: 'p', page: 1 },
+      {
+        signal: new AbortController().signal,
+        logger,
+        taskKey: 'k1',
+        attempt: 1,
+      },
+    )) as TaskResult<PageTask, Row>;
+
+    expect(page.data.map((row) => row.id)).toEqual(['a', 'bad', 'b']);
+    expect(ledger.report().faults).toEqual([
+      'Task k1 (p page 1): 1 of its 4 records were already stored by another page (duplicates)',
+    ]);
+  });
+
   it('reports figures as unchecked, not failed, when a checkpoint skipped pages', () => {
     const ledger = new CompletenessLedger();
     ledger.record('a', { scope: 's', records: 10, pages: 2 }, ['x']);

@@ -43,19 +43,9 @@ export function checkCompleteness<T extends Task, D>(
   options: CheckCompletenessOptions<D>,
 ): Handler<T, D> {
   const { ledger, recordKey, maxAttempts } = options;
-  // A record without a usable key is the sink's to refuse (with its own error); here it only
-  // must not count as a duplicate of another.
-  const keyOf = (record: D, index: number, pageKey: string): string => {
-    try {
-      const key = recordKey(record);
-      if (typeof key === 'string') return key;
-    } catch {}
-    return `\u0000unkeyed:${pageKey}:${index}`;
-  };
   const allowIncomplete = options.allowIncomplete === true;
   return async (task, context) => {
     const lastAttempt = context.attempt >= maxAttempts;
-    const label = labelTask(task, context.taskKey);
     let result: TaskResult<T, D>;
     const faults: string[] = [];
     try {
@@ -70,9 +60,10 @@ export function checkCompleteness<T extends Task, D>(
     }
     if (typeof result !== 'object' || result === null || !Array.isArray(result.data)) return result;
     const expect = readExpectation(result);
-    const keys = result.data.map((record, index) => keyOf(record, index, context.taskKey));
+    const keys = keysOf(result.data, recordKey, context.taskKey);
     const problems = ledger.check(context.taskKey, expect, keys);
     if (problems.length > 0) {
+      const label = labelTask(task, context.taskKey);
       if (!(lastAttempt && allowIncomplete)) throw IncompleteResultError.forPage(label, problems, result);
       faults.push(`${describeTask(label)}: ${problems.join('; ')}`);
     }
@@ -85,6 +76,30 @@ export function checkCompleteness<T extends Task, D>(
       ? result
       : { ...result, data: kept.map((index) => result.data[index] as D) };
   };
+}
+
+/**
+ * The key of each record. A record without a usable key is the sink's to refuse (with its own
+ * error); here it only must not count as a duplicate of another. One `try` for the page, not one
+ * a record: a key that throws resumes the loop after it.
+ */
+function keysOf<D>(data: readonly D[], recordKey: (record: D) => string, pageKey: string): string[] {
+  const keys: string[] = [];
+  while (keys.length < data.length) {
+    try {
+      for (let index = keys.length; index < data.length; index += 1) {
+        const key = recordKey(data[index] as D);
+        keys.push(typeof key === 'string' ? key : unkeyed(pageKey, index));
+      }
+    } catch {
+      keys.push(unkeyed(pageKey, keys.length));
+    }
+  }
+  return keys;
+}
+
+function unkeyed(pageKey: string, index: number): string {
+  return `\u0000unkeyed:${pageKey}:${index}`;
 }
 
 /** An `expect` that is not one is the handler's bug: `callHandler` rejects it, not a retry. */

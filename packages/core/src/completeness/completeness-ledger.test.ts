@@ -40,4 +40,25 @@ describe('CompletenessLedger', () => {
     ledger.record('page', { pages: 1 }, ['a']);
     expect(ledger.report()).toMatchObject({ complete: true, scopes: [{ storedPages: 1, storedRecords: 1 }] });
   });
+
+  it("looks a page's keys up again when it is recorded in another scope than it was checked in", () => {
+    const ledger = new CompletenessLedger();
+    ledger.record('a1', { scope: 'a' }, ['k']);
+    ledger.record('b1', { scope: 'b' }, ['j']);
+    const keys = ['k', 'j'];
+
+    expect(ledger.check('p', { scope: 'a' }, keys)).toEqual([
+      '1 of its 2 records were already stored by another page (duplicates)',
+    ]);
+    expect(ledger.record('p', { scope: 'b' }, keys)).toEqual([0]);
+  });
+
+  it('looks them up again when another page was recorded between its check and its record', () => {
+    const ledger = new CompletenessLedger();
+    const keys = ['k', 'j'];
+
+    expect(ledger.check('p', undefined, keys)).toEqual([]);
+    ledger.record('q', undefined, ['j']);
+    expect(ledger.record('p', undefined, keys)).toEqual([0]);
+  });
 });

@@ -1,4 +1,4 @@
-import { digestOfText } from '../digest/digest-of.js';
+import { digestOfKey } from '../digest/digest-of.js';
 import { DigestTable } from '../digest/digest-table.js';
 import { defaultScope, type Expectation } from './expectation.js';
 
@@ -34,18 +34,28 @@ type ScopeState = {
 /**
  * Keeps count, for one run, of the pages and record keys stored per scope (see
  * {@link Expectation}), and tells what a new page would break. In memory, compactly: each page
- * and record key as the first 128 bits of its SHA-256 (~32 bytes a key whatever its length,
- * against 75 for a 14-character string in a Set; see {@link DigestTable}). Two keys sharing
- * 128 bits is a 2⁻⁶⁴ chance at four billion keys, and a hostile API cannot make them collide.
+ * and record key as a 128-bit keyed digest ({@link digestOfKey}: ~32 bytes a key whatever its
+ * length, against 75 for a 14-character string in a Set; see {@link DigestTable}). Two keys
+ * sharing 128 bits is a 2⁻⁶⁴ chance at four billion keys, and without the process's secret key a
+ * hostile API cannot make them collide.
  */
 export class CompletenessLedger {
   readonly #scopes = new Map<string, ScopeState>();
   readonly #faults: string[] = [];
   #skipped = 0;
-  // The digests of the keys `check` was last given, for the `record` that follows it with the
-  // same array (each key hashed once a page); `record` uses them up.
+  // What `check` found of the keys it was last given, for the `record` that follows it with the
+  // same array, which uses it up: their digests (each key hashed once a page), and which of them
+  // are new (looked up once), while the table they were looked up in has not grown since.
   #lastKeys: readonly string[] | undefined;
   #lastDigests = new Uint32Array(0);
+  #newKeys: readonly string[] | undefined;
+  #newIn: DigestTable | undefined;
+  #newCount = 0;
+  /** 1 for each key neither stored nor given earlier in its page, else 0. */
+  #isNew = new Uint8Array(0);
+  // The last page key's digest: `check` and `record` both want it.
+  #pageKey: string | undefined;
+  readonly #pageDigest = new Uint32Array(4);
 
   /**
    * What is wrong with a page against the pages stored so far: figures other than those its
@@ -64,8 +74,13 @@ export class CompletenessLedger {
         }
       }
     }
-    if (state !== undefined && state.pages.find(digestOfText(pageKey)) >= 0) return problems;
-    const duplicates = countDuplicates(recordKeys, this.#digestsOf(recordKeys), state?.records);
+    if (state !== undefined && state.pages.find(this.#digestOfPage(pageKey)) >= 0) return problems;
+    if (this.#isNew.length < recordKeys.length) this.#isNew = new Uint8Array(recordKeys.length);
+    const stored = state?.records;
+    const duplicates = countDuplicates(recordKeys, this.#digestsOf(recordKeys), stored, this.#isNew);
+    this.#newKeys = recordKeys;
+    this.#newIn = stored;
+    this.#newCount = stored?.count ?? 0;
     if (duplicates > 0) {
       problems.push(
         `${duplicates} of its ${recordKeys.length} records were already stored by another page (duplicates)`,
@@ -88,15 +103,25 @@ export class CompletenessLedger {
     if (expect !== undefined && (expect.records !== undefined || expect.pages !== undefined)) {
       state.expected ??= expect;
     }
-    const page = digestOfText(pageKey);
+    const page = this.#digestOfPage(pageKey);
     if (state.pages.find(page) < 0) state.pages.add(page);
+    const records = state.records;
+    // What `check` looked up still holds while the table has not grown (a scope it found no
+    // table for has an empty one).
+    const isNew =
+      this.#newKeys === recordKeys &&
+      this.#newCount === records.count &&
+      (this.#newIn === records || this.#newIn === undefined)
+        ? this.#isNew
+        : undefined;
     const digests = this.#digestsOf(recordKeys);
     this.#lastKeys = undefined;
+    this.#newKeys = undefined;
     const kept: number[] = [];
     for (let index = 0; index < recordKeys.length; index += 1) {
       const digest = digestAt(digests, index);
-      if (state.records.find(digest) >= 0) continue;
-      state.records.add(digest);
+      if (isNew === undefined ? records.find(digest) >= 0 : isNew[index] === 0) continue;
+      records.add(digest);
       kept.push(index);
     }
     return kept;
@@ -119,7 +144,7 @@ export class CompletenessLedger {
     if (this.#lastDigests.length < keys.length * 4) this.#lastDigests = new Uint32Array(keys.length * 4);
     const digests = this.#lastDigests;
     for (let index = 0; index < keys.length; index += 1) {
-      const digest = digestOfText(keys[index] as string);
+      const digest = digestOfKey(keys[index] as string);
       const at = index * 4;
       digests[at] = digest[0] as number;
       digests[at + 1] = digest[1] as number;
@@ -128,6 +153,14 @@ export class CompletenessLedger {
     }
     this.#lastKeys = keys;
     return digests;
+  }
+
+  #digestOfPage(pageKey: string): Uint32Array {
+    if (pageKey !== this.#pageKey) {
+      this.#pageDigest.set(digestOfKey(pageKey));
+      this.#pageKey = pageKey;
+    }
+    return this.#pageDigest;
   }
 
   /** The run against every stated figure. */
@@ -160,11 +193,12 @@ export class CompletenessLedger {
   }
 }
 
-/** Records of a page already stored, or given twice in it. */
+/** Records of a page already stored, or given twice in it; `isNew` says which are neither. */
 function countDuplicates(
   keys: readonly string[],
   digests: Uint32Array,
   stored: DigestTable | undefined,
+  isNew: Uint8Array,
 ): number {
   // Within the page, twins are told apart by their digests (equal keys, equal digests) in a small
   // table reused from page to page: a Set of the page's keys cost more, for a page of 50.
@@ -190,9 +224,14 @@ function countDuplicates(
       }
       slot = (slot + 1) & mask;
     }
+    let fresh = 0;
     if (twin) duplicates += 1;
-    else inPage[slot] = index + 1;
-    if (!twin && stored !== undefined && stored.find(digestAt(digests, index)) >= 0) duplicates += 1;
+    else {
+      inPage[slot] = index + 1;
+      if (stored !== undefined && stored.find(digestAt(digests, index)) >= 0) duplicates += 1;
+      else fresh = 1;
+    }
+    isNew[index] = fresh;
   }
   return duplicates;
 }

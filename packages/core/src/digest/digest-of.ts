@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { sipHash128 } from './sip-hash.js';
 
 const scratch = new Uint32Array(4);
 
@@ -45,6 +46,31 @@ export function digestOfText(text: string): Uint32Array {
       hash.charCodeAt(at + 3);
   }
   return scratch;
+}
+
+// The keys of `digestOfKey`, one for strings read a byte a character and one for those read as
+// UTF-16 (the same bytes, as '\u0000\u0001' and '\u0100', must not give the same digest).
+const sipKeys = crypto.getRandomValues(new Uint32Array(8));
+const narrowKey = sipKeys.subarray(0, 4);
+const wideKey = sipKeys.subarray(4, 8);
+
+/**
+ * A 128-bit digest of any string, in the shared scratch array (read it at once), for digests
+ * that live no longer than the process: SipHash-2-4-128 under a random key of the process's, ~3×
+ * as fast as {@link digestOfText} for a short key. The strings may come from a hostile API, and
+ * without the key no one can make two of them collide (nor crowd a table's slots); every UTF-16
+ * code unit counts, so lone surrogates do not all read as U+FFFD as in UTF-8. Not for digests
+ * that are stored: another process gives other ones.
+ */
+export function digestOfKey(text: string): Uint32Array {
+  let wide = false;
+  for (let index = 0; index < text.length; index += 1) {
+    if (text.charCodeAt(index) > 0xff) {
+      wide = true;
+      break;
+    }
+  }
+  return sipHash128(text, wide, wide ? wideKey : narrowKey, scratch);
 }
 
 function hashString(text: string): number {
