@@ -120,4 +120,33 @@ describe('FileSink, deferred', () => {
     expect(await openSink().runs.reset()).toBe(1);
     expect(await readdir(folder)).toEqual([]);
   });
+
+  it('keeps every page of a run whose pages file was written in batches, then deferred twice', async () => {
+    // Next tasks of ~2 KB a page: the pages file's lines outgrow a batch (64 KB) every ~30 pages.
+    const bigPage = (page: number): SinkPage<Listing> => ({
+      ...sinkPage(page, [`S${page}`]),
+      nextTasks: [{ type: 'test.list', page: page + 1, note: 'x'.repeat(2_000) }],
+    });
+    const first = openSink();
+    await first.runs.open();
+    for (let page = 1; page <= 70; page += 1) await first.write(bigPage(page));
+    expect((await readdir(folder)).some((name) => name.startsWith('.out.ndjson.pages.'))).toBe(true);
+    await first.abort(deferral());
+
+    const second = openSink();
+    expect(await second.runs.open()).toMatchObject({ resumed: true, pagesStored: 70 });
+    for (let page = 71; page <= 75; page += 1) await second.write(bigPage(page));
+    await second.abort(deferral());
+
+    const third = openSink();
+    expect(await third.runs.open()).toMatchObject({ resumed: true, pagesStored: 75 });
+    const keys = Array.from({ length: 76 }, (_, index) => bigPage(index + 1).key);
+    const stored = await third.checkpoint?.completed(keys);
+    expect([...(stored?.keys() ?? [])]).toEqual(keys.slice(0, 75));
+    expect(stored?.get(keys[74] as string)).toEqual(bigPage(75).nextTasks);
+    await third.write(bigPage(76));
+    await third.close();
+    expect(await symbolsIn(path)).toEqual(Array.from({ length: 76 }, (_, index) => `S${index + 1}`));
+    expect(await readdir(folder)).toEqual(['.out.ndjson.runs.json', 'out.ndjson']);
+  });
 });

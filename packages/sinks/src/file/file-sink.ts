@@ -93,11 +93,15 @@ export class FileSink<D = unknown> implements Sink<D> {
   #ready: WriteStream | undefined;
   /** One line per page written (its key and next tasks), kept if the run is deferred. */
   #pagesStream: WriteStream | undefined;
+  /** The output's folder, made once (`mkdir -p`). */
+  #folder: Promise<unknown> | undefined;
   /** What a resumed run took over from its deferred self. */
   #adopted: AdoptedRun | undefined;
-  /** Lines of the pages file not yet handed to its stream, and how many. */
+  /**
+   * Lines of the pages file not yet handed to its stream: the file is made only once they reach
+   * {@link pagesBatchBytes}, or the run is deferred; a run shorter than that never writes one.
+   */
   #pagesLines = '';
-  #pagesBatched = 0;
   #pages = 0;
   #records = 0;
   /** Buffers pages were written from, free for the next ones (see `#encode`). */
@@ -156,7 +160,7 @@ export class FileSink<D = unknown> implements Sink<D> {
    * `close()` and `abort()`) waits for the mark, so nothing of the run is stored before it.
    */
   #openRun(options?: OpenRunOptions): Promise<OpenedRun> {
-    this.#opened ??= mkdir(dirname(this.path), { recursive: true })
+    this.#opened ??= this.#makeFolder()
       .then(() => this.#runs.begin(options))
       .then(async ({ opened, marked }) => {
         this.#marked = marked;
@@ -214,9 +218,7 @@ export class FileSink<D = unknown> implements Sink<D> {
     // The pages file is read only after a deferral, which flushes it first (`#keep`), and a write
     // error fails that flush as it fails `close()`: its lines go in batches, not a write each.
     this.#pagesLines += page.line;
-    this.#pagesBatched += 1;
-    if (this.#pagesBatched >= pagesBatch || this.#pagesLines.length >= pagesBatchBytes)
-      this.#writePagesLines();
+    if (this.#pagesLines.length >= pagesBatchBytes) this.#writePagesLines();
     if (page.keys) for (const key of page.keys) this.#keys.add(key);
     this.#pages += 1;
     this.#records += page.records;
@@ -304,7 +306,9 @@ export class FileSink<D = unknown> implements Sink<D> {
       if (prepared.status === 'fulfilled') await prepared.value?.discard();
       throw error;
     }
-    await Promise.all([rm(this.pagesTemporaryPath, { force: true }), prepared.value?.commit()]);
+    // The pages file exists only if its lines outgrew the batch, or a deferred run's was adopted.
+    const pagesFile = this.#pagesStream !== undefined || this.#adopted !== undefined;
+    await Promise.all([pagesFile && rm(this.pagesTemporaryPath, { force: true }), prepared.value?.commit()]);
     return { pages: this.#pages, records: this.#records, location: this.path };
   }
 
@@ -350,7 +354,7 @@ export class FileSink<D = unknown> implements Sink<D> {
   }
 
   #open(): Promise<WriteStream> {
-    this.#stream ??= mkdir(dirname(this.path), { recursive: true }).then(async () => {
+    this.#stream ??= this.#makeFolder().then(async () => {
       // Dead writers' partials swept while the run's files open.
       const swept = this.#sweep();
       // A resumed deferred run appends to the lines it took over.
@@ -359,8 +363,6 @@ export class FileSink<D = unknown> implements Sink<D> {
       // Errors reach the write callbacks and close(); without a listener, a write still in flight
       // when abort() destroys the stream emits ERR_STREAM_DESTROYED and crashes the process.
       stream.on('error', () => {});
-      this.#pagesStream = createWriteStream(this.pagesTemporaryPath, { flags });
-      this.#pagesStream.on('error', () => {});
       await swept;
       return stream;
     });
@@ -376,11 +378,34 @@ export class FileSink<D = unknown> implements Sink<D> {
     return this.#swept;
   }
 
-  /** Hands the batched lines of the pages file to its stream. */
+  /** The output's folder, made once for the run and its files. */
+  #makeFolder(): Promise<unknown> {
+    this.#folder ??= mkdir(dirname(this.path), { recursive: true }).catch((error: unknown) => {
+      this.#folder = undefined;
+      throw error;
+    });
+    return this.#folder;
+  }
+
+  /**
+   * Hands the batched lines of the pages file to its stream, opened on the first batch (after
+   * the data file's: a failed open of that one leaves no pages file behind). A resumed deferred
+   * run appends to the lines it took over.
+   */
   #writePagesLines(): void {
-    if (this.#pagesLines !== '') this.#pagesStream?.write(this.#pagesLines);
+    if (this.#pagesLines === '') return;
+    this.#openPagesStream().write(this.#pagesLines);
     this.#pagesLines = '';
-    this.#pagesBatched = 0;
+  }
+
+  #openPagesStream(): WriteStream {
+    if (this.#pagesStream === undefined) {
+      const flags = this.#adopted === undefined ? 'w' : 'a';
+      this.#pagesStream = createWriteStream(this.pagesTemporaryPath, { flags });
+      // Errors reach `#flush` (a deferral's, through `finished`), as the data stream's do.
+      this.#pagesStream.on('error', () => {});
+    }
+    return this.#pagesStream;
   }
 
   /**
@@ -389,7 +414,14 @@ export class FileSink<D = unknown> implements Sink<D> {
    */
   async #flush(keepPages: boolean): Promise<void> {
     const stream = await this.#open();
-    this.#writePagesLines();
+    if (keepPages) {
+      // Kept for the resume, even empty (a deferral before any page was stored).
+      this.#openPagesStream();
+      this.#writePagesLines();
+    } else {
+      // Deleted once the run is in place: the lines it still holds need not be written.
+      this.#pagesLines = '';
+    }
     stream.end();
     this.#pagesStream?.end();
     await Promise.all([finished(stream), this.#pagesStream && finished(this.#pagesStream)]);
@@ -421,8 +453,7 @@ type StoredPage = PageLabel & {
   readonly keys: readonly string[] | undefined;
 };
 
-/** Pages whose lines the pages file gets in one write, at most (or once they reach 64 KB). */
-const pagesBatch = 64;
+/** The pages file's lines are written in batches of this many characters (and at a deferral). */
 const pagesBatchBytes = 65_536;
 
 async function syncFile(file: string): Promise<void> {
