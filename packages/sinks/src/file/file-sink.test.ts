@@ -196,6 +196,9 @@ describe('FileSink', () => {
       `.out.ndjson.${ended}.0badf00d.partial`,
       // The pid lives, but another process has it: the start time differs.
       `.out.ndjson.${alive}-${Number(aliveStart) + 1}.0badf00d.partial`,
+      // Its pages file's and its state file's, swept in the same read of the folder.
+      `.out.ndjson.pages.${ended}-12345.0badf00d.partial`,
+      `..out.ndjson.runs.json.${ended}-12345.0badf00d.partial`,
     ];
     const kept = [
       `.out.ndjson.${alive}-${aliveStart}.0badf00d.partial`,
