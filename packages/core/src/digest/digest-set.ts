@@ -24,7 +24,8 @@ export type DigestSetOptions = {
  * four words inline, at most 0.7 full, doubled when fuller. A lookup touches that one array and,
  * mostly, one cache line (four slots a 64-byte line), where a {@link DigestTable} touches its
  * shard list, a shard's index, the chunk list and a chunk: 4–5 misses a key when cold.
- * Memory: 16 bytes a slot, so 23–46 bytes a digest (load 0.35–0.7), 2 MB at most by default,
+ * Memory: 16 bytes a slot, so 23–46 bytes a digest (load 0.35–0.7) once past the first 16 KB
+ * (128 KB at most when sized for a stated count), 2 MB at most by default,
  * 3 MB while the last doubling holds both arrays (and 2 MB besides the table while it moves).
  *
  * Past 0.7 of `flatSlots` new digests go into a {@link DigestTable} (24–32 bytes a digest), whose
@@ -57,7 +58,7 @@ export class DigestSet {
     }
     this.#flatSlots = flatSlots;
     const expected = Math.min(options.expected ?? 0, loadLimit(Math.min(flatSlots, presizeSlots)));
-    let size = initialSlots;
+    let size = Math.min(firstSlots, flatSlots);
     while (loadLimit(size) < expected) size *= 2;
     this.#slots = new Uint32Array(size * 4);
     this.#mask = size - 1;
@@ -146,7 +147,13 @@ export class DigestSet {
   }
 }
 
+/** The fewest flat slots (tests' sets). */
 const initialSlots = 16;
+/**
+ * Slots a set starts with when told of no count (16 KB): twice the 8 KB of a DigestTable's 256
+ * first shard indexes, in one array instead of 256, and 6 doublings fewer to a few thousand keys.
+ */
+const firstSlots = 1024;
 const defaultFlatSlots = 1 << 17;
 /** The most slots a set is sized for up front (128 KB, 5,734 digests). */
 const presizeSlots = 1 << 13;
