@@ -28,7 +28,13 @@ const benches = [
     name: 'completeness-cpu',
     file: 'completeness-cpu.mjs',
     flags: [],
-    note: "checkCompleteness's CPU per page of 50 records, a new ledger a run of 94 pages, no I/O",
+    note: "checkCompleteness's CPU per page of 50 records, a new ledger a run of 94 pages, no I/O; plain and churned",
+  },
+  {
+    name: 'digest-set-move',
+    file: 'digest-set-move.mjs',
+    flags: ['--expose-gc'],
+    note: "the ledger's key set filled to 2M digests: its doublings, its move into a DigestTable, longest adds",
   },
   { name: 'limiter', file: 'limiter/limiter-bench.mjs', flags: [], note: 'Redis limiters, 8 processes, 9/s' },
   {

@@ -76,10 +76,11 @@ const scenario = fc.record({
 });
 
 describe('CompletenessLedger against a Set-based model', () => {
-  it.prop([scenario])(
+  // A flat size of 16 moves a scope's keys into a sharded table at its 12th key.
+  it.prop([scenario, fc.constantFrom(undefined, 16)])(
     'finds the same duplicates, keeps the same records and counts alike',
-    ({ keyArrays, calls }) => {
-      const ledger = new CompletenessLedger();
+    ({ keyArrays, calls }, flatSlots) => {
+      const ledger = new CompletenessLedger({ flatSlots });
       const model = new SetLedger();
       for (const call of calls) {
         const keys = keyArrays[call.keys % keyArrays.length] as string[];
