@@ -25,6 +25,12 @@ const benches = [
   },
   { name: 'wtd-throughput', file: 'wtd-throughput.mjs', flags: [], note: 'capital vs a hand-written loop' },
   {
+    name: 'wtd-cpu',
+    file: 'wtd-cpu.mjs',
+    flags: [],
+    note: "wtd-throughput's two sides with the pages replayed from memory: each side's CPU per page",
+  },
+  {
     name: 'completeness-cpu',
     file: 'completeness-cpu.mjs',
     flags: [],

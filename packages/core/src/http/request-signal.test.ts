@@ -33,6 +33,22 @@ afterEach(async () => {
 });
 
 describe('requestSignal', () => {
+  it('aborts every request in flight under a crawl’s signal, with one listener on it', async () => {
+    const crawl = new AbortController();
+    const attempts = Array.from({ length: 20 }, () =>
+      requestSignal({ signal: crawl.signal, timeoutMs: 60_000 }),
+    );
+    const released = attempts.splice(0, 5);
+    for (const attempt of released) attempt.release();
+    expect(getEventListeners(crawl.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('the run was stopped');
+    crawl.abort(reason);
+
+    expect(attempts.map((attempt) => attempt.signal.reason)).toEqual(attempts.map(() => reason));
+    expect(released.every((attempt) => !attempt.signal.aborted)).toBe(true);
+    for (const attempt of attempts) attempt.release();
+  });
+
   it('aborts the request with the crawl’s reason', async () => {
     const crawl = new AbortController();
     const attempt = requestSignal({ signal: crawl.signal, timeoutMs: 60_000 });
@@ -82,10 +98,12 @@ describe('requestSignal', () => {
 
     expect(await response.json()).toEqual({ ok: true });
     expect(attempt.signal.aborted).toBe(false);
-    // Released once the body is read: the crawl's long-lived signal keeps no listener per request.
-    expect(getEventListeners(crawl.signal, 'abort')).toHaveLength(1);
     attempt.release();
-    expect(getEventListeners(crawl.signal, 'abort')).toHaveLength(0);
+    // Released once the body is read: the crawl's long-lived signal keeps no listener per request,
+    // and a released request is not aborted with the crawl.
+    expect(getEventListeners(crawl.signal, 'abort')).toHaveLength(1);
+    crawl.abort(new Error('the run was stopped after the request'));
+    expect(attempt.signal.aborted).toBe(false);
   });
 
   it('fails at once when the crawl was aborted before the request', async () => {
