@@ -268,6 +268,14 @@ describe('PostgreSQL: a run killed with SIGKILL, then resumed', () => {
 describe('file: a run killed with SIGKILL, then run again', () => {
   const path = () => join(folder, 'listings.ndjson');
 
+  /** Whether the state file beside the output holds a run marked `running`. */
+  async function markedRunning(): Promise<boolean> {
+    const text = await readFile(join(folder, '.listings.ndjson.runs.json'), 'utf8').catch(() => undefined);
+    if (text === undefined) return false;
+    const state = JSON.parse(text) as { runs: { state: string }[] };
+    return state.runs.some((run) => run.state === 'running');
+  }
+
   async function stored(): Promise<string[]> {
     const text = await readFile(path(), 'utf8').catch(() => '');
     return text
@@ -291,6 +299,9 @@ describe('file: a run killed with SIGKILL, then run again', () => {
         emulator.hold(k);
         const killed = capitalRun(`file:${path()}`, disposition);
         await until(`${k} pages answered`, killed, async () => emulator.heldRequests() > 0);
+        // The run's `running` mark is flushed while its first requests go out: killed before it
+        // is in place, the run leaves no trace and the next one starts anew (no resume to see).
+        await until('the run marked running', killed, async () => markedRunning());
         await kill(killed);
         expect(await stored()).toEqual([markerLine]);
         emulator.release();
