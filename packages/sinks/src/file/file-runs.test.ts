@@ -157,14 +157,18 @@ describe('FileSink runs and dispositions', () => {
     const runs = await new FileSink({ path, job: 'job', fsync: false }).runs.list();
     expect(runs).toEqual([{ ...old, id: '1b2c3d4e' }, old]);
 
-    const resumed = await new FileSink<Row>({
+    const resuming = new FileSink<Row>({
       path,
       recordKey: (row) => row.id,
       job: 'job',
       disposition: 'merge',
       fsync: false,
-    }).runs.open();
+    });
+    const resumed = await resuming.runs.open();
     expect(resumed.run).not.toHaveProperty('resumeAt');
+    // Its `running` mark is written after open() resolves: abort() waits for it, so nothing is
+    // left writing into the folder once the test ends.
+    await resuming.abort();
   });
   it('finishes the run only once the data is in place: a close whose output fails leaves it running', async () => {
     const sink = new FileSink<Row>({ path, recordKey: (row) => row.id, disposition: 'merge', job: 'job' });

@@ -60,6 +60,11 @@ export type FileSinkOptions<D> = {
  *
  * `write` resolves once the page is handed to the OS, so a slow disk slows the crawl.
  *
+ * `runs.open()` resolves once the run is chosen; its `running` mark is written and flushed while
+ * the crawl's first requests go out, and `write`, `close`, `abort` and `runs.list()` wait for it.
+ * A process killed before the mark is in place leaves no trace of the run. Open a sink only to
+ * write to it, close it or abort it.
+ *
  * A run aborted because it was deferred (`RunDeferredError`: the API asked for a long pause)
  * keeps what it wrote, with each page's key and next tasks, beside the output; its resume takes
  * it over and skips those pages (see {@link FileSink.checkpoint}). Any other abort deletes it.
