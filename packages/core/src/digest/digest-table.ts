@@ -21,11 +21,6 @@ export class DigestTable {
   readonly #shardCounts: Int32Array;
   readonly #shardShift: number;
   readonly #layout: ChunkLayout;
-  // Where shards' first grown indexes are cut from, `slabShards` at a time: an index this size is
-  // a typed array outside the heap, and one allocation for 16 of them costs a tenth as much as
-  // 16 (256 made one by one cost ~2 µs a page in a run of 94 pages of 50 keys).
-  #slab: Int32Array | undefined;
-  #slabCut = 0;
 
   /**
    * @param maxCount the most digests it will hold, when known: a small table (a short window of
@@ -101,8 +96,7 @@ export class DigestTable {
    * shard once, not three times (768 typed arrays made and dropped, ~7 µs a page of 50 keys).
    */
   #regrow(old: Int32Array): Int32Array {
-    const size = Math.max(old.length * 2, firstGrowSlots);
-    const slots = size === firstGrowSlots ? this.#cutFromSlab() : new Int32Array(size);
+    const slots = new Int32Array(Math.max(old.length * 2, firstGrowSlots));
     for (const entry of old) {
       if (entry === 0) continue;
       const number = entry - 1;
@@ -111,24 +105,11 @@ export class DigestTable {
     }
     return slots;
   }
-
-  /** A zeroed index of {@link firstGrowSlots} slots, a view of the current slab. */
-  #cutFromSlab(): Int32Array {
-    if (this.#slab === undefined || this.#slabCut === slabShards) {
-      this.#slab = new Int32Array(firstGrowSlots * slabShards);
-      this.#slabCut = 0;
-    }
-    const start = this.#slabCut * firstGrowSlots;
-    this.#slabCut += 1;
-    return this.#slab.subarray(start, start + firstGrowSlots);
-  }
 }
 
 const maxShardBits = 8;
 const minSlots = 8;
 const firstGrowSlots = 64;
-/** Shards' first grown indexes a slab holds (4 KB; a slab is freed when all 16 have grown on). */
-const slabShards = 16;
 /** Small chunks of at most 4,096 entries: 64 KB of digests, quick to allocate for a short crawl. */
 const maxChunkBits = 12;
 

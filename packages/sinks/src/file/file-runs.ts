@@ -64,16 +64,10 @@ export class FileRuns {
     return runs.filter((run) => run.job === this.#job).reverse();
   }
 
-  /** Opens the run to write (see `RunLedger.open`), marking it `running` in the state file. */
-  async open(options: OpenRunOptions = {}): Promise<OpenedRun> {
-    const { opened, marked } = await this.begin(options);
-    await marked;
-    return opened;
-  }
-
   /**
-   * {@link open} in two steps: the run is chosen at once, and its `running` mark is written and
-   * flushed in `marked`, so that a sink can start the crawl's first requests meanwhile. Nothing
+   * Opens the run to write (see `RunLedger.open`) in two steps: the run is chosen at once, and its
+   * `running` mark is written to the state file and flushed in `marked`, so that a sink can start
+   * the crawl's first requests meanwhile. Nothing
    * of the run may become visible before `marked` resolves (the file sink waits for it before its
    * first write and its commit); a crash before then leaves no trace of the run, as if it had not
    * started.
@@ -119,15 +113,10 @@ export class FileRuns {
     return { opened: { run, resumed: resumed !== undefined, pagesStored: 0, watermark }, marked };
   }
 
-  /** Marks a run finished with its page count and watermark; called once its data is in place. */
-  async finish(runId: string, pages: number, watermark: string | undefined): Promise<void> {
-    await (await this.prepareFinish(runId, pages, watermark)).commit();
-  }
-
   /**
-   * {@link finish} in two steps, so that a sink can write and flush the state file's new version
-   * while its data is flushed too: it takes effect on `commit` (a rename), to be called once
-   * the data is in place; `discard` deletes it instead.
+   * Marks a run finished with its page count and watermark, in two steps, so that a sink can
+   * write and flush the state file's new version while its data is flushed too: it takes effect
+   * on `commit` (a rename), to be called once the data is in place; `discard` deletes it instead.
    */
   async prepareFinish(runId: string, pages: number, watermark: string | undefined): Promise<PreparedState> {
     await this.#marking;
