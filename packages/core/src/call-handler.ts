@@ -14,6 +14,7 @@ import { parseExpectation } from './completeness/expectation.js';
 import { InvalidTaskResultError, type TaskLabel } from './errors.js';
 import { redactError } from './redact/redact-error.js';
 import type { HandlerContext, HandlerResult, LazyHandler, NextTasks, Task, TaskResult } from './task.js';
+import { telemetryOff } from './telemetry/telemetry-off.js';
 import { traceAttempt } from './telemetry/trace-attempt.js';
 
 /**
@@ -28,8 +29,10 @@ export function callHandler<T extends Task, D>(
   context: HandlerContext,
   label: TaskLabel,
 ): Observable<HandlerResult<T, D>> {
-  // A span per attempt (a no-op without an OpenTelemetry SDK), current while the handler runs.
-  return traceAttempt(label, context, untracedCall(handler, task, context, label));
+  const call = untracedCall(handler, task, context, label);
+  // A span per attempt, current while the handler runs, and the attempt's metrics; neither
+  // wrapped around the call when nothing would record them.
+  return telemetryOff() ? call : traceAttempt(label, context, call);
 }
 
 function untracedCall<T extends Task, D>(

@@ -18,6 +18,8 @@ import { runTask, type TaskOutcome } from './run-task.js';
 import { SeenKeys } from './seen-keys.js';
 import { isPending, nextTaskSource, type Pulled, SeedQueue, type TaskSource } from './task-source.js';
 
+type Writable<O> = { -readonly [K in keyof O]: O[K] };
+
 /** Seeds as `crawl` and `crawlFrom` take them. */
 export type CrawlSeeds<T extends Task> = Observable<T> | Iterable<T> | AsyncIterable<T>;
 
@@ -314,24 +316,28 @@ export function crawlSeeds<T extends Task, D>(
       // crawl start tasks or complete before this page has passed the operators downstream, or
       // the last page is lost: `pump` waits until `next` has returned.
       emitting = true;
+      // Built field by field: spreading the result (and an optional `last`) cost more a page.
+      const page: Writable<CrawlPage<T, D>> = {
+        task: result.task,
+        data: result.data,
+        nextTasks,
+        key: entry.key,
+        depth: entry.depth,
+        attempts,
+        fetchedAt: config.scheduler.now(),
+        ack: () => {
+          if (acknowledged) return;
+          acknowledged = true;
+          unacknowledged -= 1;
+          unacknowledgedRecords -= records;
+          unacknowledgedBytes -= bytes;
+          pump();
+        },
+      };
+      if (result.expect !== undefined) page.expect = result.expect;
+      if (last) page.last = true;
       try {
-        subscriber.next({
-          ...result,
-          nextTasks,
-          key: entry.key,
-          depth: entry.depth,
-          attempts,
-          fetchedAt: config.scheduler.now(),
-          ...(last ? { last: true } : {}),
-          ack: () => {
-            if (acknowledged) return;
-            acknowledged = true;
-            unacknowledged -= 1;
-            unacknowledgedRecords -= records;
-            unacknowledgedBytes -= bytes;
-            pump();
-          },
-        });
+        subscriber.next(page);
       } finally {
         emitting = false;
       }

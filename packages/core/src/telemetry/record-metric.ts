@@ -1,4 +1,10 @@
-import { type Attributes, type Meter, type MeterProvider, metrics } from '@opentelemetry/api';
+import {
+  type Attributes,
+  createNoopMeter,
+  type Meter,
+  type MeterProvider,
+  metrics,
+} from '@opentelemetry/api';
 import { type CapitalMetricName, capitalMetrics } from './metric-catalogue.js';
 
 /** One measurement, as {@link observeMetrics} hands it over. */
@@ -17,7 +23,9 @@ type Instrument = { record(value: number, attributes: Attributes): void };
 const listeners = new Set<MetricsListener>();
 // The metrics API has no proxy provider (unlike traces): a meter taken before the application
 // registers its SDK stays a no-op forever. So instruments are re-created when the provider changes.
-let instrumentsOf: { provider: MeterProvider; byName: Map<CapitalMetricName, Instrument> } | undefined;
+let instrumentsOf:
+  | { provider: MeterProvider; meter: Meter; noop: boolean; byName: Map<CapitalMetricName, Instrument> }
+  | undefined;
 
 /**
  * Records one measurement through `@opentelemetry/api` (a no-op unless the application
@@ -29,6 +37,8 @@ export function recordMetric(
   value: number,
   attributes: Readonly<Record<string, string | number>> = {},
 ): void {
+  const { noop } = meterOfProvider();
+  if (noop && listeners.size === 0) return;
   instrument(name).record(value, attributes);
   for (const listener of listeners) {
     try {
@@ -50,13 +60,31 @@ export function observeMetrics(listener: MetricsListener): () => void {
   return () => listeners.delete(listener);
 }
 
-function instrument(name: CapitalMetricName): Instrument {
+/**
+ * Whether every measurement would be dropped: no MeterProvider registered (the API's no-op
+ * meter) and no {@link observeMetrics} listener. Asked per call, as an application may register
+ * either after Capital is loaded; then the work of measuring (clocks, attributes) can be skipped.
+ */
+export function metricsOff(): boolean {
+  return listeners.size === 0 && meterOfProvider().noop;
+}
+
+/** The meter of the registered provider, taken again when the provider changes. */
+function meterOfProvider(): NonNullable<typeof instrumentsOf> {
   const provider = metrics.getMeterProvider();
-  if (instrumentsOf?.provider !== provider) instrumentsOf = { provider, byName: new Map() };
-  let found = instrumentsOf.byName.get(name);
+  if (instrumentsOf?.provider !== provider) {
+    const meter = provider.getMeter('@capital/core');
+    instrumentsOf = { provider, meter, noop: meter === createNoopMeter(), byName: new Map() };
+  }
+  return instrumentsOf;
+}
+
+function instrument(name: CapitalMetricName): Instrument {
+  const state = meterOfProvider();
+  let found = state.byName.get(name);
   if (found === undefined) {
-    found = create(provider.getMeter('@capital/core'), name);
-    instrumentsOf.byName.set(name, found);
+    found = create(state.meter, name);
+    state.byName.set(name, found);
   }
   return found;
 }

@@ -2,6 +2,7 @@ import { context as otelContext, type Span, SpanKind, SpanStatusCode, trace } fr
 import { reportApiAnswer } from '../limit/api-answers.js';
 import { attr } from './attributes.js';
 import { recordMetric } from './record-metric.js';
+import { telemetryOff } from './telemetry-off.js';
 import { noteHttpStatus, tracer, tracingOff } from './trace-attempt.js';
 
 /** What a handler says about the HTTP request it is about to make. */
@@ -46,6 +47,8 @@ export async function traceHttpCall<R>(
   info: HttpCallInfo,
   call: (report: HttpCallReport) => Promise<R>,
 ): Promise<R> {
+  // Nothing observes the call: only whoever learns the rate from the answers hears of it.
+  if (telemetryOff()) return call(unobservedReport);
   const serverAddress = hostOf(info.url);
   const metricAttributes = serverAddress === undefined ? {} : { [attr.serverAddress]: serverAddress };
   if (tracingOff()) {
@@ -91,6 +94,11 @@ export async function traceHttpCall<R>(
     span.end();
   }
 }
+
+const unobservedReport: HttpCallReport = {
+  status: (status, headers) => reportApiAnswer(status, headers),
+  bytes: () => {},
+};
 
 /** The host depends only on a URL's `scheme://authority`, the same for every page of an API. */
 const origins = new Map<string, string | undefined>();
