@@ -19,6 +19,20 @@ describe('DigestTable', () => {
     },
   );
 
+  it('shares nothing between tables: keys added to one are never found in another', () => {
+    const first = new DigestTable();
+    for (let n = 0; n < 600; n += 1) first.add(digestOfText(`key ${n}`));
+    const second = new DigestTable(1_000);
+    const third = new DigestTable();
+    for (let n = 0; n < 600; n += 1) {
+      expect(second.find(digestOfText(`key ${n}`))).toBe(-1);
+      expect(third.find(digestOfText(`key ${n}`))).toBe(-1);
+    }
+    expect(third.add(digestOfText('key 0'))).toBe(0);
+    expect(first.find(digestOfText('key 599'))).toBe(599);
+    expect([second.count, third.count]).toEqual([0, 1]);
+  });
+
   it('keeps finding every digest across many chunks, small and big, and shard grows', () => {
     const table = new DigestTable();
     // 16 small chunks of 4,096 digests, then two big ones of 65,536 and part of a third.

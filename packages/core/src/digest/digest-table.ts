@@ -17,7 +17,8 @@ import { ChunkLayout } from './chunk-layout.js';
 export class DigestTable {
   count = 0;
   readonly #chunks: Uint32Array[] = [];
-  readonly #shards: Int32Array[] = [];
+  readonly #shards: Int32Array[];
+  readonly #firstSlots: number;
   readonly #shardCounts: Int32Array;
   readonly #shardShift: number;
   readonly #layout: ChunkLayout;
@@ -36,7 +37,10 @@ export class DigestTable {
     // Room for the first ~1,000 keys (or all of a small table) without a grow, as one table had.
     let slots = minSlots;
     while (slots << shardBits < Math.min(maxCount, 1024) * 2) slots *= 2;
-    for (let shard = 0; shard < 1 << shardBits; shard += 1) this.#shards.push(new Int32Array(slots));
+    this.#firstSlots = slots;
+    // Each shard's index is made by its first key: a crawl of a few pages touches few of the
+    // 256, and making them all cost more than the crawl's other set-up.
+    this.#shards = new Array<Int32Array>(1 << shardBits).fill(unmadeShard);
   }
 
   /** The number of `digest` when it is in the table, else -1. */
@@ -91,11 +95,13 @@ export class DigestTable {
   }
 
   /**
-   * A shard's index twice the size (at least {@link firstGrowSlots}), its entries placed anew.
+   * A shard's first index, or its index twice the size (at least {@link firstGrowSlots}), its
+   * entries placed anew.
    * The first grow goes straight to 64 slots: a run of a few thousand keys then grows each
    * shard once, not three times (768 typed arrays made and dropped, ~7 µs a page of 50 keys).
    */
   #regrow(old: Int32Array): Int32Array {
+    if (old === unmadeShard) return new Int32Array(this.#firstSlots);
     const slots = new Int32Array(Math.max(old.length * 2, firstGrowSlots));
     for (const entry of old) {
       if (entry === 0) continue;
@@ -107,6 +113,11 @@ export class DigestTable {
   }
 }
 
+/**
+ * The index of a shard with no key yet, shared and never written: every lookup in it misses at
+ * once, and the first key added makes the shard its own (one key in one slot is over half full).
+ */
+const unmadeShard = new Int32Array(1);
 const maxShardBits = 8;
 const minSlots = 8;
 const firstGrowSlots = 64;
