@@ -1,5 +1,5 @@
 import type { Task } from '../task.js';
-import type { PageStep, PaginationState } from './paginator.js';
+import type { Expected, PageStep, PaginationState } from './paginator.js';
 import { expectedOf, type ResolvedBase, type StepContext } from './paginator-internals.js';
 
 /**
@@ -28,12 +28,6 @@ export function fanOutStep<T extends Task, B, R>(
     context.totalPages ??
     (context.totalRecords === undefined ? undefined : Math.ceil(context.totalRecords / pageSize));
   if (pages === undefined || state.page >= pages) return undefined;
-  const expected = expectedOf(context, pageSize);
-  const step = (nextTasks: T[], done: boolean): PageStep<T> => ({
-    nextTasks,
-    done,
-    ...(expected === undefined ? {} : { expected }),
-  });
   if (context.records === 0) {
     throw fail('empty-page', `the page is empty, yet ${pages} pages were announced`);
   }
@@ -43,7 +37,7 @@ export function fanOutStep<T extends Task, B, R>(
       `the page has ${context.records} records, not ${pageSize}, yet it is not the last of ${pages}`,
     );
   }
-  if (state.fanned === true) return step([], true);
+  if (state.fanned === true) return stepOf([], true, expectedOf(context, pageSize));
   if (state.page !== 1) return undefined;
   if (pages > base.maxPages)
     throw fail('max-pages', `${pages} pages were announced, more than maxPages (${base.maxPages})`);
@@ -61,5 +55,9 @@ export function fanOutStep<T extends Task, B, R>(
       }),
     );
   }
-  return step(nextTasks, false);
+  return stepOf(nextTasks, false, expectedOf(context, pageSize));
+}
+
+function stepOf<T extends Task>(nextTasks: T[], done: boolean, expected: Expected | undefined): PageStep<T> {
+  return expected === undefined ? { nextTasks, done } : { nextTasks, done, expected };
 }

@@ -204,6 +204,54 @@ describe('pageNumber', () => {
     );
   });
 
+  it('names the first record of a page that repeats an earlier one of it', () => {
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'empty-page',
+      recordKey: (row) => row.id,
+    });
+    const error = expectFailure(
+      () => paginator.next(seed, page({ data: [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'b' }] })),
+      'duplicate-record',
+      1,
+    );
+    expect(error.reason).toBe('record 4 of the page repeats an earlier one of it');
+  });
+
+  it("names the record that repeats the previous page's last, short key or long", () => {
+    for (const id of [(n: number) => `r${n}`, (n: number) => `${'k'.repeat(80)}${n}`]) {
+      const paginator = pageNumber<SearchTask, Body, { id: string }>({
+        stop: 'empty-page',
+        recordKey: (row) => row.id,
+      });
+      const [second] = paginator.next(seed, page({ data: [{ id: id(1) }, { id: id(2) }] })) as [SearchTask];
+      const error = expectFailure(
+        () => paginator.next(second, page({ data: [{ id: id(3) }, { id: id(4) }, { id: id(2) }] })),
+        'duplicate-record',
+        2,
+      );
+      expect(error.reason).toBe('record 3 of the page repeats the last record of the previous page');
+    }
+  });
+
+  it('carries the last record key across an empty page it allows', () => {
+    const paginator = pageNumber<SearchTask, Body, { id: string }>({
+      stop: 'has-more',
+      hasMore: (body) => body.has_more,
+      recordKey: (row) => row.id,
+      allowEmptyPages: true,
+    });
+    const [second] = paginator.next(seed, page({ data: [{ id: 'a' }, { id: 'b' }], has_more: true })) as [
+      SearchTask,
+    ];
+    const [third] = paginator.next(second, page({ data: [], has_more: true })) as [SearchTask];
+    expect(third.pagination?.lastKey).toBe('k:b');
+    expectFailure(
+      () => paginator.next(third, page({ data: [{ id: 'b' }], has_more: false })),
+      'duplicate-record',
+      3,
+    );
+  });
+
   it('fails with max-pages when the chain would grow past maxPages', () => {
     const paginator = pageNumber<SearchTask, Body, { id: string }>({ stop: 'empty-page', maxPages: 2 });
     expectFailure(() => run(paginator, (number) => ({ data: rows(number * 10, 1) })), 'max-pages', 2);

@@ -66,7 +66,8 @@ export type StepContext<T extends Task> = {
   readonly totalRecords: number | undefined;
   readonly totalPages: number | undefined;
   readonly hasMore: boolean | undefined;
-  readonly lastKey: string | undefined;
+  /** The key of the page's last record, with `recordKey` and records. */
+  readonly lastRecordKey: string | undefined;
   readonly fail: (code: PaginationErrorCode, reason: string) => PaginationError;
 };
 
@@ -101,8 +102,8 @@ export function examine<T extends Task, B, R>(
   if (totalPages !== undefined && state.page > totalPages && records > 0) {
     throw fail('inconsistent-total', `the page has records, yet only ${totalPages} pages were announced`);
   }
-  const lastKey = checkKeys(page.records, state.lastKey, options.recordKey, fail);
-  return { task, state, records, after, totalRecords, totalPages, hasMore, lastKey, fail };
+  const lastRecordKey = checkKeys(page.records, state.lastKey, options.recordKey, fail);
+  return { task, state, records, after, totalRecords, totalPages, hasMore, lastRecordKey, fail };
 }
 
 /** The totals a completeness check may expect, where known. */
@@ -112,11 +113,10 @@ export function expectedOf(context: StepContext<Task>, pageSize?: number): Expec
     (context.totalRecords !== undefined && pageSize !== undefined
       ? Math.max(1, Math.ceil(context.totalRecords / pageSize))
       : undefined);
-  if (context.totalRecords === undefined && pages === undefined) return undefined;
-  return {
-    ...(context.totalRecords === undefined ? {} : { records: context.totalRecords }),
-    ...(pages === undefined ? {} : { pages }),
-  };
+  const records = context.totalRecords;
+  // Built whole, not spread: it is made on every page.
+  if (records === undefined) return pages === undefined ? undefined : { pages };
+  return pages === undefined ? { records } : { records, pages };
 }
 
 /**
@@ -162,12 +162,14 @@ export function continueChain<T extends Task, B, R>(
     throw fail('max-pages', `the chain would grow past maxPages (${options.maxPages})`);
   }
   const brent = position === undefined ? pickBrent(state) : advance(state, position, fail);
+  // An empty page (or one without record keys) passes the previous page's last key on.
+  const lastKey = context.lastRecordKey === undefined ? state.lastKey : keyToken(context.lastRecordKey);
   const next: PaginationState = {
     page: state.page + 1,
     records: context.after,
     ...(context.totalRecords === undefined ? {} : { totalRecords: context.totalRecords }),
     ...(context.totalPages === undefined ? {} : { totalPages: context.totalPages }),
-    ...(context.lastKey === undefined ? {} : { lastKey: context.lastKey }),
+    ...(lastKey === undefined ? {} : { lastKey }),
     ...brent,
   };
   const expected = expectedOf(context, pageSize);
@@ -181,27 +183,29 @@ export const initialState: PaginationState = { page: 1, records: 0, power: 1, st
 export function readState(task: Task, field: string): PaginationState {
   const raw = task[field];
   if (raw === undefined) return initialState;
-  const fail = (problem: string) =>
-    new PaginationError(task, 1, 'invalid-state', `task field '${field}' ${problem}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail('is not an object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw stateError(task, field, 'is not an object');
   const state = raw as JsonObject;
-  for (const key of ['page', 'power'] as const) {
-    if (!isWhole(state[key]) || (state[key] as number) < 1) throw fail(`has no whole ${key} ≥ 1`);
-  }
-  for (const key of ['records', 'steps'] as const) {
-    if (!isWhole(state[key])) throw fail(`has no whole ${key} ≥ 0`);
-  }
-  for (const key of ['totalRecords', 'totalPages'] as const) {
-    if (state[key] !== undefined && !isWhole(state[key]))
-      throw fail(`has a ${key} that is not a whole number`);
-  }
+  // Field by field, in this order, without arrays of names: it runs on every page.
+  if (!isWhole(state.page) || state.page < 1) throw stateError(task, field, 'has no whole page ≥ 1');
+  if (!isWhole(state.power) || state.power < 1) throw stateError(task, field, 'has no whole power ≥ 1');
+  if (!isWhole(state.records)) throw stateError(task, field, 'has no whole records ≥ 0');
+  if (!isWhole(state.steps)) throw stateError(task, field, 'has no whole steps ≥ 0');
+  if (state.totalRecords !== undefined && !isWhole(state.totalRecords))
+    throw stateError(task, field, 'has a totalRecords that is not a whole number');
+  if (state.totalPages !== undefined && !isWhole(state.totalPages))
+    throw stateError(task, field, 'has a totalPages that is not a whole number');
   if (state.fanned !== undefined && typeof state.fanned !== 'boolean')
-    throw fail('has a fanned that is not a boolean');
-  for (const key of ['lastKey', 'first', 'previous', 'mark'] as const) {
-    if (state[key] !== undefined && typeof state[key] !== 'string')
-      throw fail(`has a ${key} that is not a string`);
-  }
+    throw stateError(task, field, 'has a fanned that is not a boolean');
+  if (!isOptionalString(state.lastKey)) throw stateError(task, field, 'has a lastKey that is not a string');
+  if (!isOptionalString(state.first)) throw stateError(task, field, 'has a first that is not a string');
+  if (!isOptionalString(state.previous)) throw stateError(task, field, 'has a previous that is not a string');
+  if (!isOptionalString(state.mark)) throw stateError(task, field, 'has a mark that is not a string');
   return state as unknown as PaginationState;
+}
+
+function isOptionalString(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
 }
 
 function isWhole(value: unknown): value is number {
@@ -230,35 +234,57 @@ function agree(
   return announced ?? known;
 }
 
-/** Fails on a key repeated within the page or from the previous page; returns the new last key. */
+/**
+ * Fails on a key repeated within the page or from the previous page; returns the page's last key
+ * (its token, hashed if long, is made only where a chain goes on: see {@link continueChain}).
+ */
 function checkKeys<R>(
   records: readonly R[],
   previousLast: string | undefined,
   recordKey: ((record: R) => string) | undefined,
   fail: (code: PaginationErrorCode, reason: string) => PaginationError,
 ): string | undefined {
-  if (recordKey === undefined || records.length === 0) return previousLast;
-  const keys = new Map<string, number>();
-  for (const [index, record] of records.entries()) {
-    const key = String(recordKey(record));
-    if (keys.has(key))
+  if (recordKey === undefined || records.length === 0) return undefined;
+  // A Set, added to once a key (a repeat leaves its size as it was): a key's index is its place
+  // in the Set's order, which only a failure needs.
+  const keys = new Set<string>();
+  let key = '';
+  for (let index = 0; index < records.length; index += 1) {
+    key = String(recordKey(records[index] as R));
+    const size = keys.size;
+    keys.add(key);
+    if (keys.size === size)
       throw fail('duplicate-record', `record ${index + 1} of the page repeats an earlier one of it`);
-    keys.set(key, index);
   }
   // Only long keys are hashed, and only when the previous page's last key was: hashing every
   // key of every page would cost more than the rest of the paginator.
-  const repeated = previousLast?.startsWith('k:')
-    ? keys.get(previousLast.slice(2))
-    : previousLast === undefined
-      ? undefined
-      : [...keys].find(([key]) => key.length > maxPlainKey && keyToken(key) === previousLast)?.[1];
-  if (repeated !== undefined) {
+  if (
+    previousLast !== undefined &&
+    (previousLast.startsWith('k:') ? keys.has(previousLast.slice(2)) : anyIs(keys, previousLast))
+  ) {
+    let repeated = 0;
+    for (const each of keys) {
+      if (isToken(each, previousLast)) break;
+      repeated += 1;
+    }
     throw fail(
       'duplicate-record',
       `record ${repeated + 1} of the page repeats the last record of the previous page`,
     );
   }
-  return keyToken(String(recordKey(records[records.length - 1] as R)));
+  return key;
+}
+
+/** Whether a key is the one a previous page's last key stands for (`k:<key>`, or a long key's `h:<digest>`). */
+function isToken(key: string, token: string): boolean {
+  return token.startsWith('k:')
+    ? key === token.slice(2)
+    : key.length > maxPlainKey && keyToken(key) === token;
+}
+
+function anyIs(keys: ReadonlySet<string>, token: string): boolean {
+  for (const key of keys) if (isToken(key, token)) return true;
+  return false;
 }
 
 /** Keys up to this length travel as they are; longer ones as a digest, so the state stays small. */
