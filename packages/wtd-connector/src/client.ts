@@ -49,43 +49,48 @@ export type StockSearchRequest = {
 export async function fetchStockSearchPage(request: StockSearchRequest): Promise<StockSearchPage> {
   const secrets = [request.token];
   // A client span, the child of the task attempt's (a no-op without an OpenTelemetry SDK).
-  const { response, body } = await traceHttpCall({ method: 'GET', url: spanUrl(request) }, async (report) => {
-    // The request's own signal (the crawl's abort, or the timeout), not ky's: see requestSignal.
-    const attempt = requestSignal({ signal: request.signal, timeoutMs: request.timeoutMs });
-    try {
-      let response: Response;
+  // The query but the token, for the request's URL and the span's alike.
+  const search = searchQuery(request);
+  const { response, body } = await traceHttpCall(
+    { method: 'GET', url: spanUrl(request, search) },
+    async (report) => {
+      // The request's own signal (the crawl's abort, or the timeout), not ky's: see requestSignal.
+      const attempt = requestSignal({ signal: request.signal, timeoutMs: request.timeoutMs });
       try {
-        // The URL built here, not from `searchParams`: ky then builds one Request, not three.
-        const url = stockSearchUrl(request);
-        const options = {
-          timeout: false as const,
-          fetch: attempt.fetch,
-          retry: 0,
-          throwHttpErrors: false,
-          // A permit that grew too old before the request went is spent, and a new one taken.
-          ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
-        };
-        response = await (url !== undefined
-          ? ky.get(url, options)
-          : ky.get('api/v1/stock_search', {
-              ...options,
-              prefixUrl: request.baseUrl,
-              searchParams: {
-                search_term: request.searchTerm,
-                limit: request.limit,
-                page: request.page,
-                api_token: request.token,
-              },
-            }));
-      } catch (error) {
-        throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
+        let response: Response;
+        try {
+          // The URL built here, not from `searchParams`: ky then builds one Request, not three.
+          const url = stockSearchUrl(request, search);
+          const options = {
+            timeout: false as const,
+            fetch: attempt.fetch,
+            retry: 0,
+            throwHttpErrors: false,
+            // A permit that grew too old before the request went is spent, and a new one taken.
+            ...(request.permit ? { dispatcher: permitDispatcher(request.permit, request.signal) } : {}),
+          };
+          response = await (url !== undefined
+            ? ky.get(url, options)
+            : ky.get('api/v1/stock_search', {
+                ...options,
+                prefixUrl: request.baseUrl,
+                searchParams: {
+                  search_term: request.searchTerm,
+                  limit: request.limit,
+                  page: request.page,
+                  api_token: request.token,
+                },
+              }));
+        } catch (error) {
+          throw requestFailure(error, { signal: request.signal, timeoutMs: request.timeoutMs, secrets });
+        }
+        report.status(response.status, response.headers);
+        return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
+      } finally {
+        attempt.release();
       }
-      report.status(response.status, response.headers);
-      return { response, body: await readJsonBody(response, { secrets, onBytes: report.bytes }) };
-    } finally {
-      attempt.release();
-    }
-  });
+    },
+  );
   if (!response.ok) {
     const message = ('json' in body ? errorMessage(body.json) : undefined) ?? response.statusText;
     throw new HttpStatusError(response.status, redactText(message, secrets), {
@@ -99,7 +104,7 @@ export async function fetchStockSearchPage(request: StockSearchRequest): Promise
 const spanBases = new Map<string, string | undefined>();
 
 /** The request's URL for its span: the token stays out, as do credentials in the base URL. */
-function spanUrl(request: StockSearchRequest): string {
+function spanUrl(request: StockSearchRequest, search: string): string {
   let base = spanBases.get(request.baseUrl);
   if (base === undefined && !spanBases.has(request.baseUrl)) {
     base = spanBase(request.baseUrl);
@@ -107,7 +112,7 @@ function spanUrl(request: StockSearchRequest): string {
     spanBases.set(request.baseUrl, base);
   }
   if (base === undefined) return 'api/v1/stock_search';
-  return `${base}?${searchQuery(request)}`;
+  return `${base}?${search}`;
 }
 
 function spanBase(baseUrl: string): string | undefined {

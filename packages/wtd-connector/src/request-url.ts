@@ -20,15 +20,23 @@ export type StockSearchQuery = {
  * `undefined` for a base URL that is not a URL, or holds credentials: the caller then lets ky
  * build the request (and refuse it) as it always did.
  */
-export function stockSearchUrl(query: StockSearchQuery): string | undefined {
+export function stockSearchUrl(query: StockSearchQuery, search = searchQuery(query)): string | undefined {
   const parts = partsOf(query.baseUrl);
   if (parts === undefined) return undefined;
-  return `${parts.head}?${searchQuery(query)}&api_token=${formEncode(query.token)}${parts.tail}`;
+  return `${parts.head}?${search}&api_token=${formEncode(query.token)}${parts.tail}`;
 }
 
-/** The query without the token: `search_term=…&limit=…&page=…`, as URLSearchParams writes it. */
+/**
+ * The query without the token: `search_term=…&limit=…&page=…`, as URLSearchParams writes it.
+ * The client makes it once a page, for the request's URL and the span's.
+ */
 export function searchQuery(query: Omit<StockSearchQuery, 'baseUrl' | 'token'>): string {
-  return `search_term=${formEncode(query.searchTerm)}&limit=${formEncode(String(query.limit))}&page=${formEncode(String(query.page))}`;
+  return `search_term=${formEncode(query.searchTerm)}&limit=${numberParam(query.limit)}&page=${numberParam(query.page)}`;
+}
+
+/** A number as URLSearchParams writes it: a whole one's digits (and sign) need no encoding. */
+function numberParam(value: number): string {
+  return Number.isSafeInteger(value) ? String(value) : formEncode(String(value));
 }
 
 /**
