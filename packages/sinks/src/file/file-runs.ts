@@ -41,8 +41,6 @@ export class FileRuns {
   readonly #job: string;
   readonly #disposition: WriteDisposition;
   readonly #sweep: () => Promise<void>;
-  /** The state file as this ledger last read or wrote it, and the file's identity then. */
-  #known: { readonly identity: string; readonly state: StateFile } | undefined;
   /** The `running` mark of the run `begin` opened, until it is in place. */
   #marking: Promise<void> | undefined;
 
@@ -155,13 +153,15 @@ export class FileRuns {
   }
 
   /**
-   * The state file, parsed; read again only when it is no longer the file this ledger last read
-   * or wrote (another process replaced it): a run reads it up to four times.
+   * The state file, parsed; read again only when it is no longer the file this process last read
+   * or wrote (another process replaced it): a run reads it up to four times, and a process that
+   * runs jobs one after the other (a worker, a benchmark) finds it as its last run left it.
    */
   async #read(): Promise<StateFile> {
     const identity = await this.#identity();
     if (identity === undefined) return { version: 1, runs: [] };
-    if (this.#known?.identity === identity) return this.#known.state;
+    const known = knownStates.get(this.#path);
+    if (known?.identity === identity) return known.state;
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
@@ -176,7 +176,7 @@ export class FileRuns {
     };
     // Replaced between the stat and the read, the file read is newer than `identity`: the next
     // read, finding another identity, reads it again.
-    this.#known = { identity, state };
+    remember(this.#path, { identity, state });
     return state;
   }
 
@@ -221,13 +221,32 @@ export class FileRuns {
     return {
       commit: async () => {
         await rename(partial, this.#path);
-        // What this ledger reads next, unless another process replaces the file meanwhile.
+        // What this process reads next, unless another process replaces the file meanwhile.
         const identity = await this.#identity().catch(() => undefined);
-        this.#known = identity === undefined ? undefined : { identity, state };
+        remember(this.#path, identity === undefined ? undefined : { identity, state });
       },
       discard: () => rm(partial, { force: true }),
     };
   }
+}
+
+/** A state file as this process last read or wrote it, and the file's identity then. */
+type KnownState = { readonly identity: string; readonly state: StateFile };
+
+/**
+ * The state files this process last read or wrote, by path, newest last; never changed in place
+ * (a new version is a new object), so a ledger may hand out what it holds.
+ */
+const knownStates = new Map<string, KnownState>();
+
+/** The state files {@link knownStates} holds at most: a process writing more reads the others again. */
+const maxKnownStates = 16;
+
+function remember(path: string, known: KnownState | undefined): void {
+  knownStates.delete(path);
+  if (known === undefined) return;
+  knownStates.set(path, known);
+  if (knownStates.size > maxKnownStates) knownStates.delete(knownStates.keys().next().value as string);
 }
 
 /** A new version of the state file, flushed, not yet in place. */
