@@ -1,4 +1,4 @@
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunInfo, WriteDisposition } from '@capital/core';
 import {
@@ -11,6 +11,7 @@ import {
   runAgain,
 } from '../runs.js';
 import { partialPathFor } from './stale-partials.js';
+import { writeSynced } from './write-synced.js';
 
 /** What the state file holds: every job's runs that wrote this output, oldest first. */
 type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
@@ -205,13 +206,7 @@ export class FileRuns {
     const swept = this.#sweep();
     const partial = partialPathFor(this.#path);
     try {
-      const handle = await open(partial, 'w');
-      try {
-        await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeSynced(partial, `${JSON.stringify(state, null, 2)}\n`);
     } catch (error) {
       await rm(partial, { force: true });
       throw error;

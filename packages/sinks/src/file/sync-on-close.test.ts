@@ -6,15 +6,32 @@ import { finished } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileSink } from './file-sink.js';
 import { syncOnClose } from './sync-on-close.js';
+import { writeSynced } from './write-synced.js';
 
 // The module's fsync and close, watched: what the stream does with its descriptor, in order.
-const calls = vi.hoisted(() => ({ log: [] as string[], failSync: false }));
+const calls = vi.hoisted(() => ({
+  log: [] as string[],
+  failSync: false,
+  paths: new Map<number, string>(),
+  synced: [] as string[],
+}));
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   return {
     ...real,
+    open: (...args: unknown[]) => {
+      const done = args.pop() as (error: NodeJS.ErrnoException | null, fd: number) => void;
+      (real.open as (...rest: unknown[]) => void)(
+        ...args,
+        (error: NodeJS.ErrnoException | null, fd: number) => {
+          if (!error) calls.paths.set(fd, String(args[0]));
+          done(error, fd);
+        },
+      );
+    },
     fsync: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
       calls.log.push(`fsync ${fd}`);
+      calls.synced.push(calls.paths.get(fd) ?? '');
       if (calls.failSync) return done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
       real.fsync(fd, done);
     },
@@ -30,6 +47,7 @@ describe('syncOnClose', () => {
   beforeEach(async () => {
     folder = await mkdtemp(join(tmpdir(), 'capital-sync-on-close-'));
     calls.log.length = 0;
+    calls.synced.length = 0;
     calls.failSync = false;
   });
   afterEach(async () => {
@@ -75,11 +93,16 @@ describe('FileSink flushing its data file', () => {
   beforeEach(async () => {
     folder = await mkdtemp(join(tmpdir(), 'capital-sync-on-close-'));
     calls.log.length = 0;
+    calls.synced.length = 0;
     calls.failSync = false;
   });
   afterEach(async () => {
     await rm(folder, { recursive: true, force: true });
   });
+
+  /** The fsyncs of the data file's partial (not of the state file's). */
+  const dataSyncs = () =>
+    calls.synced.filter((path) => path.endsWith('.partial') && !path.includes('.runs.json.'));
 
   const page = {
     key: 'k',
@@ -95,7 +118,7 @@ describe('FileSink flushing its data file', () => {
     await sink.write(page);
     await sink.close();
 
-    expect(calls.log.filter((call) => call.startsWith('fsync'))).toHaveLength(1);
+    expect(dataSyncs()).toHaveLength(1);
     expect(await readFile(join(folder, 'out.ndjson'), 'utf8')).toContain('"id":"a"');
   });
 
@@ -115,6 +138,39 @@ describe('FileSink flushing its data file', () => {
     await sink.write(page);
     await sink.abort(new Error('stop'));
 
-    expect(calls.log.filter((call) => call.startsWith('fsync'))).toEqual([]);
+    expect(dataSyncs()).toEqual([]);
+  });
+});
+
+describe('writeSynced', () => {
+  let folder: string;
+  beforeEach(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'capital-write-synced-'));
+    calls.log.length = 0;
+    calls.synced.length = 0;
+    calls.failSync = false;
+  });
+  afterEach(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('writes the text, then flushes the file before closing it', async () => {
+    await writeSynced(join(folder, 'a'), 'text\n');
+
+    expect(await readFile(join(folder, 'a'), 'utf8')).toBe('text\n');
+    expect(calls.log).toEqual([expect.stringMatching(/^fsync \d+$/), expect.stringMatching(/^close \d+$/)]);
+    expect(calls.synced).toEqual([join(folder, 'a')]);
+  });
+
+  it('fails when the flush fails, and still closes the file', async () => {
+    calls.failSync = true;
+
+    await expect(writeSynced(join(folder, 'a'), 'text\n')).rejects.toThrow('EIO');
+    expect(calls.log).toEqual([expect.stringMatching(/^fsync \d+$/), expect.stringMatching(/^close \d+$/)]);
+  });
+
+  it('fails when the file cannot be opened', async () => {
+    await expect(writeSynced(join(folder, 'missing', 'a'), 'text\n')).rejects.toThrow('ENOENT');
+    expect(calls.log).toEqual([]);
   });
 });
