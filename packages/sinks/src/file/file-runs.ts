@@ -14,7 +14,7 @@ import { partialPathFor } from './stale-partials.js';
 import { writeSynced } from './write-synced.js';
 
 /** What the state file holds: every job's runs that wrote this output, oldest first. */
-type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
+export type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
 
 /**
  * The runs of one job the state file keeps, newest first; older ones are dropped as a run opens
@@ -206,7 +206,7 @@ export class FileRuns {
     const swept = this.#sweep();
     const partial = partialPathFor(this.#path);
     try {
-      await writeSynced(partial, `${JSON.stringify(state, null, 2)}\n`);
+      await writeSynced(partial, stateText(state));
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
@@ -223,6 +223,31 @@ export class FileRuns {
       discard: () => rm(partial, { force: true }),
     };
   }
+}
+
+/**
+ * Each run's JSON, made once for each version of it (a new version is a new object): a run writes
+ * the state file twice, changing one of its up to ~50 runs each time.
+ */
+const runsJson = new WeakMap<RunInfo, string>();
+
+/**
+ * The state file's text: JSON, one run a line (which also reads well, and diffs a run at a time),
+ * from each run's JSON made once (see {@link runsJson}).
+ */
+export function stateText(state: StateFile): string {
+  let text = `{"version":${state.version},"runs":[`;
+  let separator = '\n';
+  for (const run of state.runs) {
+    let json = runsJson.get(run);
+    if (json === undefined) {
+      json = JSON.stringify(run);
+      runsJson.set(run, json);
+    }
+    text += `${separator}${json}`;
+    separator = ',\n';
+  }
+  return `${text}${state.runs.length === 0 ? '' : '\n'}]}\n`;
 }
 
 /** A state file as this process last read or wrote it, and the file's identity then. */
