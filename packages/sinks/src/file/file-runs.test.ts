@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { RunDeferredError, type Task, taskKey } from '@capital/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SinkPage } from '../sink.js';
-import { keptRunsPerJob, stateFileFor, stateText } from './file-runs.js';
+import { keptRunsPerJob, stateFileFor } from './file-runs.js';
 import { FileSink } from './file-sink.js';
+import { stateText } from './state-file.js';
 
 type Row = { readonly id: string; readonly v: number };
 

@@ -11,10 +11,8 @@ import {
   runAgain,
 } from '../runs.js';
 import { partialPathFor } from './stale-partials.js';
+import { knownState, rememberState, type StateFile, stateText } from './state-file.js';
 import { writeSynced } from './write-synced.js';
-
-/** What the state file holds: every job's runs that wrote this output, oldest first. */
-export type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
 
 /**
  * The runs of one job the state file keeps, newest first; older ones are dropped as a run opens
@@ -161,7 +159,7 @@ export class FileRuns {
   async #read(): Promise<StateFile> {
     const identity = await this.#identity();
     if (identity === undefined) return { version: 1, runs: [] };
-    const known = knownStates.get(this.#path);
+    const known = knownState(this.#path);
     if (known?.identity === identity) return known.state;
     let text: string;
     try {
@@ -177,7 +175,7 @@ export class FileRuns {
     };
     // Replaced between the stat and the read, the file read is newer than `identity`: the next
     // read, finding another identity, reads it again.
-    remember(this.#path, { identity, state });
+    rememberState(this.#path, { identity, state });
     return state;
   }
 
@@ -218,55 +216,11 @@ export class FileRuns {
         await rename(partial, this.#path);
         // What this process reads next, unless another process replaces the file meanwhile.
         const identity = await this.#identity().catch(() => undefined);
-        remember(this.#path, identity === undefined ? undefined : { identity, state });
+        rememberState(this.#path, identity === undefined ? undefined : { identity, state });
       },
       discard: () => rm(partial, { force: true }),
     };
   }
-}
-
-/**
- * Each run's JSON, made once for each version of it (a new version is a new object): a run writes
- * the state file twice, changing one of its up to ~50 runs each time.
- */
-const runsJson = new WeakMap<RunInfo, string>();
-
-/**
- * The state file's text: JSON, one run a line (which also reads well, and diffs a run at a time),
- * from each run's JSON made once (see {@link runsJson}).
- */
-export function stateText(state: StateFile): string {
-  let text = `{"version":${state.version},"runs":[`;
-  let separator = '\n';
-  for (const run of state.runs) {
-    let json = runsJson.get(run);
-    if (json === undefined) {
-      json = JSON.stringify(run);
-      runsJson.set(run, json);
-    }
-    text += `${separator}${json}`;
-    separator = ',\n';
-  }
-  return `${text}${state.runs.length === 0 ? '' : '\n'}]}\n`;
-}
-
-/** A state file as this process last read or wrote it, and the file's identity then. */
-type KnownState = { readonly identity: string; readonly state: StateFile };
-
-/**
- * The state files this process last read or wrote, by path, newest last; never changed in place
- * (a new version is a new object), so a ledger may hand out what it holds.
- */
-const knownStates = new Map<string, KnownState>();
-
-/** The state files {@link knownStates} holds at most: a process writing more reads the others again. */
-const maxKnownStates = 16;
-
-function remember(path: string, known: KnownState | undefined): void {
-  knownStates.delete(path);
-  if (known === undefined) return;
-  knownStates.set(path, known);
-  if (knownStates.size > maxKnownStates) knownStates.delete(knownStates.keys().next().value as string);
 }
 
 /** A new version of the state file, flushed, not yet in place. */
