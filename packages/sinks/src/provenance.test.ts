@@ -53,6 +53,17 @@ describe('provenanceLinesInto', () => {
     expect(keys).toEqual(['AAPL', 'none', 'none', 'none']);
   });
 
+  it('writes the same bytes for a page of many records, encoded in batches into buffers it grows', () => {
+    const many = Array.from({ length: 2_000 }, (_, index) => rows[index % rows.length] as Row);
+    const recordKey = (row: Row) => String(row.symbol ?? row.name ?? 'none');
+    const expected = Buffer.from(provenanceLines(page(many), recordKey, fail));
+
+    const { buffer, bytes } = provenanceLinesInto(Buffer.alloc(64), page(many), recordKey, fail);
+
+    expect(bytes).toBe(expected.length);
+    expect(buffer.subarray(0, bytes).equals(expected)).toBe(true);
+  });
+
   it('names a record that is not a JSON object', () => {
     const bad = page([{ ok: 1 }, { n: 1n }]);
 

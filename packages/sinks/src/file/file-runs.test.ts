@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SinkPage } from '../sink.js';
 import { keptRunsPerJob, stateFileFor } from './file-runs.js';
 import { FileSink } from './file-sink.js';
+import { stateText } from './state-file.js';
 
 type Row = { readonly id: string; readonly v: number };
 
@@ -246,5 +247,43 @@ describe('FileSink runs and dispositions', () => {
       [opened.run.id, 'finished'],
       ['feedbeef', 'finished'],
     ]);
+  });
+
+  it('writes the state file as JSON, one run a line, each as it is now', async () => {
+    await run('replace', [{ id: 'a', v: 1 }]);
+    const second = await run('replace', [{ id: 'a', v: 2 }], '2026-11-02T00:00:00.000Z');
+
+    const text = await readFile(stateFileFor(path), 'utf8');
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe('{"version":1,"runs":[');
+    expect(lines.slice(3)).toEqual([']}', '']);
+    const runs = lines.slice(1, 3).map((line) => JSON.parse(line.replace(/,$/, '')) as { id: string });
+    expect(JSON.parse(text)).toEqual({ version: 1, runs });
+    expect(runs[1]).toMatchObject({
+      id: second.run.id,
+      state: 'finished',
+      pages: 1,
+      watermark: '2026-11-02T00:00:00.000Z',
+    });
+  });
+});
+
+describe('stateText', () => {
+  it('is the JSON of the state, with or without runs', () => {
+    const run = {
+      id: 'a1b2c3d4',
+      job: 'j',
+      state: 'running',
+      disposition: 'replace',
+      startedAt: 1,
+      pages: 0,
+    } as const;
+    for (const state of [
+      { version: 1, runs: [] },
+      { version: 1, runs: [run, { ...run, id: 'e5f6a7b8' }] },
+    ] as const) {
+      expect(JSON.parse(stateText({ version: 1, runs: [...state.runs] }))).toEqual(state);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunInfo, WriteDisposition } from '@capital/core';
 import {
@@ -11,9 +11,8 @@ import {
   runAgain,
 } from '../runs.js';
 import { partialPathFor } from './stale-partials.js';
-
-/** What the state file holds: every job's runs that wrote this output, oldest first. */
-type StateFile = { readonly version: 1; readonly runs: RunInfo[] };
+import { knownState, rememberState, type StateFile, stateText } from './state-file.js';
+import { writeSynced } from './write-synced.js';
 
 /**
  * The runs of one job the state file keeps, newest first; older ones are dropped as a run opens
@@ -41,8 +40,6 @@ export class FileRuns {
   readonly #job: string;
   readonly #disposition: WriteDisposition;
   readonly #sweep: () => Promise<void>;
-  /** The state file as this ledger last read or wrote it, and the file's identity then. */
-  #known: { readonly identity: string; readonly state: StateFile } | undefined;
   /** The `running` mark of the run `begin` opened, until it is in place. */
   #marking: Promise<void> | undefined;
 
@@ -155,13 +152,15 @@ export class FileRuns {
   }
 
   /**
-   * The state file, parsed; read again only when it is no longer the file this ledger last read
-   * or wrote (another process replaced it): a run reads it up to four times.
+   * The state file, parsed; read again only when it is no longer the file this process last read
+   * or wrote (another process replaced it): a run reads it up to four times, and a process that
+   * runs jobs one after the other (a worker, a benchmark) finds it as its last run left it.
    */
   async #read(): Promise<StateFile> {
     const identity = await this.#identity();
     if (identity === undefined) return { version: 1, runs: [] };
-    if (this.#known?.identity === identity) return this.#known.state;
+    const known = knownState(this.#path);
+    if (known?.identity === identity) return known.state;
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
@@ -176,7 +175,7 @@ export class FileRuns {
     };
     // Replaced between the stat and the read, the file read is newer than `identity`: the next
     // read, finding another identity, reads it again.
-    this.#known = { identity, state };
+    rememberState(this.#path, { identity, state });
     return state;
   }
 
@@ -205,13 +204,7 @@ export class FileRuns {
     const swept = this.#sweep();
     const partial = partialPathFor(this.#path);
     try {
-      const handle = await open(partial, 'w');
-      try {
-        await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeSynced(partial, stateText(state));
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
@@ -221,9 +214,9 @@ export class FileRuns {
     return {
       commit: async () => {
         await rename(partial, this.#path);
-        // What this ledger reads next, unless another process replaces the file meanwhile.
+        // What this process reads next, unless another process replaces the file meanwhile.
         const identity = await this.#identity().catch(() => undefined);
-        this.#known = identity === undefined ? undefined : { identity, state };
+        rememberState(this.#path, identity === undefined ? undefined : { identity, state });
       },
       discard: () => rm(partial, { force: true }),
     };

@@ -121,6 +121,32 @@ describe('FileSink, deferred', () => {
     expect(await readdir(folder)).toEqual([]);
   });
 
+  it('keeps the pages without next tasks too, those held unwritten and those written in batches', async () => {
+    // The last page of each 1 000 has a next task: the others (keys of 64 characters, lines of
+    // ~90) outgrow a batch (64 KB) every ~730 pages.
+    const mixedPage = (page: number): SinkPage<Listing> => ({
+      ...sinkPage(page, [`S${page}`]),
+      nextTasks: page % 1_000 === 0 ? [{ type: 'test.list', page: page + 1 }] : [],
+    });
+    const first = openSink();
+    await first.runs.open();
+    for (let page = 1; page <= 2_000; page += 1) await first.write(mixedPage(page));
+    expect((await readdir(folder)).some((name) => name.startsWith('.out.ndjson.pages.'))).toBe(true);
+    await first.abort(deferral());
+
+    const second = openSink();
+    expect(await second.runs.open()).toMatchObject({ resumed: true, pagesStored: 2_000 });
+    const keys = Array.from({ length: 2_001 }, (_, index) => mixedPage(index + 1).key);
+    const stored = await second.checkpoint?.completed(keys);
+    expect([...(stored?.keys() ?? [])]).toEqual(keys.slice(0, 2_000));
+    expect(stored?.get(keys[0] as string)).toEqual([]);
+    expect(stored?.get(keys[999] as string)).toEqual([{ type: 'test.list', page: 1_001 }]);
+    expect(stored?.get(keys[1_999] as string)).toEqual([{ type: 'test.list', page: 2_001 }]);
+    await second.write(mixedPage(2_001));
+    await second.close();
+    expect((await symbolsIn(path)).length).toBe(2_001);
+  });
+
   it('keeps every page of a run whose pages file was written in batches, then deferred twice', async () => {
     // Next tasks of ~2 KB a page: the pages file's lines outgrow a batch (64 KB) every ~30 pages.
     const bigPage = (page: number): SinkPage<Listing> => ({

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SinkPage } from '../sink.js';
 import { SinkWriteError } from '../sink-error.js';
 import { FileSink } from './file-sink.js';
-import { processStart } from './stale-partials.js';
+import { partialPathFor, processStart } from './stale-partials.js';
 
 type Listing = { symbol: string; name: string; price: string | null };
 
@@ -183,6 +183,16 @@ describe('FileSink', () => {
     expect(basename(sink.temporaryPath)).toMatch(
       new RegExp(`^\\.out\\.ndjson\\.${owner}\\.[0-9a-f]{8}\\.partial$`),
     );
+  });
+
+  it('counts the names of its temporary files up from a random start, unique in the process', () => {
+    const names = Array.from({ length: 3 }, () => partialPathFor(join(folder, 'out.ndjson')));
+    const counts = names.map((name) =>
+      Number.parseInt(/\.([0-9a-f]{8})\.partial$/.exec(name)?.[1] ?? '', 16),
+    );
+
+    expect(counts[1]).toBe(((counts[0] as number) + 1) >>> 0);
+    expect(counts[2]).toBe(((counts[0] as number) + 2) >>> 0);
   });
 
   it('removes the temporary files of writers that no longer run, and only those', async () => {

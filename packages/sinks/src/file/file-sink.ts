@@ -17,6 +17,7 @@ import { combineOutput } from './combine-output.js';
 import { FileRuns, stateFileFor } from './file-runs.js';
 import { type AdoptedRun, adoptKeptRun, keptPageLine, keptRunPaths, removeKeptRun } from './kept-run.js';
 import { partialPathFor, removeStalePartials } from './stale-partials.js';
+import { syncOnClose } from './sync-on-close.js';
 
 /** Options of {@link FileSink}. */
 export type FileSinkOptions<D> = {
@@ -105,8 +106,11 @@ export class FileSink<D = unknown> implements Sink<D> {
   /**
    * Lines of the pages file not yet handed to its stream: the file is made only once they reach
    * {@link pagesBatchBytes}, or the run is deferred; a run shorter than that never writes one.
+   * A page without next tasks (most) is held by its key, its line made only if the file is.
    */
-  #pagesLines = '';
+  #pagesLines: (string | { readonly key: string })[] = [];
+  /** The characters of {@link #pagesLines} once made. */
+  #pagesChars = 0;
   #pages = 0;
   #records = 0;
   /** Buffers pages were written from, free for the next ones (see `#encode`). */
@@ -114,6 +118,8 @@ export class FileSink<D = unknown> implements Sink<D> {
   /** The last page's size in bytes, to size a new buffer. */
   #lastBytes = minChunkBytes;
   #state: 'open' | 'closed' | 'aborted' = 'open';
+  /** Whether closing the data file flushes it (fsync): set once its lines are all written, never by `abort()`. */
+  #syncData = false;
 
   constructor(options: FileSinkOptions<D>) {
     this.#options = options;
@@ -202,7 +208,13 @@ export class FileSink<D = unknown> implements Sink<D> {
     let stored: StoredPage;
     try {
       encoded = this.#encode(page, keys);
-      stored = { key: page.key, task: page.task, line: keptPageLine(page), records: page.data.length, keys };
+      stored = {
+        key: page.key,
+        task: page.task,
+        line: page.nextTasks.length === 0 ? undefined : keptPageLine(page),
+        records: page.data.length,
+        keys,
+      };
     } catch (error) {
       return Promise.reject(error);
     }
@@ -222,8 +234,9 @@ export class FileSink<D = unknown> implements Sink<D> {
     });
     // The pages file is read only after a deferral, which flushes it first (`#keep`), and a write
     // error fails that flush as it fails `close()`: its lines go in batches, not a write each.
-    this.#pagesLines += page.line;
-    if (this.#pagesLines.length >= pagesBatchBytes) this.#writePagesLines();
+    this.#pagesLines.push(page.line ?? { key: page.key });
+    this.#pagesChars += page.line?.length ?? noTasksLineChars + page.key.length;
+    if (this.#pagesChars >= pagesBatchBytes) this.#writePagesLines();
     if (page.keys) for (const key of page.keys) this.#keys.add(key);
     this.#pages += 1;
     this.#records += page.records;
@@ -364,7 +377,10 @@ export class FileSink<D = unknown> implements Sink<D> {
       const swept = this.#sweep();
       // A resumed deferred run appends to the lines it took over.
       const flags = this.#adopted === undefined ? 'w' : 'a';
-      const stream = createWriteStream(this.temporaryPath, { flags });
+      const stream = createWriteStream(this.temporaryPath, {
+        flags,
+        fs: syncOnClose(() => this.#syncData),
+      });
       // Errors reach the write callbacks and close(); without a listener, a write still in flight
       // when abort() destroys the stream emits ERR_STREAM_DESTROYED and crashes the process.
       stream.on('error', () => {});
@@ -398,9 +414,14 @@ export class FileSink<D = unknown> implements Sink<D> {
    * run appends to the lines it took over.
    */
   #writePagesLines(): void {
-    if (this.#pagesLines === '') return;
-    this.#openPagesStream().write(this.#pagesLines);
-    this.#pagesLines = '';
+    if (this.#pagesLines.length === 0) return;
+    let lines = '';
+    for (const line of this.#pagesLines) {
+      lines += typeof line === 'string' ? line : keptPageLine({ key: line.key, nextTasks: [] });
+    }
+    this.#openPagesStream().write(lines);
+    this.#pagesLines = [];
+    this.#pagesChars = 0;
   }
 
   #openPagesStream(): WriteStream {
@@ -425,14 +446,16 @@ export class FileSink<D = unknown> implements Sink<D> {
       this.#writePagesLines();
     } else {
       // Deleted once the run is in place: the lines it still holds need not be written.
-      this.#pagesLines = '';
+      this.#pagesLines = [];
+      this.#pagesChars = 0;
     }
+    const fsync = this.#options.fsync ?? true;
+    // The data file is flushed as its stream closes it (see `syncOnClose`), which `finished` awaits.
+    this.#syncData = fsync;
     stream.end();
     this.#pagesStream?.end();
     await Promise.all([finished(stream), this.#pagesStream && finished(this.#pagesStream)]);
-    if (!(this.#options.fsync ?? true)) return;
-    const files = keepPages ? [this.temporaryPath, this.pagesTemporaryPath] : [this.temporaryPath];
-    await Promise.all(files.map((file) => syncFile(file)));
+    if (fsync && keepPages) await syncFile(this.pagesTemporaryPath);
   }
 
   /** Keeps a deferred run's lines and pages where its resume finds them (pages last: its mark). */
@@ -451,15 +474,18 @@ const maxPooledBytes = 8 * 1024 * 1024;
 
 /** What a write keeps of its page while the bytes wait for the disk. */
 type StoredPage = PageLabel & {
-  /** Its line in the pages file (key and next tasks). */
-  readonly line: string;
+  /** Its line in the pages file (key and next tasks); none yet when it has no next tasks. */
+  readonly line: string | undefined;
   readonly records: number;
   /** Its record keys, for `merge`. */
   readonly keys: readonly string[] | undefined;
 };
 
-/** The pages file's lines are written in batches of this many characters (and at a deferral). */
+/** The pages file's lines are written in batches of about this many characters (and at a deferral). */
 const pagesBatchBytes = 65_536;
+
+/** A line's characters but its key's, when it has no next tasks: `{"key":"","nextTasks":[]}\n`. */
+const noTasksLineChars = 26;
 
 async function syncFile(file: string): Promise<void> {
   const handle = await open(file, 'r');
