@@ -50,17 +50,22 @@ export async function viaCapital(url, concurrency, file) {
  * answers, nor keep the run ledger the file sink keeps beside the file (two small fsynced writes
  * per run, what makes a run resumable): Capital does, inside its clock.
  */
-export async function viaHandLoop(url, concurrency, file) {
+export async function viaHandLoop(url, concurrency, file, { urlByHand = false } = {}) {
   const partial = `${file}.partial`;
   const out = createWriteStream(partial);
+  // With `urlByHand`, the query is written into the URL as Capital's WTD client does, not given
+  // to ky as `searchParams` (from which ky builds two more Requests a page).
+  const query = (page) =>
+    `search_term=${encodeURIComponent(searchTerm)}&limit=50&page=${page}&api_token=bench`;
   const fetchPage = (page) =>
-    ky
-      .get('api/v1/stock_search', {
-        prefixUrl: url,
-        searchParams: { search_term: searchTerm, limit: 50, page, api_token: 'bench' },
-        retry: 2,
-      })
-      .json();
+    (urlByHand
+      ? ky.get(`${url}/api/v1/stock_search?${query(page)}`, { retry: 2 })
+      : ky.get('api/v1/stock_search', {
+          prefixUrl: url,
+          searchParams: { search_term: searchTerm, limit: 50, page, api_token: 'bench' },
+          retry: 2,
+        })
+    ).json();
   const write = (body, page) => {
     const key = createHash('sha256')
       .update(JSON.stringify({ limit: 50, page, search_term: searchTerm, type: 'wtd.stock_search' }))
