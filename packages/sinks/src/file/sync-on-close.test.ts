@@ -42,18 +42,18 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-describe('syncOnClose', () => {
-  let folder: string;
-  beforeEach(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'capital-sync-on-close-'));
-    calls.log.length = 0;
-    calls.synced.length = 0;
-    calls.failSync = false;
-  });
-  afterEach(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
+let folder: string;
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'capital-sync-on-close-'));
+  calls.log.length = 0;
+  calls.synced.length = 0;
+  calls.failSync = false;
+});
+afterEach(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
 
+describe('syncOnClose', () => {
   it('flushes the file through the stream’s own descriptor before closing it, once told to', async () => {
     let syncing = false;
     const stream = fs.createWriteStream(join(folder, 'a'), { fs: syncOnClose(() => syncing) });
@@ -89,17 +89,6 @@ describe('syncOnClose', () => {
 });
 
 describe('FileSink flushing its data file', () => {
-  let folder: string;
-  beforeEach(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'capital-sync-on-close-'));
-    calls.log.length = 0;
-    calls.synced.length = 0;
-    calls.failSync = false;
-  });
-  afterEach(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
-
   /** The fsyncs of the data file's partial (not of the state file's). */
   const dataSyncs = () =>
     calls.synced.filter((path) => path.endsWith('.partial') && !path.includes('.runs.json.'));
@@ -143,17 +132,6 @@ describe('FileSink flushing its data file', () => {
 });
 
 describe('writeSynced', () => {
-  let folder: string;
-  beforeEach(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'capital-write-synced-'));
-    calls.log.length = 0;
-    calls.synced.length = 0;
-    calls.failSync = false;
-  });
-  afterEach(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
-
   it('writes the text, then flushes the file before closing it', async () => {
     await writeSynced(join(folder, 'a'), 'text\n');
 
