@@ -28,7 +28,7 @@ const benches = [
     name: 'wtd-cpu',
     file: 'wtd-cpu.mjs',
     flags: [],
-    note: "wtd-throughput's two sides with the pages replayed from memory: each side's CPU per page",
+    note: "wtd-throughput's sides with the pages replayed from memory: each side's CPU per page",
   },
   {
     name: 'completeness-cpu',

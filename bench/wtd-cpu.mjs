@@ -1,4 +1,4 @@
-// CPU per page of the two sides of `wtd-throughput` (Capital's `runConnector` to a FileSink, and
+// CPU per page of the sides of `wtd-throughput` (Capital's `runConnector` to a FileSink, and
 // the hand-written ky loop writing the same bytes, fsynced alike), with the network taken out:
 // `fetch` answers from memory with the bytes and headers the emulator served for each page, so
 // what is left is each side's own work per page, which a shared machine's load moves far less

@@ -150,8 +150,8 @@ export class DigestSet {
 /** The fewest flat slots (tests' sets). */
 const initialSlots = 16;
 /**
- * Slots a set starts with when told of no count (16 KB): twice the 8 KB of a DigestTable's 256
- * first shard indexes, in one array instead of 256, and 6 doublings fewer to a few thousand keys.
+ * Slots a set starts with when told of no count (16 KB): room for 716 digests in one array, a
+ * few doublings to a few thousand.
  */
 const firstSlots = 1024;
 const defaultFlatSlots = 1 << 17;

@@ -256,17 +256,14 @@ function checkKeys<R>(
     if (keys.size === size)
       throw fail('duplicate-record', `record ${index + 1} of the page repeats an earlier one of it`);
   }
-  // Only long keys are hashed, and only when the previous page's last key was: hashing every
-  // key of every page would cost more than the rest of the paginator.
-  if (
-    previousLast !== undefined &&
-    (previousLast.startsWith('k:') ? keys.has(previousLast.slice(2)) : anyIs(keys, previousLast))
-  ) {
-    let repeated = 0;
-    for (const each of keys) {
-      if (isToken(each, previousLast)) break;
-      repeated += 1;
-    }
+  // A short last key is looked up at once, the page scanned only to say where it repeats; long
+  // keys are hashed only when the previous page's last key was: hashing every key of every page
+  // would cost more than the rest of the paginator.
+  const repeated =
+    previousLast === undefined || (previousLast.startsWith('k:') && !keys.has(previousLast.slice(2)))
+      ? -1
+      : indexOfToken(keys, previousLast);
+  if (repeated >= 0) {
     throw fail(
       'duplicate-record',
       `record ${repeated + 1} of the page repeats the last record of the previous page`,
@@ -282,9 +279,14 @@ function isToken(key: string, token: string): boolean {
     : key.length > maxPlainKey && keyToken(key) === token;
 }
 
-function anyIs(keys: ReadonlySet<string>, token: string): boolean {
-  for (const key of keys) if (isToken(key, token)) return true;
-  return false;
+/** The place in `keys` (the page's order) of the key `token` stands for, else -1. */
+function indexOfToken(keys: ReadonlySet<string>, token: string): number {
+  let index = 0;
+  for (const key of keys) {
+    if (isToken(key, token)) return index;
+    index += 1;
+  }
+  return -1;
 }
 
 /** Keys up to this length travel as they are; longer ones as a digest, so the state stays small. */

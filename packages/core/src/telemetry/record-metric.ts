@@ -37,9 +37,9 @@ export function recordMetric(
   value: number,
   attributes: Readonly<Record<string, string | number>> = {},
 ): void {
-  const { noop } = meterOfProvider();
-  if (noop && listeners.size === 0) return;
-  instrument(name).record(value, attributes);
+  const state = meterOfProvider();
+  if (state.noop && listeners.size === 0) return;
+  instrument(state, name).record(value, attributes);
   for (const listener of listeners) {
     try {
       listener({ name, value, attributes });
@@ -79,8 +79,7 @@ function meterOfProvider(): NonNullable<typeof instrumentsOf> {
   return instrumentsOf;
 }
 
-function instrument(name: CapitalMetricName): Instrument {
-  const state = meterOfProvider();
+function instrument(state: NonNullable<typeof instrumentsOf>, name: CapitalMetricName): Instrument {
   let found = state.byName.get(name);
   if (found === undefined) {
     found = create(state.meter, name);

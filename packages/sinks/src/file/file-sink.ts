@@ -484,8 +484,8 @@ type StoredPage = PageLabel & {
 /** The pages file's lines are written in batches of about this many characters (and at a deferral). */
 const pagesBatchBytes = 65_536;
 
-/** A line's characters but its key's, when it has no next tasks: `{"key":"","nextTasks":[]}\n`. */
-const noTasksLineChars = 26;
+/** A line's characters but its key's, when it has no next tasks. */
+const noTasksLineChars = keptPageLine({ key: '', nextTasks: [] }).length;
 
 async function syncFile(file: string): Promise<void> {
   const handle = await open(file, 'r');
