@@ -114,6 +114,13 @@ export class RunDispositionError extends CapitalError {
 }
 
 /**
+ * The runs of one job a sink keeps: as a new run opens, older ones are dropped (all but the
+ * latest finished run with a watermark, which the next incremental run asks from). Unbounded, a
+ * job run hourly would read a year's runs each time one opens.
+ */
+export const keptRunsPerJob = 50;
+
+/**
  * Picks the run to open from the job's runs (newest first).
  *
  * @returns the run to resume, or `undefined` for a new one.

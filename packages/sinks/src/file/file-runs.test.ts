@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDeferredError, type Task, taskKey } from '@capital/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keptRunsPerJob } from '../runs.js';
 import type { SinkPage } from '../sink.js';
-import { keptRunsPerJob, stateFileFor } from './file-runs.js';
+import { stateFileFor } from './file-runs.js';
 import { FileSink } from './file-sink.js';
 import { stateText } from './state-file.js';
 

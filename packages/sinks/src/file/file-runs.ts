@@ -4,6 +4,7 @@ import type { RunInfo, WriteDisposition } from '@capital/core';
 import {
   chooseRun,
   interrupted,
+  keptRunsPerJob,
   latestWatermark,
   newRunId,
   type OpenedRun,
@@ -14,14 +15,6 @@ import { partialPathFor } from './stale-partials.js';
 import { knownState, rememberState, type StateFile, stateText } from './state-file.js';
 import { writeSynced } from './write-synced.js';
 
-/**
- * The runs of one job the state file keeps, newest first; older ones are dropped as a run opens
- * (all but the latest finished run with a watermark, which the next incremental run asks from).
- * The file is read and rewritten whole two or three times a run: unbounded, a job run hourly for
- * a year would make every run parse and write ~2 MB, three times.
- */
-export const keptRunsPerJob = 50;
-
 /** The state file beside an output file: `.NAME.runs.json`, hidden like the partial files. */
 export function stateFileFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.runs.json`);
@@ -30,7 +23,8 @@ export function stateFileFor(path: string): string {
 /**
  * The runs of the jobs that write one file, kept in a state file beside it and replaced by
  * rename (written whole to a partial file, flushed, renamed over the old one), so a reader finds
- * either the state before or after, never a torn one.
+ * either the state before or after, never a torn one. The file is read and rewritten whole two
+ * or three times a run, which is why its history is bounded ({@link keptRunsPerJob} a job).
  *
  * The file sink keeps no page checkpoints: its partial file dies with its process, so a
  * resumed run fetches every page again, under the same run id and the same `since`.

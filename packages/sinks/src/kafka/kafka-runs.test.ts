@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keptRunsPerJob } from '../runs.js';
 import { type CheckpointEntry, KafkaRunBook, pageKey } from './kafka-runs.js';
 
 const names = { topic: 'wtd', checkpointTopic: 'wtd.capital-checkpoints' };
@@ -83,6 +84,36 @@ describe('KafkaRunBook', () => {
     });
     expect(book.list(job).map((run) => run.state)).toEqual(['running', 'interrupted']);
     expect(book.list('other').map((run) => run.state)).toEqual(['running']);
+  });
+
+  it("tombstones a job's runs beyond its newest, and their pages, as a new run opens, but its latest watermark", () => {
+    const book = bookOf();
+    const commit = (entries: readonly CheckpointEntry[]) => {
+      for (const entry of entries) book.apply(entry);
+    };
+    const marked = book.open(job, 'merge', { kind: 'auto' }, undefined, 1000);
+    commit(marked.entries);
+    commit(book.finish(marked.opened.run.id, 'W1', 1100));
+    commit(bookOf().open('another job', 'merge', { kind: 'auto' }, undefined, 1200).entries);
+    const opened: string[] = [];
+    let last: CheckpointEntry[] = [];
+    for (let index = 0; index < keptRunsPerJob + 2; index += 1) {
+      const next = book.open(job, 'merge', { kind: 'fresh' }, undefined, 2000 + index);
+      last = next.entries;
+      commit(next.entries);
+      book.apply(page(next.opened.run.id, 'a'));
+      opened.push(next.opened.run.id);
+    }
+    const dropped = opened[1] as string;
+    expect(last.slice(-2)).toEqual([
+      { key: pageKey(dropped, 'a'), value: null },
+      { key: `run:${dropped}`, value: null },
+    ]);
+    const kept = opened.slice(-keptRunsPerJob).reverse();
+    expect(book.list(job).map((run) => run.id)).toEqual([...kept, marked.opened.run.id]);
+    expect(book.list('another job')).toHaveLength(1);
+    expect(book.completed(dropped, ['a'])).toEqual(new Map());
+    expect(book.completed(opened[0] as string, ['a'])).toEqual(new Map());
   });
 
   it('refuses to resume a run it does not have, or one started with another disposition', () => {

@@ -1,5 +1,13 @@
 import type { RunChoice, RunInfo, RunState, Task, WriteDisposition } from '@capital/core';
-import { chooseRun, interrupted, latestWatermark, newRunId, type OpenedRun, runAgain } from '../runs.js';
+import {
+  chooseRun,
+  interrupted,
+  keptRunsPerJob,
+  latestWatermark,
+  newRunId,
+  type OpenedRun,
+  runAgain,
+} from '../runs.js';
 import { KafkaSinkError } from './kafka-errors.js';
 
 /** A message for the checkpoint topic: a key, and a value or a tombstone (`null`). */
@@ -62,7 +70,9 @@ export class KafkaRunBook {
 
   /**
    * Chooses the run to write (see `chooseRun`) and the messages that open it: the run marked
-   * `running`, and, for a new run, the job's other unfinished runs marked `interrupted`.
+   * `running`, and, for a new run, the job's other unfinished runs marked `interrupted` and
+   * tombstones for its runs beyond its history ({@link keptRunsPerJob}) and their pages: the
+   * sink reads every run of the topic when it starts.
    */
   open(
     job: string,
@@ -94,6 +104,7 @@ export class KafkaRunBook {
       };
     }
     entries.push(runEntry(run));
+    if (resumed === undefined) entries.push(...this.#beyondHistory([run, ...runs]));
     return { opened: { run, resumed: resumed !== undefined, pagesStored: run.pages, watermark }, entries };
   }
 
@@ -184,6 +195,19 @@ export class KafkaRunBook {
   /** The state of run `runId` as last committed, if it is known. */
   stateOf(runId: string): RunState | undefined {
     return this.#runs.get(runId)?.state;
+  }
+
+  /**
+   * Tombstones for the runs (newest first) past the job's newest {@link keptRunsPerJob}, but its
+   * latest finished run with a watermark, which the next incremental run asks from; and their pages.
+   */
+  #beyondHistory(runs: readonly RunInfo[]): CheckpointEntry[] {
+    if (runs.length <= keptRunsPerJob) return [];
+    const marked = runs.find((run) => run.state === 'finished' && run.watermark !== undefined);
+    return runs
+      .slice(keptRunsPerJob)
+      .filter((run) => run !== marked)
+      .flatMap((run) => [...this.#pageTombstones(run.id), { key: runKey(run.id), value: null }]);
   }
 
   #pageTombstones(runId: string): CheckpointEntry[] {

@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 import { escapeIdentifier } from 'pg';
 import {
   chooseRun,
+  keptRunsPerJob,
   latestWatermark,
   newRunId,
   type OpenedRun,
@@ -68,7 +69,8 @@ export async function listRuns(client: PoolClient, tables: RunTables): Promise<R
  * Opens the run the sink writes, in one transaction under the job's lock: resumes the one
  * `chooseRun` picks (`running` again), or inserts a new one; a new `replace` run creates its
  * empty build table, shaped like the records table but without its indexes (made once, when
- * the run finishes). Unfinished runs a new one supersedes are marked `interrupted`.
+ * the run finishes). Unfinished runs a new one supersedes are marked `interrupted`, and the
+ * job's runs beyond its history ({@link keptRunsPerJob}) are deleted.
  */
 export async function openRun(
   client: PoolClient,
@@ -100,6 +102,7 @@ export async function openRun(
         [newRunId(), tables.job, tables.disposition, options.since?.(watermark) ?? null],
       );
       run = toRunInfo({ ...(inserted.rows[0] as RunRow), pages: 0 });
+      await pruneRuns(client, tables);
     }
     if (tables.disposition === 'replace') {
       await client.query(
@@ -113,6 +116,31 @@ export async function openRun(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Deletes the job's runs a new run pushed out of its history, with their page checkpoints and
+ * the build table an unfinished `replace` run left; called under the job's lock, as a run opens.
+ */
+async function pruneRuns(client: PoolClient, tables: RunTables): Promise<void> {
+  const { names } = tables;
+  const runsTable = qualified(names, names.runsTable);
+  const beyond = await client.query<Pick<RunRow, 'run_id' | 'disposition' | 'state'>>(
+    sqlFile('runs-beyond-history', { runs: runsTable }),
+    [tables.job, keptRunsPerJob],
+  );
+  if (beyond.rows.length === 0) return;
+  for (const run of beyond.rows) {
+    // A finished replace run's build table became the records table.
+    if (run.disposition === 'replace' && run.state !== 'finished') {
+      await client.query(`DROP TABLE IF EXISTS ${qualified(names, buildTableOf(tables.table, run.run_id))}`);
+    }
+  }
+  const ids = beyond.rows.map((run) => run.run_id);
+  await client.query(`DELETE FROM ${qualified(names, names.pagesTable)} WHERE run_id = ANY ($1::text[])`, [
+    ids,
+  ]);
+  await client.query(`DELETE FROM ${runsTable} WHERE run_id = ANY ($1::text[])`, [ids]);
 }
 
 /**

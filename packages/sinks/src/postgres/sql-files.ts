@@ -13,6 +13,7 @@ export type SqlFile =
   | 'create-runs-table'
   | 'add-resume-at'
   | 'list-runs'
+  | 'runs-beyond-history'
   | 'lock-job';
 
 const cache = new Map<SqlFile, string>();

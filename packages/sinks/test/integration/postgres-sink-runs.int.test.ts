@@ -5,7 +5,7 @@ import { escapeIdentifier, type Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePostgresSinkUrl } from '../../src/postgres/parse-postgres-sink-url.js';
 import { PostgresSink } from '../../src/postgres/postgres-sink.js';
-import { RunNotFoundError } from '../../src/runs.js';
+import { keptRunsPerJob, RunNotFoundError } from '../../src/runs.js';
 import type { SinkPage } from '../../src/sink.js';
 import { SinkWriteError } from '../../src/sink-error.js';
 import { adminPool, dropSchema, schemaName, serverUrl } from './fixtures/postgres.js';
@@ -198,5 +198,47 @@ describe('PostgresSink deferred runs', () => {
       id: old?.id,
       resumeAt: Date.parse('2030-01-01T00:00:00Z'),
     });
+  });
+});
+
+describe('PostgresSink runs history', () => {
+  it("keeps a job's newest runs and its latest watermark as runs open, deleting older runs with their checkpoints and build tables", async () => {
+    const job = 'test {"q":"history"}';
+    const first = sink(job, 'replace');
+    await first.write(page(1));
+    await first.close({ watermark: 'mark-1' });
+    const [marked] = await sink(job, 'replace').runs.list();
+    const other = sink('another job');
+    await other.runs.open();
+    await other.close({ finishRun: false });
+
+    const opened: string[] = [];
+    for (let index = 0; index < keptRunsPerJob + 3; index += 1) {
+      const next = sink(job, 'replace');
+      const { run } = await next.runs.open({ choice: { kind: 'fresh' } });
+      await next.write(page(index + 2));
+      await next.close({ finishRun: false });
+      opened.push(run.id);
+    }
+
+    const kept = opened.slice(-keptRunsPerJob);
+    const dropped = opened.slice(0, -keptRunsPerJob);
+    expect(dropped).toHaveLength(3);
+    const runs = await sink(job, 'replace').runs.list();
+    expect(runs.map((run) => run.id)).toEqual([...kept.reverse(), marked?.id]);
+    expect(runs.at(-1)).toMatchObject({ state: 'finished', watermark: 'mark-1' });
+    // Another job's runs are its own to prune.
+    expect((await runsOf()).filter((run) => run.job === 'another job')).toHaveLength(1);
+    const stored = await admin.query<{ run_id: string }>(
+      `SELECT DISTINCT run_id FROM ${escapeIdentifier(schema)}.items__pages`,
+    );
+    expect(stored.rows.map((row) => row.run_id).filter((id) => dropped.includes(id))).toEqual([]);
+    expect(stored.rows.map((row) => row.run_id)).toEqual(expect.arrayContaining(kept));
+    const builds = await admin.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE 'items\\_\\_build\\_%'`,
+      [schema],
+    );
+    const buildRuns = builds.rows.map((row) => row.table_name.replace('items__build_', ''));
+    expect(buildRuns.sort()).toEqual([...kept].sort());
   });
 });
