@@ -151,6 +151,8 @@ export type QuotedNames = {
   readonly table: string;
   readonly pagesTable: string;
   readonly runsTable: string;
+  /** The runs table's index by job, named after it (cut to fit 63 bytes). */
+  readonly runsIndex: string;
   readonly columns: { readonly [K in keyof PostgresSinkColumns]-?: string | undefined };
 };
 
@@ -221,6 +223,7 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
     table: quoteIdentifier(table, options.table === undefined ? 'stream' : 'table'),
     pagesTable: quoteIdentifier(pagesTable, options.pagesTable === undefined ? 'table' : 'pagesTable'),
     runsTable: quoteIdentifier(runsTable, options.runsTable === undefined ? 'table' : 'runsTable'),
+    runsIndex: quoteIdentifier(`${cutToBytes(runsTable, 56)}_by_job`, 'runsTable'),
     columns: {
       record: quoteIdentifier(columns.record, 'columns.record'),
       recordKey: quoteIdentifier(columns.recordKey, 'columns.recordKey'),
@@ -259,4 +262,11 @@ function checkWhole(option: string, value: number): number {
     throw new InvalidOptionError(option, `must be a whole number ≥ 1, got ${value}.`);
   }
   return value;
+}
+
+/** `name` cut by whole characters to at most `maxBytes` bytes of UTF-8. */
+function cutToBytes(name: string, maxBytes: number): string {
+  let cut = name;
+  while (Buffer.byteLength(cut, 'utf8') > maxBytes) cut = cut.slice(0, -1);
+  return cut;
 }

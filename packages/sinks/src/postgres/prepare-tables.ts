@@ -17,7 +17,8 @@ export type PrepareTablesOptions = {
 };
 
 /**
- * Makes sure the schema, the records table, the pages table and the runs table exist: looks first, and creates
+ * Makes sure the schema, the records table, the pages table and the runs table (with its index
+ * by job) exist: looks first, and creates
  * what is missing (when `createTable`) in one transaction under an advisory lock, so that
  * sinks starting together in several processes do not race.
  *
@@ -36,6 +37,7 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
     runs: boolean;
     pages_by_run: boolean;
     runs_resume_at: boolean;
+    runs_by_job: boolean;
   }>(sqlFile('find-tables'), [options.schema, records, pages, runs]);
   const exists = found.rows[0] ?? {
     schema: false,
@@ -44,8 +46,13 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
     runs: false,
     pages_by_run: false,
     runs_resume_at: false,
+    runs_by_job: false,
   };
-  if (exists.records && exists.pages && exists.runs && exists.pages_by_run && exists.runs_resume_at) return;
+  const usable =
+    exists.records && exists.pages && exists.runs && exists.pages_by_run && exists.runs_resume_at;
+  // Without the index, runs are read by a scan: slower as the table grows, never wrong, so a sink
+  // not allowed to create tables goes on without it.
+  if (usable && (exists.runs_by_job || !options.createTable)) return;
   if (!options.createTable) {
     const missing = [
       exists.records ? undefined : records,
@@ -70,5 +77,6 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
   await client.query(sqlFile('create-pages-table', { pages }));
   await client.query(sqlFile('create-runs-table', { runs }));
   if (exists.runs && !exists.runs_resume_at) await client.query(sqlFile('add-resume-at', { runs }));
+  await client.query(sqlFile('create-runs-index', { runs, index: names.runsIndex }));
   await client.query('COMMIT');
 }

@@ -12,6 +12,7 @@ export type SqlFile =
   | 'completed-pages'
   | 'create-runs-table'
   | 'add-resume-at'
+  | 'create-runs-index'
   | 'list-runs'
   | 'runs-beyond-history'
   | 'lock-job';

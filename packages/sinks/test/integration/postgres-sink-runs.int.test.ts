@@ -201,6 +201,14 @@ describe('PostgresSink deferred runs', () => {
   });
 });
 
+async function runsIndexes(): Promise<string[]> {
+  const found = await admin.query<{ indexname: string }>(
+    `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'items__runs' AND indexname <> 'items__runs_pkey'`,
+    [schema],
+  );
+  return found.rows.map((row) => row.indexname);
+}
+
 describe('PostgresSink runs history', () => {
   it("keeps a job's newest runs and its latest watermark as runs open, deleting older runs with their checkpoints and build tables", async () => {
     const job = 'test {"q":"history"}';
@@ -240,5 +248,24 @@ describe('PostgresSink runs history', () => {
     );
     const buildRuns = builds.rows.map((row) => row.table_name.replace('items__build_', ''));
     expect(buildRuns.sort()).toEqual([...kept].sort());
+  });
+
+  it('indexes the runs table by job, and gives one made before that index its index, unless it may not create tables', async () => {
+    await sink('job').runs.open();
+    expect(await runsIndexes()).toEqual(['items__runs_by_job']);
+    await admin.query(`DROP INDEX ${escapeIdentifier(schema)}.items__runs_by_job`);
+
+    const without = new PostgresSink<Row>({
+      ...parsePostgresSinkUrl(`${serverUrl}?schema=${schema}&table=items`),
+      recordKey: (row) => row.id,
+      job: 'job',
+      createTable: false,
+    });
+    sinks.push(without);
+    expect(await without.runs.list()).toHaveLength(1);
+    expect(await runsIndexes()).toEqual([]);
+
+    expect(await sink('job').runs.list()).toHaveLength(1);
+    expect(await runsIndexes()).toEqual(['items__runs_by_job']);
   });
 });
