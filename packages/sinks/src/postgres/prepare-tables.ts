@@ -50,9 +50,10 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
   };
   const usable =
     exists.records && exists.pages && exists.runs && exists.pages_by_run && exists.runs_resume_at;
-  // Without the index, runs are read by a scan: slower as the table grows, never wrong, so a sink
-  // not allowed to create tables goes on without it.
-  if (usable && (exists.runs_by_job || !options.createTable)) return;
+  if (usable) {
+    if (!exists.runs_by_job && options.createTable) await addRunsIndex(client, options);
+    return;
+  }
   if (!options.createTable) {
     const missing = [
       exists.records ? undefined : records,
@@ -80,3 +81,26 @@ export async function prepareTables(client: PoolClient, options: PrepareTablesOp
   await client.query(sqlFile('create-runs-index', { runs, index: names.runsIndex }));
   await client.query('COMMIT');
 }
+
+/**
+ * Gives a runs table made before its index by job that index, alone: tables made for the sink
+ * by another role may not be the sink's to index (nor its schema's to create in). Without it,
+ * runs are read by a scan, slower as the table grows but never wrong, so a refusal is no error.
+ */
+async function addRunsIndex(client: PoolClient, options: PrepareTablesOptions): Promise<void> {
+  const { names } = options;
+  await client.query('BEGIN');
+  try {
+    await client.query(sqlFile('lock-setup'), [options.schema]);
+    await client.query(
+      sqlFile('create-runs-index', { runs: `${names.schema}.${names.runsTable}`, index: names.runsIndex }),
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    if ((error as { code?: unknown }).code !== insufficientPrivilege) throw error;
+  }
+}
+
+/** SQLSTATE 42501: the role may not do that (here: index a table it does not own). */
+const insufficientPrivilege = '42501';

@@ -268,4 +268,31 @@ describe('PostgresSink runs history', () => {
     expect(await sink('job').runs.list()).toHaveLength(1);
     expect(await runsIndexes()).toEqual(['items__runs_by_job']);
   });
+
+  it('goes on without the index when its role may not index tables made for it', async () => {
+    await sink('job').runs.open();
+    await admin.query(`DROP INDEX ${escapeIdentifier(schema)}.items__runs_by_job`);
+    const role = `${schema}_writer`;
+    await admin.query(`CREATE ROLE ${escapeIdentifier(role)} LOGIN`);
+    try {
+      await admin.query(`GRANT USAGE ON SCHEMA ${escapeIdentifier(schema)} TO ${escapeIdentifier(role)}`);
+      await admin.query(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${escapeIdentifier(schema)} TO ${escapeIdentifier(role)}`,
+      );
+      const writer = new PostgresSink<Row>({
+        ...parsePostgresSinkUrl(
+          `postgres://${encodeURIComponent(role)}@${new URL(serverUrl).host}${new URL(serverUrl).pathname}?schema=${schema}&table=items`,
+        ),
+        recordKey: (row) => row.id,
+        job: 'job',
+      });
+      sinks.push(writer);
+      expect(await writer.runs.list()).toHaveLength(1);
+      await writer.abort();
+      expect(await runsIndexes()).toEqual([]);
+    } finally {
+      await admin.query(`DROP OWNED BY ${escapeIdentifier(role)}`);
+      await admin.query(`DROP ROLE ${escapeIdentifier(role)}`);
+    }
+  });
 });
