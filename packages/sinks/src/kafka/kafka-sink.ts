@@ -53,10 +53,11 @@ const interruptTimeoutMs = 2000;
  * **Runs.** The checkpoint topic also keeps the job's runs (key `run:<run id>`, value the run's
  * JSON: job, state, disposition, start, since, watermark), each change in a transaction of its
  * own: opening a run marks it `running` (a new run marks the job's other running ones
- * `interrupted`, and tombstones its runs beyond the newest 50, with their pages); finishing marks it `finished` with its page count and watermark and tombstones
- * the page checkpoints of the job's earlier finished runs — in the transaction of the crawl's
- * last page (`SinkPage.last`) when the run was opened with `finish`, else at `close()`, in a
- * transaction after the last page's: never before its records — and `abort()` marks it `interrupted` (a run
+ * `interrupted`, and tombstones its runs beyond the newest 50, with their pages); finishing
+ * marks it `finished` with its page count and watermark and tombstones the page checkpoints
+ * of the job's earlier finished runs — in the transaction of the crawl's last page
+ * (`SinkPage.last`) when the run was opened with `finish`, else at `close()`, in a transaction
+ * after the last page's: never before its records — and `abort()` marks it `interrupted` (a run
  * killed outright stays `running`, which means the same). A run that finished is never resumed:
  * the next opens a new run, which fetches every page again (a refresh).
  *

@@ -12,6 +12,7 @@ import {
   runAgain,
 } from '../runs.js';
 import type { QuotedNames } from './postgres-sink-options.js';
+import { prefixOf } from './quote-identifier.js';
 import { sqlFile } from './sql-files.js';
 
 /** What the run statements need to know of a sink. */
@@ -44,12 +45,6 @@ const qualified = (names: QuotedNames, table: string): string => `${names.schema
  */
 export function buildTableOf(table: string, runId: string): string {
   return escapeIdentifier(`${prefixOf(table, 48)}__build_${runId}`);
-}
-
-function prefixOf(table: string, maxBytes: number): string {
-  let prefix = table;
-  while (Buffer.byteLength(prefix, 'utf8') > maxBytes) prefix = prefix.slice(0, -1);
-  return prefix;
 }
 
 /** The job's runs, newest first. */

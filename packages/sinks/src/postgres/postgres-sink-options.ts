@@ -7,7 +7,7 @@ import {
 } from '@capital/core';
 import type { Pool } from 'pg';
 import type { RecordKey } from '../sink.js';
-import { quoteIdentifier, tableNameOf } from './quote-identifier.js';
+import { prefixOf, quoteIdentifier, tableNameOf } from './quote-identifier.js';
 
 /**
  * Which column of the table receives what. Only `record` and `recordKey` are required: leave a
@@ -223,7 +223,7 @@ export function resolvePostgresSinkOptions<D>(options: PostgresSinkOptions<D>): 
     table: quoteIdentifier(table, options.table === undefined ? 'stream' : 'table'),
     pagesTable: quoteIdentifier(pagesTable, options.pagesTable === undefined ? 'table' : 'pagesTable'),
     runsTable: quoteIdentifier(runsTable, options.runsTable === undefined ? 'table' : 'runsTable'),
-    runsIndex: quoteIdentifier(`${cutToBytes(runsTable, 56)}_by_job`, 'runsTable'),
+    runsIndex: quoteIdentifier(`${prefixOf(runsTable, 56)}_by_job`, 'runsTable'),
     columns: {
       record: quoteIdentifier(columns.record, 'columns.record'),
       recordKey: quoteIdentifier(columns.recordKey, 'columns.recordKey'),
@@ -262,11 +262,4 @@ function checkWhole(option: string, value: number): number {
     throw new InvalidOptionError(option, `must be a whole number ≥ 1, got ${value}.`);
   }
   return value;
-}
-
-/** `name` cut by whole characters to at most `maxBytes` bytes of UTF-8. */
-function cutToBytes(name: string, maxBytes: number): string {
-  let cut = name;
-  while (Buffer.byteLength(cut, 'utf8') > maxBytes) cut = cut.slice(0, -1);
-  return cut;
 }

@@ -18,9 +18,9 @@ export type PrepareTablesOptions = {
 
 /**
  * Makes sure the schema, the records table, the pages table and the runs table (with its index
- * by job) exist: looks first, and creates
- * what is missing (when `createTable`) in one transaction under an advisory lock, so that
- * sinks starting together in several processes do not race.
+ * by job) exist: looks first, and creates what is missing (when `createTable`) in one
+ * transaction under an advisory lock, so that sinks starting together in several processes do
+ * not race.
  *
  * @throws {PostgresSinkError} `POSTGRES_TABLE_MISSING` when a table is missing and `createTable`
  * is `false`; what the statements throw otherwise (the caller classifies it).
@@ -97,7 +97,7 @@ async function addRunsIndex(client: PoolClient, options: PrepareTablesOptions): 
     );
     await client.query('COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK');
+    await client.query('ROLLBACK').catch(() => {});
     if ((error as { code?: unknown }).code !== insufficientPrivilege) throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quoteIdentifier, tableNameOf } from './quote-identifier.js';
+import { prefixOf, quoteIdentifier, tableNameOf } from './quote-identifier.js';
 
 describe('quoteIdentifier', () => {
   it('wraps a name in double quotes and doubles those inside, so SQL in it stays part of the name', () => {
@@ -32,5 +32,14 @@ describe('tableNameOf', () => {
     ['...', ''],
   ])('names the table of stream %j %j', (stream, table) => {
     expect(tableNameOf(stream)).toBe(table);
+  });
+});
+
+describe('prefixOf', () => {
+  it('cuts a name by whole characters to fit the bytes given, and leaves a short one as it is', () => {
+    expect(prefixOf('items', 56)).toBe('items');
+    // 'é' is 2 bytes: 31 of them and 'a' are 63; 56 bytes hold 28 of them, not 28½.
+    expect(prefixOf(`${'é'.repeat(31)}a`, 56)).toBe('é'.repeat(28));
+    expect(prefixOf(`a${'é'.repeat(31)}`, 56)).toBe(`a${'é'.repeat(27)}`);
   });
 });

@@ -53,3 +53,13 @@ export function tableNameOf(stream: string): string {
     .replace(/[^a-z0-9_]+/g, '_')
     .replace(/^_+|_+$/g, '');
 }
+
+/**
+ * The start of a name, cut by whole characters to at most `maxBytes` bytes of UTF-8: room for a
+ * suffix in a derived name (a build table's, an index's) within PostgreSQL's 63 bytes.
+ */
+export function prefixOf(name: string, maxBytes: number): string {
+  let prefix = name;
+  while (Buffer.byteLength(prefix, 'utf8') > maxBytes) prefix = prefix.slice(0, -1);
+  return prefix;
+}
